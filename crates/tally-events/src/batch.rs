@@ -1,0 +1,121 @@
+//! Reading a request body (NDJSON or a JSON array) into checked events.
+
+use serde_json::Value;
+
+use crate::check::check_event;
+use crate::error::{BatchError, Problem, Rejection};
+use crate::event::Event;
+use crate::limits::Limits;
+
+/// A batch after checking: the events that passed and the lines that did not.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CheckedBatch {
+    /// Events that passed, in batch order.
+    pub events: Vec<CheckedEvent>,
+    /// Lines that were rejected, in batch order.
+    pub rejections: Vec<Rejection>,
+}
+
+/// One event that passed checking, with its canonical JSON already rendered so
+/// the store's writer does not spend its time serialising.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedEvent {
+    /// 1-based position in the batch.
+    pub line: usize,
+    /// The typed event.
+    pub event: Event,
+    /// [`Event::canonical_json`] of `event`.
+    pub canonical_json: String,
+}
+
+impl CheckedEvent {
+    /// Checks one JSON value found at `line`.
+    pub fn check(line: usize, value: Value, limits: &Limits) -> Result<CheckedEvent, Rejection> {
+        let event = check_event(line, value, limits)?;
+        let canonical_json = event.canonical_json();
+        Ok(CheckedEvent { line, event, canonical_json })
+    }
+}
+
+/// Reads a body as a batch.
+///
+/// A body whose first non-blank byte is `[` is a JSON array and must parse whole;
+/// anything else is NDJSON, one event per line, blank lines ignored but counted.
+/// A line that is not JSON is rejected on its own, unless no line at all is JSON:
+/// then the body is not NDJSON and the whole batch fails.
+pub fn check_batch(body: &[u8], limits: &Limits) -> Result<CheckedBatch, BatchError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|error| BatchError::NotUtf8 { offset: error.valid_up_to() })?;
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() {
+        return Err(BatchError::Empty);
+    }
+    if trimmed.starts_with('[') { check_array(text, limits) } else { check_ndjson(text, limits) }
+}
+
+fn check_array(text: &str, limits: &Limits) -> Result<CheckedBatch, BatchError> {
+    let items: Vec<Value> = serde_json::from_str(text)
+        .map_err(|error| BatchError::MalformedArray { reason: error.to_string() })?;
+    if items.is_empty() {
+        return Err(BatchError::Empty);
+    }
+    if items.len() > limits.max_events_per_batch {
+        return Err(BatchError::TooManyEvents {
+            count: items.len(),
+            max: limits.max_events_per_batch,
+        });
+    }
+    let mut batch = CheckedBatch::default();
+    for (index, item) in items.into_iter().enumerate() {
+        match CheckedEvent::check(index + 1, item, limits) {
+            Ok(event) => batch.events.push(event),
+            Err(rejection) => batch.rejections.push(rejection),
+        }
+    }
+    Ok(batch)
+}
+
+fn check_ndjson(text: &str, limits: &Limits) -> Result<CheckedBatch, BatchError> {
+    let mut batch = CheckedBatch::default();
+    let mut lines_seen = 0;
+    let mut any_json = false;
+    for (index, line) in text.split('\n').enumerate() {
+        let line_text = line.trim();
+        if line_text.is_empty() {
+            continue;
+        }
+        lines_seen += 1;
+        if lines_seen > limits.max_events_per_batch {
+            return Err(BatchError::TooManyEvents {
+                count: lines_seen,
+                max: limits.max_events_per_batch,
+            });
+        }
+        let line_number = index + 1;
+        match serde_json::from_str::<Value>(line_text) {
+            Ok(value) => {
+                any_json = true;
+                match CheckedEvent::check(line_number, value, limits) {
+                    Ok(event) => batch.events.push(event),
+                    Err(rejection) => batch.rejections.push(rejection),
+                }
+            }
+            Err(error) => batch.rejections.push(Rejection {
+                line: line_number,
+                field: None,
+                problem: Problem::Syntax { reason: error.to_string() },
+            }),
+        }
+    }
+    if lines_seen == 0 {
+        return Err(BatchError::Empty);
+    }
+    if !any_json {
+        let first_reason = match batch.rejections.first().map(|rejection| &rejection.problem) {
+            Some(Problem::Syntax { reason }) => reason.clone(),
+            _ => unreachable!("without any JSON line, the first rejection is a syntax error"),
+        };
+        return Err(BatchError::NotJson { first_reason });
+    }
+    Ok(batch)
+}

@@ -1,0 +1,520 @@
+//! Checking one JSON object into a typed [`Event`].
+//!
+//! The checker consumes the object's fields one by one, so that whatever is left at
+//! the end is an unknown field, and every error names the field path it is about.
+
+use chrono::{DateTime, Datelike, Utc};
+use serde_json::{Map, Value};
+
+use crate::error::{Problem, Rejection};
+use crate::event::*;
+use crate::limits::Limits;
+use crate::values::*;
+
+/// Checks one decoded JSON value (the event at `line`) into an [`Event`].
+pub fn check_event(line: usize, value: Value, limits: &Limits) -> Result<Event, Rejection> {
+    let object = match value {
+        Value::Object(object) => object,
+        other => {
+            return Err(Rejection {
+                line,
+                field: None,
+                problem: Problem::NotAnObject { found: json_type(&other) },
+            });
+        }
+    };
+    let mut fields = Fields { line, object, limits };
+    let id = fields.id()?;
+    let kind_text = fields.required_text("kind", limits.max_name_bytes)?;
+    let kind = KIND_NAMES.iter().copied().find(|name| *name == kind_text).ok_or_else(|| {
+        fields.reject(
+            "kind",
+            Problem::UnknownValue { value: kind_text.clone(), expected: KIND_NAMES.join(", ") },
+        )
+    })?;
+    let at = fields.instant("at")?;
+    let properties = fields.properties()?;
+    let body = check_body(kind, &mut fields)?;
+    fields.finish(kind)?;
+    Ok(Event { id, at, body, properties })
+}
+
+/// The fields every kind has, besides its own.
+const COMMON_FIELDS: &[&str] = &["id", "kind", "at", "properties"];
+
+/// The fields of each kind, for the unknown-field message.
+fn kind_fields(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "login" => &["user", "organization"],
+        "page_visit" => &["user", "organization", "page"],
+        "entity_change" => &["organization", "blueprint", "entity", "operation", "origin", "user"],
+        "action_run" => &["organization", "action", "run_id", "trigger", "status", "user"],
+        "automation_run" => &["organization", "automation", "run_id", "status"],
+        "data_source_change" => {
+            &["organization", "data_source", "data_source_type", "name", "operation"]
+        }
+        "ai_invocation" => &["user", "organization", "source"],
+        "mcp_call" => &["user", "organization", "tool"],
+        "activity" => &["user", "module", "action", "time_spent_secs"],
+        "sync_observation" => &[
+            "system",
+            "project",
+            "email",
+            "username",
+            "display_name",
+            "interaction",
+            "service_account",
+        ],
+        "entity_sync" => &[
+            "source_system",
+            "target_system",
+            "source_project",
+            "target_project",
+            "entity_type",
+            "entities",
+            "status",
+        ],
+        "user_added" => &[
+            "user",
+            "email",
+            "username",
+            "display_name",
+            "organization",
+            "role",
+            "teams",
+            "service_account",
+        ],
+        "user_removed" | "user_disabled" | "user_enabled" => &["user"],
+        "user_role_changed" => &["user", "organization", "role"],
+        "user_teams_changed" => &["user", "teams"],
+        "audit_entry" => &[
+            "resource",
+            "resource_id",
+            "operation",
+            "source_type",
+            "source",
+            "origin",
+            "status",
+            "error",
+            "user",
+            "blueprint",
+            "entity",
+            "run_id",
+            "integration",
+            "before",
+            "after",
+        ],
+        _ => &[],
+    }
+}
+
+fn check_body(kind: &'static str, f: &mut Fields<'_>) -> Result<EventBody, Rejection> {
+    let name = f.limits.max_name_bytes;
+    let text = f.limits.max_text_bytes;
+    Ok(match kind {
+        "login" => EventBody::Login(Login {
+            user: f.required_text("user", name)?,
+            organization: f.optional_text("organization", name)?,
+        }),
+        "page_visit" => EventBody::PageVisit(PageVisit {
+            user: f.required_text("user", name)?,
+            organization: f.optional_text("organization", name)?,
+            page: f.required_text("page", text)?,
+        }),
+        "entity_change" => EventBody::EntityChange(EntityChange {
+            organization: f.required_text("organization", name)?,
+            blueprint: f.required_text("blueprint", name)?,
+            entity: f.required_text("entity", name)?,
+            operation: f.closed("operation", Operation::parse, Operation::WIRE_NAMES)?,
+            origin: f.optional_text("origin", name)?.map(|origin| OriginType::parse(&origin)),
+            user: f.optional_text("user", name)?,
+        }),
+        "action_run" => EventBody::ActionRun(ActionRun {
+            organization: f.required_text("organization", name)?,
+            action: f.required_text("action", name)?,
+            run_id: f.required_text("run_id", name)?,
+            trigger: f.closed("trigger", RunTrigger::parse, RunTrigger::WIRE_NAMES)?,
+            status: f.closed("status", RunStatus::parse, RunStatus::WIRE_NAMES)?,
+            user: f.optional_text("user", name)?,
+        }),
+        "automation_run" => EventBody::AutomationRun(AutomationRun {
+            organization: f.required_text("organization", name)?,
+            automation: f.required_text("automation", name)?,
+            run_id: f.required_text("run_id", name)?,
+            status: f.closed("status", RunStatus::parse, RunStatus::WIRE_NAMES)?,
+        }),
+        "data_source_change" => EventBody::DataSourceChange(DataSourceChange {
+            organization: f.required_text("organization", name)?,
+            data_source: f.required_text("data_source", name)?,
+            data_source_type: f.required_text("data_source_type", name)?,
+            name: f.required_text("name", name)?,
+            operation: f.closed("operation", Operation::parse, &Operation::WIRE_NAMES[..3])?,
+        }),
+        "ai_invocation" => EventBody::AiInvocation(AiInvocation {
+            user: f.optional_text("user", name)?,
+            organization: f.optional_text("organization", name)?,
+            source: f.optional_text("source", name)?,
+        }),
+        "mcp_call" => EventBody::McpCall(McpCall {
+            user: f.optional_text("user", name)?,
+            organization: f.optional_text("organization", name)?,
+            tool: f.optional_text("tool", name)?,
+        }),
+        "activity" => EventBody::Activity(Activity {
+            user: f.required_text("user", name)?,
+            module: f.required_text("module", name)?,
+            action: f.required_text("action", name)?,
+            time_spent_secs: f.integer("time_spent_secs", 0, 86_400)?,
+        }),
+        "sync_observation" => {
+            let observation = SyncObservation {
+                system: f.required_text("system", name)?,
+                project: f.optional_text("project", name)?,
+                email: f.optional_text("email", name)?,
+                username: f.optional_text("username", name)?,
+                display_name: f.optional_text("display_name", name)?,
+                interaction: InteractionType::parse(&f.required_text("interaction", name)?),
+                service_account: f.optional_bool("service_account")?.unwrap_or(false),
+            };
+            if observation.email.is_none()
+                && observation.username.is_none()
+                && observation.display_name.is_none()
+            {
+                return Err(Rejection {
+                    line: f.line,
+                    field: None,
+                    problem: Problem::NeedsOneOf { fields: "email, username, display_name" },
+                });
+            }
+            EventBody::SyncObservation(observation)
+        }
+        "entity_sync" => EventBody::EntitySync(EntitySync {
+            source_system: f.required_text("source_system", name)?,
+            target_system: f.required_text("target_system", name)?,
+            source_project: f.optional_text("source_project", name)?,
+            target_project: f.optional_text("target_project", name)?,
+            entity_type: f.required_text("entity_type", name)?,
+            entities: f.optional_integer("entities", 1, 1_000_000_000)?.unwrap_or(1),
+            status: f
+                .optional_closed("status", IntegrationStatus::parse, IntegrationStatus::WIRE_NAMES)?
+                .unwrap_or(IntegrationStatus::Active),
+        }),
+        "user_added" => EventBody::UserAdded(UserAdded {
+            user: f.required_text("user", name)?,
+            email: f.optional_text("email", name)?,
+            username: f.optional_text("username", name)?,
+            display_name: f.optional_text("display_name", name)?,
+            organization: f.optional_text("organization", name)?,
+            role: f.optional_closed("role", Role::parse, Role::WIRE_NAMES)?.unwrap_or(Role::Member),
+            teams: f.optional_text_list("teams")?.unwrap_or_default(),
+            service_account: f.optional_bool("service_account")?.unwrap_or(false),
+        }),
+        "user_removed" => EventBody::UserRemoved(UserRef { user: f.required_text("user", name)? }),
+        "user_disabled" => {
+            EventBody::UserDisabled(UserRef { user: f.required_text("user", name)? })
+        }
+        "user_enabled" => EventBody::UserEnabled(UserRef { user: f.required_text("user", name)? }),
+        "user_role_changed" => EventBody::UserRoleChanged(UserRoleChanged {
+            user: f.required_text("user", name)?,
+            organization: f.required_text("organization", name)?,
+            role: f.closed("role", Role::parse, Role::WIRE_NAMES)?,
+        }),
+        "user_teams_changed" => EventBody::UserTeamsChanged(UserTeamsChanged {
+            user: f.required_text("user", name)?,
+            teams: f.required_text_list("teams")?,
+        }),
+        "audit_entry" => EventBody::AuditEntry(AuditEntry {
+            resource: f.closed("resource", ResourceKind::parse, ResourceKind::WIRE_NAMES)?,
+            resource_id: f.optional_text("resource_id", name)?,
+            operation: f.closed("operation", Operation::parse, Operation::WIRE_NAMES)?,
+            source_type: f.closed("source_type", SourceType::parse, SourceType::WIRE_NAMES)?,
+            source: f.required_text("source", name)?,
+            origin: OriginType::parse(&f.required_text("origin", name)?),
+            status: f.closed("status", AuditStatus::parse, AuditStatus::WIRE_NAMES)?,
+            error: f.optional_text("error", text)?,
+            user: f.optional_text("user", name)?,
+            blueprint: f.optional_text("blueprint", name)?,
+            entity: f.optional_text("entity", name)?,
+            run_id: f.optional_text("run_id", name)?,
+            integration: f.optional_text("integration", name)?,
+            before: f.snapshot("before")?,
+            after: f.snapshot("after")?,
+        }),
+        _ => unreachable!("check_event only passes names from KIND_NAMES"),
+    })
+}
+
+struct Fields<'a> {
+    line: usize,
+    object: Map<String, Value>,
+    limits: &'a Limits,
+}
+
+impl Fields<'_> {
+    fn reject(&self, field: &str, problem: Problem) -> Rejection {
+        Rejection { line: self.line, field: Some(field.to_owned()), problem }
+    }
+
+    /// Removes a field, treating JSON `null` as absent.
+    fn take(&mut self, field: &str) -> Option<Value> {
+        match self.object.remove(field) {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(value),
+        }
+    }
+
+    fn id(&mut self) -> Result<String, Rejection> {
+        // Ids are kept exactly as sent: trimming would merge ids the sender keeps apart.
+        match self.take("id") {
+            None => Err(self.reject("id", Problem::Missing)),
+            Some(Value::String(id)) if id.is_empty() => Err(self.reject("id", Problem::Empty)),
+            Some(Value::String(id)) if id.len() > self.limits.max_id_bytes => Err(self
+                .reject("id", Problem::TooLong { len: id.len(), max: self.limits.max_id_bytes })),
+            Some(Value::String(id)) => Ok(id),
+            Some(other) => Err(self.reject(
+                "id",
+                Problem::WrongType { expected: "a string", found: json_type(&other) },
+            )),
+        }
+    }
+
+    /// A text field: surrounding whitespace is dropped; empty text counts as absent.
+    fn optional_text(&mut self, field: &str, max: usize) -> Result<Option<String>, Rejection> {
+        match self.take(field) {
+            None => Ok(None),
+            Some(Value::String(text)) => {
+                let trimmed = text.trim();
+                if trimmed.is_empty() {
+                    Ok(None)
+                } else if trimmed.len() > max {
+                    Err(self.reject(field, Problem::TooLong { len: trimmed.len(), max }))
+                } else if trimmed.len() == text.len() {
+                    Ok(Some(text))
+                } else {
+                    Ok(Some(trimmed.to_owned()))
+                }
+            }
+            Some(other) => Err(self.reject(
+                field,
+                Problem::WrongType { expected: "a string", found: json_type(&other) },
+            )),
+        }
+    }
+
+    fn required_text(&mut self, field: &str, max: usize) -> Result<String, Rejection> {
+        let present = self.object.get(field).is_some_and(|value| !value.is_null());
+        match self.optional_text(field, max)? {
+            Some(text) => Ok(text),
+            None if present => Err(self.reject(field, Problem::Empty)),
+            None => Err(self.reject(field, Problem::Missing)),
+        }
+    }
+
+    fn instant(&mut self, field: &str) -> Result<DateTime<Utc>, Rejection> {
+        let text = match self.take(field) {
+            None => return Err(self.reject(field, Problem::Missing)),
+            Some(Value::String(text)) => text,
+            Some(other) => {
+                return Err(self.reject(
+                    field,
+                    Problem::WrongType { expected: "an RFC 3339 string", found: json_type(&other) },
+                ));
+            }
+        };
+        let at = DateTime::parse_from_rfc3339(text.trim())
+            .map_err(|_| self.reject(field, Problem::BadInstant { value: text.clone() }))?
+            .with_timezone(&Utc);
+        if !(2000..=2099).contains(&at.year()) {
+            return Err(self.reject(field, Problem::InstantOutOfRange { value: text }));
+        }
+        Ok(at)
+    }
+
+    fn closed<T: Copy + PartialEq>(
+        &mut self,
+        field: &str,
+        parse: fn(&str) -> Option<T>,
+        names: &[&str],
+    ) -> Result<T, Rejection> {
+        match self.optional_closed(field, parse, names)? {
+            Some(value) => Ok(value),
+            None => Err(self.reject(field, Problem::Missing)),
+        }
+    }
+
+    fn optional_closed<T: Copy + PartialEq>(
+        &mut self,
+        field: &str,
+        parse: fn(&str) -> Option<T>,
+        names: &[&str],
+    ) -> Result<Option<T>, Rejection> {
+        let Some(text) = self.optional_text(field, self.limits.max_name_bytes)? else {
+            return Ok(None);
+        };
+        match parse(&text) {
+            // `names` may be a subset of the enum (a data source cannot expire).
+            Some(value) if names.iter().any(|name| parse(name) == Some(value)) => Ok(Some(value)),
+            _ => Err(self
+                .reject(field, Problem::UnknownValue { value: text, expected: names.join(", ") })),
+        }
+    }
+
+    fn integer(&mut self, field: &str, min: u64, max: u64) -> Result<u32, Rejection> {
+        match self.optional_integer(field, min, max)? {
+            Some(value) => Ok(value),
+            None => Err(self.reject(field, Problem::Missing)),
+        }
+    }
+
+    fn optional_integer(
+        &mut self,
+        field: &str,
+        min: u64,
+        max: u64,
+    ) -> Result<Option<u32>, Rejection> {
+        debug_assert!(max <= u64::from(u32::MAX));
+        match self.take(field) {
+            None => Ok(None),
+            Some(Value::Number(number)) => match number.as_u64() {
+                Some(value) if (min..=max).contains(&value) => {
+                    Ok(Some(u32::try_from(value).expect("max fits in u32")))
+                }
+                _ => {
+                    Err(self
+                        .reject(field, Problem::OutOfRange { value: number.to_string(), min, max }))
+                }
+            },
+            Some(other) => Err(self.reject(
+                field,
+                Problem::WrongType { expected: "a whole number", found: json_type(&other) },
+            )),
+        }
+    }
+
+    fn optional_bool(&mut self, field: &str) -> Result<Option<bool>, Rejection> {
+        match self.take(field) {
+            None => Ok(None),
+            Some(Value::Bool(flag)) => Ok(Some(flag)),
+            Some(other) => Err(self.reject(
+                field,
+                Problem::WrongType { expected: "true or false", found: json_type(&other) },
+            )),
+        }
+    }
+
+    fn required_text_list(&mut self, field: &str) -> Result<Vec<String>, Rejection> {
+        match self.optional_text_list(field)? {
+            Some(list) => Ok(list),
+            None => Err(self.reject(field, Problem::Missing)),
+        }
+    }
+
+    /// A list of names: order and duplicates are dropped (a set), empty items rejected.
+    fn optional_text_list(&mut self, field: &str) -> Result<Option<Vec<String>>, Rejection> {
+        let items = match self.take(field) {
+            None => return Ok(None),
+            Some(Value::Array(items)) => items,
+            Some(other) => {
+                return Err(self.reject(
+                    field,
+                    Problem::WrongType {
+                        expected: "an array of strings",
+                        found: json_type(&other),
+                    },
+                ));
+            }
+        };
+        if items.len() > self.limits.max_list_items {
+            return Err(self.reject(
+                field,
+                Problem::TooManyItems { count: items.len(), max: self.limits.max_list_items },
+            ));
+        }
+        let mut names = Vec::with_capacity(items.len());
+        for (index, item) in items.into_iter().enumerate() {
+            let path = format!("{field}[{index}]");
+            match item {
+                Value::String(text) if text.trim().is_empty() => {
+                    return Err(self.reject(&path, Problem::Empty));
+                }
+                Value::String(text) if text.trim().len() > self.limits.max_name_bytes => {
+                    return Err(self.reject(
+                        &path,
+                        Problem::TooLong {
+                            len: text.trim().len(),
+                            max: self.limits.max_name_bytes,
+                        },
+                    ));
+                }
+                Value::String(text) => names.push(text.trim().to_owned()),
+                other => {
+                    return Err(self.reject(
+                        &path,
+                        Problem::WrongType { expected: "a string", found: json_type(&other) },
+                    ));
+                }
+            }
+        }
+        names.sort();
+        names.dedup();
+        Ok(Some(names))
+    }
+
+    fn snapshot(&mut self, field: &str) -> Result<Option<Value>, Rejection> {
+        let Some(value) = self.take(field) else {
+            return Ok(None);
+        };
+        let len = compact_len(&value);
+        if len > self.limits.max_snapshot_bytes {
+            return Err(
+                self.reject(field, Problem::TooLong { len, max: self.limits.max_snapshot_bytes })
+            );
+        }
+        Ok(Some(value))
+    }
+
+    fn properties(&mut self) -> Result<Option<Map<String, Value>>, Rejection> {
+        match self.take("properties") {
+            None => Ok(None),
+            Some(Value::Object(properties)) => {
+                let len = compact_len(&Value::Object(properties.clone()));
+                if len > self.limits.max_properties_bytes {
+                    return Err(self.reject(
+                        "properties",
+                        Problem::TooLong { len, max: self.limits.max_properties_bytes },
+                    ));
+                }
+                Ok(Some(properties))
+            }
+            Some(other) => Err(self.reject(
+                "properties",
+                Problem::WrongType { expected: "an object", found: json_type(&other) },
+            )),
+        }
+    }
+
+    /// Rejects the first leftover field, in name order so the message is stable.
+    fn finish(self, kind: &'static str) -> Result<(), Rejection> {
+        let Some(unknown) = self.object.keys().min() else {
+            return Ok(());
+        };
+        let allowed: Vec<&str> = COMMON_FIELDS.iter().chain(kind_fields(kind)).copied().collect();
+        Err(self.reject(unknown, Problem::UnknownField { kind, allowed: allowed.join(", ") }))
+    }
+}
+
+fn compact_len(value: &Value) -> usize {
+    serde_json::to_vec(value).map(|bytes| bytes.len()).unwrap_or(usize::MAX)
+}
+
+/// The JSON type name of a value, for messages.
+pub(crate) fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,405 @@
+//! The typed events a vendor's product sends to Tally.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::values::{
+    AuditStatus, IntegrationStatus, InteractionType, Operation, OriginType, ResourceKind, Role,
+    RunStatus, RunTrigger, SourceType,
+};
+
+/// One event: something that happened at an instant, identified by an id that is
+/// unique within its account.
+///
+/// Serialising an `Event` gives its canonical JSON: fields in a fixed order,
+/// instants in UTC, enum values in their wire spelling. Two sendings of the same
+/// event are the same event exactly when their canonical JSON is equal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// The sender's id for the event, unique within the account.
+    pub id: String,
+    /// When it happened.
+    #[serde(serialize_with = "serialize_instant")]
+    pub at: DateTime<Utc>,
+    /// What happened.
+    #[serde(flatten)]
+    pub body: EventBody,
+    /// Free-form attributes the sender attached; kept, never interpreted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Map<String, Value>>,
+}
+
+/// What happened, by kind. The `kind` field of the JSON shape selects the variant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    /// A user signed in.
+    Login(Login),
+    /// A user opened a page.
+    PageVisit(PageVisit),
+    /// A catalog entity was created, updated or deleted.
+    EntityChange(EntityChange),
+    /// A self-service action ran (or changed state).
+    ActionRun(ActionRun),
+    /// An automation ran (or changed state).
+    AutomationRun(AutomationRun),
+    /// A data source (integration) was connected, changed or removed.
+    DataSourceChange(DataSourceChange),
+    /// An AI feature was invoked.
+    AiInvocation(AiInvocation),
+    /// An MCP tool was called.
+    McpCall(McpCall),
+    /// Time spent doing an action in a module of the vendor's product.
+    Activity(Activity),
+    /// A user was seen in an integrated system.
+    SyncObservation(SyncObservation),
+    /// Entities were synchronised between two integrated systems.
+    EntitySync(EntitySync),
+    /// A user joined the account.
+    UserAdded(UserAdded),
+    /// A user left the account.
+    UserRemoved(UserRef),
+    /// A user was disabled.
+    UserDisabled(UserRef),
+    /// A disabled user was enabled again.
+    UserEnabled(UserRef),
+    /// A user's role in an organization was set (joining it if needed).
+    UserRoleChanged(UserRoleChanged),
+    /// A user's teams were replaced by a new set.
+    UserTeamsChanged(UserTeamsChanged),
+    /// A change to a resource, for the audit log.
+    AuditEntry(AuditEntry),
+}
+
+/// Every kind's wire name, in [`EventBody`] order.
+pub const KIND_NAMES: &[&str] = &[
+    "login",
+    "page_visit",
+    "entity_change",
+    "action_run",
+    "automation_run",
+    "data_source_change",
+    "ai_invocation",
+    "mcp_call",
+    "activity",
+    "sync_observation",
+    "entity_sync",
+    "user_added",
+    "user_removed",
+    "user_disabled",
+    "user_enabled",
+    "user_role_changed",
+    "user_teams_changed",
+    "audit_entry",
+];
+
+impl EventBody {
+    /// The wire name of this event's kind, one of [`KIND_NAMES`].
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::Login(_) => "login",
+            EventBody::PageVisit(_) => "page_visit",
+            EventBody::EntityChange(_) => "entity_change",
+            EventBody::ActionRun(_) => "action_run",
+            EventBody::AutomationRun(_) => "automation_run",
+            EventBody::DataSourceChange(_) => "data_source_change",
+            EventBody::AiInvocation(_) => "ai_invocation",
+            EventBody::McpCall(_) => "mcp_call",
+            EventBody::Activity(_) => "activity",
+            EventBody::SyncObservation(_) => "sync_observation",
+            EventBody::EntitySync(_) => "entity_sync",
+            EventBody::UserAdded(_) => "user_added",
+            EventBody::UserRemoved(_) => "user_removed",
+            EventBody::UserDisabled(_) => "user_disabled",
+            EventBody::UserEnabled(_) => "user_enabled",
+            EventBody::UserRoleChanged(_) => "user_role_changed",
+            EventBody::UserTeamsChanged(_) => "user_teams_changed",
+            EventBody::AuditEntry(_) => "audit_entry",
+        }
+    }
+}
+
+impl Event {
+    /// The canonical JSON text of the event (see [`Event`]).
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).expect("an Event always serialises: all map keys are strings")
+    }
+}
+
+fn serialize_instant<S: serde::Serializer>(
+    at: &DateTime<Utc>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+}
+
+/// A reference to a user, for lifecycle events that carry nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserRef {
+    /// The user's id in the vendor's product.
+    pub user: String,
+}
+
+/// A user signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Login {
+    /// Who signed in.
+    pub user: String,
+    /// The organization signed in to, when the product knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+}
+
+/// A user opened a page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PageVisit {
+    /// Who visited.
+    pub user: String,
+    /// The organization the page belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// The page's path or name.
+    pub page: String,
+}
+
+/// A catalog entity was created, updated or deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntityChange {
+    /// The organization whose catalog changed.
+    pub organization: String,
+    /// The entity's blueprint.
+    pub blueprint: String,
+    /// The entity's identifier.
+    pub entity: String,
+    /// Create, update or delete.
+    pub operation: Operation,
+    /// The system that made the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<OriginType>,
+    /// The user who made it, if a person did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+/// A self-service action ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionRun {
+    /// The organization the action belongs to.
+    pub organization: String,
+    /// The action's identifier.
+    pub action: String,
+    /// The run's identifier; several events may report one run's progress.
+    pub run_id: String,
+    /// How the run was started.
+    pub trigger: RunTrigger,
+    /// The run's state as of this event.
+    pub status: RunStatus,
+    /// Who ran it, if a person did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+/// An automation ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AutomationRun {
+    /// The organization the automation belongs to.
+    pub organization: String,
+    /// The automation's identifier.
+    pub automation: String,
+    /// The run's identifier.
+    pub run_id: String,
+    /// The run's state as of this event.
+    pub status: RunStatus,
+}
+
+/// A data source was connected, changed or removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DataSourceChange {
+    /// The organization the data source feeds.
+    pub organization: String,
+    /// The data source's identifier.
+    pub data_source: String,
+    /// Its type, such as `github` or `pagerduty`.
+    pub data_source_type: String,
+    /// Its display name.
+    pub name: String,
+    /// Create, update or delete.
+    pub operation: Operation,
+}
+
+/// An AI feature was invoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AiInvocation {
+    /// Who invoked it, if a person did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The organization it ran in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// Where it was invoked from (AI assistant, agent widget, ...); absent sources
+    /// are reported as "Other".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// An MCP tool was called.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct McpCall {
+    /// Who called it, if a person did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The organization it ran in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// The tool called.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+}
+
+/// Time spent doing an action in a module of the vendor's product (the monitor's unit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Activity {
+    /// Who was active.
+    pub user: String,
+    /// The module used, such as `Dashboard`.
+    pub module: String,
+    /// The action done in it, such as `export`.
+    pub action: String,
+    /// Seconds spent, 0 to 86,400.
+    pub time_spent_secs: u32,
+}
+
+/// A user was seen in an integrated system (the usage reports' raw material).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncObservation {
+    /// The integrated system, such as `Jira` or `GitHub`.
+    pub system: String,
+    /// The project within it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// The email seen; at least one of email, username and display name is present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The username seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The display name seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Where the user was seen.
+    pub interaction: InteractionType,
+    /// Whether the identity is a service account.
+    pub service_account: bool,
+}
+
+/// Entities were synchronised from one integrated system to another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntitySync {
+    /// The system entities came from.
+    pub source_system: String,
+    /// The system they were synced to.
+    pub target_system: String,
+    /// The project in the source system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_project: Option<String>,
+    /// The project in the target system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_project: Option<String>,
+    /// The type of entity synced, such as `Bug` or `Pull Request`.
+    pub entity_type: String,
+    /// How many entities were synced successfully, at least 1.
+    pub entities: u32,
+    /// The integration's status when this sync happened.
+    pub status: IntegrationStatus,
+}
+
+/// A user joined the account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserAdded {
+    /// The user's id.
+    pub user: String,
+    /// Their email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Their username.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Their display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The organization they joined first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// Their role in that organization; member when not sent.
+    pub role: Role,
+    /// Their teams.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<String>,
+    /// Whether this is a service account rather than a person.
+    pub service_account: bool,
+}
+
+/// A user's role in one organization was set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserRoleChanged {
+    /// The user.
+    pub user: String,
+    /// The organization.
+    pub organization: String,
+    /// The new role.
+    pub role: Role,
+}
+
+/// A user's teams were replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserTeamsChanged {
+    /// The user.
+    pub user: String,
+    /// The complete set of teams after the change (empty: no team).
+    pub teams: Vec<String>,
+}
+
+/// A change to a resource, recorded in the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    /// The kind of resource changed.
+    pub resource: ResourceKind,
+    /// The resource's identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    /// Create, update, delete or timer expired.
+    pub operation: Operation,
+    /// Whether the source is a user, an integration or a webhook.
+    pub source_type: SourceType,
+    /// The user's name or email, or the integration's or webhook's name.
+    pub source: String,
+    /// The system that performed the change.
+    pub origin: OriginType,
+    /// Whether it succeeded.
+    pub status: AuditStatus,
+    /// What went wrong, for failures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The user's id when the source is a user of the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// For entities: the blueprint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blueprint: Option<String>,
+    /// For entities: the entity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+    /// The action run that caused the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// For integrations: the integration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integration: Option<String>,
+    /// The resource before the change, when a snapshot was captured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    /// The resource after the change, when a snapshot was captured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+}

@@ -1,0 +1,98 @@
+//! The store's errors: each names the file, account or operation it is about.
+
+use std::path::PathBuf;
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file could not be opened or configured.
+    #[error("cannot open the database {path}")]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer Tally.
+    #[error(
+        "the database {path} has schema version {found}, but this build of Tally knows versions up to {supported}: upgrade Tally, or open a copy made before the upgrade"
+    )]
+    NewerSchema {
+        /// The database file.
+        path: PathBuf,
+        /// The file's schema version.
+        found: i64,
+        /// The newest version this build knows.
+        supported: usize,
+    },
+    /// Upgrading the file's schema failed; the file is left at its old version.
+    #[error("cannot upgrade the schema of {path}")]
+    Migrate {
+        /// The database file.
+        path: PathBuf,
+        /// The migration error.
+        #[source]
+        source: rusqlite_migration::Error,
+    },
+    /// An account with this slug exists already.
+    #[error("an account with the slug {slug:?} exists already")]
+    AccountExists {
+        /// The slug asked for.
+        slug: String,
+    },
+    /// No account has this slug.
+    #[error("no account has the slug {slug:?}")]
+    UnknownAccount {
+        /// The slug asked for.
+        slug: String,
+    },
+    /// A slug is not lower-case letters, digits and dashes.
+    #[error(
+        "{slug:?} is not a valid account slug: use 1 to 64 lower-case letters, digits and dashes"
+    )]
+    InvalidSlug {
+        /// The slug given.
+        slug: String,
+    },
+    /// A row in the file does not hold what the schema promises.
+    #[error("the database holds a bad value in {table}.{column}: {value:?}")]
+    CorruptValue {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The value found.
+        value: String,
+    },
+    /// A statement failed.
+    #[error("database error while {doing}")]
+    Sqlite {
+        /// What the store was doing, such as "appending 1000 events to account acme".
+        doing: String,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+impl StoreError {
+    pub(crate) fn sqlite(doing: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError {
+        move |source| StoreError::Sqlite { doing: doing.into(), source }
+    }
+
+    /// Whether retrying later may succeed: the file was locked or busy, or the disk
+    /// (or the file's size limit) was full. Nothing was written in that case.
+    pub fn is_transient(&self) -> bool {
+        use rusqlite::ffi::ErrorCode;
+        match self {
+            StoreError::Sqlite { source: rusqlite::Error::SqliteFailure(error, _), .. } => {
+                matches!(
+                    error.code,
+                    ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::DiskFull
+                )
+            }
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Tally's embedded store: one SQLite file holding accounts, their write keys and
+//! the event log.
+//!
+//! The API is synchronous; async callers use `spawn_blocking` or a writer thread.
+//! Appends are idempotent by (account, event id) and transactional: a batch is
+//! written whole or not at all.
+//!
+//! ```
+//! use tally_events::{check_batch, AccountCalendar, Limits};
+//! use tally_store::{NewAccount, Store, StoreOptions};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let mut store = Store::open(&dir.path().join("tally.sqlite"), &StoreOptions::default()).unwrap();
+//! let (account, _write_key) = store
+//!     .create_account(&NewAccount {
+//!         slug: "acme".into(),
+//!         name: "Acme".into(),
+//!         calendar: AccountCalendar::default(),
+//!         terms: vec!["2026-01-01..2027-01-01".parse().unwrap()],
+//!     })
+//!     .unwrap();
+//! let body = br#"{"id":"e1","kind":"login","at":"2026-03-02T08:00:00Z","user":"u1"}"#;
+//! let batch = check_batch(body, &Limits::default()).unwrap();
+//! assert_eq!(store.append(account.id, &batch.events).unwrap().accepted, 1);
+//! // Sending the same batch again stores nothing new.
+//! assert_eq!(store.append(account.id, &batch.events).unwrap().duplicates, 1);
+//! ```
+
+#![deny(missing_docs)]
+
+mod account;
+mod error;
+mod log;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use account::{Account, AccountId, NewAccount, WriteKey, is_valid_slug};
+pub use error::StoreError;
+pub use log::{AppendOutcome, Conflict, KindCount, PendingBatch};
+pub use schema::SCHEMA_VERSION;
+
+/// How durable a commit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// A committed batch survives the process being killed (WAL, `synchronous=NORMAL`);
+    /// the last commits may be lost if the machine loses power.
+    #[default]
+    Process,
+    /// A committed batch survives power loss too (`synchronous=FULL`), at the cost of
+    /// an fsync per commit.
+    PowerLoss,
+}
+
+/// How to open the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// What a commit survives.
+    pub durability: Durability,
+    /// How long a statement waits for another connection's lock before failing.
+    pub busy_timeout: Duration,
+    /// SQLite's page cache for this connection, in KiB.
+    pub cache_kib: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            durability: Durability::Process,
+            busy_timeout: Duration::from_secs(5),
+            cache_kib: 64 * 1024,
+        }
+    }
+}
+
+/// An open store file.
+pub struct Store {
+    connection: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and upgrades its schema.
+    ///
+    /// A file written by a newer Tally is refused with [`StoreError::NewerSchema`]
+    /// and left untouched.
+    pub fn open(path: &Path, options: &StoreOptions) -> Result<Store, StoreError> {
+        let open_error = |source| StoreError::Open { path: path.to_owned(), source };
+        let mut connection = Connection::open(path).map_err(open_error)?;
+        connection.busy_timeout(options.busy_timeout).map_err(open_error)?;
+        let found: i64 = connection
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(open_error)?;
+        if found > SCHEMA_VERSION as i64 {
+            return Err(StoreError::NewerSchema {
+                path: path.to_owned(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let synchronous = match options.durability {
+            Durability::Process => "NORMAL",
+            Durability::PowerLoss => "FULL",
+        };
+        connection
+            .execute_batch(&format!(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = {synchronous};
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA cache_size = -{};",
+                options.cache_kib
+            ))
+            .map_err(open_error)?;
+        schema::migrations()
+            .to_latest(&mut connection)
+            .map_err(|source| StoreError::Migrate { path: path.to_owned(), source })?;
+        Ok(Store { connection, path: path.to_owned() })
+    }
+
+    /// The file this store was opened on.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}

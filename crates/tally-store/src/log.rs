@@ -1,0 +1,169 @@
+//! The event log: idempotent, transactional appends.
+
+use rusqlite::{TransactionBehavior, params};
+use tally_events::CheckedEvent;
+
+use crate::{AccountId, Store, StoreError};
+
+/// What became of one batch's checked events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppendOutcome {
+    /// Events stored for the first time.
+    pub accepted: usize,
+    /// Events whose id was stored before with the same contents: acknowledged, not stored again.
+    pub duplicates: usize,
+    /// Events whose id was stored before with different contents: not stored.
+    pub conflicts: Vec<Conflict>,
+}
+
+/// An event that reuses a stored id with different contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// 1-based position in the batch.
+    pub line: usize,
+    /// The reused id.
+    pub id: String,
+}
+
+/// One account's checked events, waiting to be appended.
+#[derive(Debug, Clone, Copy)]
+pub struct PendingBatch<'a> {
+    /// The account the events belong to.
+    pub account: AccountId,
+    /// The events, in batch order.
+    pub events: &'a [CheckedEvent],
+}
+
+/// Number of stored events of one kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindCount {
+    /// The kind's wire name.
+    pub kind: String,
+    /// Events stored.
+    pub events: u64,
+}
+
+/// The 64-bit key under which (account, event id) is indexed; see the schema.
+fn id_hash(account: AccountId, event_id: &str) -> i64 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(&account.0.to_le_bytes());
+    hasher.update(event_id.as_bytes());
+    // SQLite integers are signed; the bit pattern is what matters.
+    hasher.digest() as i64
+}
+
+enum Seen {
+    New,
+    Same,
+    Different,
+}
+
+impl Store {
+    /// Appends one batch in one transaction; see [`Store::append_batches`].
+    pub fn append(
+        &mut self,
+        account: AccountId,
+        events: &[CheckedEvent],
+    ) -> Result<AppendOutcome, StoreError> {
+        let mut outcomes = self.append_batches(&[PendingBatch { account, events }])?;
+        Ok(outcomes.pop().expect("one outcome per batch"))
+    }
+
+    /// Appends several batches in one transaction, returning one outcome per batch.
+    ///
+    /// Either every batch is written or none is: on error nothing of any batch is
+    /// in the file, so a sender that retries counts each event exactly once.
+    /// An event whose id the account already has is a duplicate when its canonical
+    /// JSON is equal, and a conflict otherwise; neither is written. This holds within
+    /// one batch too: a repeated id's second sending is a duplicate or a conflict.
+    pub fn append_batches(
+        &mut self,
+        batches: &[PendingBatch<'_>],
+    ) -> Result<Vec<AppendOutcome>, StoreError> {
+        let event_count: usize = batches.iter().map(|batch| batch.events.len()).sum();
+        let doing = || format!("appending {event_count} events in {} batches", batches.len());
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::sqlite(doing()))?;
+        let mut outcomes = Vec::with_capacity(batches.len());
+        {
+            let mut find = transaction
+                .prepare_cached(
+                    "SELECT event_id, payload FROM events WHERE id_hash = ?1 AND account_id = ?2",
+                )
+                .map_err(StoreError::sqlite(doing()))?;
+            let mut insert = transaction
+                .prepare_cached(
+                    "INSERT INTO events (account_id, id_hash, event_id, kind, at_us, payload)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(StoreError::sqlite(doing()))?;
+            for batch in batches {
+                let mut outcome = AppendOutcome::default();
+                for checked in batch.events {
+                    let event = &checked.event;
+                    let hash = id_hash(batch.account, &event.id);
+                    let mut seen = Seen::New;
+                    let mut rows = find
+                        .query(params![hash, batch.account.0])
+                        .map_err(StoreError::sqlite(doing()))?;
+                    while let Some(row) = rows.next().map_err(StoreError::sqlite(doing()))? {
+                        let stored_id = row.get_ref(0).and_then(|value| Ok(value.as_str()?));
+                        if stored_id.map_err(StoreError::sqlite(doing()))? == event.id {
+                            let payload = row.get_ref(1).and_then(|value| Ok(value.as_str()?));
+                            seen = if payload.map_err(StoreError::sqlite(doing()))?
+                                == checked.canonical_json
+                            {
+                                Seen::Same
+                            } else {
+                                Seen::Different
+                            };
+                            break;
+                        }
+                    }
+                    drop(rows);
+                    match seen {
+                        Seen::New => {
+                            insert
+                                .execute(params![
+                                    batch.account.0,
+                                    hash,
+                                    event.id,
+                                    event.body.kind(),
+                                    event.at.timestamp_micros(),
+                                    checked.canonical_json,
+                                ])
+                                .map_err(StoreError::sqlite(doing()))?;
+                            outcome.accepted += 1;
+                        }
+                        Seen::Same => outcome.duplicates += 1,
+                        Seen::Different => outcome
+                            .conflicts
+                            .push(Conflict { line: checked.line, id: event.id.clone() }),
+                    }
+                }
+                outcomes.push(outcome);
+            }
+        }
+        transaction.commit().map_err(StoreError::sqlite(doing()))?;
+        Ok(outcomes)
+    }
+
+    /// Stored events of an account, per kind, in kind order.
+    pub fn event_counts(&self, account: AccountId) -> Result<Vec<KindCount>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT kind, count(*) FROM events WHERE account_id = ?1 GROUP BY kind ORDER BY kind",
+            )
+            .map_err(StoreError::sqlite("counting events"))?;
+        let rows = statement
+            .query_map([account.0], |row| {
+                Ok(KindCount { kind: row.get(0)?, events: row.get::<_, i64>(1)? as u64 })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(StoreError::sqlite("counting events"))?;
+        Ok(rows)
+    }
+}
