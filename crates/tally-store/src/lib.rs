@@ -31,6 +31,7 @@
 mod account;
 mod error;
 mod log;
+mod organization;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -41,6 +42,7 @@ use rusqlite::Connection;
 pub use account::{Account, AccountId, NewAccount, WriteKey, is_valid_slug};
 pub use error::StoreError;
 pub use log::{AppendOutcome, Conflict, KindCount, PendingBatch};
+pub use organization::{Organization, Team};
 pub use schema::SCHEMA_VERSION;
 
 /// How durable a commit is.
@@ -64,6 +66,9 @@ pub struct StoreOptions {
     pub busy_timeout: Duration,
     /// SQLite's page cache for this connection, in KiB.
     pub cache_kib: u32,
+    /// A cap on the file's size: past it, appends fail as on a full disk and write
+    /// nothing. `None` lets the file grow as the disk allows.
+    pub max_file_bytes: Option<u64>,
 }
 
 impl Default for StoreOptions {
@@ -72,6 +77,7 @@ impl Default for StoreOptions {
             durability: Durability::Process,
             busy_timeout: Duration::from_secs(5),
             cache_kib: 64 * 1024,
+            max_file_bytes: None,
         }
     }
 }
@@ -123,6 +129,19 @@ impl Store {
         schema::migrations()
             .to_latest(&mut connection)
             .map_err(|source| StoreError::Migrate { path: path.to_owned(), source })?;
+        if let Some(max_file_bytes) = options.max_file_bytes {
+            let page_size: i64 = connection
+                .query_row("PRAGMA page_size", [], |row| row.get(0))
+                .map_err(open_error)?;
+            // The pragma answers with the limit it applied; nothing to read back.
+            connection
+                .query_row(
+                    &format!("PRAGMA max_page_count = {}", max_file_bytes / page_size as u64),
+                    [],
+                    |_| Ok(()),
+                )
+                .map_err(open_error)?;
+        }
         Ok(Store { connection, path: path.to_owned() })
     }
 

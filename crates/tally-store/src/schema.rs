@@ -43,10 +43,48 @@ CREATE TABLE events (
 CREATE INDEX events_by_id_hash ON events (id_hash);
 ";
 
+/// Schema version 2: organizations and teams as account configuration, and the
+/// (account, kind, instant) index every per-kind figure and monthly count reads.
+///
+/// Events may name an organization or team that was never configured: the sender
+/// knows its organizations before Tally does. Configuration adds display names.
+const V2: &str = "
+CREATE TABLE organizations (
+    account_id   INTEGER NOT NULL REFERENCES accounts (account_id),
+    organization TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    PRIMARY KEY (account_id, organization)
+) STRICT;
+
+CREATE TABLE teams (
+    account_id   INTEGER NOT NULL REFERENCES accounts (account_id),
+    team         TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    organization TEXT,
+    PRIMARY KEY (account_id, team)
+) STRICT;
+
+CREATE INDEX events_by_account_kind_at ON events (account_id, kind, at_us);
+";
+
 /// All migrations, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 1;
+pub const SCHEMA_VERSION: usize = 2;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        assert!(super::migrations().validate().is_ok());
+        assert_eq!(
+            super::migrations()
+                .pending_migrations(&mut rusqlite::Connection::open_in_memory().unwrap())
+                .unwrap(),
+            super::SCHEMA_VERSION as i32
+        );
+    }
+}

@@ -1,1 +1,7 @@
+//! Integration tests of the store, on real SQLite files in temporary directories.
 
+mod common;
+
+mod accounts;
+mod append;
+mod schema;

@@ -1,0 +1,177 @@
+//! Idempotent, transactional appends.
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+use tally_store::{Conflict, Store, StoreOptions};
+
+use crate::common::*;
+
+#[test]
+fn a_resent_batch_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let mut store = open(&path);
+    let (account, _) = create(&mut store, "acme");
+    let batch = events(
+        &[
+            login("a", "u1", "2026-03-02T08:00:00Z"),
+            login("b", "u1", "2026-03-09T08:00:00Z"),
+            login("c", "u2", "2026-03-09T08:00:00Z"),
+        ]
+        .join("\n"),
+    );
+
+    let first = store.append(account.id, &batch).unwrap();
+    assert_eq!((first.accepted, first.duplicates, first.conflicts.len()), (3, 0, 0));
+    let again = store.append(account.id, &batch).unwrap();
+    assert_eq!((again.accepted, again.duplicates, again.conflicts.len()), (0, 3, 0));
+    assert_eq!(stored_rows(&path, "SELECT count(*) FROM events"), 3);
+}
+
+#[test]
+fn the_same_event_in_another_spelling_is_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (account, _) = create(&mut store, "acme");
+    store.append(account.id, &events(&login("a", "u1", "2026-03-02T08:00:00Z"))).unwrap();
+    // Same instant written with an offset, keys in another order.
+    let respelled = r#"{"user":" u1 ","at":"2026-03-02T09:00:00+01:00","kind":"login","id":"a"}"#;
+    let outcome = store.append(account.id, &events(respelled)).unwrap();
+    assert_eq!((outcome.accepted, outcome.duplicates), (0, 1));
+}
+
+#[test]
+fn a_reused_id_with_other_contents_is_a_conflict_and_keeps_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let mut store = open(&path);
+    let (account, _) = create(&mut store, "acme");
+    store.append(account.id, &events(&login("a", "u1", "2026-03-02T08:00:00Z"))).unwrap();
+    let batch =
+        [login("b", "u2", "2026-03-02T08:00:00Z"), login("a", "u9", "2026-03-02T08:00:00Z")];
+    let outcome = store.append(account.id, &events(&batch.join("\n"))).unwrap();
+    assert_eq!(outcome.accepted, 1);
+    assert_eq!(outcome.conflicts, vec![Conflict { line: 2, id: "a".into() }]);
+    assert_eq!(
+        stored_rows(
+            &path,
+            "SELECT count(*) FROM events WHERE event_id = 'a' AND payload LIKE '%\"u1\"%'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn a_repeated_id_within_one_batch_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (account, _) = create(&mut store, "acme");
+    let batch = [
+        login("a", "u1", "2026-03-02T08:00:00Z"),
+        login("a", "u1", "2026-03-02T08:00:00Z"),
+        login("a", "u2", "2026-03-02T08:00:00Z"),
+    ];
+    let outcome = store.append(account.id, &events(&batch.join("\n"))).unwrap();
+    assert_eq!((outcome.accepted, outcome.duplicates), (1, 1));
+    assert_eq!(outcome.conflicts, vec![Conflict { line: 3, id: "a".into() }]);
+}
+
+#[test]
+fn ids_are_scoped_to_their_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (acme, _) = create(&mut store, "acme");
+    let (globex, _) = create(&mut store, "globex");
+    let batch = events(&login("a", "u1", "2026-03-02T08:00:00Z"));
+    assert_eq!(store.append(acme.id, &batch).unwrap().accepted, 1);
+    assert_eq!(store.append(globex.id, &batch).unwrap().accepted, 1);
+}
+
+/// A write that fails (here: another process holds the write lock) is not
+/// acknowledged and leaves nothing behind, so the sender's retry stores every
+/// event exactly once.
+#[test]
+fn a_failed_write_remembers_no_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let options =
+        StoreOptions { busy_timeout: Duration::from_millis(50), ..StoreOptions::default() };
+    let mut store = Store::open(&path, &options).unwrap();
+    let (account, _) = create(&mut store, "acme");
+    let batch = events(
+        &[login("a", "u1", "2026-03-02T08:00:00Z"), login("b", "u1", "2026-03-09T08:00:00Z")]
+            .join("\n"),
+    );
+
+    let locker = rusqlite::Connection::open(&path).unwrap();
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let error = store.append(account.id, &batch).unwrap_err();
+    assert!(error.is_transient(), "a lock is worth retrying: {error}");
+    locker.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(stored_rows(&path, "SELECT count(*) FROM events"), 0);
+
+    let retry = store.append(account.id, &batch).unwrap();
+    assert_eq!((retry.accepted, retry.duplicates), (2, 0));
+}
+
+/// The same failure when the file cannot grow: SQLite stops at `max_page_count`
+/// exactly as it stops at a full disk (SQLITE_FULL).
+#[test]
+fn a_full_disk_rolls_back_the_whole_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let mut store = open(&path);
+    let (account, _) = create(&mut store, "acme");
+    let pages = stored_rows(&path, "PRAGMA page_count");
+    // Leave room for a few pages only, then send far more than fits.
+    let lines: Vec<String> = (0..2_000)
+        .map(|n| format!(
+            r#"{{"id":"e{n}","kind":"page_visit","at":"2026-03-02T08:00:00Z","user":"u1","page":"/{}"}}"#,
+            "p".repeat(1_000)
+        ))
+        .collect();
+    let batch = events(&lines.join("\n"));
+    drop(store);
+    let capped =
+        StoreOptions { max_file_bytes: Some((pages + 4) as u64 * 4096), ..StoreOptions::default() };
+    let mut store = Store::open(&path, &capped).unwrap();
+    let error = store.append(account.id, &batch).unwrap_err();
+    assert!(error.is_transient(), "a full disk is worth retrying: {error}");
+    drop(store);
+    assert_eq!(stored_rows(&path, "SELECT count(*) FROM events"), 0);
+
+    // The operator makes room; the sender's retry lands whole.
+    let mut store = open(&path);
+    let retry = store.append(account.id, &batch).unwrap();
+    assert_eq!(retry.accepted, 2_000);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// However a sender splits, repeats and reorders its events, the store ends up
+    /// with each distinct id once.
+    #[test]
+    fn any_resending_stores_each_id_once(
+        sends in proptest::collection::vec(proptest::collection::vec(0u8..20, 1..15), 1..6)
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tally.sqlite");
+        let mut store = open(&path);
+        let (account, _) = create(&mut store, "acme");
+        let mut accepted = 0;
+        for send in &sends {
+            let lines: Vec<String> = send
+                .iter()
+                .map(|n| login(&format!("id-{n}"), &format!("u{n}"), "2026-03-02T08:00:00Z"))
+                .collect();
+            accepted += store.append(account.id, &events(&lines.join("\n"))).unwrap().accepted;
+        }
+        let mut distinct: Vec<u8> = sends.concat();
+        distinct.sort();
+        distinct.dedup();
+        prop_assert_eq!(accepted, distinct.len());
+        prop_assert_eq!(stored_rows(&path, "SELECT count(*) FROM events"), distinct.len() as i64);
+    }
+}
