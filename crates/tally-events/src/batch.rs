@@ -111,11 +111,11 @@ fn check_ndjson(text: &str, limits: &Limits) -> Result<CheckedBatch, BatchError>
         return Err(BatchError::Empty);
     }
     if !any_json {
-        let first_reason = match batch.rejections.first().map(|rejection| &rejection.problem) {
-            Some(Problem::Syntax { reason }) => reason.clone(),
-            _ => unreachable!("without any JSON line, the first rejection is a syntax error"),
+        let first = batch.rejections.first().expect("every non-blank line was rejected");
+        let Problem::Syntax { reason } = &first.problem else {
+            unreachable!("without any JSON line, every rejection is a syntax error")
         };
-        return Err(BatchError::NotJson { first_reason });
+        return Err(BatchError::NotJson { first_line: first.line, first_reason: reason.clone() });
     }
     Ok(batch)
 }

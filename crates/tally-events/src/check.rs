@@ -125,8 +125,9 @@ fn check_body(kind: &'static str, f: &mut Fields<'_>) -> Result<EventBody, Rejec
             organization: f.required_text("organization", name)?,
             blueprint: f.required_text("blueprint", name)?,
             entity: f.required_text("entity", name)?,
-            operation: f.closed("operation", Operation::parse, Operation::WIRE_NAMES)?,
-            origin: f.optional_text("origin", name)?.map(|origin| OriginType::parse(&origin)),
+            // A timer expiry is an audit entry, not a catalog change.
+            operation: f.closed("operation", Operation::parse, &Operation::WIRE_NAMES[..3])?,
+            origin: f.optional_open("origin", OriginType::parse)?,
             user: f.optional_text("user", name)?,
         }),
         "action_run" => EventBody::ActionRun(ActionRun {
@@ -173,7 +174,7 @@ fn check_body(kind: &'static str, f: &mut Fields<'_>) -> Result<EventBody, Rejec
                 email: f.optional_text("email", name)?,
                 username: f.optional_text("username", name)?,
                 display_name: f.optional_text("display_name", name)?,
-                interaction: InteractionType::parse(&f.required_text("interaction", name)?),
+                interaction: f.required_open("interaction", InteractionType::parse)?,
                 service_account: f.optional_bool("service_account")?.unwrap_or(false),
             };
             if observation.email.is_none()
@@ -229,7 +230,7 @@ fn check_body(kind: &'static str, f: &mut Fields<'_>) -> Result<EventBody, Rejec
             operation: f.closed("operation", Operation::parse, Operation::WIRE_NAMES)?,
             source_type: f.closed("source_type", SourceType::parse, SourceType::WIRE_NAMES)?,
             source: f.required_text("source", name)?,
-            origin: OriginType::parse(&f.required_text("origin", name)?),
+            origin: f.required_open("origin", OriginType::parse)?,
             status: f.closed("status", AuditStatus::parse, AuditStatus::WIRE_NAMES)?,
             error: f.optional_text("error", text)?,
             user: f.optional_text("user", name)?,
@@ -336,8 +337,10 @@ impl Fields<'_> {
         parse: fn(&str) -> Option<T>,
         names: &[&str],
     ) -> Result<T, Rejection> {
+        let present = self.object.get(field).is_some_and(|value| !value.is_null());
         match self.optional_closed(field, parse, names)? {
             Some(value) => Ok(value),
+            None if present => Err(self.reject(field, Problem::Empty)),
             None => Err(self.reject(field, Problem::Missing)),
         }
     }
@@ -356,6 +359,38 @@ impl Fields<'_> {
             Some(value) if names.iter().any(|name| parse(name) == Some(value)) => Ok(Some(value)),
             _ => Err(self
                 .reject(field, Problem::UnknownValue { value: text, expected: names.join(", ") })),
+        }
+    }
+
+    fn required_open<T>(&mut self, field: &str, parse: fn(&str) -> T) -> Result<T, Rejection> {
+        let present = self.object.get(field).is_some_and(|value| !value.is_null());
+        match self.optional_open(field, parse)? {
+            Some(value) => Ok(value),
+            None if present => Err(self.reject(field, Problem::Empty)),
+            None => Err(self.reject(field, Problem::Missing)),
+        }
+    }
+
+    /// An open value, kept in its normalised spelling. The limits apply to that
+    /// spelling, the one canonical JSON holds: text of separators only (`-`)
+    /// normalises to nothing and counts as empty, and upper-casing can lengthen
+    /// text (`ŉ` is 2 bytes, `ʼN` 3). Otherwise canonical JSON would not re-check.
+    fn optional_open<T>(
+        &mut self,
+        field: &str,
+        parse: fn(&str) -> T,
+    ) -> Result<Option<T>, Rejection> {
+        let max = self.limits.max_name_bytes;
+        let Some(text) = self.optional_text(field, max)? else {
+            return Ok(None);
+        };
+        let normalised = normalise(&text);
+        if normalised.is_empty() {
+            Ok(None)
+        } else if normalised.len() > max {
+            Err(self.reject(field, Problem::TooLong { len: normalised.len(), max }))
+        } else {
+            Ok(Some(parse(&normalised)))
         }
     }
 
@@ -378,6 +413,20 @@ impl Fields<'_> {
             Some(Value::Number(number)) => match number.as_u64() {
                 Some(value) if (min..=max).contains(&value) => {
                     Ok(Some(u32::try_from(value).expect("max fits in u32")))
+                }
+                // 1.5 or 1e3 inside the range: "outside the range" would be false.
+                _ if number.is_f64()
+                    && number
+                        .as_f64()
+                        .is_some_and(|value| (min as f64..=max as f64).contains(&value)) =>
+                {
+                    Err(self.reject(
+                        field,
+                        Problem::WrongType {
+                            expected: "a whole number",
+                            found: "a number with a fraction or exponent",
+                        },
+                    ))
                 }
                 _ => {
                     Err(self
@@ -484,7 +533,8 @@ impl Fields<'_> {
                         Problem::TooLong { len, max: self.limits.max_properties_bytes },
                     ));
                 }
-                Ok(Some(properties))
+                // An empty object says nothing: it is the same event as none.
+                Ok(Some(properties).filter(|properties| !properties.is_empty()))
             }
             Some(other) => Err(self.reject(
                 "properties",

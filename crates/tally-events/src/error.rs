@@ -160,16 +160,19 @@ pub enum BatchError {
     },
     /// No line of the body is JSON, so it is neither NDJSON nor a JSON array.
     #[error(
-        "the body is neither NDJSON nor a JSON array: no line is JSON (line 1: {first_reason})"
+        "the body is neither NDJSON nor a JSON array: no line is JSON (line {first_line}: {first_reason})"
     )]
     NotJson {
-        /// Why the first line failed.
+        /// The first non-blank line.
+        first_line: usize,
+        /// Why it failed.
         first_reason: String,
     },
     /// The batch holds more events than allowed.
     #[error("the batch holds {count} events; the limit is {max} per batch")]
     TooManyEvents {
-        /// Events counted so far (parsing stops at the limit + 1).
+        /// Events counted: an array's length, or for NDJSON the limit + 1 (reading
+        /// stops at the first line over the limit).
         count: usize,
         /// The limit.
         max: usize,

@@ -172,7 +172,7 @@ pub struct EntityChange {
     pub blueprint: String,
     /// The entity's identifier.
     pub entity: String,
-    /// Create, update or delete.
+    /// Create, update or delete (a timer expiry is an audit entry).
     pub operation: Operation,
     /// The system that made the change.
     #[serde(skip_serializing_if = "Option::is_none")]

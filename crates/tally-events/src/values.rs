@@ -4,8 +4,8 @@
 //! - **Closed** values drive Tally's own rules (operation, status, role, resource kind):
 //!   an unknown value is rejected, because guessing would change a figure.
 //! - **Open** values describe the vendor's world (origin type, interaction type):
-//!   known spellings are normalised, an unknown value is kept verbatim as
-//!   [`OriginType::Other`], because vendors add exporters faster than Tally releases.
+//!   known spellings are normalised, an unknown value is kept, normalised to upper case with single
+//!   spaces, as [`OriginType::Other`], because vendors add exporters faster than Tally releases.
 
 use std::fmt;
 
