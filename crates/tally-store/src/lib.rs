@@ -30,10 +30,12 @@
 
 mod account;
 mod error;
+mod ids;
 mod log;
 mod organization;
 mod schema;
 
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -69,6 +71,10 @@ pub struct StoreOptions {
     /// A cap on the file's size: past it, appends fail as on a full disk and write
     /// nothing. `None` lets the file grow as the disk allows.
     pub max_file_bytes: Option<u64>,
+    /// How many idempotency keys of recent events are held in memory before they
+    /// are merged into the file: an eighth of the merged keys, clamped to this
+    /// range. More memory means rarer merges; each key costs about 34 bytes.
+    pub keys_in_memory: RangeInclusive<usize>,
 }
 
 impl Default for StoreOptions {
@@ -78,6 +84,7 @@ impl Default for StoreOptions {
             busy_timeout: Duration::from_secs(5),
             cache_kib: 64 * 1024,
             max_file_bytes: None,
+            keys_in_memory: 200_000..=1_000_000,
         }
     }
 }
@@ -86,6 +93,9 @@ impl Default for StoreOptions {
 pub struct Store {
     connection: Connection,
     path: PathBuf,
+    /// Loaded on the first append: a store opened only to read never builds it.
+    ids: Option<ids::IdIndex>,
+    keys_in_memory: RangeInclusive<usize>,
 }
 
 impl std::fmt::Debug for Store {
@@ -142,7 +152,12 @@ impl Store {
                 )
                 .map_err(open_error)?;
         }
-        Ok(Store { connection, path: path.to_owned() })
+        Ok(Store {
+            connection,
+            path: path.to_owned(),
+            ids: None,
+            keys_in_memory: options.keys_in_memory.clone(),
+        })
     }
 
     /// The file this store was opened on.

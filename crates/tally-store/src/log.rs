@@ -1,8 +1,9 @@
 //! The event log: idempotent, transactional appends.
 
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::{Transaction, TransactionBehavior, params};
 use tally_events::CheckedEvent;
 
+use crate::ids::{IdIndex, PendingKeys};
 use crate::{AccountId, Store, StoreError};
 
 /// What became of one batch's checked events.
@@ -58,6 +59,63 @@ enum Seen {
     Different,
 }
 
+fn append_in(
+    transaction: &Transaction<'_>,
+    index: &IdIndex,
+    pending: &mut PendingKeys,
+    batches: &[PendingBatch<'_>],
+) -> rusqlite::Result<Vec<AppendOutcome>> {
+    let mut read = transaction
+        .prepare_cached("SELECT account_id, event_id, payload FROM events WHERE seq = ?1")?;
+    let mut insert = transaction.prepare_cached(
+        "INSERT INTO events (account_id, id_hash, event_id, kind, at_us, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut candidates = Vec::new();
+    let mut outcomes = Vec::with_capacity(batches.len());
+    for batch in batches {
+        let mut outcome = AppendOutcome::default();
+        for checked in batch.events {
+            let event = &checked.event;
+            let hash = id_hash(batch.account, &event.id);
+            index.candidates(transaction, pending, hash, &mut candidates)?;
+            let mut seen = Seen::New;
+            for seq in &candidates {
+                let same_key = read.query_row([seq], |row| {
+                    let same_key = row.get::<_, i64>(0)? == batch.account.0
+                        && row.get_ref(1)?.as_str()? == event.id;
+                    let same_payload = row.get_ref(2)?.as_str()? == checked.canonical_json;
+                    Ok(same_key.then_some(same_payload))
+                })?;
+                if let Some(same_payload) = same_key {
+                    seen = if same_payload { Seen::Same } else { Seen::Different };
+                    break;
+                }
+            }
+            match seen {
+                Seen::New => {
+                    let seq = insert.insert(params![
+                        batch.account.0,
+                        hash,
+                        event.id,
+                        event.body.kind(),
+                        event.at.timestamp_micros(),
+                        checked.canonical_json,
+                    ])?;
+                    pending.add(hash, seq);
+                    outcome.accepted += 1;
+                }
+                Seen::Same => outcome.duplicates += 1,
+                Seen::Different => {
+                    outcome.conflicts.push(Conflict { line: checked.line, id: event.id.clone() })
+                }
+            }
+        }
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
 impl Store {
     /// Appends one batch in one transaction; see [`Store::append_batches`].
     pub fn append(
@@ -82,71 +140,26 @@ impl Store {
     ) -> Result<Vec<AppendOutcome>, StoreError> {
         let event_count: usize = batches.iter().map(|batch| batch.events.len()).sum();
         let doing = || format!("appending {event_count} events in {} batches", batches.len());
-        let transaction = self
-            .connection
+        let Store { connection, ids, keys_in_memory, .. } = self;
+        let transaction = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::sqlite(doing()))?;
-        let mut outcomes = Vec::with_capacity(batches.len());
-        {
-            let mut find = transaction
-                .prepare_cached(
-                    "SELECT event_id, payload FROM events WHERE id_hash = ?1 AND account_id = ?2",
-                )
-                .map_err(StoreError::sqlite(doing()))?;
-            let mut insert = transaction
-                .prepare_cached(
-                    "INSERT INTO events (account_id, id_hash, event_id, kind, at_us, payload)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(StoreError::sqlite(doing()))?;
-            for batch in batches {
-                let mut outcome = AppendOutcome::default();
-                for checked in batch.events {
-                    let event = &checked.event;
-                    let hash = id_hash(batch.account, &event.id);
-                    let mut seen = Seen::New;
-                    let mut rows = find
-                        .query(params![hash, batch.account.0])
-                        .map_err(StoreError::sqlite(doing()))?;
-                    while let Some(row) = rows.next().map_err(StoreError::sqlite(doing()))? {
-                        let stored_id = row.get_ref(0).and_then(|value| Ok(value.as_str()?));
-                        if stored_id.map_err(StoreError::sqlite(doing()))? == event.id {
-                            let payload = row.get_ref(1).and_then(|value| Ok(value.as_str()?));
-                            seen = if payload.map_err(StoreError::sqlite(doing()))?
-                                == checked.canonical_json
-                            {
-                                Seen::Same
-                            } else {
-                                Seen::Different
-                            };
-                            break;
-                        }
-                    }
-                    drop(rows);
-                    match seen {
-                        Seen::New => {
-                            insert
-                                .execute(params![
-                                    batch.account.0,
-                                    hash,
-                                    event.id,
-                                    event.body.kind(),
-                                    event.at.timestamp_micros(),
-                                    checked.canonical_json,
-                                ])
-                                .map_err(StoreError::sqlite(doing()))?;
-                            outcome.accepted += 1;
-                        }
-                        Seen::Same => outcome.duplicates += 1,
-                        Seen::Different => outcome
-                            .conflicts
-                            .push(Conflict { line: checked.line, id: event.id.clone() }),
-                    }
-                }
-                outcomes.push(outcome);
+        let index = match ids {
+            Some(index) => {
+                index.catch_up(&transaction).map_err(StoreError::sqlite(doing()))?;
+                index
             }
-        }
+            None => ids.insert(
+                IdIndex::load(&transaction, keys_in_memory.clone())
+                    .map_err(StoreError::sqlite(doing()))?,
+            ),
+        };
+        let mut pending = PendingKeys::default();
+        index.merge_if_due(&transaction, &mut pending).map_err(StoreError::sqlite(doing()))?;
+        let outcomes = append_in(&transaction, index, &mut pending, batches)
+            .map_err(StoreError::sqlite(doing()))?;
         transaction.commit().map_err(StoreError::sqlite(doing()))?;
+        index.committed(pending);
         Ok(outcomes)
     }
 

@@ -7,10 +7,8 @@ use rusqlite_migration::{M, Migrations};
 
 /// Schema version 1: accounts, their terms, and the event log.
 ///
-/// `events.id_hash` is a 64-bit hash of (account, event id). Senders use random
-/// UUIDs, and a B-tree keyed on random 36-byte text grows so large and scattered
-/// that every insert dirties a different page; a narrow integer key keeps the
-/// idempotency index a fraction of the size. Equal hashes are compared on
+/// `events.id_hash` is a 64-bit hash of (account, event id): a narrow integer key
+/// instead of the senders' random 36-byte ids. Equal hashes are compared on
 /// `event_id`, so a collision can never merge two events.
 const V1: &str = "
 CREATE TABLE accounts (
@@ -43,8 +41,17 @@ CREATE TABLE events (
 CREATE INDEX events_by_id_hash ON events (id_hash);
 ";
 
-/// Schema version 2: organizations and teams as account configuration, and the
-/// (account, kind, instant) index every per-kind figure and monthly count reads.
+/// Schema version 2: account configuration (organizations, teams), the
+/// (account, kind, instant) index per-kind figures read, and a new home for the
+/// idempotency keys.
+///
+/// Version 1 indexed `events.id_hash` directly. With random ids every insert lands
+/// on a random page of that index; past a few million events each commit dirtied
+/// thousands of pages and appends fell to 5% of a plain insert. Version 2 keeps the
+/// keys of recent events in memory (rebuilt from `events` on open) and merges them
+/// into `event_ids` in key order, in bulk (see `ids.rs`): the events table stays
+/// append-only and each merge writes each page of `event_ids` at most once.
+/// `store_state.event_ids_through_seq` says how far `event_ids` is complete.
 ///
 /// Events may name an organization or team that was never configured: the sender
 /// knows its organizations before Tally does. Configuration adds display names.
@@ -65,6 +72,25 @@ CREATE TABLE teams (
 ) STRICT;
 
 CREATE INDEX events_by_account_kind_at ON events (account_id, kind, at_us);
+
+DROP INDEX events_by_id_hash;
+
+CREATE TABLE event_ids (
+    id_hash INTEGER NOT NULL,
+    seq     INTEGER NOT NULL,
+    PRIMARY KEY (id_hash, seq)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO event_ids (id_hash, seq) SELECT id_hash, seq FROM events ORDER BY id_hash, seq;
+
+CREATE TABLE store_state (
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) STRICT;
+
+INSERT INTO store_state (key, value)
+    VALUES ('event_ids_through_seq', (SELECT coalesce(max(seq), 0) FROM events)),
+           ('event_ids_rows', (SELECT count(*) FROM event_ids));
 ";
 
 /// All migrations, oldest first.
@@ -82,7 +108,7 @@ mod tests {
         assert!(super::migrations().validate().is_ok());
         assert_eq!(
             super::migrations()
-                .pending_migrations(&mut rusqlite::Connection::open_in_memory().unwrap())
+                .pending_migrations(&rusqlite::Connection::open_in_memory().unwrap())
                 .unwrap(),
             super::SCHEMA_VERSION as i32
         );

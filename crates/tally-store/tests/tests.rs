@@ -4,4 +4,5 @@ mod common;
 
 mod accounts;
 mod append;
+mod merge;
 mod schema;
