@@ -1,0 +1,132 @@
+//! The import and account commands.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::common::*;
+
+#[test]
+fn import_keeps_good_lines_names_bad_ones_by_file_line_and_is_idempotent() {
+    let (dir, db) = temp_db();
+    create_account(&db, "acme");
+    let file = dir.path().join("backfill.ndjson");
+    let lines = [
+        login("a", "u1"),
+        String::new(),
+        login("b", "u2"),
+        r#"{"id":"c","kind":"login","at":"2026-03-02T08:00:00Z"}"#.to_owned(),
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+
+    let first = run(&db, &["import", "--account", "acme", file.to_str().unwrap()]);
+    let stdout = String::from_utf8(first.stdout).unwrap();
+    assert_eq!(first.status.code(), Some(3), "some lines were not stored: {stdout}");
+    assert_eq!(
+        stdout,
+        "accepted 2, duplicates 0, conflicting 0, rejected 1\n  line 4, field `user`: required field is missing\n"
+    );
+
+    let again = run(&db, &["import", "--account", "acme", file.to_str().unwrap()]);
+    let stdout = String::from_utf8(again.stdout).unwrap();
+    assert!(
+        stdout.starts_with("accepted 0, duplicates 2, conflicting 0, rejected 1\n"),
+        "{stdout}"
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM events"), 2);
+}
+
+#[test]
+fn import_reads_standard_input_and_json_arrays() {
+    let (_dir, db) = temp_db();
+    create_account(&db, "acme");
+    let mut child = Command::new(BINARY)
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--account", "acme", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let body = format!("  [{}, {}]", login("a", "u1"), login("b", "u1"));
+    child.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "accepted 2, duplicates 0, conflicting 0, rejected 0\n"
+    );
+}
+
+#[test]
+fn import_into_an_unknown_account_fails_with_its_name() {
+    let (dir, db) = temp_db();
+    create_account(&db, "acme");
+    let file = dir.path().join("events.ndjson");
+    std::fs::write(&file, login("a", "u1")).unwrap();
+    let output = run(&db, &["import", "--account", "acne", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains(r#"no account has the slug "acne""#), "{stderr}");
+}
+
+#[test]
+fn account_create_validates_its_calendar() {
+    let (_dir, db) = temp_db();
+    let output = run(
+        &db,
+        &["account", "create", "--slug", "acme", "--name", "Acme", "--time-zone", "Mars/Olympus"],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains(r#""Mars/Olympus" is not an IANA time zone name"#), "{stderr}");
+
+    let output = run(
+        &db,
+        &[
+            "account",
+            "create",
+            "--slug",
+            "acme",
+            "--name",
+            "Acme",
+            "--term",
+            "2026-05-01..2026-04-01",
+        ],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("ends on or before it starts"), "{stderr}");
+}
+
+#[test]
+fn account_list_shows_calendars_and_terms() {
+    let (_dir, db) = temp_db();
+    let created = run(
+        &db,
+        &[
+            "account",
+            "create",
+            "--slug",
+            "kiwi",
+            "--name",
+            "Kiwi Ltd",
+            "--time-zone",
+            "Pacific/Auckland",
+            "--week-start",
+            "sunday",
+            "--term",
+            "2026-01-15..2027-01-15",
+        ],
+    );
+    assert!(created.status.success());
+    assert!(
+        run(&db, &["account", "add-term", "--account", "kiwi", "2027-01-15..2028-01-15"])
+            .status
+            .success()
+    );
+    let listed = String::from_utf8(run(&db, &["account", "list"]).stdout).unwrap();
+    assert_eq!(
+        listed,
+        "kiwi\tKiwi Ltd\tPacific/Auckland\tweek starts Sun\tterms 2026-01-15..2027-01-15, 2027-01-15..2028-01-15\n"
+    );
+}

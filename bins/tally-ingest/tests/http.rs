@@ -1,0 +1,159 @@
+//! The HTTP contract of `POST /v1/batch`.
+
+use serde_json::json;
+
+use crate::common::*;
+
+#[test]
+fn a_batch_with_one_bad_line_keeps_the_good_ones_and_names_the_bad_one() {
+    let (_dir, db) = temp_db();
+    let key = create_account(&db, "acme");
+    let daemon = Daemon::start(&db, &[]);
+    let body = [
+        login("a", "u1"),
+        r#"{"id":"b","kind":"login","at":"2026-13-01T08:00:00Z","user":"u1"}"#.to_owned(),
+        login("c", "u2"),
+    ]
+    .join("\n");
+
+    let (status, answer) = daemon.post(Some(&key), &body);
+    assert_eq!(status, 200);
+    assert_eq!(answer["accepted"], 2);
+    assert_eq!(answer["rejected"], 1);
+    assert_eq!(
+        answer["rejections"],
+        json!([{
+            "line": 2,
+            "field": "at",
+            "code": "bad_instant",
+            "reason": "line 2, field `at`: \"2026-13-01T08:00:00Z\" is not an RFC 3339 instant with an offset (for example 2026-03-01T09:30:00Z)"
+        }])
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM events"), 2);
+}
+
+#[test]
+fn a_resent_batch_counts_once_and_a_reused_id_is_a_conflict() {
+    let (_dir, db) = temp_db();
+    let key = create_account(&db, "acme");
+    let daemon = Daemon::start(&db, &[]);
+    let body = [login("a", "u1"), login("b", "u2")].join("\n");
+
+    let (_, first) = daemon.post(Some(&key), &body);
+    assert_eq!((first["accepted"].as_i64(), first["duplicates"].as_i64()), (Some(2), Some(0)));
+    let (_, again) = daemon.post(Some(&key), &body);
+    assert_eq!((again["accepted"].as_i64(), again["duplicates"].as_i64()), (Some(0), Some(2)));
+    let (_, reused) = daemon.post(Some(&key), login("b", "someone-else"));
+    assert_eq!(reused["conflicting"], 1);
+    assert_eq!(reused["conflicts"], json!([{"line": 1, "id": "b"}]));
+    assert_eq!(count(&db, "SELECT count(*) FROM events"), 2);
+}
+
+#[test]
+fn a_json_array_body_is_a_batch_too() {
+    let (_dir, db) = temp_db();
+    let key = create_account(&db, "acme");
+    let daemon = Daemon::start(&db, &[]);
+    let body = format!(
+        "[{}, {}]",
+        login("a", "u1"),
+        r#"{"id":"b","kind":"logn","at":"2026-03-02T08:00:00Z"}"#
+    );
+    let (status, answer) = daemon.post(Some(&key), body);
+    assert_eq!(status, 200);
+    assert_eq!(answer["accepted"], 1);
+    assert_eq!(answer["rejections"][0]["line"], 2);
+    assert_eq!(answer["rejections"][0]["field"], "kind");
+    assert_eq!(answer["rejections"][0]["code"], "unknown_value");
+}
+
+/// Every refusal is a problem document with the documented status, and writes nothing.
+#[test]
+fn refused_requests_get_their_status_and_write_nothing() {
+    let (_dir, db) = temp_db();
+    let key = create_account(&db, "acme");
+    let daemon = Daemon::start(&db, &["--max-body-bytes", "2000"]);
+    let good = login("a", "u1");
+    let oversized = (0..40).map(|n| login(&format!("id-{n}"), "u1")).collect::<Vec<_>>().join("\n");
+    assert!(oversized.len() > 2000);
+
+    struct Refusal<'a> {
+        name: &'a str,
+        key: Option<&'a str>,
+        body: Vec<u8>,
+        status: u16,
+        code: &'a str,
+    }
+    let cases = [
+        Refusal {
+            name: "no key",
+            key: None,
+            body: good.clone().into_bytes(),
+            status: 401,
+            code: "missing_write_key",
+        },
+        Refusal {
+            name: "wrong key",
+            key: Some("tally_wk_not-a-key"),
+            body: good.clone().into_bytes(),
+            status: 403,
+            code: "wrong_write_key",
+        },
+        Refusal {
+            name: "too large",
+            key: Some(&key),
+            body: oversized.into_bytes(),
+            status: 413,
+            code: "body_too_large",
+        },
+        Refusal {
+            name: "empty",
+            key: Some(&key),
+            body: Vec::new(),
+            status: 400,
+            code: "malformed_body",
+        },
+        Refusal {
+            name: "not JSON",
+            key: Some(&key),
+            body: b"hello\nworld".to_vec(),
+            status: 400,
+            code: "malformed_body",
+        },
+        Refusal {
+            name: "broken array",
+            key: Some(&key),
+            body: format!("[{good},").into_bytes(),
+            status: 400,
+            code: "malformed_body",
+        },
+        Refusal {
+            name: "not UTF-8",
+            key: Some(&key),
+            body: vec![b'{', 0xff, 0xfe, b'}'],
+            status: 400,
+            code: "malformed_body",
+        },
+    ];
+    for Refusal { name, key, body, status, code } in cases {
+        let (got_status, problem) = daemon.post(key, &body);
+        assert_eq!(got_status, status, "{name}: {problem}");
+        assert_eq!(problem["code"], code, "{name}: {problem}");
+        assert_eq!(problem["status"], status, "{name}");
+        assert!(problem["detail"].as_str().is_some_and(|detail| !detail.is_empty()), "{name}");
+    }
+    assert_eq!(count(&db, "SELECT count(*) FROM events"), 0);
+}
+
+#[test]
+fn a_batch_over_the_event_limit_is_refused_whole() {
+    let (_dir, db) = temp_db();
+    let key = create_account(&db, "acme");
+    let daemon = Daemon::start(&db, &[]);
+    // 10,001 valid logins: one over the documented limit of 10,000 per batch.
+    let body = (0..10_001).map(|n| login(&format!("id-{n}"), "u1")).collect::<Vec<_>>().join("\n");
+    let (status, problem) = daemon.post(Some(&key), body);
+    assert_eq!(status, 400);
+    assert_eq!(problem["detail"], "the batch holds 10001 events; the limit is 10000 per batch");
+    assert_eq!(count(&db, "SELECT count(*) FROM events"), 0);
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests of the `tally-ingest` binary: a real process, real HTTP on
+//! loopback, the real SQLite file read back by an independent connection.
+
+mod common;
+
+mod cli;
+mod crash;
+mod http;
