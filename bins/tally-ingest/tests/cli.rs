@@ -130,3 +130,47 @@ fn account_list_shows_calendars_and_terms() {
         "kiwi\tKiwi Ltd\tPacific/Auckland\tweek starts Sun\tterms 2026-01-15..2027-01-15, 2027-01-15..2028-01-15\n"
     );
 }
+
+/// `fixtures/small` is what `tally-ingest fixtures --scale small --seed 7` writes:
+/// regenerate it with that command when the generator changes on purpose.
+#[test]
+fn the_checked_in_small_fixtures_are_the_generators_output() {
+    let (dir, db) = temp_db();
+    let out = dir.path().join("small");
+    let output = run(&db, &["fixtures", "--scale", "small", "--seed", "7", "--out", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let checked_in = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/small");
+    let mut names: Vec<String> = std::fs::read_dir(&checked_in)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["accounts.json", "acme-robotics.ndjson", "equator-labs.ndjson", "globex.ndjson", "initech.ndjson"]
+    );
+    for name in names {
+        let expected = std::fs::read(checked_in.join(&name)).unwrap();
+        let generated = std::fs::read(out.join(&name)).unwrap();
+        assert!(expected == generated, "fixtures/small/{name} differs from the generator's output");
+    }
+}
+
+/// The checked-in fixtures import cleanly, and a second import is all duplicates.
+#[test]
+fn the_small_fixtures_import_without_rejections() {
+    let (_dir, db) = temp_db();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/small/globex.ndjson");
+    let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+    create_account(&db, "globex");
+    let first = run(&db, &["import", "--account", "globex", file.to_str().unwrap()]);
+    assert_eq!(
+        String::from_utf8(first.stdout).unwrap(),
+        format!("accepted {lines}, duplicates 0, conflicting 0, rejected 0\n")
+    );
+    let second = run(&db, &["import", "--account", "globex", file.to_str().unwrap()]);
+    assert_eq!(
+        String::from_utf8(second.stdout).unwrap(),
+        format!("accepted 0, duplicates {lines}, conflicting 0, rejected 0\n")
+    );
+}
