@@ -137,7 +137,8 @@ fn account_list_shows_calendars_and_terms() {
 fn the_checked_in_small_fixtures_are_the_generators_output() {
     let (dir, db) = temp_db();
     let out = dir.path().join("small");
-    let output = run(&db, &["fixtures", "--scale", "small", "--seed", "7", "--out", out.to_str().unwrap()]);
+    let output =
+        run(&db, &["fixtures", "--scale", "small", "--seed", "7", "--out", out.to_str().unwrap()]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let checked_in = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/small");
     let mut names: Vec<String> = std::fs::read_dir(&checked_in)
@@ -147,7 +148,13 @@ fn the_checked_in_small_fixtures_are_the_generators_output() {
     names.sort();
     assert_eq!(
         names,
-        ["accounts.json", "acme-robotics.ndjson", "equator-labs.ndjson", "globex.ndjson", "initech.ndjson"]
+        [
+            "accounts.json",
+            "acme-robotics.ndjson",
+            "equator-labs.ndjson",
+            "globex.ndjson",
+            "initech.ndjson"
+        ]
     );
     for name in names {
         let expected = std::fs::read(checked_in.join(&name)).unwrap();
@@ -160,7 +167,8 @@ fn the_checked_in_small_fixtures_are_the_generators_output() {
 #[test]
 fn the_small_fixtures_import_without_rejections() {
     let (_dir, db) = temp_db();
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/small/globex.ndjson");
+    let file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/small/globex.ndjson");
     let lines = std::fs::read_to_string(&file).unwrap().lines().count();
     create_account(&db, "globex");
     let first = run(&db, &["import", "--account", "globex", file.to_str().unwrap()]);
