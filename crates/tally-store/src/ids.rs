@@ -15,12 +15,16 @@ use std::ops::RangeInclusive;
 
 use rusqlite::{Transaction, params};
 
+use crate::filter::KeyFilter;
+
 /// Merge once the in-memory keys reach this share of the table, within the
 /// range `StoreOptions::keys_in_memory` allows.
 const MERGE_RATIO: u64 = 8;
 
 pub(crate) struct IdIndex {
     keys_in_memory: RangeInclusive<usize>,
+    /// Every hash in `event_ids`, so most lookups of new keys skip the table.
+    merged_filter: KeyFilter,
     /// Every event with `seq` up to this has its key in `event_ids`.
     merged_through: i64,
     /// Rows in `event_ids`.
@@ -54,6 +58,7 @@ impl IdIndex {
     ) -> rusqlite::Result<IdIndex> {
         let mut index = IdIndex {
             keys_in_memory,
+            merged_filter: KeyFilter::with_capacity(0),
             merged_through: 0,
             merged_rows: 0,
             seen_through: 0,
@@ -67,17 +72,6 @@ impl IdIndex {
     /// Reads what other connections merged and appended since this one last looked.
     /// Call at the start of every write transaction, holding the write lock.
     pub(crate) fn catch_up(&mut self, transaction: &Transaction<'_>) -> rusqlite::Result<()> {
-        let (merged_through, merged_rows) = read_state(transaction)?;
-        if merged_through > self.merged_through {
-            self.recent.retain(|_, seq| *seq > merged_through);
-            self.recent_more.retain(|_, seqs| {
-                seqs.retain(|seq| *seq > merged_through);
-                !seqs.is_empty()
-            });
-            self.merged_through = merged_through;
-            self.seen_through = self.seen_through.max(merged_through);
-        }
-        self.merged_rows = merged_rows;
         let mut statement = transaction
             .prepare_cached("SELECT seq, id_hash FROM events WHERE seq > ?1 ORDER BY seq")?;
         let mut rows = statement.query([self.seen_through])?;
@@ -86,6 +80,41 @@ impl IdIndex {
             self.remember(hash, seq);
             self.seen_through = seq;
         }
+        let (merged_through, merged_rows) = read_state(transaction)?;
+        if self.merged_filter.capacity() == 0
+            || merged_rows as usize > self.merged_filter.capacity()
+        {
+            self.merged_filter = load_filter(transaction, merged_rows)?;
+        } else if merged_through > self.merged_through {
+            // Another connection merged: its keys are ours in `recent`, move them.
+            let filter = &mut self.merged_filter;
+            self.recent.retain(|hash, seq| {
+                let keep = *seq > merged_through;
+                if !keep {
+                    filter.insert(*hash);
+                }
+                keep
+            });
+            self.recent_more.retain(|hash, seqs| {
+                seqs.retain(|seq| {
+                    let keep = *seq > merged_through;
+                    if !keep {
+                        filter.insert(*hash);
+                    }
+                    keep
+                });
+                !seqs.is_empty()
+            });
+        }
+        if merged_through > self.merged_through {
+            self.recent.retain(|_, seq| *seq > merged_through);
+            self.recent_more.retain(|_, seqs| {
+                seqs.retain(|seq| *seq > merged_through);
+                !seqs.is_empty()
+            });
+            self.merged_through = merged_through;
+        }
+        self.merged_rows = merged_rows;
         Ok(())
     }
 
@@ -101,7 +130,7 @@ impl IdIndex {
         out.extend(self.recent.get(&hash));
         out.extend(self.recent_more.get(&hash).into_iter().flatten());
         out.extend(pending.keys.get(&hash).into_iter().flatten());
-        if self.merged_rows > 0 {
+        if self.merged_filter.may_contain(hash) {
             let mut statement =
                 transaction.prepare_cached("SELECT seq FROM event_ids WHERE id_hash = ?1")?;
             let mut rows = statement.query([hash])?;
@@ -147,6 +176,9 @@ impl IdIndex {
     /// Applies a committed transaction's keys (and merge) to memory.
     pub(crate) fn committed(&mut self, pending: PendingKeys) {
         if let Some((through, rows)) = pending.merged {
+            for hash in self.recent.keys().chain(self.recent_more.keys()) {
+                self.merged_filter.insert(*hash);
+            }
             self.recent.clear();
             self.recent_more.clear();
             self.merged_through = through;
@@ -169,6 +201,18 @@ impl IdIndex {
             self.recent.insert(hash, seq);
         }
     }
+}
+
+/// Builds the filter from `event_ids`, sized for twice its rows so it is rebuilt
+/// only each time the table doubles.
+fn load_filter(transaction: &Transaction<'_>, merged_rows: u64) -> rusqlite::Result<KeyFilter> {
+    let mut filter = KeyFilter::with_capacity((2 * merged_rows as usize).max(1 << 20));
+    let mut statement = transaction.prepare_cached("SELECT id_hash FROM event_ids")?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        filter.insert(row.get(0)?);
+    }
+    Ok(filter)
 }
 
 fn read_state(transaction: &Transaction<'_>) -> rusqlite::Result<(i64, u64)> {
