@@ -1,0 +1,305 @@
+//! `ingest-load`: sustained load on the real `tally-ingest serve` process.
+//!
+//! Creates an account in a fresh file, starts the daemon on a loopback port, and
+//! for a fixed time sends batches of 10,000 new events from a few threads, while
+//! sampling the daemon's resident memory every second. Prints the events per
+//! second, the peak memory and the rows in the file, then kills the daemon.
+//!
+//! ```sh
+//! cargo build --release -p tally-ingest
+//! cargo run --release -p tally-benches --bin ingest-load -- --duration-secs 60
+//! ```
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use clap::Parser;
+use tally_benches::{BATCH_EVENTS, EventGenerator, agent, post_batch, scratch_dir, target_dir};
+
+#[derive(Parser)]
+#[command(name = "ingest-load", about = "Sustained load on tally-ingest serve, with its memory")]
+struct Cli {
+    /// The `tally-ingest` binary [default: the workspace's target/release/tally-ingest].
+    #[arg(long, env = "TALLY_INGEST_BIN")]
+    binary: Option<PathBuf>,
+    /// How long to send batches.
+    #[arg(long, default_value_t = 60)]
+    duration_secs: u64,
+    /// Threads sending batches at once.
+    #[arg(long, default_value_t = 2)]
+    senders: usize,
+    /// Generator seed.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+}
+
+/// Bodies generated ahead of the senders: enough that a sender never waits for the
+/// generator, few enough (about 80 MiB) not to weigh on the machine.
+const BODIES_AHEAD: usize = 32;
+const MIB: f64 = 1024.0 * 1024.0;
+
+fn main() -> ExitCode {
+    match run(&Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ingest-load: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<()> {
+    ensure!(cli.senders > 0, "--senders must be at least 1");
+    let binary = cli.binary.clone().unwrap_or_else(|| target_dir().join("release/tally-ingest"));
+    ensure!(
+        binary.is_file(),
+        "{} does not exist; build it with `cargo build --release -p tally-ingest` or pass --binary",
+        binary.display()
+    );
+    let scratch = scratch_dir();
+    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    let dir = tempfile::Builder::new()
+        .prefix("ingest-load-")
+        .tempdir_in(&scratch)
+        .with_context(|| format!("creating a directory in {}", scratch.display()))?;
+    let db = dir.path().join("tally.sqlite");
+
+    let write_key = create_account(&binary, &db)?;
+    let mut daemon = Daemon::start(&binary, &db)?;
+    println!("daemon pid {} at {} on {}", daemon.child.id(), daemon.url, db.display());
+    let result = load(cli, &daemon, &write_key);
+    daemon.kill();
+    let load = result?;
+
+    let connection = rusqlite::Connection::open(&db)
+        .with_context(|| format!("opening {} to count rows", db.display()))?;
+    let rows: i64 = connection
+        .query_row("SELECT count(*) FROM events", [], |row| row.get(0))
+        .with_context(|| format!("counting rows in {}", db.display()))?;
+
+    let elapsed_secs = load.elapsed.as_secs_f64();
+    println!(
+        "sent {} events in {elapsed_secs:.1} s from {} threads: {:.0} events/s",
+        load.accepted,
+        cli.senders,
+        load.accepted as f64 / elapsed_secs
+    );
+    // The kernel updates VmHWM lazily, so a VmRSS sample can exceed it: take both.
+    println!(
+        "daemon peak resident memory: {:.1} MiB (highest 1-second VmRSS sample {:.1} MiB, VmHWM {:.1} MiB)",
+        load.highest_rss_bytes.max(load.high_water_bytes) as f64 / MIB,
+        load.highest_rss_bytes as f64 / MIB,
+        load.high_water_bytes as f64 / MIB
+    );
+    println!(
+        "generating bodies took {:.1} s of this tool's CPU, alongside the daemon",
+        load.generating.as_secs_f64()
+    );
+    println!("rows in {}: {rows}", db.display());
+    ensure!(
+        rows as u64 == load.accepted,
+        "the file holds {rows} rows but the daemon acknowledged {} events",
+        load.accepted
+    );
+    Ok(())
+}
+
+/// What one load run measured.
+struct Load {
+    accepted: u64,
+    elapsed: Duration,
+    highest_rss_bytes: u64,
+    high_water_bytes: u64,
+    generating: Duration,
+}
+
+fn load(cli: &Cli, daemon: &Daemon, write_key: &str) -> anyhow::Result<Load> {
+    let (body_sender, bodies) = mpsc::sync_channel::<String>(BODIES_AHEAD);
+    let bodies = Arc::new(Mutex::new(bodies));
+    let generating = Arc::new(Mutex::new(Duration::ZERO));
+    let generator_thread = {
+        let mut generator = EventGenerator::new(cli.seed);
+        let generating = Arc::clone(&generating);
+        std::thread::spawn(move || {
+            loop {
+                let started = Instant::now();
+                let body = generator.ndjson_batch(BATCH_EVENTS);
+                *generating.lock().expect("not poisoned") += started.elapsed();
+                // The senders have stopped once the channel is closed.
+                if body_sender.send(body).is_err() {
+                    break;
+                }
+            }
+        })
+    };
+
+    let accepted = AtomicU64::new(0);
+    let agent = agent();
+    let duration = Duration::from_secs(cli.duration_secs);
+    let (done_sender, done) = mpsc::channel::<anyhow::Result<()>>();
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut highest_rss_bytes = 0;
+    let mut sender_results = Vec::new();
+    std::thread::scope(|scope| {
+        for _ in 0..cli.senders {
+            let (bodies, accepted, agent) = (&bodies, &accepted, &agent);
+            let done_sender = done_sender.clone();
+            scope.spawn(move || {
+                let result = (|| {
+                    while Instant::now() < deadline {
+                        let body = bodies.lock().expect("not poisoned").recv()?;
+                        let count = post_batch(agent, &daemon.url, write_key, body.as_bytes())?;
+                        ensure!(count == BATCH_EVENTS as u64, "accepted {count} of a batch");
+                        accepted.fetch_add(count, Ordering::Relaxed);
+                    }
+                    Ok(())
+                })();
+                let _ = done_sender.send(result);
+            });
+        }
+        drop(done_sender);
+        let mut next_sample = started;
+        let mut finished = 0;
+        while finished < cli.senders {
+            let now = Instant::now();
+            if now >= next_sample {
+                next_sample += Duration::from_secs(1);
+                match daemon.memory() {
+                    Ok(memory) => {
+                        highest_rss_bytes = highest_rss_bytes.max(memory.rss_bytes);
+                        println!(
+                            "{:>4.0} s  {:>9} events  VmRSS {:>6.1} MiB  VmHWM {:>6.1} MiB",
+                            now.duration_since(started).as_secs_f64(),
+                            accepted.load(Ordering::Relaxed),
+                            memory.rss_bytes as f64 / MIB,
+                            memory.high_water_bytes as f64 / MIB
+                        );
+                    }
+                    Err(error) => sender_results.push(Err(error)),
+                }
+                continue;
+            }
+            // Wake for the next sample, or as soon as a sender finishes.
+            match done.recv_timeout(next_sample - now) {
+                Ok(result) => {
+                    finished += 1;
+                    sender_results.push(result);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+    });
+    let elapsed = started.elapsed();
+    let final_memory = daemon.memory()?;
+    drop(bodies);
+    generator_thread.join().expect("the generator thread");
+    for result in sender_results {
+        result?;
+    }
+    let generating = *generating.lock().expect("not poisoned");
+    Ok(Load {
+        accepted: accepted.into_inner(),
+        elapsed,
+        highest_rss_bytes: highest_rss_bytes.max(final_memory.rss_bytes),
+        high_water_bytes: final_memory.high_water_bytes,
+        generating,
+    })
+}
+
+/// Creates the account `load` with the CLI and returns its write key.
+fn create_account(binary: &Path, db: &Path) -> anyhow::Result<String> {
+    let output = Command::new(binary)
+        .arg("--db")
+        .arg(db)
+        .args(["account", "create", "--slug", "load", "--name", "Load test"])
+        .args(["--term", "2026-01-01..2027-01-01"])
+        .output()
+        .with_context(|| format!("running {} account create", binary.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "{} account create failed ({}): {}",
+            binary.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("write key (shown once, store it now): "))
+        .map(|key| key.trim().to_owned())
+        .with_context(|| format!("no write key line in the output of account create: {stdout:?}"))
+}
+
+/// A running `tally-ingest serve`.
+struct Daemon {
+    child: Child,
+    url: String,
+    /// Held open so that the daemon never writes to a closed pipe.
+    _stdout: BufReader<ChildStdout>,
+}
+
+/// The daemon's resident memory, from `/proc/PID/status`.
+struct Memory {
+    rss_bytes: u64,
+    high_water_bytes: u64,
+}
+
+impl Daemon {
+    /// Starts the daemon on a free loopback port and waits for the line saying it
+    /// listens, which it prints once the port accepts connections.
+    fn start(binary: &Path, db: &Path) -> anyhow::Result<Daemon> {
+        let mut child = Command::new(binary)
+            .arg("--db")
+            .arg(db)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {} serve", binary.display()))?;
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let mut line = String::new();
+        let read = stdout.read_line(&mut line);
+        let address = line
+            .strip_prefix("tally-ingest listening on ")
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_owned);
+        match (read, address) {
+            (Ok(_), Some(address)) => {
+                Ok(Daemon { child, url: format!("{address}/v1/batch"), _stdout: stdout })
+            }
+            (read, _) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("{} serve did not say where it listens: {read:?}, {line:?}", binary.display())
+            }
+        }
+    }
+
+    fn memory(&self) -> anyhow::Result<Memory> {
+        let path = format!("/proc/{}/status", self.child.id());
+        let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+        let field = |name: &str| -> anyhow::Result<u64> {
+            let kib = status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.trim().strip_suffix("kB"))
+                .and_then(|number| number.trim().parse::<u64>().ok())
+                .with_context(|| format!("no {name} in {path}"))?;
+            Ok(kib * 1024)
+        };
+        Ok(Memory { rss_bytes: field("VmRSS:")?, high_water_bytes: field("VmHWM:")? })
+    }
+
+    /// Every acknowledged batch is committed already, so killing loses nothing.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,24 @@
+//! Shared parts of Tally's ingest benchmarks: a deterministic generator of
+//! realistic events with random (UUIDv4) ids, the HTTP client both the criterion
+//! benchmark and the `ingest-load` tool send batches with, and where their files go.
+//!
+//! ```
+//! use tally_benches::{EventGenerator, checked_events};
+//!
+//! let mut generator = EventGenerator::new(7);
+//! let body = generator.ndjson_batch(3);
+//! let events = checked_events(&body);
+//! assert_eq!(events.len(), 3);
+//! // The generator writes canonical JSON, so the bytes sent are the bytes stored.
+//! assert_eq!(body.lines().next().unwrap(), events[0].canonical_json);
+//! ```
+
+#![deny(missing_docs)]
+
+mod client;
+mod generator;
+mod scratch;
+
+pub use client::{PostError, agent, post_batch};
+pub use generator::{BATCH_EVENTS, EventGenerator, checked_events};
+pub use scratch::{scratch_dir, target_dir};
