@@ -64,7 +64,7 @@ fn every_acknowledged_event_survives_sigkill() {
 
     let connection = rusqlite::Connection::open(&db).unwrap();
     let stored: HashSet<String> = connection
-        .prepare("SELECT event_id FROM events")
+        .prepare("SELECT payload ->> '$.id' FROM events")
         .unwrap()
         .query_map([], |row| row.get(0))
         .unwrap()

@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 mod account;
+mod checkpoint;
 mod error;
 mod filter;
 mod ids;
@@ -36,7 +37,6 @@ mod log;
 mod organization;
 mod schema;
 
-use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -48,10 +48,10 @@ pub use log::{AppendOutcome, Conflict, KindCount, PendingBatch};
 pub use organization::{Organization, Team};
 pub use schema::SCHEMA_VERSION;
 
-/// WAL pages written before a commit also checkpoints. SQLite's default (1,000
-/// pages, 4 MB) is about one 10,000-event batch, so the writer would checkpoint
-/// and fsync after nearly every commit; 16,384 pages (64 MB) lets one
-/// checkpoint write a hot page once for many commits.
+/// WAL pages written before a commit also checkpoints. Checkpoints are the
+/// checkpoint thread's job (`checkpoint.rs`); this is the writer's backstop, which
+/// finishes what that thread copied and lets the WAL start over, so that the WAL
+/// stays near 64 MB (16,384 pages) instead of growing while appends never pause.
 const WAL_PAGES_BEFORE_CHECKPOINT: u32 = 16_384;
 
 /// How durable a commit is.
@@ -79,9 +79,9 @@ pub struct StoreOptions {
     /// nothing. `None` lets the file grow as the disk allows.
     pub max_file_bytes: Option<u64>,
     /// How many idempotency keys of recent events are held in memory before they
-    /// are merged into the file: an eighth of the merged keys, clamped to this
-    /// range. More memory means rarer merges; each key costs about 34 bytes.
-    pub keys_in_memory: RangeInclusive<usize>,
+    /// are written to the file as a sorted run. Each costs about 34 bytes; fewer
+    /// means more, smaller runs and so more merging.
+    pub keys_in_memory: usize,
 }
 
 impl Default for StoreOptions {
@@ -91,7 +91,7 @@ impl Default for StoreOptions {
             busy_timeout: Duration::from_secs(5),
             cache_kib: 64 * 1024,
             max_file_bytes: None,
-            keys_in_memory: 200_000..=1_000_000,
+            keys_in_memory: 262_144,
         }
     }
 }
@@ -102,7 +102,10 @@ pub struct Store {
     path: PathBuf,
     /// Loaded on the first append: a store opened only to read never builds it.
     ids: Option<ids::IdIndex>,
-    keys_in_memory: RangeInclusive<usize>,
+    keys_in_memory: usize,
+    busy_timeout: Duration,
+    /// Started on the first append, like `ids`.
+    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -139,9 +142,9 @@ impl Store {
                 "PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = {synchronous};
                  PRAGMA foreign_keys = ON;
-                 PRAGMA wal_autocheckpoint = {WAL_PAGES_BEFORE_CHECKPOINT};
+                 PRAGMA wal_autocheckpoint = {};
                  PRAGMA cache_size = -{};",
-                options.cache_kib
+                WAL_PAGES_BEFORE_CHECKPOINT, options.cache_kib
             ))
             .map_err(open_error)?;
         schema::migrations()
@@ -164,7 +167,9 @@ impl Store {
             connection,
             path: path.to_owned(),
             ids: None,
-            keys_in_memory: options.keys_in_memory.clone(),
+            keys_in_memory: options.keys_in_memory,
+            busy_timeout: options.busy_timeout,
+            checkpointer: None,
         })
     }
 

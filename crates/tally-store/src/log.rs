@@ -3,6 +3,7 @@
 use rusqlite::{Transaction, TransactionBehavior, params};
 use tally_events::CheckedEvent;
 
+use crate::checkpoint::Checkpointer;
 use crate::ids::{IdIndex, PendingKeys};
 use crate::{AccountId, Store, StoreError};
 
@@ -65,11 +66,12 @@ fn append_in(
     pending: &mut PendingKeys,
     batches: &[PendingBatch<'_>],
 ) -> rusqlite::Result<Vec<AppendOutcome>> {
-    let mut read = transaction
-        .prepare_cached("SELECT account_id, event_id, payload FROM events WHERE seq = ?1")?;
+    let mut read = transaction.prepare_cached(
+        "SELECT account_id, payload ->> '$.id', payload FROM events WHERE seq = ?1",
+    )?;
     let mut insert = transaction.prepare_cached(
-        "INSERT INTO events (account_id, id_hash, event_id, kind, at_us, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO events (account_id, id_hash, kind, at_us, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     let mut candidates = Vec::new();
     let mut outcomes = Vec::with_capacity(batches.len());
@@ -97,7 +99,6 @@ fn append_in(
                     let seq = insert.insert(params![
                         batch.account.0,
                         hash,
-                        event.id,
                         event.body.kind(),
                         event.at.timestamp_micros(),
                         checked.canonical_json,
@@ -140,7 +141,12 @@ impl Store {
     ) -> Result<Vec<AppendOutcome>, StoreError> {
         let event_count: usize = batches.iter().map(|batch| batch.events.len()).sum();
         let doing = || format!("appending {event_count} events in {} batches", batches.len());
-        let Store { connection, ids, keys_in_memory, .. } = self;
+        let Store { connection, ids, keys_in_memory, checkpointer, path, busy_timeout } = self;
+        if checkpointer.is_none() {
+            *checkpointer = Some(
+                Checkpointer::start(path, *busy_timeout).map_err(StoreError::sqlite(doing()))?,
+            );
+        }
         let transaction = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::sqlite(doing()))?;
@@ -150,16 +156,19 @@ impl Store {
                 index
             }
             None => ids.insert(
-                IdIndex::load(&transaction, keys_in_memory.clone())
+                IdIndex::load(&transaction, *keys_in_memory)
                     .map_err(StoreError::sqlite(doing()))?,
             ),
         };
         let mut pending = PendingKeys::default();
-        index.merge_if_due(&transaction, &mut pending).map_err(StoreError::sqlite(doing()))?;
+        index.flush_if_due(&transaction, &mut pending).map_err(StoreError::sqlite(doing()))?;
         let outcomes = append_in(&transaction, index, &mut pending, batches)
             .map_err(StoreError::sqlite(doing()))?;
         transaction.commit().map_err(StoreError::sqlite(doing()))?;
         index.committed(pending);
+        if let Some(checkpointer) = checkpointer {
+            checkpointer.committed();
+        }
         Ok(outcomes)
     }
 

@@ -8,8 +8,8 @@ use rusqlite_migration::{M, Migrations};
 /// Schema version 1: accounts, their terms, and the event log.
 ///
 /// `events.id_hash` is a 64-bit hash of (account, event id): a narrow integer key
-/// instead of the senders' random 36-byte ids. Equal hashes are compared on
-/// `event_id`, so a collision can never merge two events.
+/// instead of the senders' random 36-byte ids. Equal hashes are compared on the
+/// ids themselves, so a collision can never merge two events.
 const V1: &str = "
 CREATE TABLE accounts (
     account_id     INTEGER PRIMARY KEY,
@@ -93,13 +93,50 @@ INSERT INTO store_state (key, value)
            ('event_ids_rows', (SELECT count(*) FROM event_ids));
 ";
 
+/// Schema version 3: the idempotency keys as sorted runs, and a narrower event row.
+///
+/// Version 2 merged the in-memory keys into the one `event_ids` table, which rewrote
+/// most of its pages at every merge and paid a row's overhead per key: at 5 million
+/// events a merge took over a second. Version 3 writes each flush as a new run, in
+/// key order, as blobs of keys in `event_id_blocks`, and merges runs only when four
+/// are of a size (see `ids.rs`). `event_id_runs` lists the runs, each with its key
+/// count and a Bloom filter (layout in `filter.rs`). The upgrade turns `event_ids`
+/// into the first run.
+///
+/// The event id is dropped from the row: the payload holds it, and it is read only
+/// when a 64-bit key matches, which is to say for duplicates and conflicts.
+const V3: &str = "
+CREATE TABLE event_id_runs (
+    run    INTEGER PRIMARY KEY,
+    keys   INTEGER NOT NULL,
+    filter BLOB NOT NULL
+) STRICT;
+
+CREATE TABLE event_id_blocks (
+    run        INTEGER NOT NULL,
+    first_hash INTEGER NOT NULL,
+    keys       BLOB NOT NULL,
+    PRIMARY KEY (run, first_hash)
+) STRICT;
+
+DELETE FROM store_state WHERE key = 'event_ids_rows';
+
+ALTER TABLE events DROP COLUMN event_id;
+";
+
 /// All migrations, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2)])
+    Migrations::new(vec![
+        M::up(V1),
+        M::up(V2),
+        M::up_with_hook(V3, |transaction: &rusqlite::Transaction<'_>| {
+            Ok(crate::ids::upgrade_version_2_keys(transaction)?)
+        }),
+    ])
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 2;
+pub const SCHEMA_VERSION: usize = 3;
 
 #[cfg(test)]
 mod tests {

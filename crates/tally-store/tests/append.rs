@@ -56,7 +56,7 @@ fn a_reused_id_with_other_contents_is_a_conflict_and_keeps_the_first() {
     assert_eq!(
         stored_rows(
             &path,
-            "SELECT count(*) FROM events WHERE event_id = 'a' AND payload LIKE '%\"u1\"%'"
+            "SELECT count(*) FROM events WHERE payload ->> '$.id' = 'a' AND payload LIKE '%\"u1\"%'"
         ),
         1
     );

@@ -38,3 +38,9 @@ pub fn stored_rows(path: &Path, sql: &str) -> i64 {
     let connection = rusqlite::Connection::open(path).unwrap();
     connection.query_row(sql, [], |row| row.get(0)).unwrap()
 }
+
+/// Reads one text value with an independent connection.
+pub fn stored_text(path: &Path, sql: &str) -> String {
+    let connection = rusqlite::Connection::open(path).unwrap();
+    connection.query_row(sql, [], |row| row.get(0)).unwrap()
+}

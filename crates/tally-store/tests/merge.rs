@@ -9,7 +9,7 @@ use crate::common::*;
 
 /// Merges after a handful of keys, so a small test crosses many merges.
 fn eager(path: &Path) -> Store {
-    Store::open(path, &StoreOptions { keys_in_memory: 3..=5, ..StoreOptions::default() }).unwrap()
+    Store::open(path, &StoreOptions { keys_in_memory: 4, ..StoreOptions::default() }).unwrap()
 }
 
 fn send(store: &mut Store, account: AccountId, ids: &[u32], user: &str) -> (usize, usize, usize) {
@@ -28,8 +28,14 @@ fn merged_keys_still_catch_duplicates_and_conflicts() {
     for chunk in (0..40).collect::<Vec<u32>>().chunks(4) {
         assert_eq!(send(&mut store, account.id, chunk, "u1"), (4, 0, 0));
     }
-    // 40 keys with at most 5 in memory: most are in event_ids by now.
-    assert!(stored_rows(&path, "SELECT count(*) FROM event_ids") >= 35);
+    // Ten sendings of four: each from the second on first flushes the four keys in
+    // memory, so 36 keys are in runs. Four runs of 4 merged into one of 16, twice,
+    // and the ninth flush left a run of 4.
+    assert_eq!(stored_rows(&path, "SELECT sum(keys) FROM event_id_runs"), 36);
+    assert_eq!(
+        stored_text(&path, "SELECT group_concat(keys, ',' ORDER BY run) FROM event_id_runs"),
+        "16,16,4"
+    );
     assert_eq!(send(&mut store, account.id, &[0, 17, 39], "u1"), (0, 3, 0));
     assert_eq!(send(&mut store, account.id, &[1, 38], "u2"), (0, 0, 2));
     drop(store);
@@ -38,6 +44,34 @@ fn merged_keys_still_catch_duplicates_and_conflicts() {
     let mut store = eager(&path);
     assert_eq!(send(&mut store, account.id, &[2, 39, 40], "u1"), (1, 2, 0));
     assert_eq!(stored_rows(&path, "SELECT count(*) FROM events"), 41);
+}
+
+#[test]
+fn keys_in_runs_of_many_blocks_are_found_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let options = StoreOptions { keys_in_memory: 1_000, ..StoreOptions::default() };
+    let mut store = Store::open(&path, &options).unwrap();
+    let (account, _) = create(&mut store, "acme");
+    let ids: Vec<u32> = (0..6_000).collect();
+    for chunk in ids.chunks(500) {
+        assert_eq!(send(&mut store, account.id, chunk, "u1"), (500, 0, 0));
+    }
+    // Every second sending of 500 first flushes 1,000 keys: five flushes, the
+    // first four merged into one run. Blocks hold 240 keys: 17 and 5 of them.
+    assert_eq!(
+        stored_text(&path, "SELECT group_concat(keys, ',' ORDER BY run) FROM event_id_runs"),
+        "4000,1000"
+    );
+    assert_eq!(stored_rows(&path, "SELECT count(*) FROM event_id_blocks"), 22);
+    drop(store);
+
+    let mut store = Store::open(&path, &options).unwrap();
+    for chunk in ids.chunks(1_000) {
+        assert_eq!(send(&mut store, account.id, chunk, "u1"), (0, 1_000, 0));
+        assert_eq!(send(&mut store, account.id, chunk, "u2"), (0, 0, 1_000));
+    }
+    assert_eq!(stored_rows(&path, "SELECT count(*) FROM events"), 6_000);
 }
 
 #[test]

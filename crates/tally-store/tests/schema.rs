@@ -16,7 +16,7 @@ fn a_new_file_gets_the_latest_schema() {
     let path = dir.path().join("tally.sqlite");
     drop(open(&path));
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
 }
 
 /// `fixtures/schema/v1.sqlite` was written by the version-1 schema: one account
@@ -29,7 +29,7 @@ fn a_version_1_file_upgrades_and_keeps_its_data() {
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), 1);
 
     let mut store = open(&path);
-    assert_eq!(stored_rows(&path, "PRAGMA user_version"), 2);
+    assert_eq!(stored_rows(&path, "PRAGMA user_version"), 3);
     let account = store.account("acme").unwrap();
     assert_eq!(account.calendar.time_zone, chrono_tz::Europe::Berlin);
     let counts: Vec<(String, u64)> = store
@@ -60,6 +60,48 @@ fn a_version_1_file_upgrades_and_keeps_its_data() {
     );
 }
 
+/// `fixtures/schema/v2.sqlite` was written by the version-2 schema with four keys
+/// merged into `event_ids`: one account (acme, America/Sao_Paulo, term
+/// 2026-03-10..2027-03-10), organization `br` (Brasil) and six logins `v2-e1` to
+/// `v2-e6`, two by each of `u-0`, `u-1` and `u-2`, of which `v2-e1` to `v2-e4` had
+/// been merged and `v2-e5`, `v2-e6` were still only in memory.
+#[test]
+fn a_version_2_file_upgrades_and_keeps_its_data_and_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    std::fs::copy(fixture("v2.sqlite"), &path).unwrap();
+    assert_eq!(stored_rows(&path, "PRAGMA user_version"), 2);
+    assert_eq!(stored_rows(&path, "SELECT count(*) FROM event_ids"), 4);
+
+    let mut store = open(&path);
+    assert_eq!(stored_rows(&path, "PRAGMA user_version"), 3);
+    let account = store.account("acme").unwrap();
+    assert_eq!(account.calendar.time_zone, chrono_tz::America::Sao_Paulo);
+    assert_eq!(store.organizations("acme").unwrap()[0].name, "Brasil");
+    assert_eq!(
+        store.event_counts(account.id).unwrap()[0],
+        tally_store::KindCount { kind: "login".into(), events: 6 }
+    );
+    // The merged keys became run 1: one block of four 16-byte keys.
+    assert_eq!(stored_rows(&path, "SELECT keys FROM event_id_runs WHERE run = 1"), 4);
+    assert_eq!(stored_rows(&path, "SELECT length(keys) FROM event_id_blocks WHERE run = 1"), 64);
+    assert_eq!(
+        stored_rows(&path, "SELECT count(*) FROM sqlite_master WHERE name = 'event_ids'"),
+        0
+    );
+
+    // Merged and unmerged ids are both still recognised, as duplicates and conflicts.
+    let line = |id: &str, user: &str, day: u32| {
+        format!(r#"{{"id":"{id}","kind":"login","at":"2026-04-0{day}T12:00:00Z","user":"{user}"}}"#)
+    };
+    let resent = [line("v2-e1", "u-0", 1), line("v2-e6", "u-2", 3)].join("\n");
+    assert_eq!(store.append(account.id, &events(&resent)).unwrap().duplicates, 2);
+    let reused = [line("v2-e3", "u-9", 2), line("v2-e5", "u-9", 3), line("v2-e7", "u-9", 4)];
+    let outcome = store.append(account.id, &events(&reused.join("\n"))).unwrap();
+    assert_eq!((outcome.accepted, outcome.conflicts.len()), (1, 2));
+    assert_eq!(stored_rows(&path, "SELECT count(*) FROM events"), 7);
+}
+
 #[test]
 fn a_file_from_a_newer_tally_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -68,9 +110,9 @@ fn a_file_from_a_newer_tally_is_refused_and_left_alone() {
     rusqlite::Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
 
     let error = Store::open(&path, &StoreOptions::default()).unwrap_err();
-    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 2, .. }));
+    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 3, .. }));
     let message = error.to_string();
     assert!(message.contains("schema version 99"), "{message}");
-    assert!(message.contains("up to 2"), "{message}");
+    assert!(message.contains("up to 3"), "{message}");
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), 99);
 }
