@@ -32,6 +32,11 @@ const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// Client threads sending batches at once, as the daemon would see from a few SDKs.
 const SENDERS: usize = 2;
 
+/// The daemon's allocator, so that the in-process HTTP variant runs as
+/// `tally-ingest serve` does (and the other variants alike).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 criterion_group!(benches, ingest);
 criterion_main!(benches);
 
@@ -206,6 +211,11 @@ fn prefill(events: usize) -> PrefilledFiles {
     drop(store);
     drop(connection);
     std::fs::copy(&store_path, &http).expect("copy the store file");
+    // Several GiB just written are still dirty in the page cache: flush them now,
+    // or the kernel writes them back during the first variant's samples.
+    for path in [&raw, &store_path, &http] {
+        std::fs::File::open(path).and_then(|file| file.sync_all()).expect("sync a prefilled file");
+    }
     eprintln!("prefilled in {:.0?}", started.elapsed());
 
     PrefilledFiles {

@@ -12,6 +12,12 @@ use tally_ingest::import::{ImportSummary, import};
 use tally_ingest::writer::Writer;
 use tally_store::{Durability, NewAccount, Organization, Store, StoreOptions, Team};
 
+/// mimalloc instead of the system allocator: checking a batch allocates many small
+/// values on one thread and the writer frees them on another, which glibc's malloc
+/// does slowly and with memory kept per thread (see docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "tally-ingest",

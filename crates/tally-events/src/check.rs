@@ -526,7 +526,7 @@ impl Fields<'_> {
         match self.take("properties") {
             None => Ok(None),
             Some(Value::Object(properties)) => {
-                let len = compact_len(&Value::Object(properties.clone()));
+                let len = compact_len(&properties);
                 if len > self.limits.max_properties_bytes {
                     return Err(self.reject(
                         "properties",
@@ -553,8 +553,23 @@ impl Fields<'_> {
     }
 }
 
-fn compact_len(value: &Value) -> usize {
-    serde_json::to_vec(value).map(|bytes| bytes.len()).unwrap_or(usize::MAX)
+/// Bytes of `value` as compact JSON, counted without building the text.
+fn compact_len(value: &impl serde::Serialize) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 /// The JSON type name of a value, for messages.
