@@ -5,7 +5,7 @@ use std::io::{BufRead, Read};
 
 use serde_json::Value;
 use tally_events::{CheckedBatch, CheckedEvent, Limits, Rejection, check_batch};
-use tally_store::{AccountId, Conflict};
+use tally_store::{AccountId, Conflict, EventRecord};
 
 use crate::writer::{WriteFailure, WriterHandle};
 
@@ -165,7 +165,7 @@ fn commit(
         return Ok(());
     }
     let outcome = writer
-        .append_blocking(account, batch.events)
+        .append_blocking(account, batch.events.into_iter().map(EventRecord::from).collect())
         .map_err(|source| ImportError::Write { first_line, source })?;
     summary.accepted += outcome.accepted;
     summary.duplicates += outcome.duplicates;

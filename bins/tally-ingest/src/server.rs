@@ -14,8 +14,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
-use tally_events::{Limits, check_batch};
-use tally_store::{Account, Store};
+use tally_events::{Limits, check_batch_with};
+use tally_store::{Account, EventRecord, Store};
 
 use crate::writer::{WriterHandle, error_chain};
 
@@ -98,15 +98,18 @@ async fn post_batch(
         )
     })?;
     let limits = state.limits;
-    let batch = tokio::task::spawn_blocking(move || check_batch(&bytes, &limits))
-        .await
-        .expect("checking a batch does not panic")
-        .map_err(|error| {
-            Problem::new(StatusCode::BAD_REQUEST, "malformed_body", error.to_string())
-        })?;
+    // Each event is cut down to what the store writes as soon as it is checked, so
+    // a batch never holds its typed events all at once.
+    let (events, rejections) = tokio::task::spawn_blocking(move || {
+        let mut events: Vec<EventRecord> = Vec::new();
+        check_batch_with(&bytes, &limits, |checked| events.push(checked.into()))
+            .map(|rejections| (events, rejections))
+    })
+    .await
+    .expect("checking a batch does not panic")
+    .map_err(|error| Problem::new(StatusCode::BAD_REQUEST, "malformed_body", error.to_string()))?;
 
-    let rejections: Vec<RejectionAnswer> = batch
-        .rejections
+    let rejections: Vec<RejectionAnswer> = rejections
         .iter()
         .map(|rejection| RejectionAnswer {
             line: rejection.line,
@@ -115,10 +118,10 @@ async fn post_batch(
             reason: rejection.to_string(),
         })
         .collect();
-    let outcome = if batch.events.is_empty() {
+    let outcome = if events.is_empty() {
         tally_store::AppendOutcome::default()
     } else {
-        state.writer.append(account.id, batch.events).await.map_err(|failure| {
+        state.writer.append(account.id, events).await.map_err(|failure| {
             if failure.transient {
                 tracing::warn!(account = %account.slug, error = %failure, "batch not written; client may retry");
                 Problem::new(

@@ -8,8 +8,7 @@ use std::fmt;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use tally_events::CheckedEvent;
-use tally_store::{AccountId, AppendOutcome, PendingBatch, Store};
+use tally_store::{AccountId, AppendOutcome, EventRecord, PendingBatch, Store};
 use tokio::sync::oneshot;
 
 /// Why a batch was not written. Nothing of it is in the file.
@@ -35,15 +34,15 @@ const MAX_EVENTS_PER_COMMIT: usize = 50_000;
 
 struct WriteRequest {
     account: AccountId,
-    events: Vec<CheckedEvent>,
+    events: Vec<EventRecord>,
     reply: oneshot::Sender<Reply>,
 }
 
-/// The outcome, and the events handed back: freeing ten thousand parsed events
-/// takes milliseconds, better spent by the submitter than by the one writer.
+/// The outcome, and the events handed back: freeing ten thousand events takes
+/// time better spent by the submitter than by the one writer.
 struct Reply {
     outcome: Result<AppendOutcome, WriteFailure>,
-    events: Vec<CheckedEvent>,
+    events: Vec<EventRecord>,
 }
 
 impl Reply {
@@ -93,7 +92,7 @@ impl WriterHandle {
     pub async fn append(
         &self,
         account: AccountId,
-        events: Vec<CheckedEvent>,
+        events: Vec<EventRecord>,
     ) -> Result<AppendOutcome, WriteFailure> {
         let (reply, answer) = oneshot::channel();
         let sender = self.sender.clone();
@@ -110,7 +109,7 @@ impl WriterHandle {
     pub fn append_blocking(
         &self,
         account: AccountId,
-        events: Vec<CheckedEvent>,
+        events: Vec<EventRecord>,
     ) -> Result<AppendOutcome, WriteFailure> {
         let (reply, answer) = oneshot::channel();
         self.sender.send(WriteRequest { account, events, reply }).map_err(|_| stopped())?;

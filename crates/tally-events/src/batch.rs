@@ -44,16 +44,41 @@ impl CheckedEvent {
 /// A line that is not JSON is rejected on its own, unless no line at all is JSON:
 /// then the body is not NDJSON and the whole batch fails.
 pub fn check_batch(body: &[u8], limits: &Limits) -> Result<CheckedBatch, BatchError> {
+    let mut events = Vec::new();
+    let rejections = check_batch_with(body, limits, |event| events.push(event))?;
+    Ok(CheckedBatch { events, rejections })
+}
+
+/// Reads a body as [`check_batch`] does, handing each event that passes to `each`
+/// as soon as it is checked, and returns the rejections.
+///
+/// A checked event holds its typed form and its canonical JSON, several times the
+/// bytes of its line: a caller that keeps only part of each (the ingest daemon
+/// keeps what the store writes) need not hold a whole batch of them at once.
+/// On an error for the whole body, events already handed over are to be dropped.
+pub fn check_batch_with(
+    body: &[u8],
+    limits: &Limits,
+    each: impl FnMut(CheckedEvent),
+) -> Result<Vec<Rejection>, BatchError> {
     let text = std::str::from_utf8(body)
         .map_err(|error| BatchError::NotUtf8 { offset: error.valid_up_to() })?;
     let trimmed = text.trim_start();
     if trimmed.is_empty() {
         return Err(BatchError::Empty);
     }
-    if trimmed.starts_with('[') { check_array(text, limits) } else { check_ndjson(text, limits) }
+    if trimmed.starts_with('[') {
+        check_array(text, limits, each)
+    } else {
+        check_ndjson(text, limits, each)
+    }
 }
 
-fn check_array(text: &str, limits: &Limits) -> Result<CheckedBatch, BatchError> {
+fn check_array(
+    text: &str,
+    limits: &Limits,
+    mut each: impl FnMut(CheckedEvent),
+) -> Result<Vec<Rejection>, BatchError> {
     let items: Vec<Value> = serde_json::from_str(text)
         .map_err(|error| BatchError::MalformedArray { reason: error.to_string() })?;
     if items.is_empty() {
@@ -65,18 +90,22 @@ fn check_array(text: &str, limits: &Limits) -> Result<CheckedBatch, BatchError> 
             max: limits.max_events_per_batch,
         });
     }
-    let mut batch = CheckedBatch::default();
+    let mut rejections = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
         match CheckedEvent::check(index + 1, item, limits) {
-            Ok(event) => batch.events.push(event),
-            Err(rejection) => batch.rejections.push(rejection),
+            Ok(event) => each(event),
+            Err(rejection) => rejections.push(rejection),
         }
     }
-    Ok(batch)
+    Ok(rejections)
 }
 
-fn check_ndjson(text: &str, limits: &Limits) -> Result<CheckedBatch, BatchError> {
-    let mut batch = CheckedBatch::default();
+fn check_ndjson(
+    text: &str,
+    limits: &Limits,
+    mut each: impl FnMut(CheckedEvent),
+) -> Result<Vec<Rejection>, BatchError> {
+    let mut rejections = Vec::new();
     let mut lines_seen = 0;
     let mut any_json = false;
     for (index, line) in text.split('\n').enumerate() {
@@ -96,11 +125,11 @@ fn check_ndjson(text: &str, limits: &Limits) -> Result<CheckedBatch, BatchError>
             Ok(value) => {
                 any_json = true;
                 match CheckedEvent::check(line_number, value, limits) {
-                    Ok(event) => batch.events.push(event),
-                    Err(rejection) => batch.rejections.push(rejection),
+                    Ok(event) => each(event),
+                    Err(rejection) => rejections.push(rejection),
                 }
             }
-            Err(error) => batch.rejections.push(Rejection {
+            Err(error) => rejections.push(Rejection {
                 line: line_number,
                 field: None,
                 problem: Problem::Syntax { reason: error.to_string() },
@@ -111,11 +140,11 @@ fn check_ndjson(text: &str, limits: &Limits) -> Result<CheckedBatch, BatchError>
         return Err(BatchError::Empty);
     }
     if !any_json {
-        let first = batch.rejections.first().expect("every non-blank line was rejected");
+        let first = rejections.first().expect("every non-blank line was rejected");
         let Problem::Syntax { reason } = &first.problem else {
             unreachable!("without any JSON line, every rejection is a syntax error")
         };
         return Err(BatchError::NotJson { first_line: first.line, first_reason: reason.clone() });
     }
-    Ok(batch)
+    Ok(rejections)
 }

@@ -44,7 +44,7 @@ use rusqlite::Connection;
 
 pub use account::{Account, AccountId, NewAccount, WriteKey, is_valid_slug};
 pub use error::StoreError;
-pub use log::{AppendOutcome, Conflict, KindCount, PendingBatch};
+pub use log::{AppendOutcome, Conflict, EventRecord, KindCount, PendingBatch};
 pub use organization::{Organization, Team};
 pub use schema::SCHEMA_VERSION;
 
@@ -89,7 +89,7 @@ impl Default for StoreOptions {
         StoreOptions {
             durability: Durability::Process,
             busy_timeout: Duration::from_secs(5),
-            cache_kib: 64 * 1024,
+            cache_kib: 16 * 1024,
             max_file_bytes: None,
             keys_in_memory: 262_144,
         }

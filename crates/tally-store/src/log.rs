@@ -27,13 +27,41 @@ pub struct Conflict {
     pub id: String,
 }
 
-/// One account's checked events, waiting to be appended.
+/// What the store writes of a checked event: its key, kind, instant and canonical
+/// JSON. Made from a [`CheckedEvent`], whose typed form it leaves behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    /// 1-based position in the batch, for conflicts.
+    pub line: usize,
+    /// The event's id, as sent.
+    pub id: String,
+    /// The kind's wire name.
+    pub kind: &'static str,
+    /// The event's instant, in microseconds since the Unix epoch.
+    pub at_us: i64,
+    /// [`tally_events::Event::canonical_json`]: what is stored and compared.
+    pub canonical_json: String,
+}
+
+impl From<CheckedEvent> for EventRecord {
+    fn from(checked: CheckedEvent) -> EventRecord {
+        EventRecord {
+            line: checked.line,
+            kind: checked.event.body.kind(),
+            at_us: checked.event.at.timestamp_micros(),
+            id: checked.event.id,
+            canonical_json: checked.canonical_json,
+        }
+    }
+}
+
+/// One account's events, waiting to be appended.
 #[derive(Debug, Clone, Copy)]
 pub struct PendingBatch<'a> {
     /// The account the events belong to.
     pub account: AccountId,
     /// The events, in batch order.
-    pub events: &'a [CheckedEvent],
+    pub events: &'a [EventRecord],
 }
 
 /// Number of stored events of one kind.
@@ -77,8 +105,7 @@ fn append_in(
     let mut outcomes = Vec::with_capacity(batches.len());
     for batch in batches {
         let mut outcome = AppendOutcome::default();
-        for checked in batch.events {
-            let event = &checked.event;
+        for event in batch.events {
             let hash = id_hash(batch.account, &event.id);
             index.candidates(transaction, pending, hash, &mut candidates)?;
             let mut seen = Seen::New;
@@ -86,7 +113,7 @@ fn append_in(
                 let same_key = read.query_row([seq], |row| {
                     let same_key = row.get::<_, i64>(0)? == batch.account.0
                         && row.get_ref(1)?.as_str()? == event.id;
-                    let same_payload = row.get_ref(2)?.as_str()? == checked.canonical_json;
+                    let same_payload = row.get_ref(2)?.as_str()? == event.canonical_json;
                     Ok(same_key.then_some(same_payload))
                 })?;
                 if let Some(same_payload) = same_key {
@@ -99,16 +126,16 @@ fn append_in(
                     let seq = insert.insert(params![
                         batch.account.0,
                         hash,
-                        event.body.kind(),
-                        event.at.timestamp_micros(),
-                        checked.canonical_json,
+                        event.kind,
+                        event.at_us,
+                        event.canonical_json,
                     ])?;
                     pending.add(hash, seq);
                     outcome.accepted += 1;
                 }
                 Seen::Same => outcome.duplicates += 1,
                 Seen::Different => {
-                    outcome.conflicts.push(Conflict { line: checked.line, id: event.id.clone() })
+                    outcome.conflicts.push(Conflict { line: event.line, id: event.id.clone() })
                 }
             }
         }
@@ -118,11 +145,22 @@ fn append_in(
 }
 
 impl Store {
-    /// Appends one batch in one transaction; see [`Store::append_batches`].
+    /// Appends one batch of checked events in one transaction; see
+    /// [`Store::append_batches`].
     pub fn append(
         &mut self,
         account: AccountId,
         events: &[CheckedEvent],
+    ) -> Result<AppendOutcome, StoreError> {
+        let records: Vec<EventRecord> = events.iter().cloned().map(EventRecord::from).collect();
+        self.append_records(account, &records)
+    }
+
+    /// Appends one batch in one transaction; see [`Store::append_batches`].
+    pub fn append_records(
+        &mut self,
+        account: AccountId,
+        events: &[EventRecord],
     ) -> Result<AppendOutcome, StoreError> {
         let mut outcomes = self.append_batches(&[PendingBatch { account, events }])?;
         Ok(outcomes.pop().expect("one outcome per batch"))
