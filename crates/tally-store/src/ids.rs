@@ -173,8 +173,10 @@ impl IdIndex {
                 .iter()
                 .flat_map(|(hash, seqs)| seqs.iter().map(move |seq| (*hash, *seq))),
         );
+        let started = std::time::Instant::now();
         keys.sort_unstable();
         let flushed = write_run(transaction, keys.len(), keys.into_iter().map(Ok))?;
+        tracing::debug!(run = flushed.run, keys = flushed.keys, elapsed = ?started.elapsed(), "flushed idempotency keys");
         transaction.execute(
             "UPDATE store_state SET value = ?1 WHERE key = 'event_ids_through_seq'",
             [self.seen_through],
@@ -186,7 +188,9 @@ impl IdIndex {
         while let Some(alike) = runs_to_merge(&sizes, self.flush_keys) {
             let keys: u64 =
                 sizes.iter().filter(|(run, _)| alike.contains(run)).map(|(_, keys)| keys).sum();
+            let started = std::time::Instant::now();
             let merged = merge_runs(transaction, &alike, keys as usize)?;
+            tracing::debug!(runs = ?alike, into = merged.run, keys = merged.keys, elapsed = ?started.elapsed(), "merged idempotency runs");
             sizes.retain(|(run, _)| !alike.contains(run));
             sizes.push((merged.run, merged.keys));
             flush.added.retain(|run| !alike.contains(&run.run));
