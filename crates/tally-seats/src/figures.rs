@@ -1,0 +1,217 @@
+//! The figures the dashboard and reports show: monthly active seats, the
+//! activated seats log and one user's explanation.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tally_events::SubscriptionTerm;
+
+use crate::calendar::{Month, local_date, start_of_day, week_of};
+use crate::ledger::{Activation, SeatLedger, SeatStatus, from_micros};
+use crate::rule::SeatRule;
+
+/// Active seats in one calendar month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthlySeats {
+    /// The month, in the account's zone.
+    pub month: Month,
+    /// Users who were an active seat at some moment of the month.
+    pub seats: u32,
+    /// `seats` minus the month before's.
+    pub change: i64,
+    /// `change` as a percentage of the month before's seats; `None` when that was 0.
+    pub change_percent: Option<f64>,
+}
+
+/// A user who became an active seat, as the activated seats log lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivatedSeat {
+    /// The user.
+    pub user: String,
+    /// When the user became an active seat in this term.
+    pub activated_at: DateTime<Utc>,
+    /// Counted logins in the term up to the report's instant.
+    pub logins: u32,
+    /// Distinct calendar weeks with a counted login in the term up to the report's instant.
+    pub weeks: u32,
+    /// Where the user stands at the report's instant.
+    pub status: SeatStatus,
+}
+
+/// Why a user is, or is not, an active seat at an instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatExplanation {
+    /// Where the user stands.
+    pub status: SeatStatus,
+    /// The term the instant is in.
+    pub term: Option<SubscriptionTerm>,
+    /// The rule applied.
+    pub rule: SeatRule,
+    /// The activation that makes the user a seat in this term and membership.
+    pub activation: Option<Activation>,
+    /// Counted logins in the term and current membership up to the instant, per
+    /// calendar week (named by its first day), in order.
+    pub weeks: Vec<WeekOfLogins>,
+}
+
+/// Counted logins in one calendar week.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeekOfLogins {
+    /// The week's first day, in the account's zone.
+    pub week: NaiveDate,
+    /// Their instants.
+    pub logins: Vec<DateTime<Utc>>,
+    /// Whether the week holds the rule's `logins_per_week`.
+    pub counts: bool,
+}
+
+impl SeatLedger {
+    /// Active seats per month from `first` to `last` (inclusive), each with its
+    /// change from the month before.
+    pub fn monthly_active_seats(&self, first: Month, last: Month) -> Vec<MonthlySeats> {
+        let mut months = vec![first_before(first)];
+        let mut month = first;
+        while month <= last {
+            months.push(month);
+            month = month.next();
+        }
+        let calendar = self.calendar();
+        let bounds: Vec<i64> = months
+            .iter()
+            .map(|month| start_of_day(calendar, month.first_day()).timestamp_micros())
+            .chain(std::iter::once(
+                start_of_day(calendar, months[months.len() - 1].next().first_day())
+                    .timestamp_micros(),
+            ))
+            .collect();
+        let mut seats = vec![0u32; months.len()];
+        let mut counted = vec![false; months.len()];
+        for (_, seat) in self.seats() {
+            counted.fill(false);
+            for (start, end) in self.active_spans_us(seat) {
+                // Months whose [bounds[i], bounds[i + 1]) meets [start, end).
+                let first = bounds.partition_point(|bound| *bound <= start).saturating_sub(1);
+                let last = bounds.partition_point(|bound| *bound < end).min(months.len());
+                for index in first..last {
+                    if bounds[index] < end && start < bounds[index + 1] {
+                        counted[index] = true;
+                    }
+                }
+            }
+            for (index, counted) in counted.iter().enumerate() {
+                seats[index] += u32::from(*counted);
+            }
+        }
+        (1..months.len())
+            .map(|index| {
+                let (before, now) = (seats[index - 1], seats[index]);
+                let change = i64::from(now) - i64::from(before);
+                MonthlySeats {
+                    month: months[index],
+                    seats: now,
+                    change,
+                    change_percent: (before > 0).then(|| change as f64 * 100.0 / f64::from(before)),
+                }
+            })
+            .collect()
+    }
+
+    /// The users who became an active seat in the term holding `at`, with their
+    /// logins and weeks in the term up to `at` and their status at `at`, by user.
+    pub fn activated_seats(&self, at: DateTime<Utc>) -> Vec<ActivatedSeat> {
+        let at_us = at.timestamp_micros();
+        let Some(term) = self.term_index(at_us).map(|index| self.term(index)) else {
+            return Vec::new();
+        };
+        let mut log: Vec<ActivatedSeat> = self
+            .seats()
+            .filter_map(|(user, seat)| {
+                let activation = seat.activations.iter().rev().find(|activation| {
+                    activation.term == term.term && activation.at.timestamp_micros() <= at_us
+                })?;
+                let weeks = self.counted_weeks(user, activation.membership, term.term, at_us);
+                Some(ActivatedSeat {
+                    user: user.to_owned(),
+                    activated_at: activation.at,
+                    logins: weeks.iter().map(|week| week.logins.len() as u32).sum(),
+                    weeks: weeks.len() as u32,
+                    status: self.status_at(user, at),
+                })
+            })
+            .collect();
+        log.sort_by(|a, b| a.user.cmp(&b.user));
+        log
+    }
+
+    /// Why `user` is or is not an active seat at `at`.
+    pub fn explain(&self, user: &str, at: DateTime<Utc>) -> SeatExplanation {
+        let at_us = at.timestamp_micros();
+        let status = self.status_at(user, at);
+        let term = self.term_index(at_us).map(|index| self.term(index).term);
+        let membership = self.seat(user).and_then(|seat| {
+            // The membership in force at `at`, or, if removed or disabled, the last
+            // one that began before it.
+            seat.counting_membership(at_us).or_else(|| {
+                seat.counting
+                    .iter()
+                    .filter(|span| span.start_us <= at_us)
+                    .map(|span| span.membership)
+                    .next_back()
+            })
+        });
+        let (activation, weeks) = match (term, membership) {
+            (Some(term), Some(membership)) => (
+                self.activations(user)
+                    .iter()
+                    .find(|activation| {
+                        activation.term == term
+                            && activation.membership == membership
+                            && activation.at <= at
+                    })
+                    .copied(),
+                self.counted_weeks(user, membership, term, at_us),
+            ),
+            _ => (None, Vec::new()),
+        };
+        SeatExplanation { status, term, rule: self.rule(), activation, weeks }
+    }
+
+    /// Counted logins of one membership in one term, up to `until_us`, by week.
+    fn counted_weeks(
+        &self,
+        user: &str,
+        membership: u32,
+        term: SubscriptionTerm,
+        until_us: i64,
+    ) -> Vec<WeekOfLogins> {
+        let Some(seat) = self.seat(user) else {
+            return Vec::new();
+        };
+        let calendar = self.calendar();
+        let per_week = self.rule().logins_per_week as usize;
+        let mut weeks: Vec<WeekOfLogins> = Vec::new();
+        for &at_us in seat.logins.iter().take_while(|login| **login <= until_us) {
+            if seat.counting_membership(at_us) != Some(membership)
+                || !term.contains(local_date(calendar, from_micros(at_us)))
+            {
+                continue;
+            }
+            let at = from_micros(at_us);
+            let week = week_of(calendar, at);
+            match weeks.last_mut() {
+                Some(last) if last.week == week => last.logins.push(at),
+                _ => weeks.push(WeekOfLogins { week, logins: vec![at], counts: false }),
+            }
+        }
+        for week in &mut weeks {
+            week.counts = week.logins.len() >= per_week;
+        }
+        weeks
+    }
+}
+
+fn first_before(month: Month) -> Month {
+    if month.month == 1 {
+        Month { year: month.year - 1, month: 12 }
+    } else {
+        Month { year: month.year, month: month.month - 1 }
+    }
+}

@@ -1,0 +1,184 @@
+//! Invariants over generated logins, checked against a model written apart from
+//! the engine: for each term, the first login at which the logins up to it fill
+//! enough distinct weeks.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use proptest::prelude::*;
+use tally_seats::{SeatLedger, SeatRule};
+
+use crate::common::*;
+
+/// 2026-01-01T00:00:00Z.
+const START: i64 = 1_767_225_600;
+
+fn ledger_of(logins: &[(u8, i64)]) -> SeatLedger {
+    let mut ledger = ledger();
+    for (user, offset) in logins {
+        ledger.record_login(&format!("u{user}"), instant(*offset));
+    }
+    ledger
+}
+
+fn instant(offset_secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(START + offset_secs, 0).unwrap()
+}
+
+/// The model: UTC, Monday weeks, the year 2026 as the one term.
+fn model_activation(logins: &[i64]) -> Option<i64> {
+    let mut sorted = logins.to_vec();
+    sorted.sort();
+    for (index, candidate) in sorted.iter().enumerate() {
+        let upto = &sorted[..=index];
+        let weeks: BTreeSet<NaiveDate> = upto
+            .iter()
+            .map(|offset| {
+                let day = instant(*offset).date_naive();
+                day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
+            })
+            .collect();
+        if weeks.len() >= 3 && upto.len() >= 3 {
+            return Some(*candidate);
+        }
+    }
+    None
+}
+
+fn activations_by_user(ledger: &SeatLedger) -> BTreeMap<String, Vec<DateTime<Utc>>> {
+    ledger
+        .users()
+        .map(|user| (user.to_owned(), ledger.activations(user).iter().map(|a| a.at).collect()))
+        .collect()
+}
+
+/// Logins of up to 6 users over the first 20 weeks of 2026, to the second.
+fn logins() -> impl Strategy<Value = Vec<(u8, i64)>> {
+    proptest::collection::vec((0u8..6, 0i64..20 * 7 * 86_400), 0..60)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn the_engine_agrees_with_the_model(logins in logins()) {
+        let ledger = ledger_of(&logins);
+        for user in 0u8..6 {
+            let own: Vec<i64> = logins.iter().filter(|(u, _)| *u == user).map(|(_, at)| *at).collect();
+            let expected: Vec<DateTime<Utc>> = model_activation(&own).map(instant).into_iter().collect();
+            let got: Vec<DateTime<Utc>> = ledger.activations(&format!("u{user}")).iter().map(|a| a.at).collect();
+            prop_assert_eq!(got, expected, "user u{}", user);
+        }
+    }
+
+    #[test]
+    fn any_order_of_the_same_logins_gives_the_same_activations(
+        logins in logins(),
+        seed in any::<u64>(),
+    ) {
+        let mut shuffled = logins.clone();
+        // A Fisher-Yates shuffle driven by the seed: another order of the same logins.
+        let mut state = seed | 1;
+        for index in (1..shuffled.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            shuffled.swap(index, (state % (index as u64 + 1)) as usize);
+        }
+        let mut sorted = logins.clone();
+        sorted.sort_by_key(|(_, at)| *at);
+        let in_order = activations_by_user(&ledger_of(&sorted));
+        prop_assert_eq!(activations_by_user(&ledger_of(&logins)), in_order.clone());
+        prop_assert_eq!(activations_by_user(&ledger_of(&shuffled)), in_order);
+    }
+
+    #[test]
+    fn adding_a_login_never_takes_an_activation_away(
+        logins in logins(),
+        extra in (0u8..6, 0i64..20 * 7 * 86_400),
+    ) {
+        let before = ledger_of(&logins);
+        let mut after = before.clone();
+        after.record_login(&format!("u{}", extra.0), instant(extra.1));
+        for (user, activations) in activations_by_user(&before) {
+            // One term and no lifecycle changes: at most one activation per user,
+            // which may come to be, or move earlier, but never go.
+            let now = after.activations(&user);
+            prop_assert!(now.len() >= activations.len());
+            for (old, new) in activations.iter().zip(now) {
+                prop_assert!(new.at <= *old, "{} moved from {} to {}", user, old, new.at);
+            }
+        }
+    }
+
+    #[test]
+    fn every_activation_has_its_weeks_and_logins_before_it(logins in logins()) {
+        let ledger = ledger_of(&logins);
+        let rule = SeatRule::default();
+        for user in ledger.users() {
+            for activation in ledger.activations(user) {
+                let explanation = ledger.explain(user, activation.at);
+                let counted: usize = explanation.weeks.iter().map(|week| week.logins.len()).sum();
+                prop_assert!(explanation.weeks.len() >= rule.weeks_needed as usize);
+                prop_assert!(counted >= rule.logins_needed as usize);
+                prop_assert!(explanation.weeks.iter().flat_map(|week| &week.logins).all(|at| *at <= activation.at));
+            }
+        }
+    }
+}
+
+/// A login or a lifecycle change of one user.
+#[derive(Debug, Clone)]
+enum Happening {
+    Login(u8, i64),
+    Change(u8, i64, tally_seats::LifecycleChange),
+}
+
+fn happenings() -> impl Strategy<Value = Vec<Happening>> {
+    use tally_seats::LifecycleChange::*;
+    let offset = 0i64..20 * 7 * 86_400;
+    let happening = prop_oneof![
+        4 => (0u8..4, offset.clone()).prop_map(|(user, at)| Happening::Login(user, at)),
+        1 => (0u8..4, offset, prop_oneof![Just(Added), Just(Removed), Just(Disabled), Just(Enabled)])
+            .prop_map(|(user, at, change)| Happening::Change(user, at, change)),
+    ];
+    proptest::collection::vec(happening, 0..60)
+}
+
+fn ledger_from(happenings: &[Happening]) -> SeatLedger {
+    let mut ledger = ledger();
+    for happening in happenings {
+        match happening {
+            Happening::Login(user, at) => {
+                ledger.record_login(&format!("u{user}"), instant(*at));
+            }
+            Happening::Change(user, at, change) => {
+                ledger.record_lifecycle(&format!("u{user}"), instant(*at), *change)
+            }
+        }
+    }
+    ledger
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Fed as they come or sorted by instant, logins and lifecycle changes give the
+    /// same activations and the same status at every day's start.
+    #[test]
+    fn lifecycle_changes_in_any_order_give_the_same_seats(happenings in happenings()) {
+        let mut sorted = happenings.clone();
+        sorted.sort_by_key(|happening| match happening {
+            Happening::Login(_, at) | Happening::Change(_, at, _) => *at,
+        });
+        let (as_they_come, in_order) = (ledger_from(&happenings), ledger_from(&sorted));
+        prop_assert_eq!(activations_by_user(&as_they_come), activations_by_user(&in_order));
+        for day in 0..20 * 7 {
+            let at = instant(day * 86_400);
+            for user in 0u8..4 {
+                let user = format!("u{user}");
+                prop_assert_eq!(as_they_come.status_at(&user, at), in_order.status_at(&user, at));
+            }
+        }
+    }
+}
