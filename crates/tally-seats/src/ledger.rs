@@ -1,12 +1,11 @@
 //! The seat ledger of one account: each user's logins and lifecycle changes, and
 //! the activations they imply. The semantics are in `docs/seats.md`.
 
-use std::collections::HashMap;
-
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
+use hashbrown::HashMap;
 use tally_events::{AccountCalendar, SubscriptionTerm};
 
-use crate::calendar::{start_of_day, week_of};
+use crate::calendar::{start_of_day, week_of_date};
 use crate::rule::{SeatRule, SeatRuleError};
 
 /// A change in a user's membership of the account.
@@ -73,7 +72,13 @@ pub enum SeatError {
 pub struct SeatLedger {
     calendar: AccountCalendar,
     terms: Vec<Term>,
+    /// The instant each calendar week of the terms begins, in order: placing a
+    /// login in its week is then a comparison, not a time-zone conversion.
+    week_starts: Vec<i64>,
     rule: SeatRule,
+    /// hashbrown's map with its default hasher (foldhash) rather than std's
+    /// SipHash: hashing the user id is much of the cost of placing a login, and
+    /// `entry_ref` finds a known user without allocating their name.
     users: HashMap<String, UserSeat>,
 }
 
@@ -134,7 +139,7 @@ impl SeatLedger {
                 return Err(SeatError::OverlappingTerms { first: pair[0], second: pair[1] });
             }
         }
-        let terms = sorted
+        let terms: Vec<Term> = sorted
             .into_iter()
             .map(|term| Term {
                 term,
@@ -142,7 +147,38 @@ impl SeatLedger {
                 end_us: start_of_day(&calendar, term.end).timestamp_micros(),
             })
             .collect();
-        Ok(SeatLedger { calendar, terms, rule, users: HashMap::new() })
+        let mut week_starts = Vec::new();
+        for term in &terms {
+            let mut week = week_of_date(&calendar, term.term.start);
+            while week < term.term.end {
+                week_starts.push(start_of_day(&calendar, week).timestamp_micros());
+                week += Duration::days(7);
+            }
+        }
+        week_starts.dedup();
+        Ok(SeatLedger { calendar, terms, week_starts, rule, users: HashMap::new() })
+    }
+
+    /// A ledger built from many logins at once: each user's logins are sorted and
+    /// the rule applied once per user. Equal to recording them one by one.
+    pub fn from_logins<'a>(
+        calendar: AccountCalendar,
+        terms: &[SubscriptionTerm],
+        rule: SeatRule,
+        logins: impl IntoIterator<Item = (&'a str, DateTime<Utc>)>,
+    ) -> Result<SeatLedger, SeatError> {
+        let mut ledger = SeatLedger::new(calendar, terms, rule)?;
+        for (user, at) in logins {
+            let at_us = at.timestamp_micros();
+            if ledger.term_index(at_us).is_some() {
+                ledger.users.entry_ref(user).or_default().logins.push(at_us);
+            }
+        }
+        for seat in ledger.users.values_mut() {
+            seat.logins.sort_unstable();
+            seat.activations = activations(&ledger.terms, &ledger.week_starts, ledger.rule, seat);
+        }
+        Ok(ledger)
     }
 
     /// The account's calendar.
@@ -162,7 +198,7 @@ impl SeatLedger {
         let Some(term) = self.term_index(at_us) else {
             return false;
         };
-        let seat = self.users.entry_ref(user);
+        let seat = self.users.entry_ref(user).or_default();
         let position = match seat.logins.last() {
             Some(last) if *last > at_us => seat.logins.partition_point(|login| *login <= at_us),
             _ => seat.logins.len(),
@@ -179,19 +215,19 @@ impl SeatLedger {
         });
         if !settled {
             let seat = self.users.get_mut(user).expect("just recorded");
-            seat.activations = activations(&self.calendar, &self.terms, self.rule, seat);
+            seat.activations = activations(&self.terms, &self.week_starts, self.rule, seat);
         }
         true
     }
 
     /// Records a lifecycle change.
     pub fn record_lifecycle(&mut self, user: &str, at: DateTime<Utc>, change: LifecycleChange) {
-        let seat = self.users.entry_ref(user);
+        let seat = self.users.entry_ref(user).or_default();
         let entry = (at.timestamp_micros(), change);
         let position = seat.lifecycle.partition_point(|known| *known <= entry);
         seat.lifecycle.insert(position, entry);
         seat.counting = counting_spans(&seat.lifecycle);
-        seat.activations = activations(&self.calendar, &self.terms, self.rule, seat);
+        seat.activations = activations(&self.terms, &self.week_starts, self.rule, seat);
     }
 
     /// The user's activations, oldest first: one per term and membership at most.
@@ -352,17 +388,17 @@ fn counting_spans(lifecycle: &[(i64, LifecycleChange)]) -> Vec<CountingSpan> {
 /// Every activation of one user, from scratch: for each term and membership, the
 /// first counted login at which the rule is met.
 fn activations(
-    calendar: &AccountCalendar,
     terms: &[Term],
+    week_starts: &[i64],
     rule: SeatRule,
     seat: &UserSeat,
 ) -> Vec<Activation> {
     let mut found = Vec::new();
     let mut group: Option<(usize, u32)> = None;
     let (mut activated, mut logins, mut qualified_weeks) = (false, 0, 0);
-    let mut week: Option<(NaiveDate, u32)> = None;
+    let mut week: Option<(usize, u32)> = None;
     let mut spans = seat.counting.iter().peekable();
-    let mut term_index = 0;
+    let (mut term_index, mut week_index) = (0, 0);
     for &at_us in &seat.logins {
         while spans.peek().is_some_and(|span| span.end_us <= at_us) {
             spans.next();
@@ -381,9 +417,11 @@ fn activations(
         if activated {
             continue;
         }
-        let at = from_micros(at_us);
         logins += 1;
-        let this_week = week_of(calendar, at);
+        while week_starts.get(week_index + 1).is_some_and(|next| *next <= at_us) {
+            week_index += 1;
+        }
+        let this_week = week_index;
         let in_week = match week {
             Some((known, count)) if known == this_week => count + 1,
             _ => 1,
@@ -396,7 +434,7 @@ fn activations(
             activated = true;
             found.push(Activation {
                 term: terms[term_index].term,
-                at,
+                at: from_micros(at_us),
                 membership: span.membership,
             });
         }
@@ -406,18 +444,4 @@ fn activations(
 
 pub(crate) fn from_micros(at_us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(at_us).expect("instants come from DateTime<Utc>")
-}
-
-trait EntryRef {
-    fn entry_ref(&mut self, user: &str) -> &mut UserSeat;
-}
-
-impl EntryRef for HashMap<String, UserSeat> {
-    /// The user's record, created on first sight without allocating the name again.
-    fn entry_ref(&mut self, user: &str) -> &mut UserSeat {
-        if !self.contains_key(user) {
-            self.insert(user.to_owned(), UserSeat::default());
-        }
-        self.get_mut(user).expect("inserted above")
-    }
 }

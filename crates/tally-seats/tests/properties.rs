@@ -72,6 +72,20 @@ proptest! {
     }
 
     #[test]
+    fn one_at_a_time_equals_all_at_once(logins in logins()) {
+        let names: Vec<(String, DateTime<Utc>)> =
+            logins.iter().map(|(user, at)| (format!("u{user}"), instant(*at))).collect();
+        let batch = SeatLedger::from_logins(
+            Default::default(),
+            &[term("2026-01-01..2027-01-01")],
+            SeatRule::default(),
+            names.iter().map(|(user, at)| (user.as_str(), *at)),
+        )
+        .unwrap();
+        prop_assert_eq!(activations_by_user(&batch), activations_by_user(&ledger_of(&logins)));
+    }
+
+    #[test]
     fn any_order_of_the_same_logins_gives_the_same_activations(
         logins in logins(),
         seed in any::<u64>(),
