@@ -168,15 +168,55 @@ impl SeatLedger {
         logins: impl IntoIterator<Item = (&'a str, DateTime<Utc>)>,
     ) -> Result<SeatLedger, SeatError> {
         let mut ledger = SeatLedger::new(calendar, terms, rule)?;
+        // Number the users (borrowing their names), then lay each user's logins out
+        // next to each other by counting: two sequential passes instead of a
+        // growing list per user at a random place in memory for every login.
+        let mut numbers: HashMap<&str, u32> = HashMap::new();
+        let mut numbered: Vec<(u32, i64)> = Vec::new();
         for (user, at) in logins {
             let at_us = at.timestamp_micros();
             if ledger.term_index(at_us).is_some() {
-                ledger.users.entry_ref(user).or_default().logins.push(at_us);
+                let next = numbers.len() as u32;
+                numbered.push((*numbers.entry(user).or_insert(next), at_us));
             }
         }
-        for seat in ledger.users.values_mut() {
-            seat.logins.sort_unstable();
-            seat.activations = activations(&ledger.terms, &ledger.week_starts, ledger.rule, seat);
+        let mut starts = vec![0usize; numbers.len() + 1];
+        for (user, _) in &numbered {
+            starts[*user as usize + 1] += 1;
+        }
+        for user in 0..numbers.len() {
+            starts[user + 1] += starts[user];
+        }
+        let mut laid_out = vec![0i64; numbered.len()];
+        let mut next = starts.clone();
+        for (user, at_us) in numbered {
+            laid_out[next[user as usize]] = at_us;
+            next[user as usize] += 1;
+        }
+        let mut seats: Vec<UserSeat> = (0..numbers.len())
+            .map(|user| {
+                let mut logins = laid_out[starts[user]..starts[user + 1]].to_vec();
+                logins.sort_unstable();
+                UserSeat { logins, ..UserSeat::default() }
+            })
+            .collect();
+        // The rule, user by user, on both cores.
+        let (terms, week_starts, rule) = (&ledger.terms, &ledger.week_starts, ledger.rule);
+        let half = seats.len().div_ceil(2);
+        std::thread::scope(|scope| {
+            for chunk in seats.chunks_mut(half.max(1)) {
+                scope.spawn(move || {
+                    for seat in chunk {
+                        seat.activations = activations(terms, week_starts, rule, seat);
+                    }
+                });
+            }
+        });
+        let mut names: Vec<(&str, u32)> = numbers.into_iter().collect();
+        names.sort_unstable_by_key(|(_, number)| *number);
+        ledger.users.reserve(names.len());
+        for ((name, _), seat) in names.into_iter().zip(seats) {
+            ledger.users.insert(name.to_owned(), seat);
         }
         Ok(ledger)
     }
