@@ -1,11 +1,13 @@
 //! The figures the dashboard and reports show: monthly active seats, the
 //! activated seats log and one user's explanation.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use tally_events::SubscriptionTerm;
 
 use crate::calendar::{Month, local_date, start_of_day, week_of};
-use crate::ledger::{Activation, SeatLedger, SeatStatus, from_micros};
+use crate::ledger::{Activation, SeatLedger, SeatStatus, UserSeat, from_micros};
 use crate::rule::SeatRule;
 
 /// Active seats in one calendar month.
@@ -67,6 +69,47 @@ impl SeatLedger {
     /// Active seats per month from `first` to `last` (inclusive), each with its
     /// change from the month before.
     pub fn monthly_active_seats(&self, first: Month, last: Month) -> Vec<MonthlySeats> {
+        let mut seats = Vec::new();
+        let months = self.for_each_seat_by_month(first, last, |_, counted| {
+            seats.resize(counted.len(), 0);
+            add_months(&mut seats, counted);
+        });
+        seats.resize(months.len(), 0);
+        figures(&months, &seats)
+    }
+
+    /// Active seats per month, from `first` to `last` (inclusive), of each
+    /// organization that has had a seat in those months. A user in several
+    /// organizations is a seat of each, and one seat of the account.
+    pub fn monthly_active_seats_by_organization(
+        &self,
+        first: Month,
+        last: Month,
+    ) -> BTreeMap<String, Vec<MonthlySeats>> {
+        let mut seats: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        let months = self.for_each_seat_by_month(first, last, |seat, counted| {
+            for organization in &seat.organizations {
+                let totals = match seats.get_mut(organization) {
+                    Some(totals) => totals,
+                    None => seats.entry(organization.clone()).or_insert(vec![0; counted.len()]),
+                };
+                add_months(totals, counted);
+            }
+        });
+        seats
+            .into_iter()
+            .map(|(organization, seats)| (organization, figures(&months, &seats)))
+            .collect()
+    }
+
+    /// Calls `each` with every user who was an active seat in some month from the
+    /// one before `first` to `last`, and which of those months; returns the months.
+    fn for_each_seat_by_month(
+        &self,
+        first: Month,
+        last: Month,
+        mut each: impl FnMut(&UserSeat, &[bool]),
+    ) -> Vec<Month> {
         let mut months = vec![first_before(first)];
         let mut month = first;
         while month <= last {
@@ -82,10 +125,10 @@ impl SeatLedger {
                     .timestamp_micros(),
             ))
             .collect();
-        let mut seats = vec![0u32; months.len()];
         let mut counted = vec![false; months.len()];
         for (_, seat) in self.seats() {
             counted.fill(false);
+            let mut any = false;
             for (start, end) in self.active_spans_us(seat) {
                 // Months whose [bounds[i], bounds[i + 1]) meets [start, end).
                 let first = bounds.partition_point(|bound| *bound <= start).saturating_sub(1);
@@ -93,25 +136,15 @@ impl SeatLedger {
                 for index in first..last {
                     if bounds[index] < end && start < bounds[index + 1] {
                         counted[index] = true;
+                        any = true;
                     }
                 }
             }
-            for (index, counted) in counted.iter().enumerate() {
-                seats[index] += u32::from(*counted);
+            if any {
+                each(seat, &counted);
             }
         }
-        (1..months.len())
-            .map(|index| {
-                let (before, now) = (seats[index - 1], seats[index]);
-                let change = i64::from(now) - i64::from(before);
-                MonthlySeats {
-                    month: months[index],
-                    seats: now,
-                    change,
-                    change_percent: (before > 0).then(|| change as f64 * 100.0 / f64::from(before)),
-                }
-            })
-            .collect()
+        months
     }
 
     /// The users who became an active seat in the term holding `at`, with their
@@ -206,6 +239,28 @@ impl SeatLedger {
         }
         weeks
     }
+}
+
+fn add_months(totals: &mut [u32], counted: &[bool]) {
+    for (total, counted) in totals.iter_mut().zip(counted) {
+        *total += u32::from(*counted);
+    }
+}
+
+/// Each month after the first of `months` with its seats and change.
+fn figures(months: &[Month], seats: &[u32]) -> Vec<MonthlySeats> {
+    (1..months.len())
+        .map(|index| {
+            let (before, now) = (seats[index - 1], seats[index]);
+            let change = i64::from(now) - i64::from(before);
+            MonthlySeats {
+                month: months[index],
+                seats: now,
+                change,
+                change_percent: (before > 0).then(|| change as f64 * 100.0 / f64::from(before)),
+            }
+        })
+        .collect()
 }
 
 fn first_before(month: Month) -> Month {

@@ -101,6 +101,8 @@ pub(crate) struct UserSeat {
     pub(crate) counting: Vec<CountingSpan>,
     /// Derived from all of the above.
     pub(crate) activations: Vec<Activation>,
+    /// The organizations the user was seen in, sorted.
+    pub(crate) organizations: Vec<String>,
 }
 
 impl Default for UserSeat {
@@ -111,6 +113,7 @@ impl Default for UserSeat {
             lifecycle: Vec::new(),
             counting: counting_spans(&[]),
             activations: Vec::new(),
+            organizations: Vec::new(),
         }
     }
 }
@@ -258,6 +261,17 @@ impl SeatLedger {
             seat.activations = activations(&self.terms, &self.week_starts, self.rule, seat);
         }
         true
+    }
+
+    /// Records that `user` belongs to `organization` (a login to it, being added
+    /// to it): their seat counts in its figures too.
+    pub fn record_organization(&mut self, user: &str, organization: &str) {
+        let seat = self.users.entry_ref(user).or_default();
+        if let Err(position) =
+            seat.organizations.binary_search_by(|known| known.as_str().cmp(organization))
+        {
+            seat.organizations.insert(position, organization.to_owned());
+        }
     }
 
     /// Records a lifecycle change.

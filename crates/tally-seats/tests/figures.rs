@@ -136,3 +136,37 @@ fn an_explanation_groups_counted_logins_by_week() {
     );
     assert_eq!(explanation.weeks.len(), 3);
 }
+
+#[test]
+fn a_user_in_two_organizations_is_a_seat_of_each_and_one_of_the_account() {
+    let mut ledger = ledger();
+    // ada: active 03-16, in eu and us. bob: active 04-15, in eu. cy: in us, never active.
+    logins(
+        &mut ledger,
+        "ada",
+        &["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z"],
+    );
+    logins(
+        &mut ledger,
+        "bob",
+        &["2026-03-31T09:00:00Z", "2026-04-07T09:00:00Z", "2026-04-15T09:00:00Z"],
+    );
+    logins(&mut ledger, "cy", &["2026-03-02T09:00:00Z"]);
+    for (user, organization) in
+        [("ada", "eu"), ("ada", "us"), ("ada", "eu"), ("bob", "eu"), ("cy", "us")]
+    {
+        ledger.record_organization(user, organization);
+    }
+    let seats =
+        |figures: &[MonthlySeats]| figures.iter().map(|figure| figure.seats).collect::<Vec<_>>();
+    let by_organization =
+        ledger.monthly_active_seats_by_organization(month(2026, 3), month(2026, 4));
+    let got: Vec<(&str, Vec<u32>)> = by_organization
+        .iter()
+        .map(|(organization, figures)| (organization.as_str(), seats(figures)))
+        .collect();
+    // eu: ada in March; ada and bob in April. us: ada in both.
+    assert_eq!(got, [("eu", vec![1, 2]), ("us", vec![1, 1])]);
+    // The account: ada and bob, each once.
+    assert_eq!(seats(&ledger.monthly_active_seats(month(2026, 3), month(2026, 4))), [1, 2]);
+}
