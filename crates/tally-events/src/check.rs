@@ -23,7 +23,7 @@ pub fn check_event(line: usize, value: Value, limits: &Limits) -> Result<Event, 
             });
         }
     };
-    let mut fields = Fields { line, object, limits };
+    let mut fields = Fields { line, object, limits, kind: None };
     let id = fields.id()?;
     let kind_text = fields.required_text("kind", limits.max_name_bytes)?;
     let kind = KIND_NAMES.iter().copied().find(|name| *name == kind_text).ok_or_else(|| {
@@ -32,6 +32,7 @@ pub fn check_event(line: usize, value: Value, limits: &Limits) -> Result<Event, 
             Problem::UnknownValue { value: kind_text.clone(), expected: KIND_NAMES.join(", ") },
         )
     })?;
+    fields.kind = Some(kind);
     let at = fields.instant("at")?;
     let properties = fields.properties()?;
     let body = check_body(kind, &mut fields)?;
@@ -249,11 +250,36 @@ struct Fields<'a> {
     line: usize,
     object: Map<String, Value>,
     limits: &'a Limits,
+    /// Once known: which fields are unknown depends on it.
+    kind: Option<&'static str>,
 }
 
 impl Fields<'_> {
     fn reject(&self, field: &str, problem: Problem) -> Rejection {
         Rejection { line: self.line, field: Some(field.to_owned()), problem }
+    }
+
+    /// A required field is missing: if the event has an unknown field with a
+    /// name close to it (`usr` for `user`), say so, since that is the likely fix.
+    fn missing(&self, field: &str) -> Rejection {
+        let known = |name: &str| {
+            COMMON_FIELDS.contains(&name)
+                || match self.kind {
+                    Some(kind) => kind_fields(kind).contains(&name),
+                    None => KIND_NAMES.iter().any(|kind| kind_fields(kind).contains(&name)),
+                }
+        };
+        // Within two edits, or a third of the name for longer names.
+        let reach = (field.chars().count() / 3).max(2);
+        let near = self
+            .object
+            .keys()
+            .filter(|name| !known(name))
+            .map(|name| (strsim::damerau_levenshtein(name, field), name))
+            .filter(|(distance, _)| *distance <= reach)
+            .min()
+            .map(|(_, name)| name.clone());
+        self.reject(field, Problem::Missing { near })
     }
 
     /// Removes a field, treating JSON `null` as absent.
@@ -267,7 +293,7 @@ impl Fields<'_> {
     fn id(&mut self) -> Result<String, Rejection> {
         // Ids are kept exactly as sent: trimming would merge ids the sender keeps apart.
         match self.take("id") {
-            None => Err(self.reject("id", Problem::Missing)),
+            None => Err(self.missing("id")),
             Some(Value::String(id)) if id.is_empty() => Err(self.reject("id", Problem::Empty)),
             Some(Value::String(id)) if id.len() > self.limits.max_id_bytes => Err(self
                 .reject("id", Problem::TooLong { len: id.len(), max: self.limits.max_id_bytes })),
@@ -307,13 +333,13 @@ impl Fields<'_> {
         match self.optional_text(field, max)? {
             Some(text) => Ok(text),
             None if present => Err(self.reject(field, Problem::Empty)),
-            None => Err(self.reject(field, Problem::Missing)),
+            None => Err(self.missing(field)),
         }
     }
 
     fn instant(&mut self, field: &str) -> Result<DateTime<Utc>, Rejection> {
         let text = match self.take(field) {
-            None => return Err(self.reject(field, Problem::Missing)),
+            None => return Err(self.missing(field)),
             Some(Value::String(text)) => text,
             Some(other) => {
                 return Err(self.reject(
@@ -341,7 +367,7 @@ impl Fields<'_> {
         match self.optional_closed(field, parse, names)? {
             Some(value) => Ok(value),
             None if present => Err(self.reject(field, Problem::Empty)),
-            None => Err(self.reject(field, Problem::Missing)),
+            None => Err(self.missing(field)),
         }
     }
 
@@ -367,7 +393,7 @@ impl Fields<'_> {
         match self.optional_open(field, parse)? {
             Some(value) => Ok(value),
             None if present => Err(self.reject(field, Problem::Empty)),
-            None => Err(self.reject(field, Problem::Missing)),
+            None => Err(self.missing(field)),
         }
     }
 
@@ -397,7 +423,7 @@ impl Fields<'_> {
     fn integer(&mut self, field: &str, min: u64, max: u64) -> Result<u32, Rejection> {
         match self.optional_integer(field, min, max)? {
             Some(value) => Ok(value),
-            None => Err(self.reject(field, Problem::Missing)),
+            None => Err(self.missing(field)),
         }
     }
 
@@ -454,7 +480,7 @@ impl Fields<'_> {
     fn required_text_list(&mut self, field: &str) -> Result<Vec<String>, Rejection> {
         match self.optional_text_list(field)? {
             Some(list) => Ok(list),
-            None => Err(self.reject(field, Problem::Missing)),
+            None => Err(self.missing(field)),
         }
     }
 

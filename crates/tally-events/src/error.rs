@@ -42,8 +42,15 @@ pub enum Problem {
         found: &'static str,
     },
     /// A required field is absent or null.
-    #[error("required field is missing")]
-    Missing,
+    #[error(
+        "required field is missing{}",
+        .near.as_ref().map(|near| format!("; is `{near}` a misspelling of it?")).unwrap_or_default()
+    )]
+    Missing {
+        /// A field the event has but its kind does not, whose name is close to
+        /// the missing one's: likely a misspelling of it.
+        near: Option<String>,
+    },
     /// A field has the wrong JSON type.
     #[error("expected {expected}, found {found}")]
     WrongType {
@@ -125,7 +132,7 @@ impl Problem {
         match self {
             Problem::Syntax { .. } => "syntax",
             Problem::NotAnObject { .. } => "not_an_object",
-            Problem::Missing => "missing_field",
+            Problem::Missing { .. } => "missing_field",
             Problem::WrongType { .. } => "wrong_type",
             Problem::Empty => "empty",
             Problem::TooLong { .. } => "too_long",

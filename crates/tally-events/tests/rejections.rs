@@ -173,10 +173,26 @@ fn unknown_fields_are_rejected_after_the_known_ones() {
             "line 1, field `usr`: unknown field for kind `ai_invocation`; its fields are: id, kind, at, properties, user, organization, source",
         ],
     );
-    // A misspelt required field is first of all a missing one.
+    // A misspelt required field is first of all a missing one, and the
+    // rejection names the likely misspelling: `usr` is one edit from `user`.
     check(
         r#"{"id":"e1","kind":"login","at":"2026-03-01T09:30:00Z","usr":"u1"}"#,
+        &["line 1, field `user`: required field is missing; is `usr` a misspelling of it?"],
+    );
+    // `User` is one edit away too (case counts); `username` is four, too far.
+    check(
+        r#"{"id":"e1","kind":"login","at":"2026-03-01T09:30:00Z","User":"u1"}"#,
+        &["line 1, field `user`: required field is missing; is `User` a misspelling of it?"],
+    );
+    check(
+        r#"{"id":"e1","kind":"login","at":"2026-03-01T09:30:00Z","username":"u1"}"#,
         &["line 1, field `user`: required field is missing"],
+    );
+    // Only unknown fields are taken for misspellings: `organization` is a page
+    // visit's own field, `pgae` is not and is one transposition from `page`.
+    check(
+        r#"{"id":"e1","kind":"page_visit","at":"2026-03-01T09:30:00Z","user":"u1","organization":"eu","pgae":"/x"}"#,
+        &["line 1, field `page`: required field is missing; is `pgae` a misspelling of it?"],
     );
     // A null unknown field is still unknown; the first by name is reported.
     check(
