@@ -102,6 +102,32 @@ impl SeatLedger {
             .collect()
     }
 
+    /// The months from `first` to `last` (inclusive) in which `user` was an active
+    /// seat at some moment: what a store adds to or takes from its monthly counts
+    /// when it updates one user.
+    pub fn active_months(&self, user: &str, first: Month, last: Month) -> Vec<Month> {
+        let Some(seat) = self.seat(user) else {
+            return Vec::new();
+        };
+        let calendar = self.calendar();
+        let mut months = Vec::new();
+        let mut month = first;
+        while month <= last {
+            let start = start_of_day(calendar, month.first_day()).timestamp_micros();
+            let end = start_of_day(calendar, month.next().first_day()).timestamp_micros();
+            if self.active_spans_us(seat).any(|(from, until)| from < end && start < until) {
+                months.push(month);
+            }
+            month = month.next();
+        }
+        months
+    }
+
+    /// The organizations `user` was seen in, sorted.
+    pub fn organizations(&self, user: &str) -> &[String] {
+        self.seat(user).map_or(&[], |seat| &seat.organizations)
+    }
+
     /// Calls `each` with every user who was an active seat in some month from the
     /// one before `first` to `last`, and which of those months; returns the months.
     fn for_each_seat_by_month(

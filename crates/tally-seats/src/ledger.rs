@@ -33,6 +33,19 @@ pub struct Activation {
     pub membership: u32,
 }
 
+/// Everything the ledger knows of one user: what a store keeps to rebuild the
+/// user's seat without the events it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserHistory {
+    /// Instants of the user's logins inside the terms, in microseconds since the
+    /// Unix epoch, sorted.
+    pub logins_us: Vec<i64>,
+    /// Lifecycle changes, in microseconds, sorted by instant.
+    pub lifecycle: Vec<(i64, LifecycleChange)>,
+    /// Organizations the user was seen in, sorted.
+    pub organizations: Vec<String>,
+}
+
 /// Where a user stands at an instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeatStatus {
@@ -96,7 +109,7 @@ pub(crate) struct UserSeat {
     pub(crate) logins: Vec<i64>,
     /// Lifecycle changes sorted by instant; at one instant, in `LifecycleChange`
     /// order, so a removal at the same instant as anything else wins.
-    lifecycle: Vec<(i64, LifecycleChange)>,
+    pub(crate) lifecycle: Vec<(i64, LifecycleChange)>,
     /// When the user is in the account and enabled: derived from `lifecycle`.
     pub(crate) counting: Vec<CountingSpan>,
     /// Derived from all of the above.
@@ -272,6 +285,33 @@ impl SeatLedger {
         {
             seat.organizations.insert(position, organization.to_owned());
         }
+    }
+
+    /// Restores a user from a [`UserHistory`] kept earlier, replacing what the
+    /// ledger knew of them. Logins outside the terms are dropped.
+    pub fn restore_user(&mut self, user: &str, history: UserHistory) {
+        let mut logins = history.logins_us;
+        logins.retain(|at_us| self.term_index(*at_us).is_some());
+        logins.sort_unstable();
+        let mut lifecycle = history.lifecycle;
+        lifecycle.sort();
+        let mut organizations = history.organizations;
+        organizations.sort();
+        organizations.dedup();
+        let counting = counting_spans(&lifecycle);
+        let mut seat =
+            UserSeat { logins, lifecycle, counting, activations: Vec::new(), organizations };
+        seat.activations = activations(&self.terms, &self.week_starts, self.rule, &seat);
+        self.users.insert(user.to_owned(), seat);
+    }
+
+    /// What the ledger knows of `user`, to keep and restore later.
+    pub fn user_history(&self, user: &str) -> Option<UserHistory> {
+        self.users.get(user).map(|seat| UserHistory {
+            logins_us: seat.logins.clone(),
+            lifecycle: seat.lifecycle.clone(),
+            organizations: seat.organizations.clone(),
+        })
     }
 
     /// Records a lifecycle change.

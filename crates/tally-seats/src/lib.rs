@@ -31,5 +31,5 @@ mod rule;
 
 pub use calendar::{Month, local_date, start_of_day, week_of, week_of_date};
 pub use figures::{ActivatedSeat, MonthlySeats, SeatExplanation, WeekOfLogins};
-pub use ledger::{Activation, LifecycleChange, SeatError, SeatLedger, SeatStatus};
+pub use ledger::{Activation, LifecycleChange, SeatError, SeatLedger, SeatStatus, UserHistory};
 pub use rule::{SeatRule, SeatRuleError};

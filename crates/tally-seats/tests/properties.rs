@@ -196,3 +196,24 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// A user restored from their kept history is the user the ledger had.
+    #[test]
+    fn a_restored_user_has_the_same_seat(happenings in happenings()) {
+        let ledger = ledger_from(&happenings);
+        let mut restored = super::common::ledger();
+        for user in ledger.users() {
+            restored.restore_user(user, ledger.user_history(user).expect("a known user"));
+        }
+        prop_assert_eq!(activations_by_user(&restored), activations_by_user(&ledger));
+        for day in (0..20 * 7).step_by(3) {
+            let at = instant(day * 86_400);
+            for user in ledger.users() {
+                prop_assert_eq!(restored.status_at(user, at), ledger.status_at(user, at));
+            }
+        }
+    }
+}
