@@ -124,6 +124,40 @@ DELETE FROM store_state WHERE key = 'event_ids_rows';
 ALTER TABLE events DROP COLUMN event_id;
 ";
 
+/// Schema version 4: the persisted seat state (see `seats.rs`).
+///
+/// `seat_users` keeps, per account and user, what the seat rule needs: login
+/// instants inside the terms (little-endian microseconds), lifecycle changes
+/// (microseconds and a change code: 0 added, 1 enabled, 2 disabled, 3 removed)
+/// and the organizations seen (a JSON array). Raw sign-in events may then be
+/// purged without changing a seat. `seat_months` holds the monthly counts per
+/// organization (`''` for the whole account), and `seat_progress` how far the
+/// state has read the event log and under which terms it was counted.
+const V4: &str = "
+CREATE TABLE seat_users (
+    account_id    INTEGER NOT NULL REFERENCES accounts (account_id),
+    user          TEXT NOT NULL,
+    logins        BLOB NOT NULL,
+    lifecycle     BLOB NOT NULL,
+    organizations TEXT NOT NULL,
+    PRIMARY KEY (account_id, user)
+) STRICT;
+
+CREATE TABLE seat_months (
+    account_id   INTEGER NOT NULL REFERENCES accounts (account_id),
+    organization TEXT NOT NULL,
+    month        TEXT NOT NULL,
+    seats        INTEGER NOT NULL,
+    PRIMARY KEY (account_id, organization, month)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE seat_progress (
+    account_id  INTEGER PRIMARY KEY REFERENCES accounts (account_id),
+    through_seq INTEGER NOT NULL,
+    terms       TEXT NOT NULL
+) STRICT;
+";
+
 /// All migrations, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -132,11 +166,12 @@ pub(crate) fn migrations() -> Migrations<'static> {
         M::up_with_hook(V3, |transaction: &rusqlite::Transaction<'_>| {
             Ok(crate::ids::upgrade_version_2_keys(transaction)?)
         }),
+        M::up(V4),
     ])
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 3;
+pub const SCHEMA_VERSION: usize = 4;
 
 #[cfg(test)]
 mod tests {

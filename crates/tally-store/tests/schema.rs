@@ -16,7 +16,7 @@ fn a_new_file_gets_the_latest_schema() {
     let path = dir.path().join("tally.sqlite");
     drop(open(&path));
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
 }
 
 /// `fixtures/schema/v1.sqlite` was written by the version-1 schema: one account
@@ -29,7 +29,7 @@ fn a_version_1_file_upgrades_and_keeps_its_data() {
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), 1);
 
     let mut store = open(&path);
-    assert_eq!(stored_rows(&path, "PRAGMA user_version"), 3);
+    assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
     let account = store.account("acme").unwrap();
     assert_eq!(account.calendar.time_zone, chrono_tz::Europe::Berlin);
     let counts: Vec<(String, u64)> = store
@@ -74,7 +74,7 @@ fn a_version_2_file_upgrades_and_keeps_its_data_and_keys() {
     assert_eq!(stored_rows(&path, "SELECT count(*) FROM event_ids"), 4);
 
     let mut store = open(&path);
-    assert_eq!(stored_rows(&path, "PRAGMA user_version"), 3);
+    assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
     let account = store.account("acme").unwrap();
     assert_eq!(account.calendar.time_zone, chrono_tz::America::Sao_Paulo);
     assert_eq!(store.organizations("acme").unwrap()[0].name, "Brasil");
@@ -102,6 +102,40 @@ fn a_version_2_file_upgrades_and_keeps_its_data_and_keys() {
     assert_eq!(stored_rows(&path, "SELECT count(*) FROM events"), 7);
 }
 
+/// `fixtures/schema/v3.sqlite` was written by the version-3 schema: account acme
+/// (Asia/Tokyo, weeks from Sunday, term 2026-02-01..2027-02-01), organization `jp`
+/// and three logins of `u-1` to `jp` at 01:00Z (10:00 in Tokyo) on Mondays
+/// 2026-03-02, 03-09 and 03-16: three weeks (from Sundays 03-01, 03-08, 03-15).
+#[test]
+fn a_version_3_file_upgrades_and_its_seats_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    std::fs::copy(fixture("v3.sqlite"), &path).unwrap();
+    assert_eq!(stored_rows(&path, "PRAGMA user_version"), 3);
+
+    let mut store = open(&path);
+    assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
+    let update = store.update_seats("acme").unwrap();
+    assert_eq!((update.events, update.users, update.rebuilt), (3, 1, true));
+    let seats: Vec<(String, u32)> = store
+        .monthly_seats("acme", None)
+        .unwrap()
+        .iter()
+        .map(|figure| (figure.month.to_string(), figure.seats))
+        .collect();
+    // February 2026 to January 2027: a seat from March on.
+    let mut expected = vec![("2026-02".to_owned(), 0)];
+    expected.extend((3..=12).map(|month| (format!("2026-{month:02}"), 1)));
+    expected.push(("2027-01".to_owned(), 1));
+    assert_eq!(seats, expected);
+    let explanation =
+        store.explain_seat("acme", "u-1", "2026-04-01T00:00:00Z".parse().unwrap()).unwrap();
+    assert_eq!(
+        explanation.activation.map(|activation| activation.at.to_rfc3339()),
+        Some("2026-03-16T01:00:00+00:00".to_owned())
+    );
+}
+
 #[test]
 fn a_file_from_a_newer_tally_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -110,9 +144,9 @@ fn a_file_from_a_newer_tally_is_refused_and_left_alone() {
     rusqlite::Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
 
     let error = Store::open(&path, &StoreOptions::default()).unwrap_err();
-    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 3, .. }));
+    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 4, .. }));
     let message = error.to_string();
     assert!(message.contains("schema version 99"), "{message}");
-    assert!(message.contains("up to 3"), "{message}");
+    assert!(message.contains("up to 4"), "{message}");
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), 99);
 }

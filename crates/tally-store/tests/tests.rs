@@ -6,3 +6,4 @@ mod accounts;
 mod append;
 mod merge;
 mod schema;
+mod seats;

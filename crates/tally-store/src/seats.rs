@@ -1,0 +1,333 @@
+//! The persisted seat state: each user's seat history and the monthly counts,
+//! kept up to date from the event log by [`Store::update_seats`].
+//!
+//! The state holds what the seat rule needs of every login (its instant), so
+//! seat status and monthly figures survive the purge of raw sign-in events. The
+//! monthly counts are kept as counts, changed by what each update does to the
+//! users it touches, so reading them costs one small query.
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use tally_seats::{
+    LifecycleChange, Month, MonthlySeats, SeatExplanation, SeatLedger, SeatRule, UserHistory,
+};
+
+use crate::{Account, Store, StoreError};
+
+/// The event kinds the seat state reads.
+const SEAT_KINDS: &str =
+    "'login', 'user_added', 'user_removed', 'user_disabled', 'user_enabled', 'user_role_changed'";
+
+/// What one [`Store::update_seats`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SeatUpdate {
+    /// Events read since the last update.
+    pub events: usize,
+    /// Users whose seat was recomputed.
+    pub users: usize,
+    /// Whether every user was recomputed (the first update, or the terms changed).
+    pub rebuilt: bool,
+}
+
+impl Store {
+    /// Brings the account's seat state up to date with the events stored since
+    /// the last update, in one transaction. Only the users those events name
+    /// are recomputed; when the account's terms changed, everyone is.
+    pub fn update_seats(&mut self, slug: &str) -> Result<SeatUpdate, StoreError> {
+        let account = self.account(slug)?;
+        let doing = || format!("updating the seats of account {slug}");
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::sqlite(doing()))?;
+        let update = update_in(&transaction, &account)?;
+        transaction.commit().map_err(StoreError::sqlite(doing()))?;
+        Ok(update)
+    }
+
+    /// Active seats per month over the account's terms, from the persisted state:
+    /// of the whole account, or of one organization.
+    pub fn monthly_seats(
+        &self,
+        slug: &str,
+        organization: Option<&str>,
+    ) -> Result<Vec<MonthlySeats>, StoreError> {
+        let account = self.account(slug)?;
+        let Some((first, last)) = month_range(&account) else {
+            return Ok(Vec::new());
+        };
+        let doing = || format!("reading the monthly seats of account {slug}");
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT month, seats FROM seat_months WHERE account_id = ?1 AND organization = ?2",
+            )
+            .map_err(StoreError::sqlite(doing()))?;
+        let counts: std::collections::HashMap<String, u32> = statement
+            .query_map(params![account.id.0, organization.unwrap_or("")], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(StoreError::sqlite(doing()))?;
+        let mut figures = Vec::new();
+        let mut before = 0u32;
+        let mut month = first;
+        while month <= last {
+            let seats = counts.get(&month.to_string()).copied().unwrap_or(0);
+            let change = i64::from(seats) - i64::from(before);
+            figures.push(MonthlySeats {
+                month,
+                seats,
+                change,
+                change_percent: (before > 0).then(|| change as f64 * 100.0 / f64::from(before)),
+            });
+            before = seats;
+            month = month.next();
+        }
+        Ok(figures)
+    }
+
+    /// Why `user` is or is not an active seat at `at`, from the persisted state.
+    pub fn explain_seat(
+        &self,
+        slug: &str,
+        user: &str,
+        at: DateTime<Utc>,
+    ) -> Result<SeatExplanation, StoreError> {
+        let account = self.account(slug)?;
+        let mut ledger = ledger_for(&account)?;
+        let history = read_history(&self.connection, &account, user)?;
+        if let Some(history) = history {
+            ledger.restore_user(user, history);
+        }
+        Ok(ledger.explain(user, at))
+    }
+}
+
+fn update_in(transaction: &Transaction<'_>, account: &Account) -> Result<SeatUpdate, StoreError> {
+    let doing = || format!("updating the seats of account {}", account.slug);
+    let sqlite = |error| StoreError::sqlite(doing())(error);
+    let terms_text = account.terms.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    let progress: Option<(i64, String)> = transaction
+        .query_row(
+            "SELECT through_seq, terms FROM seat_progress WHERE account_id = ?1",
+            [account.id.0],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .map_err(sqlite)?;
+    let rebuild = progress.as_ref().is_none_or(|(_, terms)| *terms != terms_text);
+    let through = progress.map_or(0, |(through, _)| through);
+    let latest: i64 = transaction
+        .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |row| row.get(0))
+        .map_err(sqlite)?;
+
+    // The new events, by user, in the order stored.
+    let mut statement = transaction
+        .prepare(&format!(
+            "SELECT kind, at_us, payload ->> '$.user', payload ->> '$.organization'
+             FROM events WHERE seq > ?1 AND account_id = ?2 AND kind IN ({SEAT_KINDS})
+             ORDER BY seq"
+        ))
+        .map_err(sqlite)?;
+    let mut events: std::collections::BTreeMap<String, Vec<(String, i64, Option<String>)>> =
+        Default::default();
+    let mut read = 0;
+    let mut rows = statement.query(params![through, account.id.0]).map_err(sqlite)?;
+    while let Some(row) = rows.next().map_err(sqlite)? {
+        let kind: String = row.get(0).map_err(sqlite)?;
+        let at_us: i64 = row.get(1).map_err(sqlite)?;
+        let Some(user) = row.get::<_, Option<String>>(2).map_err(sqlite)? else { continue };
+        let organization: Option<String> = row.get(3).map_err(sqlite)?;
+        events.entry(user).or_default().push((kind, at_us, organization));
+        read += 1;
+    }
+    drop(rows);
+    drop(statement);
+
+    let mut users: Vec<String> = events.keys().cloned().collect();
+    if rebuild {
+        transaction
+            .execute("DELETE FROM seat_months WHERE account_id = ?1", [account.id.0])
+            .map_err(sqlite)?;
+        let mut known = transaction
+            .prepare("SELECT user FROM seat_users WHERE account_id = ?1")
+            .map_err(sqlite)?;
+        let stored: Vec<String> = known
+            .query_map([account.id.0], |row| row.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(sqlite)?;
+        users.extend(stored);
+        users.sort();
+        users.dedup();
+    }
+
+    let mut ledger = ledger_for(account)?;
+    let Some((first, last)) = month_range(account) else {
+        return Ok(SeatUpdate { events: read, users: 0, rebuilt: rebuild });
+    };
+    for user in &users {
+        let history = read_history(transaction, account, user)?;
+        if let Some(history) = history {
+            ledger.restore_user(user, history);
+        }
+        // A rebuild starts the counts from nothing, so nothing is taken away.
+        let before = if rebuild { Vec::new() } else { counted_in(&ledger, user, first, last) };
+        for (kind, at_us, organization) in events.remove(user).unwrap_or_default() {
+            let at =
+                DateTime::from_timestamp_micros(at_us).ok_or_else(|| StoreError::CorruptValue {
+                    table: "events",
+                    column: "at_us",
+                    value: at_us.to_string(),
+                })?;
+            if let Some(organization) = &organization {
+                ledger.record_organization(user, organization);
+            }
+            match kind.as_str() {
+                "login" => {
+                    ledger.record_login(user, at);
+                }
+                "user_added" => ledger.record_lifecycle(user, at, LifecycleChange::Added),
+                "user_removed" => ledger.record_lifecycle(user, at, LifecycleChange::Removed),
+                "user_disabled" => ledger.record_lifecycle(user, at, LifecycleChange::Disabled),
+                "user_enabled" => ledger.record_lifecycle(user, at, LifecycleChange::Enabled),
+                _ => {}
+            }
+        }
+        let after = counted_in(&ledger, user, first, last);
+        for ((organization, month), change) in
+            before.iter().map(|key| (key, -1)).chain(after.iter().map(|key| (key, 1)))
+        {
+            transaction
+                .execute(
+                    "INSERT INTO seat_months (account_id, organization, month, seats)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (account_id, organization, month)
+                     DO UPDATE SET seats = seats + excluded.seats",
+                    params![account.id.0, organization, month.to_string(), change],
+                )
+                .map_err(sqlite)?;
+        }
+        if let Some(history) = ledger.user_history(user) {
+            write_history(transaction, account, user, &history).map_err(sqlite)?;
+        }
+    }
+    transaction
+        .execute(
+            "INSERT INTO seat_progress (account_id, through_seq, terms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (account_id) DO UPDATE SET through_seq = ?2, terms = ?3",
+            params![account.id.0, latest, terms_text],
+        )
+        .map_err(sqlite)?;
+    Ok(SeatUpdate { events: read, users: users.len(), rebuilt: rebuild })
+}
+
+/// The (organization, month) counts `user` is in: `""` for the whole account.
+fn counted_in(ledger: &SeatLedger, user: &str, first: Month, last: Month) -> Vec<(String, Month)> {
+    let months = ledger.active_months(user, first, last);
+    let groups = std::iter::once("").chain(ledger.organizations(user).iter().map(String::as_str));
+    groups.flat_map(|group| months.iter().map(move |month| (group.to_owned(), *month))).collect()
+}
+
+fn ledger_for(account: &Account) -> Result<SeatLedger, StoreError> {
+    SeatLedger::new(account.calendar.clone(), &account.terms, SeatRule::default()).map_err(
+        |error| StoreError::CorruptValue {
+            table: "subscription_terms",
+            column: "start_date",
+            value: format!("account {}: {error}", account.slug),
+        },
+    )
+}
+
+/// The first and last month the account's terms touch.
+fn month_range(account: &Account) -> Option<(Month, Month)> {
+    let first = account.terms.iter().map(|term| term.start).min()?;
+    let last = account.terms.iter().map(|term| term.end).max()? - Duration::days(1);
+    Some((Month::of(first), Month::of(last)))
+}
+
+fn read_history(
+    connection: &rusqlite::Connection,
+    account: &Account,
+    user: &str,
+) -> Result<Option<UserHistory>, StoreError> {
+    let row: Option<(Vec<u8>, Vec<u8>, String)> = connection
+        .prepare_cached(
+            "SELECT logins, lifecycle, organizations FROM seat_users
+             WHERE account_id = ?1 AND user = ?2",
+        )
+        .and_then(|mut statement| {
+            statement
+                .query_row(params![account.id.0, user], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
+                .optional()
+        })
+        .map_err(StoreError::sqlite(format!("reading the seat of {user} in {}", account.slug)))?;
+    let Some((logins, lifecycle, organizations)) = row else {
+        return Ok(None);
+    };
+    let corrupt = |column: &'static str, value: String| StoreError::CorruptValue {
+        table: "seat_users",
+        column,
+        value: format!("{user}: {value}"),
+    };
+    if logins.len() % 8 != 0 {
+        return Err(corrupt("logins", format!("{} bytes", logins.len())));
+    }
+    if lifecycle.len() % 9 != 0 {
+        return Err(corrupt("lifecycle", format!("{} bytes", lifecycle.len())));
+    }
+    let logins_us =
+        logins.chunks_exact(8).map(|at| i64::from_le_bytes(at.try_into().expect("8"))).collect();
+    let lifecycle = lifecycle
+        .chunks_exact(9)
+        .map(|entry| {
+            let at = i64::from_le_bytes(entry[..8].try_into().expect("8"));
+            let change = match entry[8] {
+                0 => LifecycleChange::Added,
+                1 => LifecycleChange::Enabled,
+                2 => LifecycleChange::Disabled,
+                3 => LifecycleChange::Removed,
+                other => return Err(corrupt("lifecycle", format!("change code {other}"))),
+            };
+            Ok((at, change))
+        })
+        .collect::<Result<_, _>>()?;
+    let organizations = serde_json::from_str(&organizations)
+        .map_err(|_| corrupt("organizations", organizations.clone()))?;
+    Ok(Some(UserHistory { logins_us, lifecycle, organizations }))
+}
+
+fn write_history(
+    transaction: &Transaction<'_>,
+    account: &Account,
+    user: &str,
+    history: &UserHistory,
+) -> rusqlite::Result<()> {
+    let logins: Vec<u8> = history.logins_us.iter().flat_map(|at| at.to_le_bytes()).collect();
+    let lifecycle: Vec<u8> = history
+        .lifecycle
+        .iter()
+        .flat_map(|(at, change)| {
+            let code: u8 = match change {
+                LifecycleChange::Added => 0,
+                LifecycleChange::Enabled => 1,
+                LifecycleChange::Disabled => 2,
+                LifecycleChange::Removed => 3,
+            };
+            at.to_le_bytes().into_iter().chain([code])
+        })
+        .collect();
+    let organizations =
+        serde_json::to_string(&history.organizations).expect("a list of strings serialises");
+    transaction
+        .prepare_cached(
+            "INSERT INTO seat_users (account_id, user, logins, lifecycle, organizations)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (account_id, user) DO UPDATE
+             SET logins = ?3, lifecycle = ?4, organizations = ?5",
+        )?
+        .execute(params![account.id.0, user, logins, lifecycle, organizations])?;
+    Ok(())
+}

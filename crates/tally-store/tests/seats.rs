@@ -1,0 +1,174 @@
+//! The persisted seat state: updated from the event log, read without it.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use tally_seats::{SeatLedger, SeatRule, SeatStatus};
+use tally_store::{AccountId, Store};
+
+use crate::common::*;
+
+fn send(store: &mut Store, account: AccountId, lines: &[String]) {
+    let outcome = store.append(account, &events(&lines.join("\n"))).unwrap();
+    assert_eq!(outcome.accepted, lines.len());
+}
+
+fn login_to(id: &str, user: &str, at: &str, organization: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","kind":"login","at":"{at}","user":"{user}","organization":"{organization}"}}"#
+    )
+}
+
+fn lifecycle(id: &str, kind: &str, user: &str, at: &str) -> String {
+    format!(r#"{{"id":"{id}","kind":"{kind}","at":"{at}","user":"{user}"}}"#)
+}
+
+fn seats(store: &Store, organization: Option<&str>) -> Vec<u32> {
+    store.monthly_seats("acme", organization).unwrap().iter().map(|figure| figure.seats).collect()
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+fn purge_logins(path: &Path) {
+    // What a 30-day retention does to sign-in events, done by hand.
+    let connection = rusqlite::Connection::open(path).unwrap();
+    connection.execute("DELETE FROM events WHERE kind = 'login'", []).unwrap();
+}
+
+#[test]
+fn seats_survive_the_purge_of_the_logins_they_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let mut store = open(&path);
+    let (account, _) = create(&mut store, "acme");
+    // ada: Mondays 03-02, 03-09, 03-16 to eu: a seat from March. bob: two weeks only.
+    send(
+        &mut store,
+        account.id,
+        &[
+            login_to("a1", "ada", "2026-03-02T09:00:00Z", "eu"),
+            login_to("a2", "ada", "2026-03-09T09:00:00Z", "eu"),
+            login_to("a3", "ada", "2026-03-16T09:00:00Z", "eu"),
+            login_to("b1", "bob", "2026-03-02T09:00:00Z", "us"),
+            login_to("b2", "bob", "2026-03-09T09:00:00Z", "us"),
+        ],
+    );
+    store.update_seats("acme").unwrap();
+    // The term is 2026: January to December; ada from March.
+    let ada_only = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+    assert_eq!(seats(&store, None), ada_only);
+    assert_eq!(seats(&store, Some("eu")), ada_only);
+    assert_eq!(seats(&store, Some("us")), [0; 12]);
+    let before = store.explain_seat("acme", "ada", at("2026-04-01T00:00:00Z")).unwrap();
+    drop(store);
+
+    purge_logins(&path);
+    let mut store = open(&path);
+    assert_eq!(store.update_seats("acme").unwrap().events, 0);
+    assert_eq!(seats(&store, None), ada_only);
+    assert_eq!(store.explain_seat("acme", "ada", at("2026-04-01T00:00:00Z")).unwrap(), before);
+
+    // bob's third week arrives after the purge: his two purged logins still count.
+    send(&mut store, account.id, &[login_to("b3", "bob", "2026-04-13T09:00:00Z", "us")]);
+    let update = store.update_seats("acme").unwrap();
+    assert_eq!((update.events, update.users, update.rebuilt), (1, 1, false));
+    assert_eq!(seats(&store, None), [0, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2]);
+    assert_eq!(seats(&store, Some("us")), [0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    let figures = store.monthly_seats("acme", None).unwrap();
+    // April against March: +1, +100%.
+    assert_eq!((figures[3].change, figures[3].change_percent), (1, Some(100.0)));
+}
+
+#[test]
+fn a_late_removal_takes_a_seat_out_of_the_months_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let mut store = open(&path);
+    let (account, _) = create(&mut store, "acme");
+    send(
+        &mut store,
+        account.id,
+        &[
+            login_to("a1", "ada", "2026-03-02T09:00:00Z", "eu"),
+            login_to("a2", "ada", "2026-03-09T09:00:00Z", "eu"),
+            login_to("a3", "ada", "2026-03-16T09:00:00Z", "eu"),
+        ],
+    );
+    store.update_seats("acme").unwrap();
+    // Removed in June: counted in March to June, not after.
+    send(&mut store, account.id, &[lifecycle("r1", "user_removed", "ada", "2026-06-10T00:00:00Z")]);
+    store.update_seats("acme").unwrap();
+    assert_eq!(seats(&store, None), [0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(seats(&store, Some("eu")), [0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        store.explain_seat("acme", "ada", at("2026-07-01T00:00:00Z")).unwrap().status,
+        SeatStatus::Removed
+    );
+}
+
+/// Updating after every batch gives the counts the engine gives over all the
+/// events at once: a check of the delta bookkeeping by an independent path.
+#[test]
+fn updating_batch_by_batch_equals_counting_everything_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let mut store = open(&path);
+    let (account, _) = create(&mut store, "acme");
+    let mut all = Vec::new();
+    let mut state = 7u64;
+    let mut next = |bound: u64| {
+        state =
+            state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % bound
+    };
+    for batch in 0..12 {
+        let mut lines = Vec::new();
+        for n in 0..25 {
+            let user = format!("u{}", next(8));
+            // Any day of 2026, so batches carry late logins too.
+            let day = next(365) as i64;
+            let instant =
+                DateTime::from_timestamp(1_767_225_600 + day * 86_400 + 3_600, 0).unwrap();
+            let id = format!("e{batch}-{n}");
+            if next(10) == 0 {
+                let kind = ["user_removed", "user_added", "user_disabled", "user_enabled"]
+                    [next(4) as usize];
+                lines.push(lifecycle(&id, kind, &user, &instant.to_rfc3339()));
+                all.push((user, instant, Some(kind)));
+            } else {
+                lines.push(login(&id, &user, &instant.to_rfc3339()));
+                all.push((user, instant, None));
+            }
+        }
+        send(&mut store, account.id, &lines);
+        store.update_seats("acme").unwrap();
+    }
+
+    let term = "2026-01-01..2027-01-01".parse().unwrap();
+    let mut ledger = SeatLedger::new(Default::default(), &[term], SeatRule::default()).unwrap();
+    for (user, instant, change) in &all {
+        match change {
+            None => {
+                ledger.record_login(user, *instant);
+            }
+            Some(kind) => {
+                use tally_seats::LifecycleChange::*;
+                let change = match *kind {
+                    "user_removed" => Removed,
+                    "user_added" => Added,
+                    "user_disabled" => Disabled,
+                    _ => Enabled,
+                };
+                ledger.record_lifecycle(user, *instant, change);
+            }
+        }
+    }
+    let january = tally_seats::Month { year: 2026, month: 1 };
+    let december = tally_seats::Month { year: 2026, month: 12 };
+    let expected: Vec<u32> =
+        ledger.monthly_active_seats(january, december).iter().map(|figure| figure.seats).collect();
+    assert!(expected.iter().any(|seats| *seats > 0), "the data makes some seats: {expected:?}");
+    assert_eq!(seats(&store, None), expected);
+}
