@@ -18,6 +18,9 @@ use crate::{Account, Store, StoreError};
 const SEAT_KINDS: &str =
     "'login', 'user_added', 'user_removed', 'user_disabled', 'user_enabled', 'user_role_changed'";
 
+/// Events one step of [`Store::update_seats`] reads and commits at most.
+pub const SEAT_EVENTS_PER_STEP: usize = 500_000;
+
 /// What one [`Store::update_seats`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SeatUpdate {
@@ -31,18 +34,39 @@ pub struct SeatUpdate {
 
 impl Store {
     /// Brings the account's seat state up to date with the events stored since
-    /// the last update, in one transaction. Only the users those events name
-    /// are recomputed; when the account's terms changed, everyone is.
+    /// the last update. Only the users those events name are recomputed; when the
+    /// account's terms changed, everyone is. Events are read in steps of
+    /// [`SEAT_EVENTS_PER_STEP`], each committed with how far it got, so a long
+    /// history neither fills memory nor holds the write lock throughout, and an
+    /// interrupted update goes on from its last step.
     pub fn update_seats(&mut self, slug: &str) -> Result<SeatUpdate, StoreError> {
+        self.update_seats_in_steps(slug, SEAT_EVENTS_PER_STEP)
+    }
+
+    /// [`Store::update_seats`] with steps of `events_per_step` events.
+    pub fn update_seats_in_steps(
+        &mut self,
+        slug: &str,
+        events_per_step: usize,
+    ) -> Result<SeatUpdate, StoreError> {
         let account = self.account(slug)?;
+        let events_per_step = events_per_step.max(1);
         let doing = || format!("updating the seats of account {slug}");
-        let transaction = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::sqlite(doing()))?;
-        let update = update_in(&transaction, &account)?;
-        transaction.commit().map_err(StoreError::sqlite(doing()))?;
-        Ok(update)
+        let mut total = SeatUpdate::default();
+        loop {
+            let transaction = self
+                .connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::sqlite(doing()))?;
+            let (step, done) = update_step(&transaction, &account, events_per_step)?;
+            transaction.commit().map_err(StoreError::sqlite(doing()))?;
+            total.events += step.events;
+            total.users += step.users;
+            total.rebuilt |= step.rebuilt;
+            if done {
+                return Ok(total);
+            }
+        }
     }
 
     /// Active seats per month over the account's terms, from the persisted state:
@@ -104,7 +128,13 @@ impl Store {
     }
 }
 
-fn update_in(transaction: &Transaction<'_>, account: &Account) -> Result<SeatUpdate, StoreError> {
+/// One step of an update: the next events (at most `events_per_step`) and
+/// whether that reached the end of the log.
+fn update_step(
+    transaction: &Transaction<'_>,
+    account: &Account,
+    events_per_step: usize,
+) -> Result<(SeatUpdate, bool), StoreError> {
     let doing = || format!("updating the seats of account {}", account.slug);
     let sqlite = |error| StoreError::sqlite(doing())(error);
     let terms_text = account.terms.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
@@ -122,28 +152,33 @@ fn update_in(transaction: &Transaction<'_>, account: &Account) -> Result<SeatUpd
         .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |row| row.get(0))
         .map_err(sqlite)?;
 
-    // The new events, by user, in the order stored.
+    // The next events, by user, in the order stored.
     let mut statement = transaction
-        .prepare(&format!(
-            "SELECT kind, at_us, payload ->> '$.user', payload ->> '$.organization'
+        .prepare_cached(&format!(
+            "SELECT seq, kind, at_us, payload ->> '$.user', payload ->> '$.organization'
              FROM events WHERE seq > ?1 AND account_id = ?2 AND kind IN ({SEAT_KINDS})
-             ORDER BY seq"
+             ORDER BY seq LIMIT ?3"
         ))
         .map_err(sqlite)?;
-    let mut events: std::collections::BTreeMap<String, Vec<(String, i64, Option<String>)>> =
+    let mut events: std::collections::BTreeMap<String, Vec<(SeatEvent, i64, Option<String>)>> =
         Default::default();
-    let mut read = 0;
-    let mut rows = statement.query(params![through, account.id.0]).map_err(sqlite)?;
+    let (mut read, mut last_seq) = (0, through);
+    let mut rows =
+        statement.query(params![through, account.id.0, events_per_step as i64]).map_err(sqlite)?;
     while let Some(row) = rows.next().map_err(sqlite)? {
-        let kind: String = row.get(0).map_err(sqlite)?;
-        let at_us: i64 = row.get(1).map_err(sqlite)?;
-        let Some(user) = row.get::<_, Option<String>>(2).map_err(sqlite)? else { continue };
-        let organization: Option<String> = row.get(3).map_err(sqlite)?;
-        events.entry(user).or_default().push((kind, at_us, organization));
         read += 1;
+        last_seq = row.get(0).map_err(sqlite)?;
+        let kind = SeatEvent::of(row.get_ref(1).map_err(sqlite)?.as_str().unwrap_or_default());
+        let at_us: i64 = row.get(2).map_err(sqlite)?;
+        let Some(user) = row.get::<_, Option<String>>(3).map_err(sqlite)? else { continue };
+        let organization: Option<String> = row.get(4).map_err(sqlite)?;
+        events.entry(user).or_default().push((kind, at_us, organization));
     }
     drop(rows);
     drop(statement);
+    // A short step read to the end: the log is done up to its latest event.
+    let done = read < events_per_step;
+    let through_now = if done { latest } else { last_seq };
 
     let mut users: Vec<String> = events.keys().cloned().collect();
     if rebuild {
@@ -164,7 +199,7 @@ fn update_in(transaction: &Transaction<'_>, account: &Account) -> Result<SeatUpd
 
     let mut ledger = ledger_for(account)?;
     let Some((first, last)) = month_range(account) else {
-        return Ok(SeatUpdate { events: read, users: 0, rebuilt: rebuild });
+        return Ok((SeatUpdate { events: read, users: 0, rebuilt: rebuild }, done));
     };
     for user in &users {
         let history = read_history(transaction, account, user)?;
@@ -183,15 +218,12 @@ fn update_in(transaction: &Transaction<'_>, account: &Account) -> Result<SeatUpd
             if let Some(organization) = &organization {
                 ledger.record_organization(user, organization);
             }
-            match kind.as_str() {
-                "login" => {
+            match kind {
+                SeatEvent::Login => {
                     ledger.record_login(user, at);
                 }
-                "user_added" => ledger.record_lifecycle(user, at, LifecycleChange::Added),
-                "user_removed" => ledger.record_lifecycle(user, at, LifecycleChange::Removed),
-                "user_disabled" => ledger.record_lifecycle(user, at, LifecycleChange::Disabled),
-                "user_enabled" => ledger.record_lifecycle(user, at, LifecycleChange::Enabled),
-                _ => {}
+                SeatEvent::Lifecycle(change) => ledger.record_lifecycle(user, at, change),
+                SeatEvent::Organization => {}
             }
         }
         let after = counted_in(&ledger, user, first, last);
@@ -216,10 +248,32 @@ fn update_in(transaction: &Transaction<'_>, account: &Account) -> Result<SeatUpd
         .execute(
             "INSERT INTO seat_progress (account_id, through_seq, terms) VALUES (?1, ?2, ?3)
              ON CONFLICT (account_id) DO UPDATE SET through_seq = ?2, terms = ?3",
-            params![account.id.0, latest, terms_text],
+            params![account.id.0, through_now, terms_text],
         )
         .map_err(sqlite)?;
-    Ok(SeatUpdate { events: read, users: users.len(), rebuilt: rebuild })
+    Ok((SeatUpdate { events: read, users: users.len(), rebuilt: rebuild }, done))
+}
+
+/// What a seat event does.
+#[derive(Debug, Clone, Copy)]
+enum SeatEvent {
+    Login,
+    Lifecycle(LifecycleChange),
+    /// Names an organization only (a role change).
+    Organization,
+}
+
+impl SeatEvent {
+    fn of(kind: &str) -> SeatEvent {
+        match kind {
+            "login" => SeatEvent::Login,
+            "user_added" => SeatEvent::Lifecycle(LifecycleChange::Added),
+            "user_removed" => SeatEvent::Lifecycle(LifecycleChange::Removed),
+            "user_disabled" => SeatEvent::Lifecycle(LifecycleChange::Disabled),
+            "user_enabled" => SeatEvent::Lifecycle(LifecycleChange::Enabled),
+            _ => SeatEvent::Organization,
+        }
+    }
 }
 
 /// The (organization, month) counts `user` is in: `""` for the whole account.

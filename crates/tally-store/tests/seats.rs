@@ -145,6 +145,19 @@ fn updating_batch_by_batch_equals_counting_everything_at_once() {
         send(&mut store, account.id, &lines);
         store.update_seats("acme").unwrap();
     }
+    // A second account's copy of the same events, updated once in steps of 7.
+    let (other, _) = create(&mut store, "globex");
+    let copies: Vec<String> = all
+        .iter()
+        .enumerate()
+        .map(|(n, (user, instant, change))| match change {
+            None => login(&format!("c{n}"), user, &instant.to_rfc3339()),
+            Some(kind) => lifecycle(&format!("c{n}"), kind, user, &instant.to_rfc3339()),
+        })
+        .collect();
+    send(&mut store, other.id, &copies);
+    let update = store.update_seats_in_steps("globex", 7).unwrap();
+    assert_eq!(update.events, 300);
 
     let term = "2026-01-01..2027-01-01".parse().unwrap();
     let mut ledger = SeatLedger::new(Default::default(), &[term], SeatRule::default()).unwrap();
@@ -171,4 +184,7 @@ fn updating_batch_by_batch_equals_counting_everything_at_once() {
         ledger.monthly_active_seats(january, december).iter().map(|figure| figure.seats).collect();
     assert!(expected.iter().any(|seats| *seats > 0), "the data makes some seats: {expected:?}");
     assert_eq!(seats(&store, None), expected);
+    let in_steps: Vec<u32> =
+        store.monthly_seats("globex", None).unwrap().iter().map(|figure| figure.seats).collect();
+    assert_eq!(in_steps, expected);
 }
