@@ -11,53 +11,18 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use tally_benches::{LOGIN_USERS, user_name, year_of_logins};
 use tally_events::{AccountCalendar, SubscriptionTerm};
 use tally_seats::{Month, SeatLedger, SeatRule};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USERS: u32 = 100_000;
-/// 2026-01-01T00:00:00Z.
-const YEAR_START: i64 = 1_767_225_600;
-const DAYS: i64 = 365;
 const JANUARY: Month = Month { year: 2026, month: 1 };
 const DECEMBER: Month = Month { year: 2026, month: 12 };
 
 criterion_group!(benches, seats);
 criterion_main!(benches);
-
-/// A year of logins in arrival order. A fifth of the users log in on 1% of days,
-/// three tenths on 30% and half on 80%; one login in ten comes with a second that
-/// day. That is 0.2 × 0.01 + 0.3 × 0.3 + 0.5 × 0.8 = 0.492 login days per user and
-/// day, × 1.1 logins, × 100,000 users × 365 days: about 19.8 million logins.
-fn year_of_logins() -> Vec<(u32, i64)> {
-    let mut rng = ChaCha8Rng::seed_from_u64(2026);
-    let rates: Vec<f64> = (0..USERS)
-        .map(|user| match user % 10 {
-            0 | 1 => 0.01,
-            2..=4 => 0.3,
-            _ => 0.8,
-        })
-        .collect();
-    let mut logins = Vec::with_capacity(20_000_000);
-    for day in 0..DAYS {
-        let day_start = logins.len();
-        for (user, rate) in rates.iter().enumerate() {
-            if rng.random_bool(*rate) {
-                let times = if rng.random_bool(0.1) { 2 } else { 1 };
-                for _ in 0..times {
-                    let second = rng.random_range(0..86_400);
-                    logins.push((user as u32, (YEAR_START + day * 86_400 + second) * 1_000_000));
-                }
-            }
-        }
-        logins[day_start..].sort_unstable_by_key(|(_, at)| *at);
-    }
-    logins
-}
 
 fn at(micros: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).expect("an instant in 2026")
@@ -65,9 +30,13 @@ fn at(micros: i64) -> DateTime<Utc> {
 
 fn seats(criterion: &mut Criterion) {
     let started = Instant::now();
-    let logins = year_of_logins();
-    let names: Vec<String> = (0..USERS).map(|user| format!("user-{user:06}")).collect();
-    eprintln!("generated {} logins of {USERS} users in {:.1?}", logins.len(), started.elapsed());
+    let logins = year_of_logins(2026);
+    let names: Vec<String> = (0..LOGIN_USERS).map(user_name).collect();
+    eprintln!(
+        "generated {} logins of {LOGIN_USERS} users in {:.1?}",
+        logins.len(),
+        started.elapsed()
+    );
     let calendar =
         AccountCalendar { time_zone: chrono_tz::Europe::Berlin, ..AccountCalendar::default() };
     let terms: [SubscriptionTerm; 1] = ["2026-01-01..2027-01-01".parse().expect("a term")];
@@ -156,7 +125,7 @@ fn seats(criterion: &mut Criterion) {
     // Proof of the work done, and what it came to.
     let figures = ledger.monthly_active_seats(JANUARY, DECEMBER);
     let activated = ledger.users().filter(|user| !ledger.activations(user).is_empty()).count();
-    eprintln!("{} logins, {activated} of {USERS} users activated", logins.len());
+    eprintln!("{} logins, {activated} of {LOGIN_USERS} users activated", logins.len());
     for figure in figures {
         eprintln!("  {} {} seats", figure.month, figure.seats);
     }

@@ -1,6 +1,7 @@
-//! Shared parts of Tally's ingest benchmarks: a deterministic generator of
-//! realistic events with random (UUIDv4) ids, the HTTP client both the criterion
-//! benchmark and the `ingest-load` tool send batches with, and where their files go.
+//! Shared parts of Tally's benchmarks: a deterministic generator of realistic
+//! events with random (UUIDv4) ids, a year of logins for the seat benchmarks, the
+//! HTTP client both the ingest benchmark and the `ingest-load` tool send batches
+//! with, and where their files go.
 //!
 //! ```
 //! use tally_benches::{EventGenerator, checked_events};
@@ -17,8 +18,10 @@
 
 mod client;
 mod generator;
+mod logins;
 mod scratch;
 
 pub use client::{PostError, agent, post_batch};
 pub use generator::{BATCH_EVENTS, EventGenerator, checked_events};
+pub use logins::{LOGIN_USERS, user_name, year_of_logins};
 pub use scratch::{scratch_dir, target_dir};

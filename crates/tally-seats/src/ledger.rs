@@ -305,6 +305,11 @@ impl SeatLedger {
         self.users.insert(user.to_owned(), seat);
     }
 
+    /// Drops everything the ledger knows of `user` (after keeping it elsewhere).
+    pub fn forget_user(&mut self, user: &str) {
+        self.users.remove(user);
+    }
+
     /// What the ledger knows of `user`, to keep and restore later.
     pub fn user_history(&self, user: &str) -> Option<UserHistory> {
         self.users.get(user).map(|seat| UserHistory {

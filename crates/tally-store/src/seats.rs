@@ -19,7 +19,7 @@ const SEAT_KINDS: &str =
     "'login', 'user_added', 'user_removed', 'user_disabled', 'user_enabled', 'user_role_changed'";
 
 /// Events one step of [`Store::update_seats`] reads and commits at most.
-pub const SEAT_EVENTS_PER_STEP: usize = 500_000;
+pub const SEAT_EVENTS_PER_STEP: usize = 2_000_000;
 
 /// What one [`Store::update_seats`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -152,11 +152,14 @@ fn update_step(
         .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |row| row.get(0))
         .map_err(sqlite)?;
 
-    // The next events, by user, in the order stored.
+    // The next events, by user, in the order stored. The unary `+` keeps SQLite
+    // from reading them through the (account, kind, instant) index, which would
+    // visit every login the account ever had and sort them, instead of the
+    // rowid range after `through`.
     let mut statement = transaction
         .prepare_cached(&format!(
             "SELECT seq, kind, at_us, payload ->> '$.user', payload ->> '$.organization'
-             FROM events WHERE seq > ?1 AND account_id = ?2 AND kind IN ({SEAT_KINDS})
+             FROM events WHERE seq > ?1 AND +account_id = ?2 AND +kind IN ({SEAT_KINDS})
              ORDER BY seq LIMIT ?3"
         ))
         .map_err(sqlite)?;
@@ -201,6 +204,8 @@ fn update_step(
     let Some((first, last)) = month_range(account) else {
         return Ok((SeatUpdate { events: read, users: 0, rebuilt: rebuild }, done));
     };
+    // What the step changes in the monthly counts, summed over its users.
+    let mut changes: std::collections::HashMap<(String, Month), i64> = Default::default();
     for user in &users {
         let history = read_history(transaction, account, user)?;
         if let Some(history) = history {
@@ -227,23 +232,34 @@ fn update_step(
             }
         }
         let after = counted_in(&ledger, user, first, last);
-        for ((organization, month), change) in
-            before.iter().map(|key| (key, -1)).chain(after.iter().map(|key| (key, 1)))
-        {
-            transaction
-                .execute(
-                    "INSERT INTO seat_months (account_id, organization, month, seats)
-                     VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (account_id, organization, month)
-                     DO UPDATE SET seats = seats + excluded.seats",
-                    params![account.id.0, organization, month.to_string(), change],
-                )
-                .map_err(sqlite)?;
+        if before != after {
+            for key in before {
+                *changes.entry(key).or_default() -= 1;
+            }
+            for key in after {
+                *changes.entry(key).or_default() += 1;
+            }
         }
         if let Some(history) = ledger.user_history(user) {
             write_history(transaction, account, user, &history).map_err(sqlite)?;
         }
+        // Users are independent: keep one in memory at a time.
+        ledger.forget_user(user);
     }
+    let mut upsert = transaction
+        .prepare_cached(
+            "INSERT INTO seat_months (account_id, organization, month, seats)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (account_id, organization, month)
+             DO UPDATE SET seats = seats + excluded.seats",
+        )
+        .map_err(sqlite)?;
+    for ((organization, month), change) in changes.into_iter().filter(|(_, change)| *change != 0) {
+        upsert
+            .execute(params![account.id.0, organization, month.to_string(), change])
+            .map_err(sqlite)?;
+    }
+    drop(upsert);
     transaction
         .execute(
             "INSERT INTO seat_progress (account_id, through_seq, terms) VALUES (?1, ?2, ?3)

@@ -1,0 +1,121 @@
+//! The persisted seat state at scale: a store holding a year of logins of
+//! 100,000 users (about 20 million login events), its seat state brought up to
+//! date, then the figures read from that state and small updates made to it.
+//! Figures and the command are in `docs/PERFORMANCE.md`.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use tally_benches::{LOGIN_USERS, scratch_dir, user_name, year_of_logins};
+use tally_events::{AccountCalendar, Event, EventBody, Login};
+use tally_store::{EventRecord, NewAccount, Store, StoreOptions};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Logins appended (each with a fresh id, at an earlier instant than most) before
+/// each timed update.
+const LATE_LOGINS: usize = 10_000;
+
+criterion_group!(benches, seat_state);
+criterion_main!(benches);
+
+fn record(id: String, user: &str, at_us: i64) -> EventRecord {
+    let event = Event {
+        id,
+        at: DateTime::<Utc>::from_timestamp_micros(at_us).expect("an instant in 2026"),
+        body: EventBody::Login(Login { user: user.to_owned(), organization: None }),
+        properties: None,
+    };
+    let canonical_json = event.canonical_json();
+    EventRecord { line: 1, id: event.id, kind: "login", at_us, canonical_json }
+}
+
+fn seat_state(criterion: &mut Criterion) {
+    let logins = year_of_logins(2026);
+    let dir = tempfile::Builder::new()
+        .prefix("seat-state-bench-")
+        .tempdir_in(scratch_dir())
+        .expect("a directory for the store");
+    let mut store =
+        Store::open(&dir.path().join("tally.sqlite"), &StoreOptions::default()).expect("a store");
+    let calendar =
+        AccountCalendar { time_zone: chrono_tz::Europe::Berlin, ..AccountCalendar::default() };
+    let (account, _) = store
+        .create_account(&NewAccount {
+            slug: "bench".into(),
+            name: "Benchmark".into(),
+            calendar,
+            terms: vec!["2026-01-01..2027-01-01".parse().expect("a term")],
+        })
+        .expect("an account");
+
+    let started = Instant::now();
+    for (batch_number, batch) in logins.chunks(10_000).enumerate() {
+        let records: Vec<EventRecord> = batch
+            .iter()
+            .enumerate()
+            .map(|(n, (user, at_us))| {
+                record(format!("l{batch_number}-{n}"), &user_name(*user), *at_us)
+            })
+            .collect();
+        store.append_records(account.id, &records).expect("append logins");
+    }
+    eprintln!("stored {} login events in {:.1?}", logins.len(), started.elapsed());
+    let started = Instant::now();
+    let update = store.update_seats("bench").expect("update the seats");
+    eprintln!(
+        "first seat update: {} events, {} users, in {:.1?}",
+        update.events,
+        update.users,
+        started.elapsed()
+    );
+
+    let mut group = criterion.benchmark_group("seat_state_100k_users_20m_logins");
+    group.sample_size(20);
+    group.bench_function("monthly_seats", |bencher| {
+        bencher.iter(|| store.monthly_seats("bench", None).expect("monthly seats"))
+    });
+    // user-000005 logs in on 80% of days: one of the longest histories.
+    let at: DateTime<Utc> = "2026-12-31T12:00:00Z".parse().expect("an instant");
+    group.bench_function("explain_seat", |bencher| {
+        bencher.iter(|| store.explain_seat("bench", &user_name(5), at).expect("an explanation"))
+    });
+
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_secs(1));
+    let mut late = 0usize;
+    group.bench_function("update_after_10k_late_logins", |bencher| {
+        bencher.iter_custom(|iterations| {
+            let mut elapsed = Duration::ZERO;
+            for _ in 0..iterations {
+                // Logins of the stored ones again under new ids: late, spread over
+                // the year and over the users.
+                let records: Vec<EventRecord> = (0..LATE_LOGINS)
+                    .map(|n| {
+                        let (user, at_us) = logins[(late * 7_919 + n * 1_987) % logins.len()];
+                        record(format!("late-{late}-{n}"), &user_name(user), at_us)
+                    })
+                    .collect();
+                late += 1;
+                store.append_records(account.id, &records).expect("append late logins");
+                let started = Instant::now();
+                let update = store.update_seats("bench").expect("update the seats");
+                elapsed += started.elapsed();
+                assert_eq!(update.events, LATE_LOGINS);
+            }
+            elapsed
+        })
+    });
+    group.finish();
+
+    let figures = store.monthly_seats("bench", None).expect("monthly seats");
+    eprintln!(
+        "{LOGIN_USERS} users; seats in January {} and December {}",
+        figures[0].seats, figures[11].seats
+    );
+}
