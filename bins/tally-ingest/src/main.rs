@@ -492,9 +492,23 @@ fn demo(db: &Path, no_serve: bool, args: &ServeArgs) -> anyhow::Result<ExitCode>
             counts.iter().map(|count| format!("{} {}", count.kind, count.events)).collect();
         println!("  {}: {}", account.slug, line.join(", "));
     }
+    let mut store = store;
+    println!("\nactive seats this month (3 logins in 3 calendar weeks of the term):");
+    for (account, _) in &keys {
+        store.update_seats(&account.slug)?;
+        let this_month = tally_seats::Month::of(tally_seats::local_date(&account.calendar, end));
+        let figures = store.monthly_seats(&account.slug, None)?;
+        match figures.iter().find(|figure| figure.month == this_month) {
+            Some(figure) => println!(
+                "  {:<13} {} seats in {} ({:+} from the month before)",
+                account.slug, figure.seats, figure.month, figure.change
+            ),
+            None => println!("  {:<13} no term covers {this_month}", account.slug),
+        }
+    }
     println!("\nwrite keys (send batches with `Authorization: Bearer <key>`):");
     for (account, key) in &keys {
-        println!("  {:<10} {}", account.slug, key.expose());
+        println!("  {:<13} {}", account.slug, key.expose());
     }
     if no_serve {
         return Ok(ExitCode::SUCCESS);

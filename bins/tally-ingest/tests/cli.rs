@@ -182,3 +182,26 @@ fn the_small_fixtures_import_without_rejections() {
         format!("accepted 0, duplicates {lines}, conflicting 0, rejected 0\n")
     );
 }
+
+#[test]
+fn the_demo_counts_each_accounts_seats_this_month() {
+    let (_dir, db) = temp_db();
+    let output = run(&db, &["demo", "--no-serve"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let seats: Vec<&str> = stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("active seats this month"))
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .collect();
+    let slugs: Vec<&str> = seats.iter().filter_map(|line| line.split_whitespace().next()).collect();
+    assert_eq!(slugs, ["acme-robotics", "globex", "initech", "equator-labs"], "{stdout}");
+    assert!(seats.iter().all(|line| line.contains(" seats in ")), "{stdout}");
+    // The state is in the file: every account's months were counted.
+    let connection = rusqlite::Connection::open(&db).unwrap();
+    let counted: i64 = connection
+        .query_row("SELECT count(DISTINCT account_id) FROM seat_progress", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(counted, 4);
+}
