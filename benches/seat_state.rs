@@ -88,6 +88,13 @@ fn seat_state(criterion: &mut Criterion) {
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_millis(1))
         .measurement_time(Duration::from_secs(1));
+    group.bench_function("activated_seats_log", |bencher| {
+        bencher.iter(|| {
+            let log = store.activated_seats("bench", at).expect("the log");
+            assert!(log.len() > 90_000);
+            log
+        })
+    });
     let mut late = 0usize;
     group.bench_function("update_after_10k_late_logins", |bencher| {
         bencher.iter_custom(|iterations| {

@@ -9,7 +9,8 @@
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use tally_seats::{
-    LifecycleChange, Month, MonthlySeats, SeatExplanation, SeatLedger, SeatRule, UserHistory,
+    ActivatedSeat, LifecycleChange, Month, MonthlySeats, SeatExplanation, SeatLedger, SeatRule,
+    UserHistory,
 };
 
 use crate::{Account, Store, StoreError};
@@ -109,6 +110,32 @@ impl Store {
             month = month.next();
         }
         Ok(figures)
+    }
+
+    /// The activated seats log at `at` (see [`SeatLedger::activated_seats`]), from
+    /// the persisted state: every user of the account is read and rebuilt.
+    pub fn activated_seats(
+        &self,
+        slug: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<ActivatedSeat>, StoreError> {
+        let account = self.account(slug)?;
+        let mut ledger = ledger_for(&account)?;
+        let doing = || format!("reading the seats of account {slug}");
+        let mut statement = self
+            .connection
+            .prepare_cached("SELECT user FROM seat_users WHERE account_id = ?1")
+            .map_err(StoreError::sqlite(doing()))?;
+        let users: Vec<String> = statement
+            .query_map([account.id.0], |row| row.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(StoreError::sqlite(doing()))?;
+        for user in users {
+            if let Some(history) = read_history(&self.connection, &account, &user)? {
+                ledger.restore_user(&user, history);
+            }
+        }
+        Ok(ledger.activated_seats(at))
     }
 
     /// Why `user` is or is not an active seat at `at`, from the persisted state.

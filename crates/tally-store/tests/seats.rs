@@ -79,6 +79,22 @@ fn seats_survive_the_purge_of_the_logins_they_came_from() {
     let figures = store.monthly_seats("acme", None).unwrap();
     // April against March: +1, +100%.
     assert_eq!((figures[3].change, figures[3].change_percent), (1, Some(100.0)));
+
+    // The activated seats log at 2026-05-01: ada (3 logins, 3 weeks) and bob (3, 3),
+    // two of whose logins exist only in the seat state now.
+    let log: Vec<(String, String, u32, u32)> = store
+        .activated_seats("acme", at("2026-05-01T00:00:00Z"))
+        .unwrap()
+        .into_iter()
+        .map(|seat| (seat.user, seat.activated_at.to_rfc3339(), seat.logins, seat.weeks))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            ("ada".to_owned(), "2026-03-16T09:00:00+00:00".to_owned(), 3, 3),
+            ("bob".to_owned(), "2026-04-13T09:00:00+00:00".to_owned(), 3, 3),
+        ]
+    );
 }
 
 #[test]
