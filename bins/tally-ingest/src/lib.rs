@@ -1,10 +1,11 @@
 //! The ingest daemon's parts, wired by `main.rs` and driven by the benchmarks:
-//! the HTTP server ([`server`]), the writer thread ([`writer`]) and the file
-//! importer ([`import`]).
+//! the HTTP server ([`server`]), the writer thread ([`writer`]), the file
+//! importer ([`import`]) and the thread that keeps seat figures fresh ([`seats`]).
 
 #![deny(missing_docs)]
 
 pub mod import;
+pub mod seats;
 pub mod server;
 pub mod writer;
 

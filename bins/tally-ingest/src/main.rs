@@ -70,6 +70,9 @@ struct ServeArgs {
     /// What an acknowledged batch survives: a killed process, or also a power loss (slower).
     #[arg(long, env = "TALLY_DURABILITY", value_enum, default_value_t = DurabilityArg::Process)]
     durability: DurabilityArg,
+    /// Seconds between updates of every account's seat figures.
+    #[arg(long, env = "TALLY_SEATS_EVERY", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    seats_every: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -205,6 +208,10 @@ fn open_store(db: &Path, durability: DurabilityArg) -> anyhow::Result<Store> {
 fn serve(db: &Path, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let write_store = open_store(db, args.durability)?;
     let key_store = open_store(db, args.durability)?;
+    let seats = tally_ingest::seats::SeatRefresher::start(
+        open_store(db, args.durability)?,
+        std::time::Duration::from_secs(args.seats_every),
+    );
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
@@ -223,6 +230,7 @@ fn serve(db: &Path, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         )
         .await
         .context("serving HTTP")?;
+        drop(seats);
         tracing::info!("stopped after committing every batch in flight");
         Ok(ExitCode::SUCCESS)
     })

@@ -157,3 +157,33 @@ fn a_batch_over_the_event_limit_is_refused_whole() {
     assert_eq!(problem["detail"], "the batch holds 10001 events; the limit is 10000 per batch");
     assert_eq!(count(&db, "SELECT count(*) FROM events"), 0);
 }
+
+#[test]
+fn the_daemon_keeps_seat_figures_up_to_date() {
+    let (_dir, db) = temp_db();
+    let key = create_account(&db, "acme");
+    let daemon = Daemon::start(&db, &["--seats-every", "1"]);
+    // Mondays 2026-03-02, 03-09 and 03-16: a seat from March (term 2026, UTC).
+    let body = ["2026-03-02", "2026-03-09", "2026-03-16"]
+        .iter()
+        .enumerate()
+        .map(|(n, day)| {
+            format!(r#"{{"id":"s{n}","kind":"login","at":"{day}T08:00:00Z","user":"ada"}}"#)
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (status, _) = daemon.post(Some(&key), body);
+    assert_eq!(status, 200);
+    // The refresher runs every second; wait for its result, not for a fixed time.
+    let sql = "SELECT coalesce(sum(seats), 0) FROM seat_months WHERE organization = ''";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // March to December: 10 months with one seat each.
+    while count(&db, sql) != 10 {
+        assert!(std::time::Instant::now() < deadline, "seat figures not updated in 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM seat_months WHERE month < '2026-03' AND seats > 0"),
+        0
+    );
+}

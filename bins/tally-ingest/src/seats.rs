@@ -1,0 +1,86 @@
+//! Keeping every account's seat state fresh while the daemon runs.
+//!
+//! A thread of its own, with a connection of its own, updates each account's
+//! seats (`Store::update_seats_in_steps`) at an interval. Steps are small, so the
+//! write lock it takes now and then holds the writer back for a fraction of a
+//! second at most.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tally_store::Store;
+
+/// Events per step: about a quarter of a second of work.
+const EVENTS_PER_STEP: usize = 100_000;
+
+/// The running refresher; stops (after the update in progress) when dropped.
+pub struct SeatRefresher {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SeatRefresher {
+    /// Updates every account's seats now and then every `interval`.
+    pub fn start(mut store: Store, interval: Duration) -> SeatRefresher {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let thread = std::thread::Builder::new()
+            .name("tally-seats".into())
+            .spawn({
+                let stop = Arc::clone(&stop);
+                move || {
+                    let (stopped, wake) = &*stop;
+                    loop {
+                        refresh(&mut store);
+                        let guard = stopped.lock().expect("seat refresher flag");
+                        let (guard, _) = wake
+                            .wait_timeout_while(guard, interval, |stopped| !*stopped)
+                            .expect("seat refresher flag");
+                        if *guard {
+                            return;
+                        }
+                    }
+                }
+            })
+            .expect("spawning the seat refresher");
+        SeatRefresher { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for SeatRefresher {
+    fn drop(&mut self) {
+        let (stopped, wake) = &*self.stop;
+        *stopped.lock().expect("seat refresher flag") = true;
+        wake.notify_one();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn refresh(store: &mut Store) {
+    let accounts = match store.accounts() {
+        Ok(accounts) => accounts,
+        Err(error) => {
+            tracing::warn!(error = %crate::writer::error_chain(&error), "cannot list accounts to update seats");
+            return;
+        }
+    };
+    for account in accounts {
+        match store.update_seats_in_steps(&account.slug, EVENTS_PER_STEP) {
+            Ok(update) if update.events > 0 || update.rebuilt => tracing::debug!(
+                account = %account.slug,
+                events = update.events,
+                users = update.users,
+                "updated seats"
+            ),
+            Ok(_) => {}
+            // A busy file or a full disk: the next round tries again.
+            Err(error) => tracing::warn!(
+                account = %account.slug,
+                error = %crate::writer::error_chain(&error),
+                "seat update failed; will retry"
+            ),
+        }
+    }
+}
