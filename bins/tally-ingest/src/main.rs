@@ -144,6 +144,21 @@ enum AccountCommand {
         #[arg(long)]
         organization: Option<String>,
     },
+    /// Set what makes a user an active seat of the account (see docs/seats.md).
+    SetSeatRule {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// Distinct calendar weeks needed.
+        #[arg(long, default_value_t = 3)]
+        weeks_needed: u32,
+        /// Logins needed in all.
+        #[arg(long, default_value_t = 3)]
+        logins_needed: u32,
+        /// Logins a week needs to count as one of the weeks.
+        #[arg(long, default_value_t = 1)]
+        logins_per_week: u32,
+    },
 }
 
 #[derive(Args)]
@@ -378,6 +393,15 @@ fn account(db: &Path, command: AccountCommand) -> anyhow::Result<ExitCode> {
         }
         AccountCommand::SetTeam { account, id, name, organization } => {
             store.set_team(&account, &Team { team: id, name, organization })?;
+        }
+        AccountCommand::SetSeatRule { account, weeks_needed, logins_needed, logins_per_week } => {
+            let rule = tally_seats::SeatRule { weeks_needed, logins_needed, logins_per_week };
+            store.set_seat_rule(&account, rule)?;
+            println!(
+                "{account}: a seat after {logins_needed} logins in {weeks_needed} calendar weeks \
+                 of at least {logins_per_week} login(s) each; seat figures are recounted at the \
+                 next update"
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -205,3 +205,25 @@ fn the_demo_counts_each_accounts_seats_this_month() {
         .unwrap();
     assert_eq!(counted, 4);
 }
+
+#[test]
+fn an_accounts_seat_rule_is_set_by_command_and_checked() {
+    let (_dir, db) = temp_db();
+    create_account(&db, "acme");
+    let set = run(&db, &["account", "set-seat-rule", "--account", "acme", "--weeks-needed", "2"]);
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    assert_eq!(
+        count(
+            &db,
+            "SELECT weeks_needed * 100 + logins_needed * 10 + logins_per_week FROM seat_rules"
+        ),
+        231
+    );
+    let zero = run(&db, &["account", "set-seat-rule", "--account", "acme", "--logins-needed", "0"]);
+    assert_eq!(zero.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&zero.stderr).contains("the seat rule's logins_needed is 0"),
+        "{}",
+        String::from_utf8_lossy(&zero.stderr)
+    );
+}

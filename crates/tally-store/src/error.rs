@@ -55,6 +55,15 @@ pub enum StoreError {
         /// The slug given.
         slug: String,
     },
+    /// A seat rule that cannot be applied.
+    #[error("cannot set the seat rule of account {slug:?}")]
+    InvalidSeatRule {
+        /// The account.
+        slug: String,
+        /// What is wrong with the rule.
+        #[source]
+        source: tally_seats::SeatRuleError,
+    },
     /// A row in the file does not hold what the schema promises.
     #[error("the database holds a bad value in {table}.{column}: {value:?}")]
     CorruptValue {

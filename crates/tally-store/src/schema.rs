@@ -132,7 +132,8 @@ ALTER TABLE events DROP COLUMN event_id;
 /// and the organizations seen (a JSON array). Raw sign-in events may then be
 /// purged without changing a seat. `seat_months` holds the monthly counts per
 /// organization (`''` for the whole account), and `seat_progress` how far the
-/// state has read the event log and under which terms it was counted.
+/// state has read the event log and under which terms and rule it was counted.
+/// `seat_rules` holds an account's own seat rule; without a row, the seed's.
 const V4: &str = "
 CREATE TABLE seat_users (
     account_id    INTEGER NOT NULL REFERENCES accounts (account_id),
@@ -152,9 +153,16 @@ CREATE TABLE seat_months (
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE seat_progress (
-    account_id  INTEGER PRIMARY KEY REFERENCES accounts (account_id),
-    through_seq INTEGER NOT NULL,
-    terms       TEXT NOT NULL
+    account_id    INTEGER PRIMARY KEY REFERENCES accounts (account_id),
+    through_seq   INTEGER NOT NULL,
+    counted_under TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE seat_rules (
+    account_id      INTEGER PRIMARY KEY REFERENCES accounts (account_id),
+    weeks_needed    INTEGER NOT NULL,
+    logins_needed   INTEGER NOT NULL,
+    logins_per_week INTEGER NOT NULL
 ) STRICT;
 ";
 

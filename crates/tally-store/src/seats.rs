@@ -29,14 +29,15 @@ pub struct SeatUpdate {
     pub events: usize,
     /// Users whose seat was recomputed.
     pub users: usize,
-    /// Whether every user was recomputed (the first update, or the terms changed).
+    /// Whether every user was recomputed (the first update, or the terms or the
+    /// seat rule changed).
     pub rebuilt: bool,
 }
 
 impl Store {
     /// Brings the account's seat state up to date with the events stored since
     /// the last update. Only the users those events name are recomputed; when the
-    /// account's terms changed, everyone is. Events are read in steps of
+    /// account's terms or seat rule changed, everyone is. Events are read in steps of
     /// [`SEAT_EVENTS_PER_STEP`], each committed with how far it got, so a long
     /// history neither fills memory nor holds the write lock throughout, and an
     /// interrupted update goes on from its last step.
@@ -68,6 +69,31 @@ impl Store {
                 return Ok(total);
             }
         }
+    }
+
+    /// The account's seat rule: the one set with [`Store::set_seat_rule`], or the
+    /// seed's (3 logins in 3 calendar weeks).
+    pub fn seat_rule(&self, slug: &str) -> Result<SeatRule, StoreError> {
+        let account = self.account(slug)?;
+        read_rule(&self.connection, &account)
+    }
+
+    /// Sets the account's seat rule. The next [`Store::update_seats`] recounts
+    /// every user under it.
+    pub fn set_seat_rule(&mut self, slug: &str, rule: SeatRule) -> Result<(), StoreError> {
+        rule.validate()
+            .map_err(|source| StoreError::InvalidSeatRule { slug: slug.to_owned(), source })?;
+        let account = self.account(slug)?;
+        self.connection
+            .execute(
+                "INSERT INTO seat_rules (account_id, weeks_needed, logins_needed, logins_per_week)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (account_id) DO UPDATE
+                 SET weeks_needed = ?2, logins_needed = ?3, logins_per_week = ?4",
+                params![account.id.0, rule.weeks_needed, rule.logins_needed, rule.logins_per_week],
+            )
+            .map_err(StoreError::sqlite(format!("setting the seat rule of {slug}")))?;
+        Ok(())
     }
 
     /// Active seats per month over the account's terms, from the persisted state:
@@ -120,7 +146,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<Vec<ActivatedSeat>, StoreError> {
         let account = self.account(slug)?;
-        let mut ledger = ledger_for(&account)?;
+        let mut ledger = ledger_for(&self.connection, &account)?;
         let doing = || format!("reading the seats of account {slug}");
         let mut statement = self
             .connection
@@ -146,7 +172,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<SeatExplanation, StoreError> {
         let account = self.account(slug)?;
-        let mut ledger = ledger_for(&account)?;
+        let mut ledger = ledger_for(&self.connection, &account)?;
         let history = read_history(&self.connection, &account, user)?;
         if let Some(history) = history {
             ledger.restore_user(user, history);
@@ -164,16 +190,24 @@ fn update_step(
 ) -> Result<(SeatUpdate, bool), StoreError> {
     let doing = || format!("updating the seats of account {}", account.slug);
     let sqlite = |error| StoreError::sqlite(doing())(error);
-    let terms_text = account.terms.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    // What the counts depend on besides the events: when it changes, recount all.
+    let rule = read_rule(transaction, account)?;
+    let counted_under = format!(
+        "terms {}; rule {} weeks, {} logins, {} a week",
+        account.terms.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+        rule.weeks_needed,
+        rule.logins_needed,
+        rule.logins_per_week
+    );
     let progress: Option<(i64, String)> = transaction
         .query_row(
-            "SELECT through_seq, terms FROM seat_progress WHERE account_id = ?1",
+            "SELECT through_seq, counted_under FROM seat_progress WHERE account_id = ?1",
             [account.id.0],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()
         .map_err(sqlite)?;
-    let rebuild = progress.as_ref().is_none_or(|(_, terms)| *terms != terms_text);
+    let rebuild = progress.as_ref().is_none_or(|(_, under)| *under != counted_under);
     let through = progress.map_or(0, |(through, _)| through);
     let latest: i64 = transaction
         .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |row| row.get(0))
@@ -227,7 +261,7 @@ fn update_step(
         users.dedup();
     }
 
-    let mut ledger = ledger_for(account)?;
+    let mut ledger = ledger_for(transaction, account)?;
     let Some((first, last)) = month_range(account) else {
         return Ok((SeatUpdate { events: read, users: 0, rebuilt: rebuild }, done));
     };
@@ -289,9 +323,10 @@ fn update_step(
     drop(upsert);
     transaction
         .execute(
-            "INSERT INTO seat_progress (account_id, through_seq, terms) VALUES (?1, ?2, ?3)
-             ON CONFLICT (account_id) DO UPDATE SET through_seq = ?2, terms = ?3",
-            params![account.id.0, through_now, terms_text],
+            "INSERT INTO seat_progress (account_id, through_seq, counted_under)
+             VALUES (?1, ?2, ?3)
+             ON CONFLICT (account_id) DO UPDATE SET through_seq = ?2, counted_under = ?3",
+            params![account.id.0, through_now, counted_under],
         )
         .map_err(sqlite)?;
     Ok((SeatUpdate { events: read, users: users.len(), rebuilt: rebuild }, done))
@@ -326,14 +361,34 @@ fn counted_in(ledger: &SeatLedger, user: &str, first: Month, last: Month) -> Vec
     groups.flat_map(|group| months.iter().map(move |month| (group.to_owned(), *month))).collect()
 }
 
-fn ledger_for(account: &Account) -> Result<SeatLedger, StoreError> {
-    SeatLedger::new(account.calendar.clone(), &account.terms, SeatRule::default()).map_err(
-        |error| StoreError::CorruptValue {
+fn ledger_for(
+    connection: &rusqlite::Connection,
+    account: &Account,
+) -> Result<SeatLedger, StoreError> {
+    let rule = read_rule(connection, account)?;
+    SeatLedger::new(account.calendar.clone(), &account.terms, rule).map_err(|error| {
+        StoreError::CorruptValue {
             table: "subscription_terms",
             column: "start_date",
             value: format!("account {}: {error}", account.slug),
-        },
-    )
+        }
+    })
+}
+
+/// The account's seat rule: its own, or the seed's.
+fn read_rule(connection: &rusqlite::Connection, account: &Account) -> Result<SeatRule, StoreError> {
+    let stored: Option<(u32, u32, u32)> = connection
+        .query_row(
+            "SELECT weeks_needed, logins_needed, logins_per_week FROM seat_rules
+             WHERE account_id = ?1",
+            [account.id.0],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()
+        .map_err(StoreError::sqlite(format!("reading the seat rule of {}", account.slug)))?;
+    Ok(stored.map_or_else(SeatRule::default, |(weeks_needed, logins_needed, logins_per_week)| {
+        SeatRule { weeks_needed, logins_needed, logins_per_week }
+    }))
 }
 
 /// The first and last month the account's terms touch.

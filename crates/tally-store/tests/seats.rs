@@ -204,3 +204,36 @@ fn updating_batch_by_batch_equals_counting_everything_at_once() {
         store.monthly_seats("globex", None).unwrap().iter().map(|figure| figure.seats).collect();
     assert_eq!(in_steps, expected);
 }
+
+#[test]
+fn an_accounts_own_seat_rule_recounts_every_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let mut store = open(&path);
+    let (account, _) = create(&mut store, "acme");
+    // ada logs in in two weeks only (Mondays 03-02 and 03-09): no seat by the seed's rule.
+    send(
+        &mut store,
+        account.id,
+        &[
+            login_to("a1", "ada", "2026-03-02T09:00:00Z", "eu"),
+            login_to("a2", "ada", "2026-03-09T09:00:00Z", "eu"),
+        ],
+    );
+    store.update_seats("acme").unwrap();
+    assert_eq!(store.seat_rule("acme").unwrap(), SeatRule::default());
+    assert_eq!(seats(&store, None), [0; 12]);
+
+    // Two logins in two weeks make a seat under the account's own rule.
+    let rule = SeatRule { weeks_needed: 2, logins_needed: 2, logins_per_week: 1 };
+    store.set_seat_rule("acme", rule).unwrap();
+    assert_eq!(store.seat_rule("acme").unwrap(), rule);
+    let update = store.update_seats("acme").unwrap();
+    assert_eq!((update.events, update.users, update.rebuilt), (0, 1, true));
+    assert_eq!(seats(&store, None), [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+
+    let zero = SeatRule { logins_per_week: 0, ..rule };
+    let error = store.set_seat_rule("acme", zero).unwrap_err();
+    assert_eq!(error.to_string(), "cannot set the seat rule of account \"acme\"");
+    assert_eq!(store.seat_rule("acme").unwrap(), rule);
+}
