@@ -270,7 +270,6 @@ impl SeatLedger {
             })
         });
         if !settled {
-            let seat = self.users.get_mut(user).expect("just recorded");
             seat.activations = activations(&self.terms, &self.week_starts, self.rule, seat);
         }
         true
