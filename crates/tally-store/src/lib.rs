@@ -48,7 +48,7 @@ pub use error::StoreError;
 pub use log::{AppendOutcome, Conflict, EventRecord, KindCount, PendingBatch};
 pub use organization::{Organization, Team};
 pub use schema::SCHEMA_VERSION;
-pub use seats::{SEAT_EVENTS_PER_STEP, SeatUpdate};
+pub use seats::{SEAT_EVENTS_PER_STEP, SeatLogEntry, SeatUpdate};
 
 /// WAL pages written before a commit also checkpoints. Checkpoints are the
 /// checkpoint thread's job (`checkpoint.rs`); this is the writer's backstop, which

@@ -134,6 +134,10 @@ ALTER TABLE events DROP COLUMN event_id;
 /// organization (`''` for the whole account), and `seat_progress` how far the
 /// state has read the event log and under which terms and rule it was counted.
 /// `seat_rules` holds an account's own seat rule; without a row, the seed's.
+/// `seat_profiles` holds what the activated seats log shows of a user besides the
+/// seat: email and display name (from their latest `user_added`) and teams (from
+/// their latest `user_added` or `user_teams_changed`, a JSON array), each with
+/// the instant it is as of, so that a late event does not overwrite a newer one.
 const V4: &str = "
 CREATE TABLE seat_users (
     account_id    INTEGER NOT NULL REFERENCES accounts (account_id),
@@ -156,6 +160,17 @@ CREATE TABLE seat_progress (
     account_id    INTEGER PRIMARY KEY REFERENCES accounts (account_id),
     through_seq   INTEGER NOT NULL,
     counted_under TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE seat_profiles (
+    account_id     INTEGER NOT NULL REFERENCES accounts (account_id),
+    user           TEXT NOT NULL,
+    email          TEXT,
+    display_name   TEXT,
+    names_as_of_us INTEGER NOT NULL,
+    teams          TEXT NOT NULL,
+    teams_as_of_us INTEGER NOT NULL,
+    PRIMARY KEY (account_id, user)
 ) STRICT;
 
 CREATE TABLE seat_rules (

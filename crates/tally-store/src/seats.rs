@@ -16,11 +16,26 @@ use tally_seats::{
 use crate::{Account, Store, StoreError};
 
 /// The event kinds the seat state reads.
-const SEAT_KINDS: &str =
-    "'login', 'user_added', 'user_removed', 'user_disabled', 'user_enabled', 'user_role_changed'";
+const SEAT_KINDS: &str = "'login', 'user_added', 'user_removed', 'user_disabled', 'user_enabled',
+     'user_role_changed', 'user_teams_changed'";
 
 /// Events one step of [`Store::update_seats`] reads and commits at most.
 pub const SEAT_EVENTS_PER_STEP: usize = 2_000_000;
+
+/// One row of the activated seats log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatLogEntry {
+    /// The user's seat: activation, logins and weeks so far, status.
+    pub seat: ActivatedSeat,
+    /// From the user's latest `user_added`, if any.
+    pub email: Option<String>,
+    /// From the user's latest `user_added`, if any.
+    pub display_name: Option<String>,
+    /// The organizations the user was seen in, sorted.
+    pub organizations: Vec<String>,
+    /// From the user's latest `user_added` or `user_teams_changed` that named teams.
+    pub teams: Vec<String>,
+}
 
 /// What one [`Store::update_seats`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -138,13 +153,14 @@ impl Store {
         Ok(figures)
     }
 
-    /// The activated seats log at `at` (see [`SeatLedger::activated_seats`]), from
-    /// the persisted state: every user of the account is read and rebuilt.
+    /// The activated seats log at `at` (see [`SeatLedger::activated_seats`]), with
+    /// each user's email, display name, organizations and teams, from the persisted
+    /// state: every user of the account is read and rebuilt.
     pub fn activated_seats(
         &self,
         slug: &str,
         at: DateTime<Utc>,
-    ) -> Result<Vec<ActivatedSeat>, StoreError> {
+    ) -> Result<Vec<SeatLogEntry>, StoreError> {
         let account = self.account(slug)?;
         let mut ledger = ledger_for(&self.connection, &account)?;
         let doing = || format!("reading the seats of account {slug}");
@@ -161,7 +177,39 @@ impl Store {
                 ledger.restore_user(&user, history);
             }
         }
-        Ok(ledger.activated_seats(at))
+        let mut profile = self
+            .connection
+            .prepare_cached(
+                "SELECT email, display_name, teams FROM seat_profiles
+                 WHERE account_id = ?1 AND user = ?2",
+            )
+            .map_err(StoreError::sqlite(doing()))?;
+        ledger
+            .activated_seats(at)
+            .into_iter()
+            .map(|seat| {
+                let (email, display_name, teams): (Option<String>, Option<String>, String) =
+                    profile
+                        .query_row(params![account.id.0, seat.user], |row| {
+                            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                        })
+                        .optional()
+                        .map_err(StoreError::sqlite(doing()))?
+                        .unwrap_or((None, None, "[]".to_owned()));
+                let teams = serde_json::from_str(&teams).map_err(|_| StoreError::CorruptValue {
+                    table: "seat_profiles",
+                    column: "teams",
+                    value: teams.clone(),
+                })?;
+                Ok(SeatLogEntry {
+                    organizations: ledger.organizations(&seat.user).to_vec(),
+                    email,
+                    display_name,
+                    teams,
+                    seat,
+                })
+            })
+            .collect()
     }
 
     /// Why `user` is or is not an active seat at `at`, from the persisted state.
@@ -219,13 +267,15 @@ fn update_step(
     // rowid range after `through`.
     let mut statement = transaction
         .prepare_cached(&format!(
-            "SELECT seq, kind, at_us, payload ->> '$.user', payload ->> '$.organization'
+            "SELECT seq, kind, at_us, payload ->> '$.user', payload ->> '$.organization',
+                    payload ->> '$.email', payload ->> '$.display_name', payload -> '$.teams'
              FROM events WHERE seq > ?1 AND +account_id = ?2 AND +kind IN ({SEAT_KINDS})
              ORDER BY seq LIMIT ?3"
         ))
         .map_err(sqlite)?;
     let mut events: std::collections::BTreeMap<String, Vec<(SeatEvent, i64, Option<String>)>> =
         Default::default();
+    let mut profiles: Vec<(String, i64, Profile)> = Vec::new();
     let (mut read, mut last_seq) = (0, through);
     let mut rows =
         statement.query(params![through, account.id.0, events_per_step as i64]).map_err(sqlite)?;
@@ -236,10 +286,21 @@ fn update_step(
         let at_us: i64 = row.get(2).map_err(sqlite)?;
         let Some(user) = row.get::<_, Option<String>>(3).map_err(sqlite)? else { continue };
         let organization: Option<String> = row.get(4).map_err(sqlite)?;
+        let (email, display_name, teams): (Option<String>, Option<String>, Option<String>) =
+            (row.get(5).map_err(sqlite)?, row.get(6).map_err(sqlite)?, row.get(7).map_err(sqlite)?);
+        if matches!(kind, SeatEvent::Lifecycle(LifecycleChange::Added)) {
+            profiles.push((user.clone(), at_us, Profile::Names { email, display_name }));
+        }
+        if let Some(teams) = teams {
+            profiles.push((user.clone(), at_us, Profile::Teams(teams)));
+        }
         events.entry(user).or_default().push((kind, at_us, organization));
     }
     drop(rows);
     drop(statement);
+    for (user, at_us, profile) in profiles {
+        write_profile(transaction, account, &user, at_us, profile).map_err(sqlite)?;
+    }
     // A short step read to the end: the log is done up to its latest event.
     let done = read < events_per_step;
     let through_now = if done { latest } else { last_seq };
@@ -330,6 +391,57 @@ fn update_step(
         )
         .map_err(sqlite)?;
     Ok((SeatUpdate { events: read, users: users.len(), rebuilt: rebuild }, done))
+}
+
+/// What an event says of a user besides their seat.
+enum Profile {
+    /// From `user_added`.
+    Names { email: Option<String>, display_name: Option<String> },
+    /// The teams, as JSON.
+    Teams(String),
+}
+
+/// Keeps `profile` unless the user's profile holds something as of a later instant.
+fn write_profile(
+    transaction: &Transaction<'_>,
+    account: &Account,
+    user: &str,
+    at_us: i64,
+    profile: Profile,
+) -> rusqlite::Result<()> {
+    let sql = match profile {
+        Profile::Names { .. } => {
+            "INSERT INTO seat_profiles
+                 (account_id, user, email, display_name, names_as_of_us, teams, teams_as_of_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, '[]', ?6)
+             ON CONFLICT (account_id, user) DO UPDATE
+             SET email = ?3, display_name = ?4, names_as_of_us = ?5
+             WHERE ?5 >= names_as_of_us"
+        }
+        Profile::Teams(_) => {
+            "INSERT INTO seat_profiles
+                 (account_id, user, email, display_name, names_as_of_us, teams, teams_as_of_us)
+             VALUES (?1, ?2, NULL, NULL, ?6, ?3, ?5)
+             ON CONFLICT (account_id, user) DO UPDATE
+             SET teams = ?3, teams_as_of_us = ?5
+             WHERE ?5 >= teams_as_of_us"
+        }
+    };
+    let mut statement = transaction.prepare_cached(sql)?;
+    match profile {
+        Profile::Names { email, display_name } => {
+            statement.execute(params![account.id.0, user, email, display_name, at_us, i64::MIN])?
+        }
+        Profile::Teams(teams) => statement.execute(params![
+            account.id.0,
+            user,
+            teams,
+            Option::<String>::None,
+            at_us,
+            i64::MIN
+        ])?,
+    };
+    Ok(())
 }
 
 /// What a seat event does.

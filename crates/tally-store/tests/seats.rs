@@ -86,7 +86,10 @@ fn seats_survive_the_purge_of_the_logins_they_came_from() {
         .activated_seats("acme", at("2026-05-01T00:00:00Z"))
         .unwrap()
         .into_iter()
-        .map(|seat| (seat.user, seat.activated_at.to_rfc3339(), seat.logins, seat.weeks))
+        .map(|entry| {
+            let seat = entry.seat;
+            (seat.user, seat.activated_at.to_rfc3339(), seat.logins, seat.weeks)
+        })
         .collect();
     assert_eq!(
         log,
@@ -236,4 +239,41 @@ fn an_accounts_own_seat_rule_recounts_every_user() {
     let error = store.set_seat_rule("acme", zero).unwrap_err();
     assert_eq!(error.to_string(), "cannot set the seat rule of account \"acme\"");
     assert_eq!(store.seat_rule("acme").unwrap(), rule);
+}
+
+#[test]
+fn the_log_shows_each_seats_latest_names_organizations_and_teams() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let mut store = open(&path);
+    let (account, _) = create(&mut store, "acme");
+    let added = |id: &str, at: &str, email: &str, teams: &str| {
+        format!(
+            r#"{{"id":"{id}","kind":"user_added","at":"{at}","user":"ada","email":"{email}","display_name":"Ada L.","organization":"eu","teams":[{teams}]}}"#
+        )
+    };
+    send(&mut store, account.id, &[
+        added("p1", "2026-02-01T00:00:00Z", "ada@old.example", r#""core""#),
+        login_to("a1", "ada", "2026-03-02T09:00:00Z", "eu"),
+        login_to("a2", "ada", "2026-03-09T09:00:00Z", "us"),
+        login_to("a3", "ada", "2026-03-16T09:00:00Z", "eu"),
+        r#"{"id":"t1","kind":"user_teams_changed","at":"2026-04-01T00:00:00Z","user":"ada","teams":["core","platform"]}"#.to_owned(),
+    ]);
+    store.update_seats("acme").unwrap();
+    // A late `user_added` from before the first one changes nothing; the teams of
+    // 04-01 stay, being newer than any team list this event carries.
+    send(
+        &mut store,
+        account.id,
+        &[added("p0", "2026-01-15T00:00:00Z", "ada@older.example", r#""ops""#)],
+    );
+    store.update_seats("acme").unwrap();
+    let log = store.activated_seats("acme", at("2026-05-01T00:00:00Z")).unwrap();
+    assert_eq!(log.len(), 1);
+    let entry = &log[0];
+    assert_eq!(entry.seat.user, "ada");
+    assert_eq!(entry.email.as_deref(), Some("ada@old.example"));
+    assert_eq!(entry.display_name.as_deref(), Some("Ada L."));
+    assert_eq!(entry.organizations, ["eu", "us"]);
+    assert_eq!(entry.teams, ["core", "platform"]);
 }
