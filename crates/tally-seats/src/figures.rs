@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use tally_events::SubscriptionTerm;
 
-use crate::calendar::{Month, local_date, start_of_day, week_of};
+use crate::calendar::{Month, start_of_day};
 use crate::ledger::{Activation, SeatLedger, SeatStatus, UserSeat, from_micros};
 use crate::rule::SeatRule;
 
@@ -244,17 +244,33 @@ impl SeatLedger {
         let Some(seat) = self.seat(user) else {
             return Vec::new();
         };
-        let calendar = self.calendar();
+        let Some(bounds) = self.term_of(term) else {
+            return Vec::new();
+        };
+        let (week_starts, week_names) = self.weeks();
         let per_week = self.rule().logins_per_week as usize;
         let mut weeks: Vec<WeekOfLogins> = Vec::new();
+        // Logins are sorted, so the span and the week of each only move forward.
+        let mut spans = seat.counting.iter().peekable();
+        let mut week_index = 0;
         for &at_us in seat.logins.iter().take_while(|login| **login <= until_us) {
-            if seat.counting_membership(at_us) != Some(membership)
-                || !term.contains(local_date(calendar, from_micros(at_us)))
+            if at_us < bounds.start_us || at_us >= bounds.end_us {
+                continue;
+            }
+            while spans.peek().is_some_and(|span| span.end_us <= at_us) {
+                spans.next();
+            }
+            if !spans
+                .peek()
+                .is_some_and(|span| span.start_us <= at_us && span.membership == membership)
             {
                 continue;
             }
+            while week_starts.get(week_index + 1).is_some_and(|next| *next <= at_us) {
+                week_index += 1;
+            }
             let at = from_micros(at_us);
-            let week = week_of(calendar, at);
+            let week = week_names[week_index];
             match weeks.last_mut() {
                 Some(last) if last.week == week => last.logins.push(at),
                 _ => weeks.push(WeekOfLogins { week, logins: vec![at], counts: false }),

@@ -1,7 +1,7 @@
 //! The seat ledger of one account: each user's logins and lifecycle changes, and
 //! the activations they imply. The semantics are in `docs/seats.md`.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use hashbrown::HashMap;
 use tally_events::{AccountCalendar, SubscriptionTerm};
 
@@ -88,6 +88,8 @@ pub struct SeatLedger {
     /// The instant each calendar week of the terms begins, in order: placing a
     /// login in its week is then a comparison, not a time-zone conversion.
     week_starts: Vec<i64>,
+    /// The first day of each of those weeks, in the account's zone.
+    week_names: Vec<NaiveDate>,
     rule: SeatRule,
     /// hashbrown's map with its default hasher (foldhash) rather than std's
     /// SipHash: hashing the user id is much of the cost of placing a login, and
@@ -163,16 +165,17 @@ impl SeatLedger {
                 end_us: start_of_day(&calendar, term.end).timestamp_micros(),
             })
             .collect();
-        let mut week_starts = Vec::new();
+        let mut weeks = Vec::new();
         for term in &terms {
             let mut week = week_of_date(&calendar, term.term.start);
             while week < term.term.end {
-                week_starts.push(start_of_day(&calendar, week).timestamp_micros());
+                weeks.push((start_of_day(&calendar, week).timestamp_micros(), week));
                 week += Duration::days(7);
             }
         }
-        week_starts.dedup();
-        Ok(SeatLedger { calendar, terms, week_starts, rule, users: HashMap::new() })
+        weeks.dedup();
+        let (week_starts, week_names) = weeks.into_iter().unzip();
+        Ok(SeatLedger { calendar, terms, week_starts, week_names, rule, users: HashMap::new() })
     }
 
     /// A ledger built from many logins at once: each user's logins are sorted and
@@ -412,6 +415,15 @@ impl SeatLedger {
 
     pub(crate) fn term(&self, index: usize) -> Term {
         self.terms[index]
+    }
+
+    pub(crate) fn term_of(&self, term: SubscriptionTerm) -> Option<Term> {
+        self.terms.iter().find(|known| known.term == term).copied()
+    }
+
+    /// The instant each week of the terms begins, and its first day.
+    pub(crate) fn weeks(&self) -> (&[i64], &[NaiveDate]) {
+        (&self.week_starts, &self.week_names)
     }
 }
 

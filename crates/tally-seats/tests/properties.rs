@@ -125,6 +125,28 @@ proptest! {
         }
     }
 
+    /// An explanation's weeks are the model's: each login placed in its Monday
+    /// week by chrono, counted up to the instant explained.
+    #[test]
+    fn an_explanation_counts_the_weeks_the_model_counts(
+        logins in logins(),
+        until in 0i64..20 * 7 * 86_400,
+    ) {
+        let ledger = ledger_of(&logins);
+        for user in 0u8..6 {
+            let mut expected: BTreeMap<NaiveDate, usize> = BTreeMap::new();
+            for (_, offset) in logins.iter().filter(|(u, at)| *u == user && *at <= until) {
+                let day = instant(*offset).date_naive();
+                let week = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
+                *expected.entry(week).or_default() += 1;
+            }
+            let explanation = ledger.explain(&format!("u{user}"), instant(until));
+            let got: BTreeMap<NaiveDate, usize> =
+                explanation.weeks.iter().map(|week| (week.week, week.logins.len())).collect();
+            prop_assert_eq!(got, expected, "user u{}", user);
+        }
+    }
+
     #[test]
     fn every_activation_has_its_weeks_and_logins_before_it(logins in logins()) {
         let ledger = ledger_of(&logins);
