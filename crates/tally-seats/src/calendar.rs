@@ -58,6 +58,15 @@ impl Month {
         NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("a valid month")
     }
 
+    /// The month before it.
+    pub fn previous(self) -> Month {
+        if self.month == 1 {
+            Month { year: self.year - 1, month: 12 }
+        } else {
+            Month { year: self.year, month: self.month - 1 }
+        }
+    }
+
     /// The month after it.
     pub fn next(self) -> Month {
         if self.month == 12 {

@@ -65,6 +65,25 @@ pub struct WeekOfLogins {
     pub counts: bool,
 }
 
+impl MonthlySeats {
+    /// Each month after the first of `months` with its seats (`seats`, in the
+    /// same order) and its change from the month before it.
+    pub fn series(months: &[Month], seats: &[u32]) -> Vec<MonthlySeats> {
+        (1..months.len())
+            .map(|index| {
+                let (before, now) = (seats[index - 1], seats[index]);
+                let change = i64::from(now) - i64::from(before);
+                MonthlySeats {
+                    month: months[index],
+                    seats: now,
+                    change,
+                    change_percent: (before > 0).then(|| change as f64 * 100.0 / f64::from(before)),
+                }
+            })
+            .collect()
+    }
+}
+
 impl SeatLedger {
     /// Active seats per month from `first` to `last` (inclusive), each with its
     /// change from the month before.
@@ -75,7 +94,7 @@ impl SeatLedger {
             add_months(&mut seats, counted);
         });
         seats.resize(months.len(), 0);
-        figures(&months, &seats)
+        MonthlySeats::series(&months, &seats)
     }
 
     /// Active seats per month, from `first` to `last` (inclusive), of each
@@ -98,7 +117,7 @@ impl SeatLedger {
         });
         seats
             .into_iter()
-            .map(|(organization, seats)| (organization, figures(&months, &seats)))
+            .map(|(organization, seats)| (organization, MonthlySeats::series(&months, &seats)))
             .collect()
     }
 
@@ -136,7 +155,7 @@ impl SeatLedger {
         last: Month,
         mut each: impl FnMut(&UserSeat, &[bool]),
     ) -> Vec<Month> {
-        let mut months = vec![first_before(first)];
+        let mut months = vec![first.previous()];
         let mut month = first;
         while month <= last {
             months.push(month);
@@ -286,29 +305,5 @@ impl SeatLedger {
 fn add_months(totals: &mut [u32], counted: &[bool]) {
     for (total, counted) in totals.iter_mut().zip(counted) {
         *total += u32::from(*counted);
-    }
-}
-
-/// Each month after the first of `months` with its seats and change.
-fn figures(months: &[Month], seats: &[u32]) -> Vec<MonthlySeats> {
-    (1..months.len())
-        .map(|index| {
-            let (before, now) = (seats[index - 1], seats[index]);
-            let change = i64::from(now) - i64::from(before);
-            MonthlySeats {
-                month: months[index],
-                seats: now,
-                change,
-                change_percent: (before > 0).then(|| change as f64 * 100.0 / f64::from(before)),
-            }
-        })
-        .collect()
-}
-
-fn first_before(month: Month) -> Month {
-    if month.month == 1 {
-        Month { year: month.year - 1, month: 12 }
-    } else {
-        Month { year: month.year, month: month.month - 1 }
     }
 }

@@ -43,6 +43,18 @@ pub struct EventRecord {
     pub canonical_json: String,
 }
 
+impl From<&CheckedEvent> for EventRecord {
+    fn from(checked: &CheckedEvent) -> EventRecord {
+        EventRecord {
+            line: checked.line,
+            kind: checked.event.body.kind(),
+            at_us: checked.event.at.timestamp_micros(),
+            id: checked.event.id.clone(),
+            canonical_json: checked.canonical_json.clone(),
+        }
+    }
+}
+
 impl From<CheckedEvent> for EventRecord {
     fn from(checked: CheckedEvent) -> EventRecord {
         EventRecord {
@@ -152,7 +164,7 @@ impl Store {
         account: AccountId,
         events: &[CheckedEvent],
     ) -> Result<AppendOutcome, StoreError> {
-        let records: Vec<EventRecord> = events.iter().cloned().map(EventRecord::from).collect();
+        let records: Vec<EventRecord> = events.iter().map(EventRecord::from).collect();
         self.append_records(account, &records)
     }
 

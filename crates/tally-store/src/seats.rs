@@ -135,22 +135,16 @@ impl Store {
             })
             .and_then(|rows| rows.collect())
             .map_err(StoreError::sqlite(doing()))?;
-        let mut figures = Vec::new();
-        let mut before = 0u32;
-        let mut month = first;
-        while month <= last {
-            let seats = counts.get(&month.to_string()).copied().unwrap_or(0);
-            let change = i64::from(seats) - i64::from(before);
-            figures.push(MonthlySeats {
-                month,
-                seats,
-                change,
-                change_percent: (before > 0).then(|| change as f64 * 100.0 / f64::from(before)),
-            });
-            before = seats;
-            month = month.next();
+        // From the month before the terms (no seats), for the first month's change.
+        let mut months = vec![first.previous()];
+        while months[months.len() - 1] < last {
+            months.push(months[months.len() - 1].next());
         }
-        Ok(figures)
+        let seats: Vec<u32> = months
+            .iter()
+            .map(|month| counts.get(&month.to_string()).copied().unwrap_or(0))
+            .collect();
+        Ok(MonthlySeats::series(&months, &seats))
     }
 
     /// The activated seats log at `at` (see [`SeatLedger::activated_seats`]), with
@@ -166,17 +160,23 @@ impl Store {
         let doing = || format!("reading the seats of account {slug}");
         let mut statement = self
             .connection
-            .prepare_cached("SELECT user FROM seat_users WHERE account_id = ?1")
+            .prepare_cached(
+                "SELECT user, logins, lifecycle, organizations FROM seat_users
+                 WHERE account_id = ?1",
+            )
             .map_err(StoreError::sqlite(doing()))?;
-        let users: Vec<String> = statement
-            .query_map([account.id.0], |row| row.get(0))
-            .and_then(|rows| rows.collect())
-            .map_err(StoreError::sqlite(doing()))?;
-        for user in users {
-            if let Some(history) = read_history(&self.connection, &account, &user)? {
-                ledger.restore_user(&user, history);
-            }
+        let mut rows = statement.query([account.id.0]).map_err(StoreError::sqlite(doing()))?;
+        let sqlite = |error| StoreError::sqlite(doing())(error);
+        while let Some(row) = rows.next().map_err(sqlite)? {
+            let user: String = row.get(0).map_err(sqlite)?;
+            let logins: Vec<u8> = row.get(1).map_err(sqlite)?;
+            let lifecycle: Vec<u8> = row.get(2).map_err(sqlite)?;
+            let organizations: String = row.get(3).map_err(sqlite)?;
+            let history = decode_history(&user, &logins, &lifecycle, organizations)?;
+            ledger.restore_user(&user, history);
         }
+        drop(rows);
+        drop(statement);
         let mut profile = self
             .connection
             .prepare_cached(
@@ -531,15 +531,25 @@ fn read_history(
     let Some((logins, lifecycle, organizations)) = row else {
         return Ok(None);
     };
+    decode_history(user, &logins, &lifecycle, organizations).map(Some)
+}
+
+/// A `seat_users` row's history, as `write_history` encoded it.
+fn decode_history(
+    user: &str,
+    logins: &[u8],
+    lifecycle: &[u8],
+    organizations: String,
+) -> Result<UserHistory, StoreError> {
     let corrupt = |column: &'static str, value: String| StoreError::CorruptValue {
         table: "seat_users",
         column,
         value: format!("{user}: {value}"),
     };
-    if logins.len() % 8 != 0 {
+    if !logins.len().is_multiple_of(8) {
         return Err(corrupt("logins", format!("{} bytes", logins.len())));
     }
-    if lifecycle.len() % 9 != 0 {
+    if !lifecycle.len().is_multiple_of(9) {
         return Err(corrupt("lifecycle", format!("{} bytes", lifecycle.len())));
     }
     let logins_us =
@@ -560,7 +570,7 @@ fn read_history(
         .collect::<Result<_, _>>()?;
     let organizations = serde_json::from_str(&organizations)
         .map_err(|_| corrupt("organizations", organizations.clone()))?;
-    Ok(Some(UserHistory { logins_us, lifecycle, organizations }))
+    Ok(UserHistory { logins_us, lifecycle, organizations })
 }
 
 fn write_history(
