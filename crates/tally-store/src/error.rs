@@ -55,6 +55,24 @@ pub enum StoreError {
         /// The slug given.
         slug: String,
     },
+    /// A member token needs the member's user id.
+    #[error("a member token of account {account:?} needs the member's user id")]
+    MemberWithoutUser {
+        /// The account.
+        account: String,
+    },
+    /// No token has this id.
+    #[error("no token has the id {id:?}")]
+    UnknownToken {
+        /// The id asked for.
+        id: String,
+    },
+    /// No staff team has this name.
+    #[error("no staff team is called {team:?}: create it with `tally-api staff-team set`")]
+    UnknownStaffTeam {
+        /// The name asked for.
+        team: String,
+    },
     /// A seat rule that cannot be applied.
     #[error("cannot set the seat rule of account {slug:?}")]
     InvalidSeatRule {

@@ -37,6 +37,7 @@ mod log;
 mod organization;
 mod schema;
 mod seats;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -49,6 +50,7 @@ pub use log::{AppendOutcome, Conflict, EventRecord, KindCount, PendingBatch};
 pub use organization::{Organization, Team};
 pub use schema::SCHEMA_VERSION;
 pub use seats::{SEAT_EVENTS_PER_STEP, SeatLogEntry, SeatUpdate};
+pub use tokens::{NewToken, StaffTeam, TokenGrant, TokenInfo};
 
 /// WAL pages written before a commit also checkpoints. Checkpoints are the
 /// checkpoint thread's job (`checkpoint.rs`); this is the writer's backstop, which

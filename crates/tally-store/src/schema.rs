@@ -181,6 +181,43 @@ CREATE TABLE seat_rules (
 ) STRICT;
 ";
 
+/// Schema version 5: who may read (see `tokens.rs` and `tally-access`).
+///
+/// `api_tokens` holds API tokens by public id with the SHA-256 hash of the whole
+/// token, never the token itself. An account role names its account (and a
+/// member their user id); a staff role names its staff team, whose scope is read
+/// from `staff_teams` when the token is used, so that changing a team's accounts
+/// applies to its tokens at once. `staff_teams.accounts` is a JSON array of
+/// slugs, or `null` for every account. `monitor_tracking` lists the modules and
+/// activities the usage monitor tracks (`''` as the activity means the whole
+/// module); with no row, everything is tracked.
+const V5: &str = "
+CREATE TABLE staff_teams (
+    team     TEXT PRIMARY KEY,
+    accounts TEXT
+) STRICT;
+
+CREATE TABLE api_tokens (
+    token_id               TEXT PRIMARY KEY,
+    token_hash             BLOB NOT NULL,
+    role                   TEXT NOT NULL,
+    account_id             INTEGER REFERENCES accounts (account_id),
+    user                   TEXT,
+    staff_team             TEXT REFERENCES staff_teams (team),
+    server_management_read INTEGER NOT NULL,
+    label                  TEXT NOT NULL,
+    created_at             TEXT NOT NULL,
+    expires_at             TEXT,
+    revoked_at             TEXT
+) STRICT;
+
+CREATE TABLE monitor_tracking (
+    module   TEXT NOT NULL,
+    activity TEXT NOT NULL,
+    PRIMARY KEY (module, activity)
+) STRICT, WITHOUT ROWID;
+";
+
 /// All migrations, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -190,11 +227,12 @@ pub(crate) fn migrations() -> Migrations<'static> {
             Ok(crate::ids::upgrade_version_2_keys(transaction)?)
         }),
         M::up(V4),
+        M::up(V5),
     ])
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 4;
+pub const SCHEMA_VERSION: usize = 5;
 
 #[cfg(test)]
 mod tests {

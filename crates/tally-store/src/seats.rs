@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use tally_access::AccountUsage;
 use tally_seats::{
     ActivatedSeat, LifecycleChange, Month, MonthlySeats, SeatExplanation, SeatLedger, SeatRule,
     UserHistory,
@@ -115,9 +116,10 @@ impl Store {
     /// of the whole account, or of one organization.
     pub fn monthly_seats(
         &self,
-        slug: &str,
+        usage: &AccountUsage,
         organization: Option<&str>,
     ) -> Result<Vec<MonthlySeats>, StoreError> {
+        let slug = usage.account();
         let account = self.account(slug)?;
         let Some((first, last)) = month_range(&account) else {
             return Ok(Vec::new());
@@ -152,9 +154,10 @@ impl Store {
     /// state: every user of the account is read and rebuilt.
     pub fn activated_seats(
         &self,
-        slug: &str,
+        usage: &AccountUsage,
         at: DateTime<Utc>,
     ) -> Result<Vec<SeatLogEntry>, StoreError> {
+        let slug = usage.account();
         let account = self.account(slug)?;
         let mut ledger = ledger_for(&self.connection, &account)?;
         let doing = || format!("reading the seats of account {slug}");
@@ -215,11 +218,11 @@ impl Store {
     /// Why `user` is or is not an active seat at `at`, from the persisted state.
     pub fn explain_seat(
         &self,
-        slug: &str,
+        usage: &AccountUsage,
         user: &str,
         at: DateTime<Utc>,
     ) -> Result<SeatExplanation, StoreError> {
-        let account = self.account(slug)?;
+        let account = self.account(usage.account())?;
         let mut ledger = ledger_for(&self.connection, &account)?;
         let history = read_history(&self.connection, &account, user)?;
         if let Some(history) = history {

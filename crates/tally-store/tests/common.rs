@@ -44,3 +44,10 @@ pub fn stored_text(path: &Path, sql: &str) -> String {
     let connection = rusqlite::Connection::open(path).unwrap();
     connection.query_row(sql, [], |row| row.get(0)).unwrap()
 }
+
+/// Leave to read an account's usage, as its administrator.
+pub fn usage(slug: &str) -> tally_access::AccountUsage {
+    tally_access::Principal::Administrator { account: slug.into(), server_management_read: false }
+        .read_usage(slug)
+        .unwrap()
+}

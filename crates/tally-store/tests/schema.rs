@@ -16,7 +16,7 @@ fn a_new_file_gets_the_latest_schema() {
     let path = dir.path().join("tally.sqlite");
     drop(open(&path));
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
-    assert_eq!(SCHEMA_VERSION, 4);
+    assert_eq!(SCHEMA_VERSION, 5);
 }
 
 /// `fixtures/schema/v1.sqlite` was written by the version-1 schema: one account
@@ -118,7 +118,7 @@ fn a_version_3_file_upgrades_and_its_seats_are_counted() {
     let update = store.update_seats("acme").unwrap();
     assert_eq!((update.events, update.users, update.rebuilt), (3, 1, true));
     let seats: Vec<(String, u32)> = store
-        .monthly_seats("acme", None)
+        .monthly_seats(&usage("acme"), None)
         .unwrap()
         .iter()
         .map(|figure| (figure.month.to_string(), figure.seats))
@@ -129,10 +129,63 @@ fn a_version_3_file_upgrades_and_its_seats_are_counted() {
     expected.push(("2027-01".to_owned(), 1));
     assert_eq!(seats, expected);
     let explanation =
-        store.explain_seat("acme", "u-1", "2026-04-01T00:00:00Z".parse().unwrap()).unwrap();
+        store.explain_seat(&usage("acme"), "u-1", "2026-04-01T00:00:00Z".parse().unwrap()).unwrap();
     assert_eq!(
         explanation.activation.map(|activation| activation.at.to_rfc3339()),
         Some("2026-03-16T01:00:00+00:00".to_owned())
+    );
+}
+
+/// `fixtures/schema/v4.sqlite` was written by the version-4 schema: account acme
+/// (America/New_York, weeks from Monday, term 2026-01-01..2027-01-01) with its own
+/// seat rule of 2 logins in 2 weeks, `u-1` added as Ana <ana@acme.test>, and
+/// logins of `u-1` on 2026-03-02 and 03-10 (two weeks) and of `u-2` on 03-10 (one),
+/// all to organization `east`, counted by the daemon's seat refresher.
+#[test]
+fn a_version_4_file_upgrades_with_its_seat_state_and_takes_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    std::fs::copy(fixture("v4.sqlite"), &path).unwrap();
+    assert_eq!(stored_rows(&path, "PRAGMA user_version"), 4);
+
+    let mut store = open(&path);
+    assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
+    // The state counted under version 4 is read as it is: nothing to recount.
+    let update = store.update_seats("acme").unwrap();
+    assert_eq!((update.events, update.rebuilt), (0, false));
+    assert_eq!(store.seat_rule("acme").unwrap().weeks_needed, 2);
+    let seats: Vec<u32> = store
+        .monthly_seats(&usage("acme"), Some("east"))
+        .unwrap()
+        .iter()
+        .map(|figure| figure.seats)
+        .collect();
+    // The term's months: January and February 2026 without a seat, then Ana from
+    // March to December, 10 months.
+    assert_eq!(seats, [vec![0, 0], vec![1; 10]].concat());
+    let log = store.activated_seats(&usage("acme"), "2026-04-01T00:00:00Z".parse().unwrap());
+    let log = log.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(
+        (log[0].seat.user.as_str(), log[0].email.as_deref()),
+        ("u-1", Some("ana@acme.test"))
+    );
+
+    // Version 5's tables are there and work.
+    let (_, token) = store
+        .create_token(&tally_store::NewToken {
+            grant: tally_store::TokenGrant::Administrator {
+                account: "acme".into(),
+                server_management_read: false,
+            },
+            label: "after the upgrade".into(),
+            expires_at: None,
+        })
+        .unwrap();
+    let principal = store.authenticate(&token, chrono::Utc::now()).unwrap();
+    assert_eq!(
+        principal.and_then(|principal| principal.account().map(str::to_owned)),
+        Some("acme".into())
     );
 }
 
@@ -144,9 +197,9 @@ fn a_file_from_a_newer_tally_is_refused_and_left_alone() {
     rusqlite::Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
 
     let error = Store::open(&path, &StoreOptions::default()).unwrap_err();
-    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 4, .. }));
+    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 5, .. }));
     let message = error.to_string();
     assert!(message.contains("schema version 99"), "{message}");
-    assert!(message.contains("up to 4"), "{message}");
+    assert!(message.contains("up to 5"), "{message}");
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), 99);
 }

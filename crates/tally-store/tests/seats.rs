@@ -24,7 +24,12 @@ fn lifecycle(id: &str, kind: &str, user: &str, at: &str) -> String {
 }
 
 fn seats(store: &Store, organization: Option<&str>) -> Vec<u32> {
-    store.monthly_seats("acme", organization).unwrap().iter().map(|figure| figure.seats).collect()
+    store
+        .monthly_seats(&usage("acme"), organization)
+        .unwrap()
+        .iter()
+        .map(|figure| figure.seats)
+        .collect()
 }
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -61,14 +66,17 @@ fn seats_survive_the_purge_of_the_logins_they_came_from() {
     assert_eq!(seats(&store, None), ada_only);
     assert_eq!(seats(&store, Some("eu")), ada_only);
     assert_eq!(seats(&store, Some("us")), [0; 12]);
-    let before = store.explain_seat("acme", "ada", at("2026-04-01T00:00:00Z")).unwrap();
+    let before = store.explain_seat(&usage("acme"), "ada", at("2026-04-01T00:00:00Z")).unwrap();
     drop(store);
 
     purge_logins(&path);
     let mut store = open(&path);
     assert_eq!(store.update_seats("acme").unwrap().events, 0);
     assert_eq!(seats(&store, None), ada_only);
-    assert_eq!(store.explain_seat("acme", "ada", at("2026-04-01T00:00:00Z")).unwrap(), before);
+    assert_eq!(
+        store.explain_seat(&usage("acme"), "ada", at("2026-04-01T00:00:00Z")).unwrap(),
+        before
+    );
 
     // bob's third week arrives after the purge: his two purged logins still count.
     send(&mut store, account.id, &[login_to("b3", "bob", "2026-04-13T09:00:00Z", "us")]);
@@ -76,14 +84,14 @@ fn seats_survive_the_purge_of_the_logins_they_came_from() {
     assert_eq!((update.events, update.users, update.rebuilt), (1, 1, false));
     assert_eq!(seats(&store, None), [0, 0, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2]);
     assert_eq!(seats(&store, Some("us")), [0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
-    let figures = store.monthly_seats("acme", None).unwrap();
+    let figures = store.monthly_seats(&usage("acme"), None).unwrap();
     // April against March: +1, +100%.
     assert_eq!((figures[3].change, figures[3].change_percent), (1, Some(100.0)));
 
     // The activated seats log at 2026-05-01: ada (3 logins, 3 weeks) and bob (3, 3),
     // two of whose logins exist only in the seat state now.
     let log: Vec<(String, String, u32, u32)> = store
-        .activated_seats("acme", at("2026-05-01T00:00:00Z"))
+        .activated_seats(&usage("acme"), at("2026-05-01T00:00:00Z"))
         .unwrap()
         .into_iter()
         .map(|entry| {
@@ -122,7 +130,7 @@ fn a_late_removal_takes_a_seat_out_of_the_months_after_it() {
     assert_eq!(seats(&store, None), [0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
     assert_eq!(seats(&store, Some("eu")), [0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
     assert_eq!(
-        store.explain_seat("acme", "ada", at("2026-07-01T00:00:00Z")).unwrap().status,
+        store.explain_seat(&usage("acme"), "ada", at("2026-07-01T00:00:00Z")).unwrap().status,
         SeatStatus::Removed
     );
 }
@@ -203,8 +211,12 @@ fn updating_batch_by_batch_equals_counting_everything_at_once() {
         ledger.monthly_active_seats(january, december).iter().map(|figure| figure.seats).collect();
     assert!(expected.iter().any(|seats| *seats > 0), "the data makes some seats: {expected:?}");
     assert_eq!(seats(&store, None), expected);
-    let in_steps: Vec<u32> =
-        store.monthly_seats("globex", None).unwrap().iter().map(|figure| figure.seats).collect();
+    let in_steps: Vec<u32> = store
+        .monthly_seats(&usage("globex"), None)
+        .unwrap()
+        .iter()
+        .map(|figure| figure.seats)
+        .collect();
     assert_eq!(in_steps, expected);
 }
 
@@ -268,7 +280,7 @@ fn the_log_shows_each_seats_latest_names_organizations_and_teams() {
         &[added("p0", "2026-01-15T00:00:00Z", "ada@older.example", r#""ops""#)],
     );
     store.update_seats("acme").unwrap();
-    let log = store.activated_seats("acme", at("2026-05-01T00:00:00Z")).unwrap();
+    let log = store.activated_seats(&usage("acme"), at("2026-05-01T00:00:00Z")).unwrap();
     assert_eq!(log.len(), 1);
     let entry = &log[0];
     assert_eq!(entry.seat.user, "ada");

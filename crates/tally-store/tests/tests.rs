@@ -7,3 +7,4 @@ mod append;
 mod merge;
 mod schema;
 mod seats;
+mod tokens;
