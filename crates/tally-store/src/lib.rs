@@ -38,6 +38,7 @@ mod organization;
 mod schema;
 mod seats;
 mod tokens;
+mod usage;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -51,6 +52,7 @@ pub use organization::{Organization, Team};
 pub use schema::SCHEMA_VERSION;
 pub use seats::{SEAT_EVENTS_PER_STEP, SeatLogEntry, SeatUpdate};
 pub use tokens::{NewToken, StaffTeam, TokenGrant, TokenInfo};
+pub use usage::{MonthlyKindCount, RunColumn, RunKey, RunQuery, RunState, RunsAfter};
 
 /// WAL pages written before a commit also checkpoints. Checkpoints are the
 /// checkpoint thread's job (`checkpoint.rs`); this is the writer's backstop, which

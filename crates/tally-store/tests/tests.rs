@@ -8,3 +8,4 @@ mod merge;
 mod schema;
 mod seats;
 mod tokens;
+mod usage;
