@@ -542,6 +542,12 @@ fn demo(db: &Path, no_serve: bool, args: &ServeArgs) -> anyhow::Result<ExitCode>
     for (account, key) in &keys {
         println!("  {:<13} {}", account.slug, key.expose());
     }
+    println!(
+        "\nread the figures over HTTP: `tally-api --db {db} token create --role administrator --account {}`, \
+         then `tally-api --db {db} serve` (docs/api.md)",
+        keys[0].0.slug,
+        db = db.display()
+    );
     if no_serve {
         return Ok(ExitCode::SUCCESS);
     }

@@ -65,6 +65,49 @@ pub struct WeekOfLogins {
     pub counts: bool,
 }
 
+impl SeatExplanation {
+    /// Counted logins, over all weeks.
+    pub fn counted_logins(&self) -> usize {
+        self.weeks.iter().map(|week| week.logins.len()).sum()
+    }
+
+    /// Weeks that hold the rule's logins per week.
+    pub fn counting_weeks(&self) -> usize {
+        self.weeks.iter().filter(|week| week.counts).count()
+    }
+
+    /// Why the user is or is not an active seat, in one sentence.
+    pub fn reason(&self) -> String {
+        let rule = &self.rule;
+        let needs = format!(
+            "{} logins in {} calendar weeks with at least {} login(s) each",
+            rule.logins_needed, rule.weeks_needed, rule.logins_per_week
+        );
+        let so_far = format!(
+            "{} counted login(s) in {} qualifying week(s)",
+            self.counted_logins(),
+            self.counting_weeks()
+        );
+        match (self.status, &self.activation) {
+            (SeatStatus::Active, Some(activation)) => format!(
+                "an active seat since {}, the login that completed {needs}; {so_far} so far",
+                activation.at.to_rfc3339()
+            ),
+            (SeatStatus::Active, None) => format!("an active seat; {so_far} so far"),
+            (SeatStatus::NotYetActive, _) => {
+                format!("not an active seat yet: {so_far} in this term; the rule needs {needs}")
+            }
+            (SeatStatus::Disabled, _) => {
+                format!("not a seat while disabled; {so_far} in this term")
+            }
+            (SeatStatus::Removed, _) => "not a seat: removed from the account".to_owned(),
+            (SeatStatus::OutsideTerm, _) => {
+                "not a seat: the instant is in no subscription term".to_owned()
+            }
+        }
+    }
+}
+
 impl MonthlySeats {
     /// Each month after the first of `months` with its seats (`seats`, in the
     /// same order) and its change from the month before it.

@@ -61,6 +61,19 @@ pub enum SeatStatus {
     OutsideTerm,
 }
 
+impl SeatStatus {
+    /// The status's name in tables and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeatStatus::Active => "active",
+            SeatStatus::NotYetActive => "not_yet_active",
+            SeatStatus::Disabled => "disabled",
+            SeatStatus::Removed => "removed",
+            SeatStatus::OutsideTerm => "outside_term",
+        }
+    }
+}
+
 /// Why a ledger cannot be set up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SeatError {

@@ -52,7 +52,9 @@ pub use organization::{Organization, Team};
 pub use schema::SCHEMA_VERSION;
 pub use seats::{SEAT_EVENTS_PER_STEP, SeatLogEntry, SeatUpdate};
 pub use tokens::{NewToken, StaffTeam, TokenGrant, TokenInfo};
-pub use usage::{MonthlyKindCount, RunColumn, RunKey, RunQuery, RunState, RunsAfter};
+pub use usage::{
+    MonthlyKindCount, RunColumn, RunKey, RunQuery, RunState, RunsAfter, TrackedActivity,
+};
 
 /// WAL pages written before a commit also checkpoints. Checkpoints are the
 /// checkpoint thread's job (`checkpoint.rs`); this is the writer's backstop, which

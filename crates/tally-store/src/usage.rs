@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
-use tally_access::{AccountUsage, RunsView};
+use tally_access::{AccountUsage, MonitorView, RunsView, TrackingChange};
 use tally_seats::{Month, start_of_day};
 
 use crate::{Store, StoreError};
@@ -17,6 +17,15 @@ pub struct MonthlyKindCount {
     pub kind: String,
     /// Events stored.
     pub events: u64,
+}
+
+/// A module, or one activity of a module, that the usage monitor tracks.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TrackedActivity {
+    /// The module, as `activity` events name it.
+    pub module: String,
+    /// One activity of the module, or `None` for all of them.
+    pub activity: Option<String>,
 }
 
 /// A column the runs listing can be sorted by.
@@ -169,7 +178,74 @@ impl Store {
         &self,
         usage: &AccountUsage,
     ) -> Result<Vec<MonthlyKindCount>, StoreError> {
-        let account = self.account(usage.account())?;
+        self.monthly_event_counts_of(&self.account(usage.account())?)
+    }
+
+    /// [`Store::monthly_event_counts`] of every account in the monitor's scope,
+    /// by account slug.
+    pub fn monitor_event_counts(
+        &self,
+        view: &MonitorView,
+    ) -> Result<Vec<(String, MonthlyKindCount)>, StoreError> {
+        let mut counts = Vec::new();
+        for account in self.accounts()? {
+            if view.scope().includes(&account.slug) {
+                let of_account = self.monthly_event_counts_of(&account)?;
+                counts.extend(of_account.into_iter().map(|count| (account.slug.clone(), count)));
+            }
+        }
+        Ok(counts)
+    }
+
+    /// The modules and activities the usage monitor tracks; empty means all.
+    pub fn monitor_tracking(
+        &self,
+        _view: &MonitorView,
+    ) -> Result<Vec<TrackedActivity>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT module, activity FROM monitor_tracking ORDER BY module, activity",
+            )
+            .map_err(StoreError::sqlite("reading what the monitor tracks"))?;
+        statement
+            .query_map([], |row| {
+                let activity: String = row.get(1)?;
+                Ok(TrackedActivity {
+                    module: row.get(0)?,
+                    activity: (!activity.is_empty()).then_some(activity),
+                })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(StoreError::sqlite("reading what the monitor tracks"))
+    }
+
+    /// Replaces what the usage monitor tracks; an empty list tracks everything.
+    pub fn set_monitor_tracking(
+        &mut self,
+        change: &TrackingChange,
+        tracked: &[TrackedActivity],
+    ) -> Result<(), StoreError> {
+        let doing = || format!("setting what the monitor tracks (staff team {})", change.team());
+        let transaction = self.connection.transaction().map_err(StoreError::sqlite(doing()))?;
+        transaction
+            .execute("DELETE FROM monitor_tracking", [])
+            .map_err(StoreError::sqlite(doing()))?;
+        for item in tracked {
+            transaction
+                .execute(
+                    "INSERT OR IGNORE INTO monitor_tracking (module, activity) VALUES (?1, ?2)",
+                    rusqlite::params![item.module, item.activity.as_deref().unwrap_or("")],
+                )
+                .map_err(StoreError::sqlite(doing()))?;
+        }
+        transaction.commit().map_err(StoreError::sqlite(doing()))
+    }
+
+    fn monthly_event_counts_of(
+        &self,
+        account: &crate::Account,
+    ) -> Result<Vec<MonthlyKindCount>, StoreError> {
         let doing = || format!("counting the events of account {} per month", account.slug);
         let sqlite = |error| StoreError::sqlite(doing())(error);
         let mut span = self

@@ -1,0 +1,203 @@
+//! Tally's HTTP API: versioned JSON under `/v1` over the store the ingest daemon
+//! writes, behind bearer tokens, with an OpenAPI document generated from the
+//! handlers themselves (`/v1/openapi.json`).
+//!
+//! Who may read what is decided by `tally-access` and enforced by the store's
+//! reading functions; this crate turns requests into those calls and answers
+//! into JSON, CSV or XLSX (through `tally-report`), and every error into an
+//! RFC 9457 problem document.
+
+pub mod error;
+pub mod list;
+pub mod query;
+pub mod routes;
+pub mod state;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi as OpenApiDocument;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tally API",
+        description = "Usage, seats and runs of an account, and the usage monitor across accounts. \
+                       Authenticate with `Authorization: Bearer <token>` (see `tally-api token create`). \
+                       Errors are RFC 9457 problem documents; list conventions are in docs/api.md.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "usage", description = "An account's usage, from its events."),
+        (name = "seats", description = "Active seats (D1-D3)."),
+        (name = "runs", description = "Action runs."),
+        (name = "monitor", description = "The vendor's usage monitor across accounts."),
+        (name = "service", description = "Health and identity."),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDocument) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("tally_at_<12 hex>_<48 hex>")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every route with its documentation.
+fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(routes::meta::healthz))
+        .routes(routes!(routes::meta::me))
+        .routes(routes!(routes::usage::event_counts))
+        .routes(routes!(routes::seats::monthly_seats))
+        .routes(routes!(routes::seats::activated_seats))
+        .routes(routes!(routes::seats::seat_explanation))
+        .routes(routes!(routes::runs::runs))
+        .routes(routes!(routes::monitor::monitor_event_counts))
+        .routes(routes!(routes::monitor::tracking, routes::monitor::set_tracking))
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> OpenApiDocument {
+    let (_, mut document) = documented_routes().split_for_parts();
+    narrow_query_parameters(&mut document);
+    document
+}
+
+/// The values each listing's `sort` takes: every column, either way.
+fn sort_choices(path: &str) -> Vec<String> {
+    fn names<R>(listing: &list::Listing<R>) -> Vec<&'static str> {
+        listing.columns.iter().map(|column| column.name).collect()
+    }
+    let columns = match path {
+        "/v1/accounts/{account}/event-counts" => names(&routes::usage::EVENT_COUNTS),
+        "/v1/accounts/{account}/seats/monthly" => names(&routes::seats::MONTHLY_SEATS),
+        "/v1/accounts/{account}/seats/activated" => names(&routes::seats::ACTIVATED_SEATS),
+        "/v1/accounts/{account}/runs" => names(&routes::runs::RUNS),
+        "/v1/monitor/event-counts" => names(&routes::monitor::MONITOR_EVENT_COUNTS),
+        other => panic!("{other} takes `sort` but names no listing in sort_choices"),
+    };
+    columns.iter().flat_map(|name| [name.to_string(), format!("-{name}")]).collect()
+}
+
+/// Narrows the documented query parameters to exactly what is accepted: the
+/// values of `sort`, `format`, `kind` and a seat `status`, and no empty text
+/// (an empty filter is refused). A generic tester then finds that a request the
+/// document allows is answered, and the choices come from the same tables the
+/// handlers use, so they cannot drift.
+fn narrow_query_parameters(document: &mut OpenApiDocument) {
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+    use utoipa::openapi::{RefOr, path::ParameterIn};
+    for (path, item) in document.paths.paths.iter_mut() {
+        for operation in [item.get.as_mut(), item.put.as_mut()].into_iter().flatten() {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                let RefOr::T(parameter) = parameter else { continue };
+                if parameter.parameter_in != ParameterIn::Query || parameter.name == "limit" {
+                    continue;
+                }
+                let choices: Option<Vec<String>> = match parameter.name.as_str() {
+                    "sort" => Some(sort_choices(path)),
+                    "format" => Some(["json", "csv", "xlsx"].map(String::from).to_vec()),
+                    "kind" => {
+                        Some(tally_events::KIND_NAMES.iter().map(|kind| kind.to_string()).collect())
+                    }
+                    "status" if path.ends_with("/seats/activated") => {
+                        Some(routes::seats::STATUSES.map(String::from).to_vec())
+                    }
+                    _ => None,
+                };
+                let (pattern, format) = match &parameter.schema {
+                    Some(RefOr::T(Schema::Object(object))) => {
+                        (object.pattern.clone(), object.format.clone())
+                    }
+                    _ => (None, None),
+                };
+                let mut schema = ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .pattern(pattern)
+                    .format(format);
+                if let Some(choices) = choices {
+                    schema = schema.enum_values(Some(choices));
+                }
+                parameter.schema = Some(RefOr::T(Schema::Object(schema.build())));
+            }
+        }
+    }
+}
+
+/// The service's routes over `state`.
+pub fn app(state: AppState) -> Router {
+    let (router, mut document) = documented_routes().split_for_parts();
+    narrow_query_parameters(&mut document);
+    let document_json =
+        serde_json::to_vec_pretty(&document).expect("the OpenAPI document serialises");
+    router
+        .route(
+            "/v1/openapi.json",
+            axum::routing::get(move || async move {
+                ([(header::CONTENT_TYPE, "application/json")], document_json.clone())
+            }),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found(request: Request) -> Response {
+    ApiError::NotFound(format!("no endpoint at {}", request.uri().path())).into_response()
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    ApiError::MethodNotAllowed(request.method().to_string()).into_response()
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets requests in
+/// flight finish (for at most `grace`).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopping.send(());
+    });
+    let server = tokio::spawn(async move { server.await });
+    // Wait for the server to end by itself, or for the grace period after the
+    // shutdown signal, whichever comes first.
+    let _ = stopped.await;
+    match tokio::time::timeout(grace, server).await {
+        Ok(result) => result.map_err(std::io::Error::other)?,
+        Err(_) => {
+            tracing::warn!("requests still running after {grace:?}; stopping anyway");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! The list convention every table endpoint shares: `sort` by any column, either
+//! way; opaque keyset cursors; a `limit` with a hard maximum; and the answer as
+//! JSON, CSV or XLSX.
+
+use std::cmp::Ordering;
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use tally_report::{Cell, Column, ColumnKind, Format, Table, TableHeader, WriteOptions};
+
+use crate::error::ApiError;
+use crate::query::QueryParams;
+
+/// Rows per page when `limit` is not given.
+pub const DEFAULT_LIMIT: usize = 100;
+/// The most rows one page may hold.
+pub const MAX_LIMIT: usize = 1000;
+
+/// One column of a listing: its name in JSON, CSV and `sort`, and how to read it.
+pub struct ListColumn<R> {
+    /// Name in JSON, CSV headers and `sort`.
+    pub name: &'static str,
+    /// Header in XLSX.
+    pub title: &'static str,
+    /// The column's type.
+    pub kind: ColumnKind,
+    /// The row's value.
+    pub cell: fn(&R) -> Cell,
+}
+
+/// What a table endpoint lists.
+pub struct Listing<R: 'static> {
+    /// The table's title (the XLSX sheet name).
+    pub title: &'static str,
+    /// Its columns, in order.
+    pub columns: &'static [ListColumn<R>],
+    /// Columns that together tell rows apart: after the sort column, rows are
+    /// ordered by these, so the order is total and cursors are exact.
+    pub key: &'static [&'static str],
+    /// The sort when none is asked for.
+    pub default_sort: &'static str,
+}
+
+/// A sort key value, as kept in a cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Key {
+    /// No value; sorts first.
+    Null,
+    /// An integer (also instants, as microseconds).
+    Integer(i64),
+    /// A number.
+    Number(f64),
+    /// Text (also dates, as `YYYY-MM-DD`).
+    Text(String),
+}
+
+impl Key {
+    fn of(cell: &Cell) -> Key {
+        match cell {
+            Cell::Empty => Key::Null,
+            Cell::Integer(value) => Key::Integer(*value),
+            Cell::Decimal(value) | Cell::Percent(value) => Key::Number(*value),
+            Cell::Text(text) => Key::Text(text.clone()),
+            Cell::Date(date) => Key::Text(date.to_string()),
+            Cell::DateTime(at) => Key::Integer(at.timestamp_micros()),
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Key::Null => 0,
+            Key::Integer(_) | Key::Number(_) => 1,
+            Key::Text(_) => 2,
+        }
+    }
+
+    fn compare(&self, other: &Key) -> Ordering {
+        match (self, other) {
+            (Key::Integer(a), Key::Integer(b)) => a.cmp(b),
+            (Key::Text(a), Key::Text(b)) => a.cmp(b),
+            (Key::Integer(a), Key::Number(b)) => (*a as f64).total_cmp(b),
+            (Key::Number(a), Key::Integer(b)) => a.total_cmp(&(*b as f64)),
+            (Key::Number(a), Key::Number(b)) => a.total_cmp(b),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+fn compare_keys(a: &[Key], b: &[Key]) -> Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(a, b)| a.compare(b))
+        .find(|order| order.is_ne())
+        .unwrap_or(Ordering::Equal)
+}
+
+/// What a cursor holds: the sort it was made under and the last row's key.
+#[derive(Debug, Serialize, Deserialize)]
+struct CursorBody {
+    sort: String,
+    after: Vec<Key>,
+}
+
+/// A validated `sort`, `cursor`, `limit` and format.
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    /// The sort column's index in the listing.
+    pub sort_column: usize,
+    /// Whether largest first.
+    pub descending: bool,
+    /// The last row's key, from the cursor.
+    pub after: Option<Vec<Key>>,
+    /// Rows to answer at most.
+    pub limit: usize,
+    /// How to answer.
+    pub format: Format,
+    sort_text: String,
+}
+
+impl ListRequest {
+    /// Reads the list parameters of `listing` from `params` and the `Accept` header.
+    ///
+    /// `key_len` is how many values a cursor of this listing holds.
+    pub fn parse<R>(
+        params: &QueryParams,
+        headers: &HeaderMap,
+        listing: &Listing<R>,
+        key_len: usize,
+    ) -> Result<ListRequest, ApiError> {
+        let sort_text = params.text("sort").unwrap_or_else(|| listing.default_sort.to_owned());
+        let (descending, name) = match sort_text.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, sort_text.as_str()),
+        };
+        let names: Vec<&str> = listing.columns.iter().map(|column| column.name).collect();
+        let sort_column = names.iter().position(|column| *column == name).ok_or_else(|| {
+            ApiError::bad(
+                "bad_sort",
+                "sort",
+                format!(
+                    "{name:?} is not a column of this listing; sort by one of {}, with a leading - for descending",
+                    names.join(", ")
+                ),
+            )
+        })?;
+        let limit = match params.text("limit") {
+            None => DEFAULT_LIMIT,
+            Some(text) => match text.parse::<i64>() {
+                Ok(limit) if (1..=MAX_LIMIT as i64).contains(&limit) => limit as usize,
+                Ok(limit) => {
+                    return Err(ApiError::bad(
+                        "bad_limit",
+                        "limit",
+                        format!("{limit} is out of range: give 1 to {MAX_LIMIT}"),
+                    ));
+                }
+                Err(_) => {
+                    return Err(ApiError::bad(
+                        "bad_limit",
+                        "limit",
+                        format!("{text:?} is not a whole number from 1 to {MAX_LIMIT}"),
+                    ));
+                }
+            },
+        };
+        let after = params
+            .text("cursor")
+            .map(|cursor| read_cursor(&cursor, &sort_text, key_len))
+            .transpose()?;
+        let format = answer_format(params, headers)?;
+        Ok(ListRequest { sort_column, descending, after, limit, format, sort_text })
+    }
+
+    /// The cursor that resumes after a row with this key.
+    pub fn cursor_after(&self, key: Vec<Key>) -> String {
+        let body = CursorBody { sort: self.sort_text.clone(), after: key };
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).expect("a cursor always serialises"))
+    }
+}
+
+fn read_cursor(cursor: &str, sort: &str, key_len: usize) -> Result<Vec<Key>, ApiError> {
+    let bad = |reason: &str| ApiError::bad("bad_cursor", "cursor", reason.to_owned());
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| bad("not a cursor this API gave out; start again without one"))?;
+    let body: CursorBody = serde_json::from_slice(&bytes)
+        .map_err(|_| bad("not a cursor this API gave out; start again without one"))?;
+    if body.sort != sort {
+        return Err(bad(&format!(
+            "the cursor was made for sort {:?}, not {sort:?}; keep the sort while paging",
+            body.sort
+        )));
+    }
+    if body.after.len() != key_len {
+        return Err(bad("not a cursor of this listing; start again without one"));
+    }
+    Ok(body.after)
+}
+
+/// The format asked for: the `format` parameter, else the `Accept` header, else JSON.
+pub fn answer_format(params: &QueryParams, headers: &HeaderMap) -> Result<Format, ApiError> {
+    if let Some(text) = params.text("format") {
+        return text.parse::<Format>().map_err(|_| {
+            ApiError::bad(
+                "bad_format",
+                "format",
+                format!("{text:?} is not a format: use json, csv or xlsx"),
+            )
+        });
+    }
+    let accept = headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()).unwrap_or("");
+    // The first listed type we can answer wins; anything else gets JSON.
+    for media_type in accept.split(',').map(|part| part.split(';').next().unwrap_or("").trim()) {
+        for format in [Format::Json, Format::Csv, Format::Xlsx] {
+            let essence = format.media_type().split(';').next().unwrap_or("");
+            if media_type.eq_ignore_ascii_case(essence) {
+                return Ok(format);
+            }
+        }
+    }
+    Ok(Format::Json)
+}
+
+/// A page of rows and the cursor of the next, if there is one.
+pub struct Page<R> {
+    /// The rows.
+    pub items: Vec<R>,
+    /// Where the next page starts.
+    pub next_cursor: Option<String>,
+}
+
+impl<R> Listing<R> {
+    fn column_index(&self, name: &str) -> usize {
+        self.columns
+            .iter()
+            .position(|column| column.name == name)
+            .expect("a listing's key names its own columns")
+    }
+
+    /// The key of `row` under `request`'s sort: the sort column, then the key columns.
+    pub fn key_of(&self, row: &R, request: &ListRequest) -> Vec<Key> {
+        std::iter::once(request.sort_column)
+            .chain(self.key.iter().map(|name| self.column_index(name)))
+            .map(|index| Key::of(&(self.columns[index].cell)(row)))
+            .collect()
+    }
+
+    /// How many values a cursor of this listing holds.
+    pub fn key_len(&self) -> usize {
+        1 + self.key.len()
+    }
+
+    /// Sorts rows held in memory and cuts the requested page out of them.
+    pub fn page(&self, rows: Vec<R>, request: &ListRequest) -> Page<R> {
+        let mut keyed: Vec<(Vec<Key>, R)> =
+            rows.into_iter().map(|row| (self.key_of(&row, request), row)).collect();
+        keyed.sort_by(|(a, _), (b, _)| {
+            let order = compare_keys(a, b);
+            if request.descending { order.reverse() } else { order }
+        });
+        let beyond = |key: &[Key]| match &request.after {
+            None => true,
+            Some(after) => {
+                let order = compare_keys(key, after);
+                if request.descending { order.is_lt() } else { order.is_gt() }
+            }
+        };
+        let mut rest = keyed.into_iter().filter(|(key, _)| beyond(key));
+        let items: Vec<(Vec<Key>, R)> = rest.by_ref().take(request.limit).collect();
+        let next_cursor = match (rest.next(), items.last()) {
+            (Some(_), Some((key, _))) => Some(request.cursor_after(key.clone())),
+            _ => None,
+        };
+        Page { items: items.into_iter().map(|(_, row)| row).collect(), next_cursor }
+    }
+
+    /// The page as the request's format: JSON `{items, next_cursor}`, or a CSV or
+    /// XLSX file of the page with the next cursor in the `Next-Cursor` header.
+    pub fn respond(
+        &self,
+        page: Page<R>,
+        request: &ListRequest,
+        options: &WriteOptions,
+    ) -> Result<Response, ApiError>
+    where
+        R: Serialize,
+    {
+        let mut response = match request.format {
+            Format::Json => {
+                axum::Json(JsonPage { items: &page.items, next_cursor: &page.next_cursor })
+                    .into_response()
+            }
+            format => {
+                let table = Table {
+                    header: TableHeader {
+                        title: self.title.to_owned(),
+                        columns: self
+                            .columns
+                            .iter()
+                            .map(|column| Column::new(column.name, column.title, column.kind))
+                            .collect(),
+                        chart: None,
+                    },
+                    rows: page
+                        .items
+                        .iter()
+                        .map(|row| self.columns.iter().map(|column| (column.cell)(row)).collect())
+                        .collect(),
+                };
+                let mut bytes = Vec::new();
+                tally_report::write_table(format, &table, options, &mut bytes).map_err(|error| {
+                    tracing::error!(error = %crate::error::error_chain(&error), "writing a table");
+                    ApiError::Internal
+                })?;
+                let mut response = bytes.into_response();
+                let headers = response.headers_mut();
+                headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
+                let disposition = format!(
+                    "attachment; filename=\"{}.{}\"",
+                    self.title.replace(' ', "-"),
+                    format.extension()
+                );
+                if let Ok(value) = HeaderValue::from_str(&disposition) {
+                    headers.insert(header::CONTENT_DISPOSITION, value);
+                }
+                response
+            }
+        };
+        if let Some(cursor) = &page.next_cursor
+            && let Ok(value) = HeaderValue::from_str(cursor)
+        {
+            response.headers_mut().insert("next-cursor", value);
+        }
+        Ok(response)
+    }
+}
+
+#[derive(Serialize)]
+struct JsonPage<'a, R> {
+    items: &'a [R],
+    next_cursor: &'a Option<String>,
+}

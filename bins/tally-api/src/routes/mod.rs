@@ -1,0 +1,7 @@
+//! The endpoints, one module per area.
+
+pub mod meta;
+pub mod monitor;
+pub mod runs;
+pub mod seats;
+pub mod usage;

@@ -1,0 +1,217 @@
+//! Action runs: all of an account's for its administrators, their own for a
+//! member (the seed's "My inbox > Runs").
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tally_report::{Cell, ColumnKind, WriteOptions};
+use tally_store::{RunColumn, RunKey, RunQuery, RunState, RunsAfter};
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, Problem};
+use crate::list::{Key, ListColumn, ListRequest, Listing, Page};
+use crate::query::{QueryParams, check_range};
+use crate::state::{AppState, Authenticated};
+
+/// One reported state of an action run: a run that reports progress has a row
+/// per report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RunRow {
+    /// When the state was reported.
+    pub at: DateTime<Utc>,
+    /// The run's id.
+    pub run_id: String,
+    /// The action.
+    pub action: String,
+    /// The organization the action belongs to.
+    pub organization: String,
+    /// `ui`, `api` or `automation`.
+    pub trigger: String,
+    /// `in_progress`, `success`, `failure` or `cancelled`.
+    pub status: String,
+    /// Who ran it, if a person did.
+    pub user: Option<String>,
+}
+
+/// A page of runs.
+#[derive(Serialize, ToSchema)]
+pub struct RunPage {
+    /// The rows.
+    pub items: Vec<RunRow>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+fn text(value: &str) -> Cell {
+    Cell::Text(value.to_owned())
+}
+
+/// The listing's columns, in [`RunColumn::ALL`] order.
+pub(crate) static RUNS: Listing<RunRow> = Listing {
+    title: "Action runs",
+    columns: &[
+        ListColumn {
+            name: "at",
+            title: "At",
+            kind: ColumnKind::DateTime,
+            cell: |row| Cell::DateTime(row.at),
+        },
+        ListColumn {
+            name: "run_id",
+            title: "Run",
+            kind: ColumnKind::Text,
+            cell: |row| text(&row.run_id),
+        },
+        ListColumn {
+            name: "action",
+            title: "Action",
+            kind: ColumnKind::Text,
+            cell: |row| text(&row.action),
+        },
+        ListColumn {
+            name: "organization",
+            title: "Organization",
+            kind: ColumnKind::Text,
+            cell: |row| text(&row.organization),
+        },
+        ListColumn {
+            name: "trigger",
+            title: "Trigger",
+            kind: ColumnKind::Text,
+            cell: |row| text(&row.trigger),
+        },
+        ListColumn {
+            name: "status",
+            title: "Status",
+            kind: ColumnKind::Text,
+            cell: |row| text(&row.status),
+        },
+        ListColumn {
+            name: "user",
+            title: "User",
+            kind: ColumnKind::Text,
+            cell: |row| row.user.as_deref().map_or(Cell::Empty, text),
+        },
+    ],
+    // The store orders ties by arrival; the cursor holds the sort value and
+    // the sequence number (see `runs`), not these.
+    key: &[],
+    default_sort: "-at",
+};
+
+/// Action runs.
+///
+/// The account's action run states, newest first by default. Administrators see
+/// every run; a member sees only their own, whatever `user` asks for.
+#[utoipa::path(
+    get,
+    path = "/v1/accounts/{account}/runs",
+    tag = "runs",
+    params(
+        ("account" = String, Path, description = "The account's slug."),
+        ("user" = Option<String>, Query, description = "Only this user's runs."),
+        ("action" = Option<String>, Query, description = "Only this action's runs."),
+        ("status" = Option<String>, Query, description = "Only states of this kind: in_progress, success, failure or cancelled."),
+        ("run_id" = Option<String>, Query, description = "Only this run."),
+        ("from" = Option<String>, Query, description = "Reported at or after this instant (RFC 3339).", format = DateTime),
+        ("to" = Option<String>, Query, description = "Reported before this instant (RFC 3339).", format = DateTime),
+        ("sort" = Option<String>, Query, description = "at, run_id, action, organization, trigger, status or user; a leading - sorts descending. Default -at."),
+        ("cursor" = Option<String>, Query, description = "The previous page's next_cursor."),
+        ("limit" = Option<i64>, Query, description = "Rows per page, 1 to 1000; default 100.", minimum = 1, maximum = 1000),
+        ("format" = Option<String>, Query, description = "json (default), csv or xlsx; or send an Accept header."),
+    ),
+    responses(
+        (status = 200, description = "A page of run states.", content(
+            (RunPage = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "A bad query parameter.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token's role may not read this.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account visible to the token.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn runs(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(account): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let view = principal.read_runs(&account)?;
+    let params = QueryParams::parse::<__path_runs>(query.as_deref())?;
+    let (from, to) = (params.instant("from")?, params.instant("to")?);
+    check_range(&from, &to)?;
+    // A cursor holds the sort value and the row's sequence number.
+    let request = ListRequest::parse(&params, &headers, &RUNS, 2)?;
+    let sort = RunColumn::ALL[request.sort_column];
+    let after = request.after.as_ref().map(|after| run_after(after, sort)).transpose()?;
+    let query = RunQuery {
+        user: params.filter("user")?,
+        action: params.filter("action")?,
+        status: params.filter("status")?,
+        run_id: params.filter("run_id")?,
+        from,
+        to,
+        sort,
+        descending: request.descending,
+        after,
+        // One more than asked, to know whether there is a next page.
+        limit: request.limit + 1,
+    };
+    let (mut states, time_zone) = state
+        .with_store(move |store| {
+            let time_zone = store.account(view.account())?.calendar.time_zone;
+            Ok((store.runs(&view, &query)?, time_zone))
+        })
+        .await?;
+    let more = states.len() > request.limit;
+    states.truncate(request.limit);
+    let next_cursor = match states.last() {
+        Some(last) if more => Some(request.cursor_after(vec![
+            match last.key(sort) {
+                RunKey::Micros(micros) => Key::Integer(micros),
+                RunKey::Text(text) => Key::Text(text),
+            },
+            Key::Integer(last.seq),
+        ])),
+        _ => None,
+    };
+    let items = states.into_iter().map(row).collect();
+    RUNS.respond(Page { items, next_cursor }, &request, &WriteOptions::new(time_zone))
+}
+
+fn row(state: RunState) -> RunRow {
+    RunRow {
+        at: state.at,
+        run_id: state.run_id,
+        action: state.action,
+        organization: state.organization,
+        trigger: state.trigger,
+        status: state.status,
+        user: state.user,
+    }
+}
+
+fn run_after(after: &[Key], sort: RunColumn) -> Result<RunsAfter, ApiError> {
+    let bad = || {
+        ApiError::bad(
+            "bad_cursor",
+            "cursor",
+            "not a cursor of this listing; start again without one",
+        )
+    };
+    let key = match (&after[0], sort) {
+        (Key::Integer(micros), RunColumn::At) => RunKey::Micros(*micros),
+        (Key::Text(text), column) if column != RunColumn::At => RunKey::Text(text.clone()),
+        _ => return Err(bad()),
+    };
+    match after[1] {
+        Key::Integer(seq) => Ok(RunsAfter { key, seq }),
+        _ => Err(bad()),
+    }
+}

@@ -1,0 +1,88 @@
+//! What every handler shares: store connections, and who the request acts for.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use chrono::Utc;
+use tally_access::{ApiToken, Principal};
+use tally_store::{Store, StoreError, StoreOptions};
+
+use crate::error::ApiError;
+
+/// The service's shared state.
+#[derive(Clone)]
+pub struct AppState {
+    stores: Arc<StorePool>,
+}
+
+/// Open store connections, reused across requests: opening one reads the schema
+/// and sets up the connection, which is more than most reads cost.
+struct StorePool {
+    path: PathBuf,
+    options: StoreOptions,
+    idle: Mutex<Vec<Store>>,
+}
+
+impl AppState {
+    /// State over the store at `path`, which is opened (and upgraded) once here so
+    /// that a bad file is reported at start-up rather than on the first request.
+    pub fn open(path: PathBuf) -> Result<AppState, StoreError> {
+        let options = StoreOptions { cache_kib: 4 * 1024, ..StoreOptions::default() };
+        let store = Store::open(&path, &options)?;
+        Ok(AppState {
+            stores: Arc::new(StorePool { path, options, idle: Mutex::new(vec![store]) }),
+        })
+    }
+
+    /// Runs `work` with a store connection on a blocking thread.
+    pub async fn with_store<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
+    {
+        let pool = Arc::clone(&self.stores);
+        tokio::task::spawn_blocking(move || {
+            let idle = pool.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+            let mut store = match idle {
+                Some(store) => store,
+                None => Store::open(&pool.path, &pool.options)?,
+            };
+            let result = work(&mut store);
+            pool.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(store);
+            result
+        })
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "a store task failed");
+            ApiError::Internal
+        })?
+    }
+}
+
+/// Who the request acts for, from its `Authorization: Bearer` token.
+pub struct Authenticated(pub Principal);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts.headers.get(header::AUTHORIZATION).ok_or(ApiError::Unauthenticated(
+            "send an API token as Authorization: Bearer <token>",
+        ))?;
+        let text = header.to_str().ok().and_then(|text| {
+            let (scheme, token) = text.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+        });
+        let token = text.and_then(|text| ApiToken::parse(&text).ok()).ok_or(
+            ApiError::Unauthenticated("the Authorization header does not hold a Tally API token"),
+        )?;
+        let principal =
+            state.with_store(move |store| Ok(store.authenticate(&token, Utc::now())?)).await?;
+        let principal = principal
+            .ok_or(ApiError::Unauthenticated("the token is unknown, expired or revoked"))?;
+        Ok(Authenticated(principal))
+    }
+}

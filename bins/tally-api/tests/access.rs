@@ -1,0 +1,281 @@
+//! Who may call what: every documented endpoint with a token of every role, and
+//! one account's token against everything of another account.
+
+use std::collections::BTreeSet;
+
+use crate::common::*;
+
+/// The principals of the matrix, in its column order.
+fn principals(tokens: &Tokens) -> [(&'static str, Option<String>); 10] {
+    [
+        ("acme administrator", Some(tokens.acme_administrator.clone())),
+        (
+            "acme administrator + server management",
+            Some(tokens.acme_administrator_with_server_management.clone()),
+        ),
+        ("acme member", Some(tokens.acme_member.clone())),
+        ("staff (acme)", Some(tokens.acme_staff.clone())),
+        ("staff admin (acme)", Some(tokens.acme_staff_admin.clone())),
+        ("staff (globex)", Some(tokens.globex_staff.clone())),
+        ("globex administrator", Some(tokens.globex_administrator.clone())),
+        ("globex member", Some(tokens.globex_member.clone())),
+        ("no token", None),
+        // Well formed, but no such token was ever made.
+        ("unknown token", Some(format!("tally_at_{}_{}", "0".repeat(12), "0".repeat(48)))),
+    ]
+}
+
+/// Every documented operation, with the request that exercises it on account
+/// acme (user u-1) and the status each principal gets, worked out from the rules
+/// in docs/api.md: account data is for the account's administrators (runs also
+/// for its members), another account is 404 whoever asks, staff see the monitor
+/// and only staff admins change it.
+/// Method, documented path, request path, request body, and the status of each
+/// principal in [`principals`] order.
+type MatrixRow = (&'static str, &'static str, &'static str, Option<&'static str>, [u16; 10]);
+
+const MATRIX: &[MatrixRow] = &[
+    ("GET", "/healthz", "/healthz", None, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/v1/me", "/v1/me", None, [200, 200, 200, 200, 200, 200, 200, 200, 401, 401]),
+    (
+        "GET",
+        "/v1/accounts/{account}/event-counts",
+        "/v1/accounts/acme/event-counts",
+        None,
+        [200, 200, 403, 403, 403, 404, 404, 404, 401, 401],
+    ),
+    (
+        "GET",
+        "/v1/accounts/{account}/seats/monthly",
+        "/v1/accounts/acme/seats/monthly",
+        None,
+        [200, 200, 403, 403, 403, 404, 404, 404, 401, 401],
+    ),
+    (
+        "GET",
+        "/v1/accounts/{account}/seats/activated",
+        "/v1/accounts/acme/seats/activated",
+        None,
+        [200, 200, 403, 403, 403, 404, 404, 404, 401, 401],
+    ),
+    (
+        "GET",
+        "/v1/accounts/{account}/seats/users/{user}",
+        "/v1/accounts/acme/seats/users/u-1",
+        None,
+        [200, 200, 403, 403, 403, 404, 404, 404, 401, 401],
+    ),
+    (
+        "GET",
+        "/v1/accounts/{account}/runs",
+        "/v1/accounts/acme/runs",
+        None,
+        [200, 200, 200, 403, 403, 404, 404, 404, 401, 401],
+    ),
+    (
+        "GET",
+        "/v1/monitor/event-counts",
+        "/v1/monitor/event-counts",
+        None,
+        [403, 403, 403, 200, 200, 200, 403, 403, 401, 401],
+    ),
+    (
+        "GET",
+        "/v1/monitor/tracking",
+        "/v1/monitor/tracking",
+        None,
+        [403, 403, 403, 200, 200, 200, 403, 403, 401, 401],
+    ),
+    (
+        "PUT",
+        "/v1/monitor/tracking",
+        "/v1/monitor/tracking",
+        Some(r#"{"tracked":[]}"#),
+        [403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    ),
+];
+
+#[test]
+fn every_documented_endpoint_answers_each_role_as_the_matrix_says() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let document = api.get("/v1/openapi.json", None).json();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."), "{document}");
+
+    // The matrix covers exactly the documented operations: a new endpoint
+    // fails this test until its row is written.
+    let mut documented = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    let covered: BTreeSet<(String, String)> =
+        MATRIX.iter().map(|(method, path, ..)| (method.to_string(), path.to_string())).collect();
+    assert_eq!(documented, covered);
+
+    let principals = principals(&fixture.tokens);
+    let mut wrong = Vec::new();
+    for (method, _, request, body, expected) in MATRIX {
+        for ((name, token), expected) in principals.iter().zip(expected) {
+            let answer = api.send(method, request, token.as_deref(), *body, &[]);
+            if answer.status != *expected {
+                wrong.push(format!(
+                    "{method} {request} as {name}: {} (expected {expected})",
+                    answer.status
+                ));
+            }
+            if answer.status >= 400 {
+                // Every refusal is a problem document naming its status.
+                assert_eq!(
+                    answer.content_type, "application/problem+json",
+                    "{method} {request} as {name}"
+                );
+                assert_eq!(answer.json()["status"], *expected, "{method} {request} as {name}");
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Requests a globex token might try on acme: lists with filters, sorts and
+/// cursors, every format, details, the monitor's filter.
+fn probes() -> Vec<String> {
+    let mut probes = Vec::new();
+    for listing in ["event-counts", "seats/monthly", "seats/activated", "runs"] {
+        for query in [
+            "",
+            "?format=csv",
+            "?format=xlsx",
+            "?limit=1",
+            "?sort=-month",
+            "?organization=acme-east",
+            "?user=u-1",
+            "?kind=login",
+        ] {
+            probes.push(format!("/v1/accounts/acme/{listing}{query}"));
+        }
+    }
+    probes.push("/v1/accounts/acme/seats/users/u-1".into());
+    probes.push("/v1/accounts/acme/seats/users/u-1?at=2026-04-01T00:00:00Z".into());
+    probes.push("/v1/accounts/no-such-account/event-counts".into());
+    probes
+}
+
+#[test]
+fn no_token_of_one_account_reads_a_row_of_another() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let tokens = &fixture.tokens;
+    for token in [&tokens.globex_administrator, &tokens.globex_member, &tokens.globex_staff] {
+        for probe in probes() {
+            let answer = api.get(&probe, Some(token));
+            // Unknown and foreign accounts answer alike, so a token cannot even
+            // learn that acme exists (staff of another scope included).
+            assert_eq!(answer.status, 404, "{probe}: {}", answer.text());
+            let text = answer.text();
+            for secret in ACME_ONLY {
+                assert!(!text.contains(secret), "{probe} leaked {secret:?}: {text}");
+            }
+        }
+        // globex's own listings, whatever their filters, hold no acme row.
+        for path in [
+            "/v1/accounts/globex/runs?user=u-1",
+            "/v1/accounts/globex/runs",
+            "/v1/accounts/globex/event-counts",
+            "/v1/accounts/globex/seats/activated",
+            "/v1/monitor/event-counts",
+            "/v1/monitor/event-counts?account=acme",
+            "/v1/me",
+        ] {
+            let text = api.get(path, Some(token)).text();
+            for secret in ACME_ONLY {
+                assert!(!text.contains(secret), "{path} leaked {secret:?}: {text}");
+            }
+        }
+    }
+    // A cursor made on acme's listing, replayed by globex on its own, shows
+    // globex rows only.
+    let acme_page =
+        api.get("/v1/accounts/acme/runs?limit=1", Some(&tokens.acme_administrator)).json();
+    let cursor = acme_page["next_cursor"].as_str().unwrap().to_owned();
+    let replay = api.get(
+        &format!("/v1/accounts/globex/runs?limit=5&cursor={cursor}"),
+        Some(&tokens.globex_administrator),
+    );
+    for secret in ACME_ONLY {
+        assert!(!replay.text().contains(secret), "replayed cursor leaked {secret:?}");
+    }
+}
+
+#[test]
+fn a_member_reads_only_their_own_runs() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let member = Some(fixture.tokens.acme_member.as_str());
+    let runs = |path: &str| -> Vec<(String, String)> {
+        api.get(path, member).json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| {
+                (
+                    row["run_id"].as_str().unwrap().to_owned(),
+                    row["user"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    // Ana's two states of r-a1, newest first; Bo's r-a2 is not hers.
+    let own = vec![("r-a1".to_owned(), "u-1".to_owned()); 2];
+    assert_eq!(runs("/v1/accounts/acme/runs"), own);
+    assert_eq!(runs("/v1/accounts/acme/runs?user=u-2"), vec![]);
+    assert_eq!(runs("/v1/accounts/acme/runs?run_id=r-a2"), vec![]);
+    assert!(!api.get("/v1/accounts/acme/runs?format=csv", member).text().contains("r-a2"));
+}
+
+#[test]
+fn staff_see_the_monitor_only_for_their_scope_and_only_staff_admins_change_it() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let accounts = |token: &str| -> BTreeSet<String> {
+        api.get("/v1/monitor/event-counts?limit=1000", Some(token)).json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["account"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(accounts(&fixture.tokens.acme_staff), BTreeSet::from(["acme".to_owned()]));
+    assert_eq!(accounts(&fixture.tokens.globex_staff), BTreeSet::from(["globex".to_owned()]));
+
+    let body = r#"{"tracked":[{"module":"Dashboard"},{"module":"Catalog","activity":"export"}]}"#;
+    let set = api.send(
+        "PUT",
+        "/v1/monitor/tracking",
+        Some(&fixture.tokens.acme_staff_admin),
+        Some(body),
+        &[],
+    );
+    assert_eq!(set.status, 200, "{}", set.text());
+    // Read back by plain staff, in (module, activity) order.
+    let tracked = api.get("/v1/monitor/tracking", Some(&fixture.tokens.globex_staff)).json();
+    assert_eq!(
+        tracked,
+        serde_json::json!({"tracked": [
+            {"module": "Catalog", "activity": "export"},
+            {"module": "Dashboard", "activity": null}
+        ]})
+    );
+    let refused =
+        api.send("PUT", "/v1/monitor/tracking", Some(&fixture.tokens.acme_staff), Some(body), &[]);
+    assert_eq!(refused.status, 403);
+    let blank = api.send(
+        "PUT",
+        "/v1/monitor/tracking",
+        Some(&fixture.tokens.acme_staff_admin),
+        Some(r#"{"tracked":[{"module":"  "}]}"#),
+        &[],
+    );
+    assert_eq!((blank.status, blank.json()["code"].as_str()), (400, Some("bad_body")));
+}

@@ -1,0 +1,80 @@
+//! The token commands, and the service stopping cleanly on SIGTERM.
+
+use std::process::Command;
+
+use crate::common::*;
+
+fn tally_api(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(BINARY).arg("--db").arg(db).args(args).output().unwrap()
+}
+
+#[test]
+fn a_token_made_on_the_command_line_works_until_revoked() {
+    let fixture = fixture();
+    let made = tally_api(
+        &fixture.db,
+        &[
+            "token",
+            "create",
+            "--role",
+            "member",
+            "--account",
+            "acme",
+            "--user",
+            "u-2",
+            "--label",
+            "Bo's laptop",
+        ],
+    );
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let token = String::from_utf8(made.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("tally_at_"), "{token}");
+    let id = &token["tally_at_".len().."tally_at_".len() + 12];
+
+    let listed = String::from_utf8(tally_api(&fixture.db, &["token", "list"]).stdout).unwrap();
+    let line = listed.lines().find(|line| line.starts_with(id)).unwrap();
+    assert!(line.contains("member u-2 of acme") && line.contains("Bo's laptop"), "{line}");
+    assert!(!listed.contains(&token[token.len() - 48..]), "the secret is never shown again");
+
+    let api = Api::start(&fixture.db);
+    assert_eq!(api.get("/v1/me", Some(&token)).json()["user"], "u-2");
+    let revoked = tally_api(&fixture.db, &["token", "revoke", id]);
+    assert!(revoked.status.success());
+    assert_eq!(api.get("/v1/me", Some(&token)).status, 401);
+}
+
+#[test]
+fn token_commands_refuse_what_does_not_fit_the_role() {
+    let fixture = fixture();
+    for (args, message) in [
+        (&["token", "create", "--role", "member", "--account", "acme"][..], "needs --user"),
+        (&["token", "create", "--role", "administrator"][..], "needs --account"),
+        (
+            &["token", "create", "--role", "staff", "--account", "acme", "--team", "acme-care"][..],
+            "does not take --account",
+        ),
+        (
+            &["token", "create", "--role", "staff", "--team", "nobody"][..],
+            "no staff team is called \"nobody\"",
+        ),
+        (&["token", "create", "--role", "owner", "--account", "acme"][..], "not a role"),
+        (&["token", "revoke", "nope"][..], "not a token id"),
+    ] {
+        let output = tally_api(&fixture.db, args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn the_service_stops_cleanly_on_sigterm() {
+    let fixture = fixture();
+    let mut api = Api::start(&fixture.db);
+    assert_eq!(api.get("/healthz", None).status, 200);
+    let killed =
+        Command::new("kill").args(["-TERM", &api.child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = api.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}

@@ -1,0 +1,177 @@
+//! The list convention, the formats and the problem documents for bad input.
+
+use crate::common::*;
+
+fn problem(answer: &Answer) -> (u16, String, String) {
+    assert_eq!(answer.content_type, "application/problem+json", "{}", answer.text());
+    let json = answer.json();
+    (
+        answer.status,
+        json["code"].as_str().unwrap_or_default().to_owned(),
+        json["parameter"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[test]
+fn bad_input_is_a_400_problem_naming_the_parameter() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let token = Some(fixture.tokens.acme_administrator.as_str());
+    let counts = "/v1/accounts/acme/event-counts";
+    let cases = [
+        (format!("{counts}?cursor=not-a-cursor"), "bad_cursor", "cursor"),
+        // Valid base64 of JSON, but not a cursor's shape.
+        (format!("{counts}?cursor=eyJhIjoxfQ"), "bad_cursor", "cursor"),
+        (format!("{counts}?limit=-1"), "bad_limit", "limit"),
+        (format!("{counts}?limit=0"), "bad_limit", "limit"),
+        (format!("{counts}?limit=1001"), "bad_limit", "limit"),
+        (format!("{counts}?limit=ten"), "bad_limit", "limit"),
+        (format!("{counts}?sort=colour"), "bad_sort", "sort"),
+        (format!("{counts}?sort=-colour"), "bad_sort", "sort"),
+        (format!("{counts}?from=2026-05&to=2026-03"), "bad_range", "from"),
+        (format!("{counts}?from=2026-13"), "bad_parameter", "from"),
+        (format!("{counts}?format=pdf"), "bad_format", "format"),
+        (format!("{counts}?kind=%FF"), "bad_parameter", "kind"),
+        (format!("{counts}?kind=logins"), "bad_parameter", "kind"),
+        (format!("{counts}?colour=red"), "unknown_parameter", "colour"),
+        (format!("{counts}?kind=login&kind=page_visit"), "bad_parameter", "kind"),
+        ("/v1/accounts/acme/runs?from=yesterday".to_owned(), "bad_parameter", "from"),
+        (
+            "/v1/accounts/acme/runs?from=2026-04-01T00:00:00Z&to=2026-03-01T00:00:00Z".to_owned(),
+            "bad_range",
+            "from",
+        ),
+        ("/v1/accounts/acme/seats/activated?status=happy".to_owned(), "bad_parameter", "status"),
+        ("/v1/accounts/acme/seats/users/u-1?at=2026-13-01".to_owned(), "bad_parameter", "at"),
+    ];
+    for (path, code, parameter) in cases {
+        let answer = api.get(&path, token);
+        assert_eq!(problem(&answer), (400, code.to_owned(), parameter.to_owned()), "{path}");
+        let detail = answer.json()["detail"].as_str().unwrap().to_owned();
+        assert!(detail.contains(parameter), "{path}: {detail}");
+    }
+    // A cursor is tied to its sort.
+    let first = api.get(&format!("{counts}?limit=1&sort=-events"), token).json();
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let answer = api.get(&format!("{counts}?limit=1&sort=month&cursor={cursor}"), token);
+    assert_eq!(problem(&answer), (400, "bad_cursor".into(), "cursor".into()));
+    // Unknown paths and methods are problems too.
+    assert_eq!(problem(&api.get("/v1/nothing-here", token)).1, "not_found");
+    assert_eq!(problem(&api.send("DELETE", counts, token, None, &[])).1, "method_not_allowed");
+}
+
+#[test]
+fn event_counts_page_through_every_row_once_in_the_asked_order() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let token = Some(fixture.tokens.acme_administrator.as_str());
+    // acme's events by month of Berlin time: February 1 user_added; March 3
+    // logins and 3 action runs; April 1 login.
+    let expected = [
+        ("2026-02", "user_added", 1),
+        ("2026-03", "action_run", 3),
+        ("2026-03", "login", 3),
+        ("2026-04", "login", 1),
+    ];
+    let row = |item: &serde_json::Value| {
+        (
+            item["month"].as_str().unwrap().to_owned(),
+            item["kind"].as_str().unwrap().to_owned(),
+            item["events"].as_u64().unwrap(),
+        )
+    };
+    let mut seen = Vec::new();
+    let mut path = "/v1/accounts/acme/event-counts?limit=1".to_owned();
+    loop {
+        let page = api.get(&path, token).json();
+        seen.extend(page["items"].as_array().unwrap().iter().map(row));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                path = format!("/v1/accounts/acme/event-counts?limit=1&cursor={cursor}")
+            }
+            None => break,
+        }
+    }
+    let expected: Vec<(String, String, u64)> =
+        expected.iter().map(|(m, k, e)| (m.to_string(), k.to_string(), *e)).collect();
+    assert_eq!(seen, expected);
+
+    // By events, largest first. A descending sort reverses the whole order, ties
+    // (by month, then kind) included: 3 March login, 3 March action_run, 1 April
+    // login, 1 February user_added.
+    let by_events = api.get("/v1/accounts/acme/event-counts?sort=-events", token).json();
+    let order: Vec<(String, String, u64)> =
+        by_events["items"].as_array().unwrap().iter().map(row).collect();
+    assert_eq!(order, [&expected[2], &expected[1], &expected[3], &expected[0]].map(Clone::clone));
+    let logins = api.get("/v1/accounts/acme/event-counts?kind=login&from=2026-04", token).json();
+    assert_eq!(
+        logins["items"].as_array().unwrap().iter().map(row).collect::<Vec<_>>(),
+        [expected[3].clone()]
+    );
+}
+
+#[test]
+fn tables_answer_as_csv_and_xlsx_by_parameter_or_accept_header() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let token = Some(fixture.tokens.acme_administrator.as_str());
+    // Ana's activation: her third login, 2026-03-16 09:00Z, 10:00 in Berlin.
+    let expected_csv = "user,email,display_name,organizations,teams,activated_at,logins,weeks,status\r\n\
+                        u-1,ana@acme.test,Ana Acme,acme-east,,2026-03-16T10:00:00+01:00,3,3,active\r\n";
+    let at = "at=2026-04-01T00:00:00Z";
+    let by_parameter =
+        api.get(&format!("/v1/accounts/acme/seats/activated?{at}&format=csv"), token);
+    assert_eq!(by_parameter.status, 200);
+    assert!(by_parameter.content_type.starts_with("text/csv"), "{}", by_parameter.content_type);
+    assert_eq!(by_parameter.text(), expected_csv);
+    let by_header = api.send(
+        "GET",
+        &format!("/v1/accounts/acme/seats/activated?{at}"),
+        token,
+        None,
+        &[("Accept", "text/csv;q=0.9, application/json;q=0.5")],
+    );
+    assert_eq!(by_header.text(), expected_csv);
+
+    let json = api.get(&format!("/v1/accounts/acme/seats/activated?{at}"), token).json();
+    assert_eq!(json["items"][0]["activated_at"], "2026-03-16T09:00:00Z");
+    assert_eq!(json["items"][0]["organizations"], serde_json::json!(["acme-east"]));
+
+    let xlsx = api.get("/v1/accounts/acme/seats/monthly?format=xlsx&limit=2", token);
+    assert_eq!(xlsx.status, 200);
+    assert_eq!(
+        xlsx.content_type,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert_eq!(&xlsx.bytes[..2], b"PK", "an XLSX file is a zip archive");
+    // A file has no room for the cursor: it comes in a header.
+    assert!(!xlsx.next_cursor.is_empty());
+}
+
+#[test]
+fn a_seat_explanation_says_why() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let token = Some(fixture.tokens.acme_administrator.as_str());
+    let ana = api.get("/v1/accounts/acme/seats/users/u-1?at=2026-04-01T00:00:00Z", token).json();
+    assert_eq!(ana["status"], "active");
+    assert_eq!(ana["activated_at"], "2026-03-16T09:00:00Z");
+    // Weeks of Monday 2026-03-02, 03-09 and 03-16, one login each.
+    let weeks: Vec<&str> = ana["weeks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|week| week["week"].as_str().unwrap())
+        .collect();
+    assert_eq!(weeks, ["2026-03-02", "2026-03-09", "2026-03-16"]);
+    assert!(
+        ana["reason"].as_str().unwrap().starts_with("an active seat since 2026-03-16T09:00:00")
+    );
+    let bo = api.get("/v1/accounts/acme/seats/users/u-2?at=2026-04-02T00:00:00Z", token).json();
+    assert_eq!(bo["status"], "not_yet_active");
+    assert_eq!(
+        bo["reason"],
+        "not an active seat yet: 1 counted login(s) in 1 qualifying week(s) in this term; \
+         the rule needs 3 logins in 3 calendar weeks with at least 1 login(s) each"
+    );
+}

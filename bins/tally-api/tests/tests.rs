@@ -1,0 +1,8 @@
+//! End-to-end tests of `tally-api`: the real binary serving a real SQLite file on
+//! loopback, read with a plain HTTP client.
+
+mod common;
+
+mod access;
+mod cli;
+mod conventions;
