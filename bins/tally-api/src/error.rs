@@ -61,6 +61,9 @@ pub enum ApiError {
         /// `bad_range` or `bad_format`.
         code: &'static str,
     },
+    /// A path segment that cannot be read, such as one that is not UTF-8.
+    #[error("the path: {0}")]
+    BadPath(String),
     /// A request body that cannot be used.
     #[error("the request body: {0}")]
     BadBody(String),
@@ -104,6 +107,7 @@ impl ApiError {
             ApiError::BadParameter { code, .. } => {
                 (StatusCode::BAD_REQUEST, code, "Bad query parameter")
             }
+            ApiError::BadPath(_) => (StatusCode::BAD_REQUEST, "bad_path", "Bad path"),
             ApiError::BadBody(_) => (StatusCode::BAD_REQUEST, "bad_body", "Bad request body"),
             ApiError::MethodNotAllowed(_) => {
                 (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed")

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Path};
 use axum::http::header;
 use axum::http::request::Parts;
 use chrono::Utc;
@@ -84,5 +84,23 @@ impl FromRequestParts<AppState> for Authenticated {
         let principal = principal
             .ok_or(ApiError::Unauthenticated("the token is unknown, expired or revoked"))?;
         Ok(Authenticated(principal))
+    }
+}
+
+/// The path's parameters, like axum's `Path`, refused as a problem document.
+pub struct PathParams<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for PathParams<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(PathParams(value)),
+            Err(rejection) => Err(ApiError::BadPath(rejection.body_text())),
+        }
     }
 }

@@ -55,6 +55,9 @@ fn bad_input_is_a_400_problem_naming_the_parameter() {
     let cursor = first["next_cursor"].as_str().unwrap();
     let answer = api.get(&format!("{counts}?limit=1&sort=month&cursor={cursor}"), token);
     assert_eq!(problem(&answer), (400, "bad_cursor".into(), "cursor".into()));
+    // So is a path segment that is not UTF-8.
+    assert_eq!(problem(&api.get("/v1/accounts/%FF/event-counts", token)).1, "bad_path");
+    assert_eq!(problem(&api.get("/v1/accounts/acme/seats/users/%FF%FE", token)).1, "bad_path");
     // Unknown paths and methods are problems too.
     assert_eq!(problem(&api.get("/v1/nothing-here", token)).1, "not_found");
     assert_eq!(problem(&api.send("DELETE", counts, token, None, &[])).1, "method_not_allowed");

@@ -1,7 +1,7 @@
 //! Action runs: all of an account's for its administrators, their own for a
 //! member (the seed's "My inbox > Runs").
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, Problem};
 use crate::list::{Key, ListColumn, ListRequest, Listing, Page};
 use crate::query::{QueryParams, check_range};
-use crate::state::{AppState, Authenticated};
+use crate::state::{AppState, Authenticated, PathParams};
 
 /// One reported state of an action run: a run that reports progress has a row
 /// per report.
@@ -138,7 +138,7 @@ pub(crate) static RUNS: Listing<RunRow> = Listing {
 pub async fn runs(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(account): Path<String>,
+    PathParams(account): PathParams<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

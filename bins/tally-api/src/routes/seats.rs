@@ -2,7 +2,7 @@
 //! explanation. For the account's administrators.
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, Problem};
 use crate::list::{ListColumn, ListRequest, Listing};
 use crate::query::{QueryParams, check_range};
-use crate::state::{AppState, Authenticated};
+use crate::state::{AppState, Authenticated, PathParams};
 
 /// Active seats in one calendar month of the account's time zone.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -105,7 +105,7 @@ pub(crate) static MONTHLY_SEATS: Listing<MonthlySeatsRow> = Listing {
 pub async fn monthly_seats(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(account): Path<String>,
+    PathParams(account): PathParams<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -275,7 +275,7 @@ pub(crate) static ACTIVATED_SEATS: Listing<ActivatedSeatRow> = Listing {
 pub async fn activated_seats(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(account): Path<String>,
+    PathParams(account): PathParams<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -402,7 +402,7 @@ pub struct WeekBody {
 pub async fn seat_explanation(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path((account, user)): Path<(String, String)>,
+    PathParams((account, user)): PathParams<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<SeatExplanationBody>, ApiError> {
     let usage = principal.read_usage(&account)?;

@@ -1,6 +1,6 @@
 //! An account's usage read from its events: event counts per kind and month.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Serialize;
@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, Problem};
 use crate::list::{ListColumn, ListRequest, Listing};
 use crate::query::{QueryParams, check_range};
-use crate::state::{AppState, Authenticated};
+use crate::state::{AppState, Authenticated, PathParams};
 
 /// Events of one kind in one calendar month of the account's time zone.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -125,7 +125,7 @@ impl CountFilter {
 pub async fn event_counts(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(account): Path<String>,
+    PathParams(account): PathParams<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
