@@ -89,15 +89,16 @@ pub fn openapi() -> OpenApiDocument {
 
 /// The values each listing's `sort` takes: every column, either way.
 fn sort_choices(path: &str) -> Vec<String> {
-    fn names<R>(listing: &list::Listing<R>) -> Vec<&'static str> {
+    use tally_figures::{FigureTable, runs, seats, usage};
+    fn names<R>(listing: &FigureTable<R>) -> Vec<&'static str> {
         listing.columns.iter().map(|column| column.name).collect()
     }
     let columns = match path {
-        "/v1/accounts/{account}/event-counts" => names(&routes::usage::EVENT_COUNTS),
-        "/v1/accounts/{account}/seats/monthly" => names(&routes::seats::MONTHLY_SEATS),
-        "/v1/accounts/{account}/seats/activated" => names(&routes::seats::ACTIVATED_SEATS),
-        "/v1/accounts/{account}/runs" => names(&routes::runs::RUNS),
-        "/v1/monitor/event-counts" => names(&routes::monitor::MONITOR_EVENT_COUNTS),
+        "/v1/accounts/{account}/event-counts" => names(&usage::EVENT_COUNTS),
+        "/v1/accounts/{account}/seats/monthly" => names(&seats::MONTHLY_SEATS),
+        "/v1/accounts/{account}/seats/activated" => names(&seats::ACTIVATED_SEATS),
+        "/v1/accounts/{account}/runs" => names(&runs::RUNS),
+        "/v1/monitor/event-counts" => names(&usage::MONITOR_EVENT_COUNTS),
         other => panic!("{other} takes `sort` but names no listing in sort_choices"),
     };
     columns.iter().flat_map(|name| [name.to_string(), format!("-{name}")]).collect()
@@ -125,7 +126,7 @@ fn narrow_query_parameters(document: &mut OpenApiDocument) {
                         Some(tally_events::KIND_NAMES.iter().map(|kind| kind.to_string()).collect())
                     }
                     "status" if path.ends_with("/seats/activated") => {
-                        Some(routes::seats::STATUSES.map(String::from).to_vec())
+                        Some(tally_figures::seats::STATUSES.map(String::from).to_vec())
                     }
                     _ => None,
                 };

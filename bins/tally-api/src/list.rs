@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use tally_report::{Cell, Column, ColumnKind, Format, Table, TableHeader, WriteOptions};
+use tally_figures::FigureTable;
+use tally_report::{Cell, Format, WriteOptions};
 
 use crate::error::ApiError;
 use crate::query::QueryParams;
@@ -18,31 +19,6 @@ use crate::query::QueryParams;
 pub const DEFAULT_LIMIT: usize = 100;
 /// The most rows one page may hold.
 pub const MAX_LIMIT: usize = 1000;
-
-/// One column of a listing: its name in JSON, CSV and `sort`, and how to read it.
-pub struct ListColumn<R> {
-    /// Name in JSON, CSV headers and `sort`.
-    pub name: &'static str,
-    /// Header in XLSX.
-    pub title: &'static str,
-    /// The column's type.
-    pub kind: ColumnKind,
-    /// The row's value.
-    pub cell: fn(&R) -> Cell,
-}
-
-/// What a table endpoint lists.
-pub struct Listing<R: 'static> {
-    /// The table's title (the XLSX sheet name).
-    pub title: &'static str,
-    /// Its columns, in order.
-    pub columns: &'static [ListColumn<R>],
-    /// Columns that together tell rows apart: after the sort column, rows are
-    /// ordered by these, so the order is total and cursors are exact.
-    pub key: &'static [&'static str],
-    /// The sort when none is asked for.
-    pub default_sort: &'static str,
-}
 
 /// A sort key value, as kept in a cursor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,7 +104,7 @@ impl ListRequest {
     pub fn parse<R>(
         params: &QueryParams,
         headers: &HeaderMap,
-        listing: &Listing<R>,
+        listing: &FigureTable<R>,
         key_len: usize,
     ) -> Result<ListRequest, ApiError> {
         let sort_text = params.text("sort").unwrap_or_else(|| listing.default_sort.to_owned());
@@ -233,110 +209,85 @@ pub struct Page<R> {
     pub next_cursor: Option<String>,
 }
 
-impl<R> Listing<R> {
-    fn column_index(&self, name: &str) -> usize {
-        self.columns
-            .iter()
-            .position(|column| column.name == name)
-            .expect("a listing's key names its own columns")
-    }
+/// How many values a cursor of `listing` holds: the sort column and the key.
+pub fn key_len<R>(listing: &FigureTable<R>) -> usize {
+    1 + listing.key.len()
+}
 
-    /// The key of `row` under `request`'s sort: the sort column, then the key columns.
-    pub fn key_of(&self, row: &R, request: &ListRequest) -> Vec<Key> {
-        std::iter::once(request.sort_column)
-            .chain(self.key.iter().map(|name| self.column_index(name)))
-            .map(|index| Key::of(&(self.columns[index].cell)(row)))
-            .collect()
-    }
+/// The key of `row` under `request`'s sort: the sort column, then the key columns.
+fn key_of<R>(listing: &FigureTable<R>, row: &R, request: &ListRequest) -> Vec<Key> {
+    std::iter::once(request.sort_column)
+        .chain(
+            listing.key.iter().map(|name| {
+                listing.column_index(name).expect("a listing's key names its own columns")
+            }),
+        )
+        .map(|index| Key::of(&(listing.columns[index].cell)(row)))
+        .collect()
+}
 
-    /// How many values a cursor of this listing holds.
-    pub fn key_len(&self) -> usize {
-        1 + self.key.len()
-    }
+/// Sorts rows held in memory and cuts the requested page out of them.
+pub fn page<R>(listing: &FigureTable<R>, rows: Vec<R>, request: &ListRequest) -> Page<R> {
+    let mut keyed: Vec<(Vec<Key>, R)> =
+        rows.into_iter().map(|row| (key_of(listing, &row, request), row)).collect();
+    keyed.sort_by(|(a, _), (b, _)| {
+        let order = compare_keys(a, b);
+        if request.descending { order.reverse() } else { order }
+    });
+    let beyond = |key: &[Key]| match &request.after {
+        None => true,
+        Some(after) => {
+            let order = compare_keys(key, after);
+            if request.descending { order.is_lt() } else { order.is_gt() }
+        }
+    };
+    let mut rest = keyed.into_iter().filter(|(key, _)| beyond(key));
+    let items: Vec<(Vec<Key>, R)> = rest.by_ref().take(request.limit).collect();
+    let next_cursor = match (rest.next(), items.last()) {
+        (Some(_), Some((key, _))) => Some(request.cursor_after(key.clone())),
+        _ => None,
+    };
+    Page { items: items.into_iter().map(|(_, row)| row).collect(), next_cursor }
+}
 
-    /// Sorts rows held in memory and cuts the requested page out of them.
-    pub fn page(&self, rows: Vec<R>, request: &ListRequest) -> Page<R> {
-        let mut keyed: Vec<(Vec<Key>, R)> =
-            rows.into_iter().map(|row| (self.key_of(&row, request), row)).collect();
-        keyed.sort_by(|(a, _), (b, _)| {
-            let order = compare_keys(a, b);
-            if request.descending { order.reverse() } else { order }
-        });
-        let beyond = |key: &[Key]| match &request.after {
-            None => true,
-            Some(after) => {
-                let order = compare_keys(key, after);
-                if request.descending { order.is_lt() } else { order.is_gt() }
-            }
-        };
-        let mut rest = keyed.into_iter().filter(|(key, _)| beyond(key));
-        let items: Vec<(Vec<Key>, R)> = rest.by_ref().take(request.limit).collect();
-        let next_cursor = match (rest.next(), items.last()) {
-            (Some(_), Some((key, _))) => Some(request.cursor_after(key.clone())),
-            _ => None,
-        };
-        Page { items: items.into_iter().map(|(_, row)| row).collect(), next_cursor }
-    }
-
-    /// The page as the request's format: JSON `{items, next_cursor}`, or a CSV or
-    /// XLSX file of the page with the next cursor in the `Next-Cursor` header.
-    pub fn respond(
-        &self,
-        page: Page<R>,
-        request: &ListRequest,
-        options: &WriteOptions,
-    ) -> Result<Response, ApiError>
-    where
-        R: Serialize,
-    {
-        let mut response = match request.format {
-            Format::Json => {
-                axum::Json(JsonPage { items: &page.items, next_cursor: &page.next_cursor })
-                    .into_response()
-            }
-            format => {
-                let table = Table {
-                    header: TableHeader {
-                        title: self.title.to_owned(),
-                        columns: self
-                            .columns
-                            .iter()
-                            .map(|column| Column::new(column.name, column.title, column.kind))
-                            .collect(),
-                        chart: None,
-                    },
-                    rows: page
-                        .items
-                        .iter()
-                        .map(|row| self.columns.iter().map(|column| (column.cell)(row)).collect())
-                        .collect(),
-                };
-                let mut bytes = Vec::new();
-                tally_report::write_table(format, &table, options, &mut bytes).map_err(|error| {
+/// The page as the request's format: JSON `{items, next_cursor}`, or a CSV or
+/// XLSX file of the page with the next cursor in the `Next-Cursor` header.
+pub fn respond<R: Serialize>(
+    listing: &FigureTable<R>,
+    page: Page<R>,
+    request: &ListRequest,
+    options: &WriteOptions,
+) -> Result<Response, ApiError> {
+    let mut response = match request.format {
+        Format::Json => axum::Json(JsonPage { items: &page.items, next_cursor: &page.next_cursor })
+            .into_response(),
+        format => {
+            let mut bytes = Vec::new();
+            tally_report::write_table(format, &listing.to_table(&page.items), options, &mut bytes)
+                .map_err(|error| {
                     tracing::error!(error = %crate::error::error_chain(&error), "writing a table");
                     ApiError::Internal
                 })?;
-                let mut response = bytes.into_response();
-                let headers = response.headers_mut();
-                headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
-                let disposition = format!(
-                    "attachment; filename=\"{}.{}\"",
-                    self.title.replace(' ', "-"),
-                    format.extension()
-                );
-                if let Ok(value) = HeaderValue::from_str(&disposition) {
-                    headers.insert(header::CONTENT_DISPOSITION, value);
-                }
-                response
+            let mut response = bytes.into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
+            let disposition = format!(
+                "attachment; filename=\"{}.{}\"",
+                listing.title.replace(' ', "-"),
+                format.extension()
+            );
+            if let Ok(value) = HeaderValue::from_str(&disposition) {
+                headers.insert(header::CONTENT_DISPOSITION, value);
             }
-        };
-        if let Some(cursor) = &page.next_cursor
-            && let Ok(value) = HeaderValue::from_str(cursor)
-        {
-            response.headers_mut().insert("next-cursor", value);
+            response
         }
-        Ok(response)
+    };
+    if let Some(cursor) = &page.next_cursor
+        && let Ok(value) = HeaderValue::from_str(cursor)
+    {
+        response.headers_mut().insert("next-cursor", value);
     }
+    Ok(response)
 }
 
 #[derive(Serialize)]

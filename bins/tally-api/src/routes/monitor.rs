@@ -7,28 +7,16 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use tally_report::{Cell, ColumnKind, WriteOptions};
+use tally_figures::usage::{AccountEventCount, MONITOR_EVENT_COUNTS};
+use tally_report::WriteOptions;
 use tally_store::TrackedActivity;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::list::{ListColumn, ListRequest, Listing};
+use crate::list::{self, ListRequest};
 use crate::query::QueryParams;
 use crate::routes::usage::CountFilter;
 use crate::state::{AppState, Authenticated};
-
-/// Events of one kind in one month of one account's time zone.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AccountEventCount {
-    /// The account's slug.
-    pub account: String,
-    /// The month, `YYYY-MM`, in the account's time zone.
-    pub month: String,
-    /// The event kind.
-    pub kind: String,
-    /// Events stored.
-    pub events: u64,
-}
 
 /// A page of event counts across accounts.
 #[derive(Serialize, ToSchema)]
@@ -38,38 +26,6 @@ pub struct AccountEventCountPage {
     /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
 }
-
-pub(crate) static MONITOR_EVENT_COUNTS: Listing<AccountEventCount> = Listing {
-    title: "Event counts by account",
-    columns: &[
-        ListColumn {
-            name: "account",
-            title: "Account",
-            kind: ColumnKind::Text,
-            cell: |row| Cell::Text(row.account.clone()),
-        },
-        ListColumn {
-            name: "month",
-            title: "Month",
-            kind: ColumnKind::Text,
-            cell: |row| Cell::Text(row.month.clone()),
-        },
-        ListColumn {
-            name: "kind",
-            title: "Kind",
-            kind: ColumnKind::Text,
-            cell: |row| Cell::Text(row.kind.clone()),
-        },
-        ListColumn {
-            name: "events",
-            title: "Events",
-            kind: ColumnKind::Integer,
-            cell: |row| Cell::Integer(row.events as i64),
-        },
-    ],
-    key: &["account", "month", "kind"],
-    default_sort: "account",
-};
 
 /// Event counts across accounts.
 ///
@@ -115,28 +71,20 @@ pub async fn monitor_event_counts(
         &params,
         &headers,
         &MONITOR_EVENT_COUNTS,
-        MONITOR_EVENT_COUNTS.key_len(),
+        list::key_len(&MONITOR_EVENT_COUNTS),
     )?;
     let rows = state
         .with_store(move |store| {
-            Ok(store
-                .monitor_event_counts(&view)?
-                .into_iter()
-                .filter(|(slug, count)| {
-                    account.as_ref().is_none_or(|account| account == slug)
-                        && filter.keeps(count.month, &count.kind)
-                })
-                .map(|(slug, count)| AccountEventCount {
-                    account: slug,
-                    month: count.month.to_string(),
-                    kind: count.kind,
-                    events: count.events,
-                })
-                .collect())
+            let mut rows = tally_figures::usage::monitor_event_counts(store, &view)?;
+            rows.retain(|row: &AccountEventCount| {
+                account.as_ref().is_none_or(|account| *account == row.account)
+                    && filter.keeps(&row.month, &row.kind)
+            });
+            Ok(rows)
         })
         .await?;
-    let page = MONITOR_EVENT_COUNTS.page(rows, &request);
-    MONITOR_EVENT_COUNTS.respond(page, &request, &WriteOptions::default())
+    let page = list::page(&MONITOR_EVENT_COUNTS, rows, &request);
+    list::respond(&MONITOR_EVENT_COUNTS, page, &request, &WriteOptions::default())
 }
 
 /// A module, or one activity (the `action` of `activity` events) of a module.

@@ -4,36 +4,16 @@
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tally_report::{Cell, ColumnKind, WriteOptions};
-use tally_store::{RunColumn, RunKey, RunQuery, RunState, RunsAfter};
+use tally_figures::runs::{RUNS, RunRow};
+use tally_report::WriteOptions;
+use tally_store::{RunColumn, RunKey, RunQuery, RunsAfter};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::list::{Key, ListColumn, ListRequest, Listing, Page};
+use crate::list::{self, Key, ListRequest, Page};
 use crate::query::{QueryParams, check_range};
 use crate::state::{AppState, Authenticated, PathParams};
-
-/// One reported state of an action run: a run that reports progress has a row
-/// per report.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct RunRow {
-    /// When the state was reported.
-    pub at: DateTime<Utc>,
-    /// The run's id.
-    pub run_id: String,
-    /// The action.
-    pub action: String,
-    /// The organization the action belongs to.
-    pub organization: String,
-    /// `ui`, `api` or `automation`.
-    pub trigger: String,
-    /// `in_progress`, `success`, `failure` or `cancelled`.
-    pub status: String,
-    /// Who ran it, if a person did.
-    pub user: Option<String>,
-}
 
 /// A page of runs.
 #[derive(Serialize, ToSchema)]
@@ -43,63 +23,6 @@ pub struct RunPage {
     /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
 }
-
-fn text(value: &str) -> Cell {
-    Cell::Text(value.to_owned())
-}
-
-/// The listing's columns, in [`RunColumn::ALL`] order.
-pub(crate) static RUNS: Listing<RunRow> = Listing {
-    title: "Action runs",
-    columns: &[
-        ListColumn {
-            name: "at",
-            title: "At",
-            kind: ColumnKind::DateTime,
-            cell: |row| Cell::DateTime(row.at),
-        },
-        ListColumn {
-            name: "run_id",
-            title: "Run",
-            kind: ColumnKind::Text,
-            cell: |row| text(&row.run_id),
-        },
-        ListColumn {
-            name: "action",
-            title: "Action",
-            kind: ColumnKind::Text,
-            cell: |row| text(&row.action),
-        },
-        ListColumn {
-            name: "organization",
-            title: "Organization",
-            kind: ColumnKind::Text,
-            cell: |row| text(&row.organization),
-        },
-        ListColumn {
-            name: "trigger",
-            title: "Trigger",
-            kind: ColumnKind::Text,
-            cell: |row| text(&row.trigger),
-        },
-        ListColumn {
-            name: "status",
-            title: "Status",
-            kind: ColumnKind::Text,
-            cell: |row| text(&row.status),
-        },
-        ListColumn {
-            name: "user",
-            title: "User",
-            kind: ColumnKind::Text,
-            cell: |row| row.user.as_deref().map_or(Cell::Empty, text),
-        },
-    ],
-    // The store orders ties by arrival; the cursor holds the sort value and
-    // the sequence number (see `runs`), not these.
-    key: &[],
-    default_sort: "-at",
-};
 
 /// Action runs.
 ///
@@ -181,20 +104,8 @@ pub async fn runs(
         ])),
         _ => None,
     };
-    let items = states.into_iter().map(row).collect();
-    RUNS.respond(Page { items, next_cursor }, &request, &WriteOptions::new(time_zone))
-}
-
-fn row(state: RunState) -> RunRow {
-    RunRow {
-        at: state.at,
-        run_id: state.run_id,
-        action: state.action,
-        organization: state.organization,
-        trigger: state.trigger,
-        status: state.status,
-        user: state.user,
-    }
+    let items = states.into_iter().map(RunRow::from).collect();
+    list::respond(&RUNS, Page { items, next_cursor }, &request, &WriteOptions::new(time_zone))
 }
 
 fn run_after(after: &[Key], sort: RunColumn) -> Result<RunsAfter, ApiError> {

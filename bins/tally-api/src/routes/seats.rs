@@ -5,30 +5,19 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::Utc;
 use serde::Serialize;
-use tally_report::{Cell, ColumnKind, WriteOptions};
+use tally_figures::seats::{
+    ACTIVATED_SEATS, ActivatedSeatRow, MONTHLY_SEATS, MonthlySeatsRow, STATUSES,
+    SeatExplanationBody,
+};
+use tally_report::WriteOptions;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::list::{ListColumn, ListRequest, Listing};
+use crate::list::{self, ListRequest};
 use crate::query::{QueryParams, check_range};
 use crate::state::{AppState, Authenticated, PathParams};
-
-/// Active seats in one calendar month of the account's time zone.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MonthlySeatsRow {
-    /// The month, `YYYY-MM`.
-    #[schema(example = "2026-03")]
-    pub month: String,
-    /// Users who were an active seat at some moment of the month.
-    pub seats: u32,
-    /// `seats` minus the month before's.
-    pub change: i64,
-    /// `change` as a percentage of the month before's seats (25.0 is +25%); null
-    /// when the month before had none.
-    pub change_percent: Option<f64>,
-}
 
 /// A page of monthly seats.
 #[derive(Serialize, ToSchema)]
@@ -38,38 +27,6 @@ pub struct MonthlySeatsPage {
     /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
 }
-
-pub(crate) static MONTHLY_SEATS: Listing<MonthlySeatsRow> = Listing {
-    title: "Monthly active seats",
-    columns: &[
-        ListColumn {
-            name: "month",
-            title: "Month",
-            kind: ColumnKind::Text,
-            cell: |row| Cell::Text(row.month.clone()),
-        },
-        ListColumn {
-            name: "seats",
-            title: "Active seats",
-            kind: ColumnKind::Integer,
-            cell: |row| Cell::Integer(row.seats.into()),
-        },
-        ListColumn {
-            name: "change",
-            title: "Change",
-            kind: ColumnKind::Integer,
-            cell: |row| Cell::Integer(row.change),
-        },
-        ListColumn {
-            name: "change_percent",
-            title: "Change (%)",
-            kind: ColumnKind::Decimal,
-            cell: |row| row.change_percent.map_or(Cell::Empty, Cell::Decimal),
-        },
-    ],
-    key: &["month"],
-    default_sort: "month",
-};
 
 /// Monthly active seats.
 ///
@@ -114,56 +71,24 @@ pub async fn monthly_seats(
     let organization = params.filter("organization")?;
     let (from, to) = (params.month("from")?, params.month("to")?);
     check_range(&from, &to)?;
-    let request = ListRequest::parse(&params, &headers, &MONTHLY_SEATS, MONTHLY_SEATS.key_len())?;
+    let request =
+        ListRequest::parse(&params, &headers, &MONTHLY_SEATS, list::key_len(&MONTHLY_SEATS))?;
+    let (from, to) = (from.map(|month| month.to_string()), to.map(|month| month.to_string()));
     let (rows, time_zone) = state
         .with_store(move |store| {
             let time_zone = store.account(usage.account())?.calendar.time_zone;
-            let rows: Vec<MonthlySeatsRow> = store
-                .monthly_seats(&usage, organization.as_deref())?
-                .into_iter()
-                .filter(|figure| {
-                    from.is_none_or(|from| figure.month >= from)
-                        && to.is_none_or(|to| figure.month <= to)
-                })
-                .map(|figure| MonthlySeatsRow {
-                    month: figure.month.to_string(),
-                    seats: figure.seats,
-                    change: figure.change,
-                    change_percent: figure.change_percent,
-                })
-                .collect();
+            let mut rows =
+                tally_figures::seats::monthly_seats(store, &usage, organization.as_deref())?;
+            // `YYYY-MM` orders as text.
+            rows.retain(|row: &MonthlySeatsRow| {
+                from.as_ref().is_none_or(|from| row.month >= *from)
+                    && to.as_ref().is_none_or(|to| row.month <= *to)
+            });
             Ok((rows, time_zone))
         })
         .await?;
-    let page = MONTHLY_SEATS.page(rows, &request);
-    MONTHLY_SEATS.respond(page, &request, &WriteOptions::new(time_zone))
-}
-
-/// The statuses a user in the activated seats log can have.
-pub(crate) const STATUSES: [&str; 5] =
-    ["active", "not_yet_active", "disabled", "removed", "outside_term"];
-
-/// A user in the activated seats log.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ActivatedSeatRow {
-    /// The user's id in the account's events.
-    pub user: String,
-    /// From the user's latest `user_added`.
-    pub email: Option<String>,
-    /// From the user's latest `user_added`.
-    pub display_name: Option<String>,
-    /// The organizations the user was seen in.
-    pub organizations: Vec<String>,
-    /// From the user's latest `user_added` or `user_teams_changed`.
-    pub teams: Vec<String>,
-    /// When the user became an active seat in the term (RFC 3339, UTC).
-    pub activated_at: DateTime<Utc>,
-    /// Counted logins in the term up to `at`.
-    pub logins: u32,
-    /// Distinct calendar weeks with a counted login in the term up to `at`.
-    pub weeks: u32,
-    /// `active`, `not_yet_active`, `disabled`, `removed` or `outside_term`.
-    pub status: String,
+    let page = list::page(&MONTHLY_SEATS, rows, &request);
+    list::respond(&MONTHLY_SEATS, page, &request, &WriteOptions::new(time_zone))
 }
 
 /// A page of the activated seats log.
@@ -174,72 +99,6 @@ pub struct ActivatedSeatPage {
     /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
 }
-
-fn optional_text(text: &Option<String>) -> Cell {
-    text.as_ref().map_or(Cell::Empty, |text| Cell::Text(text.clone()))
-}
-
-pub(crate) static ACTIVATED_SEATS: Listing<ActivatedSeatRow> = Listing {
-    title: "Activated seats",
-    columns: &[
-        ListColumn {
-            name: "user",
-            title: "User",
-            kind: ColumnKind::Text,
-            cell: |row| Cell::Text(row.user.clone()),
-        },
-        ListColumn {
-            name: "email",
-            title: "Email",
-            kind: ColumnKind::Text,
-            cell: |row| optional_text(&row.email),
-        },
-        ListColumn {
-            name: "display_name",
-            title: "Display name",
-            kind: ColumnKind::Text,
-            cell: |row| optional_text(&row.display_name),
-        },
-        ListColumn {
-            name: "organizations",
-            title: "Organizations",
-            kind: ColumnKind::Text,
-            cell: |row| Cell::Text(row.organizations.join("; ")),
-        },
-        ListColumn {
-            name: "teams",
-            title: "Teams",
-            kind: ColumnKind::Text,
-            cell: |row| Cell::Text(row.teams.join("; ")),
-        },
-        ListColumn {
-            name: "activated_at",
-            title: "Activated at",
-            kind: ColumnKind::DateTime,
-            cell: |row| Cell::DateTime(row.activated_at),
-        },
-        ListColumn {
-            name: "logins",
-            title: "Logins",
-            kind: ColumnKind::Integer,
-            cell: |row| Cell::Integer(row.logins.into()),
-        },
-        ListColumn {
-            name: "weeks",
-            title: "Weeks",
-            kind: ColumnKind::Integer,
-            cell: |row| Cell::Integer(row.weeks.into()),
-        },
-        ListColumn {
-            name: "status",
-            title: "Status",
-            kind: ColumnKind::Text,
-            cell: |row| Cell::Text(row.status.clone()),
-        },
-    ],
-    key: &["user"],
-    default_sort: "activated_at",
-};
 
 /// The activated seats log.
 ///
@@ -293,88 +152,22 @@ pub async fn activated_seats(
     }
     let organization = params.filter("organization")?;
     let request =
-        ListRequest::parse(&params, &headers, &ACTIVATED_SEATS, ACTIVATED_SEATS.key_len())?;
+        ListRequest::parse(&params, &headers, &ACTIVATED_SEATS, list::key_len(&ACTIVATED_SEATS))?;
     let (rows, time_zone) = state
         .with_store(move |store| {
             let time_zone = store.account(usage.account())?.calendar.time_zone;
-            let rows: Vec<ActivatedSeatRow> = store
-                .activated_seats(&usage, at)?
-                .into_iter()
-                .map(|entry| ActivatedSeatRow {
-                    user: entry.seat.user,
-                    email: entry.email,
-                    display_name: entry.display_name,
-                    organizations: entry.organizations,
-                    teams: entry.teams,
-                    activated_at: entry.seat.activated_at,
-                    logins: entry.seat.logins,
-                    weeks: entry.seat.weeks,
-                    status: entry.seat.status.as_str().to_owned(),
-                })
-                .filter(|row| status.as_ref().is_none_or(|status| row.status == *status))
-                .filter(|row| {
-                    organization
+            let mut rows = tally_figures::seats::activated_seats(store, &usage, at)?;
+            rows.retain(|row: &ActivatedSeatRow| {
+                status.as_ref().is_none_or(|status| row.status == *status)
+                    && organization
                         .as_ref()
                         .is_none_or(|organization| row.organizations.contains(organization))
-                })
-                .collect();
+            });
             Ok((rows, time_zone))
         })
         .await?;
-    let page = ACTIVATED_SEATS.page(rows, &request);
-    ACTIVATED_SEATS.respond(page, &request, &WriteOptions::new(time_zone))
-}
-
-/// Why one user is or is not an active seat at an instant.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SeatExplanationBody {
-    /// The user.
-    pub user: String,
-    /// The instant explained.
-    pub at: DateTime<Utc>,
-    /// `active`, `not_yet_active`, `disabled`, `removed` or `outside_term`.
-    pub status: String,
-    /// Why, in one sentence.
-    pub reason: String,
-    /// The term holding `at`, if any.
-    pub term: Option<TermBody>,
-    /// The rule applied.
-    pub rule: RuleBody,
-    /// The login that made the user a seat in this term, if any.
-    pub activated_at: Option<DateTime<Utc>>,
-    /// Counted logins in the term up to `at`, by calendar week.
-    pub weeks: Vec<WeekBody>,
-}
-
-/// A subscription term: from `start` up to but not including `end`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TermBody {
-    /// The first day.
-    pub start: NaiveDate,
-    /// The day after the last.
-    pub end: NaiveDate,
-}
-
-/// The seat rule.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RuleBody {
-    /// Distinct calendar weeks needed.
-    pub weeks_needed: u32,
-    /// Counted logins needed.
-    pub logins_needed: u32,
-    /// Logins a week needs to count.
-    pub logins_per_week: u32,
-}
-
-/// Counted logins in one calendar week.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WeekBody {
-    /// The week's first day, in the account's time zone.
-    pub week: NaiveDate,
-    /// The logins' instants.
-    pub logins: Vec<DateTime<Utc>>,
-    /// Whether the week counts towards the rule.
-    pub counts: bool,
+    let page = list::page(&ACTIVATED_SEATS, rows, &request);
+    list::respond(&ACTIVATED_SEATS, page, &request, &WriteOptions::new(time_zone))
 }
 
 /// One user's seat explanation.
@@ -408,26 +201,11 @@ pub async fn seat_explanation(
     let usage = principal.read_usage(&account)?;
     let params = QueryParams::parse::<__path_seat_explanation>(query.as_deref())?;
     let at = params.instant("at")?.unwrap_or_else(Utc::now);
-    let explanation = {
-        let user = user.clone();
-        state.with_store(move |store| Ok(store.explain_seat(&usage, &user, at)?)).await?
-    };
-    Ok(Json(SeatExplanationBody {
-        status: explanation.status.as_str().to_owned(),
-        reason: explanation.reason(),
-        user,
-        at,
-        term: explanation.term.map(|term| TermBody { start: term.start, end: term.end }),
-        rule: RuleBody {
-            weeks_needed: explanation.rule.weeks_needed,
-            logins_needed: explanation.rule.logins_needed,
-            logins_per_week: explanation.rule.logins_per_week,
-        },
-        activated_at: explanation.activation.map(|activation| activation.at),
-        weeks: explanation
-            .weeks
-            .into_iter()
-            .map(|week| WeekBody { week: week.week, logins: week.logins, counts: week.counts })
-            .collect(),
-    }))
+    Ok(Json(
+        state
+            .with_store(move |store| {
+                Ok(tally_figures::seats::seat_explanation(store, &usage, &user, at)?)
+            })
+            .await?,
+    ))
 }

@@ -4,27 +4,15 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Serialize;
-use tally_report::{Cell, ColumnKind, WriteOptions};
+use tally_figures::usage::{EVENT_COUNTS, EventCount};
+use tally_report::WriteOptions;
 use tally_seats::Month;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::list::{ListColumn, ListRequest, Listing};
+use crate::list::{self, ListRequest};
 use crate::query::{QueryParams, check_range};
 use crate::state::{AppState, Authenticated, PathParams};
-
-/// Events of one kind in one calendar month of the account's time zone.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct EventCount {
-    /// The month, `YYYY-MM`, in the account's time zone.
-    #[schema(example = "2026-03")]
-    pub month: String,
-    /// The event kind.
-    #[schema(example = "login")]
-    pub kind: String,
-    /// Events stored.
-    pub events: u64,
-}
 
 /// A page of event counts.
 #[derive(Serialize, ToSchema)]
@@ -34,32 +22,6 @@ pub struct EventCountPage {
     /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
 }
-
-pub(crate) static EVENT_COUNTS: Listing<EventCount> = Listing {
-    title: "Event counts",
-    columns: &[
-        ListColumn {
-            name: "month",
-            title: "Month",
-            kind: ColumnKind::Text,
-            cell: |row| Cell::Text(row.month.clone()),
-        },
-        ListColumn {
-            name: "kind",
-            title: "Kind",
-            kind: ColumnKind::Text,
-            cell: |row| Cell::Text(row.kind.clone()),
-        },
-        ListColumn {
-            name: "events",
-            title: "Events",
-            kind: ColumnKind::Integer,
-            cell: |row| Cell::Integer(row.events as i64),
-        },
-    ],
-    key: &["month", "kind"],
-    default_sort: "month",
-};
 
 /// Filters shared by the event count listings.
 pub(crate) struct CountFilter {
@@ -84,10 +46,11 @@ impl CountFilter {
         Ok(CountFilter { kind, from, to })
     }
 
-    pub(crate) fn keeps(&self, month: Month, kind: &str) -> bool {
+    /// Whether a row of `month` (`YYYY-MM`, which orders as text) and `kind` passes.
+    pub(crate) fn keeps(&self, month: &str, kind: &str) -> bool {
         self.kind.as_deref().is_none_or(|wanted| wanted == kind)
-            && self.from.is_none_or(|from| month >= from)
-            && self.to.is_none_or(|to| month <= to)
+            && self.from.is_none_or(|from| month >= from.to_string().as_str())
+            && self.to.is_none_or(|to| month <= to.to_string().as_str())
     }
 }
 
@@ -134,23 +97,16 @@ pub async fn event_counts(
     let usage = principal.read_usage(&account)?;
     let params = QueryParams::parse::<__path_event_counts>(query.as_deref())?;
     let filter = CountFilter::parse(&params)?;
-    let request = ListRequest::parse(&params, &headers, &EVENT_COUNTS, EVENT_COUNTS.key_len())?;
+    let request =
+        ListRequest::parse(&params, &headers, &EVENT_COUNTS, list::key_len(&EVENT_COUNTS))?;
     let (rows, time_zone) = state
         .with_store(move |store| {
             let time_zone = store.account(usage.account())?.calendar.time_zone;
-            let rows: Vec<EventCount> = store
-                .monthly_event_counts(&usage)?
-                .into_iter()
-                .filter(|count| filter.keeps(count.month, &count.kind))
-                .map(|count| EventCount {
-                    month: count.month.to_string(),
-                    kind: count.kind,
-                    events: count.events,
-                })
-                .collect();
+            let mut rows = tally_figures::usage::event_counts(store, &usage)?;
+            rows.retain(|row: &EventCount| filter.keeps(&row.month, &row.kind));
             Ok((rows, time_zone))
         })
         .await?;
-    let page = EVENT_COUNTS.page(rows, &request);
-    EVENT_COUNTS.respond(page, &request, &WriteOptions::new(time_zone))
+    let page = list::page(&EVENT_COUNTS, rows, &request);
+    list::respond(&EVENT_COUNTS, page, &request, &WriteOptions::new(time_zone))
 }
