@@ -1,6 +1,7 @@
 //! The persisted seat state at scale: a store holding a year of logins of
 //! 100,000 users (about 20 million login events), its seat state brought up to
-//! date, then the figures read from that state and small updates made to it.
+//! date, then the figures read from that state and small updates made to it; and
+//! the event counts per kind and month, over the index and kept.
 //! Figures and the command are in `docs/PERFORMANCE.md`.
 
 use std::time::{Duration, Instant};
@@ -72,8 +73,23 @@ fn seat_state(criterion: &mut Criterion) {
         started.elapsed()
     );
 
+    // Event counts per kind and month: first over the (account, kind, instant)
+    // index, as for an account whose counts were never kept, then kept.
+    let started = Instant::now();
+    let over_the_index = store.monthly_event_counts(&usage("bench")).expect("event counts");
+    eprintln!("event counts over the index: {:.1?}", started.elapsed());
+    let started = Instant::now();
+    let counted = store
+        .update_usage_months("bench", tally_store::USAGE_EVENTS_PER_STEP)
+        .expect("count the events per month");
+    eprintln!("first event count update: {counted} events in {:.1?}", started.elapsed());
+    assert_eq!(store.monthly_event_counts(&usage("bench")).expect("event counts"), over_the_index);
+
     let mut group = criterion.benchmark_group("seat_state_100k_users_20m_logins");
     group.sample_size(20);
+    group.bench_function("monthly_event_counts_kept", |bencher| {
+        bencher.iter(|| store.monthly_event_counts(&usage("bench")).expect("event counts"))
+    });
     group.bench_function("monthly_seats", |bencher| {
         bencher.iter(|| store.monthly_seats(&usage("bench"), None).expect("monthly seats"))
     });

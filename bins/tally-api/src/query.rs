@@ -95,19 +95,8 @@ fn decode(raw: &str) -> Result<String, std::str::Utf8Error> {
 }
 
 fn parse_month(name: &str, text: &str) -> Result<Month, ApiError> {
-    let bad = || {
-        ApiError::bad_parameter(name, format!("{text:?} is not a month such as 2026-03 (YYYY-MM)"))
-    };
-    let (year, month) = text.split_once('-').ok_or_else(bad)?;
-    if year.len() != 4 || month.len() != 2 {
-        return Err(bad());
-    }
-    let year: i32 = year.parse().map_err(|_| bad())?;
-    let month: u32 = month.parse().map_err(|_| bad())?;
-    if !(1..=12).contains(&month) {
-        return Err(bad());
-    }
-    Ok(Month { year, month })
+    text.parse()
+        .map_err(|error: tally_seats::MonthError| ApiError::bad_parameter(name, error.to_string()))
 }
 
 /// Checks that `from` is not after `to`.

@@ -4,8 +4,8 @@
 
 #![deny(missing_docs)]
 
+pub mod figures;
 pub mod import;
-pub mod seats;
 pub mod server;
 pub mod writer;
 

@@ -70,9 +70,9 @@ struct ServeArgs {
     /// What an acknowledged batch survives: a killed process, or also a power loss (slower).
     #[arg(long, env = "TALLY_DURABILITY", value_enum, default_value_t = DurabilityArg::Process)]
     durability: DurabilityArg,
-    /// Seconds between updates of every account's seat figures.
-    #[arg(long, env = "TALLY_SEATS_EVERY", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
-    seats_every: u64,
+    /// Seconds between updates of every account's seat figures and event counts.
+    #[arg(long, alias = "seats-every", env = "TALLY_FIGURES_EVERY", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    figures_every: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -223,9 +223,9 @@ fn open_store(db: &Path, durability: DurabilityArg) -> anyhow::Result<Store> {
 fn serve(db: &Path, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let write_store = open_store(db, args.durability)?;
     let key_store = open_store(db, args.durability)?;
-    let seats = tally_ingest::seats::SeatRefresher::start(
+    let figures = tally_ingest::figures::FigureRefresher::start(
         open_store(db, args.durability)?,
-        std::time::Duration::from_secs(args.seats_every),
+        std::time::Duration::from_secs(args.figures_every),
     );
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
@@ -245,7 +245,7 @@ fn serve(db: &Path, args: &ServeArgs) -> anyhow::Result<ExitCode> {
         )
         .await
         .context("serving HTTP")?;
-        drop(seats);
+        drop(figures);
         tracing::info!("stopped after committing every batch in flight");
         Ok(ExitCode::SUCCESS)
     })
@@ -528,6 +528,7 @@ fn demo(db: &Path, no_serve: bool, args: &ServeArgs) -> anyhow::Result<ExitCode>
     println!("\nactive seats this month (3 logins in 3 calendar weeks of the term):");
     for (account, _) in &keys {
         store.update_seats(&account.slug)?;
+        store.update_usage_months(&account.slug, tally_store::USAGE_EVENTS_PER_STEP)?;
         let this_month = tally_seats::Month::of(tally_seats::local_date(&account.calendar, end));
         let figures = store.monthly_seats(&administrator_of(&account.slug), None)?;
         match figures.iter().find(|figure| figure.month == this_month) {

@@ -159,10 +159,10 @@ fn a_batch_over_the_event_limit_is_refused_whole() {
 }
 
 #[test]
-fn the_daemon_keeps_seat_figures_up_to_date() {
+fn the_daemon_keeps_seat_figures_and_event_counts_up_to_date() {
     let (_dir, db) = temp_db();
     let key = create_account(&db, "acme");
-    let daemon = Daemon::start(&db, &["--seats-every", "1"]);
+    let daemon = Daemon::start(&db, &["--figures-every", "1"]);
     // Mondays 2026-03-02, 03-09 and 03-16: a seat from March (term 2026, UTC).
     let body = ["2026-03-02", "2026-03-09", "2026-03-16"]
         .iter()
@@ -186,4 +186,10 @@ fn the_daemon_keeps_seat_figures_up_to_date() {
         count(&db, "SELECT count(*) FROM seat_months WHERE month < '2026-03' AND seats > 0"),
         0
     );
+    // The three logins are kept as March's count, once the same pass gets there.
+    let counted = "SELECT coalesce(sum(events), 0) FROM usage_months WHERE month = '2026-03'";
+    while count(&db, counted) != 3 {
+        assert!(std::time::Instant::now() < deadline, "event counts not updated in 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }

@@ -83,6 +83,34 @@ impl std::fmt::Display for Month {
     }
 }
 
+/// Text that is not a month written `YYYY-MM`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{given:?} is not a month such as 2026-03 (YYYY-MM)")]
+pub struct MonthError {
+    /// The text given.
+    pub given: String,
+}
+
+impl std::str::FromStr for Month {
+    type Err = MonthError;
+
+    /// Reads `YYYY-MM`: four digits, a dash, two digits from 01 to 12.
+    fn from_str(text: &str) -> Result<Month, MonthError> {
+        let bad = || MonthError { given: text.to_owned() };
+        let (year, month) = text.split_once('-').ok_or_else(bad)?;
+        let digits =
+            |part: &str, len| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
+        if !digits(year, 4) || !digits(month, 2) {
+            return Err(bad());
+        }
+        let month: u32 = month.parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&month) {
+            return Err(bad());
+        }
+        Ok(Month { year: year.parse().map_err(|_| bad())?, month })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Weekday;
@@ -135,5 +163,19 @@ mod tests {
             start_of_day(&santiago, day),
             "2026-09-07T03:00:00Z".parse::<DateTime<Utc>>().unwrap()
         );
+    }
+
+    #[test]
+    fn months_read_back_from_their_text() {
+        for (text, expected) in [("2026-03", Some((2026, 3))), ("0999-12", Some((999, 12)))] {
+            let month: Month = text.parse().unwrap();
+            assert_eq!(Some((month.year, month.month)), expected);
+            assert_eq!(month.to_string(), text);
+        }
+        for bad in
+            ["2026-13", "2026-00", "2026-3", "26-03", "2026/03", "2026-03-01", "+026-03", "march"]
+        {
+            assert_eq!(bad.parse::<Month>(), Err(MonthError { given: bad.to_owned() }), "{bad}");
+        }
     }
 }

@@ -29,7 +29,7 @@ mod figures;
 mod ledger;
 mod rule;
 
-pub use calendar::{Month, local_date, start_of_day, week_of, week_of_date};
+pub use calendar::{Month, MonthError, local_date, start_of_day, week_of, week_of_date};
 pub use figures::{ActivatedSeat, MonthlySeats, SeatExplanation, WeekOfLogins};
 pub use ledger::{Activation, LifecycleChange, SeatError, SeatLedger, SeatStatus, UserHistory};
 pub use rule::{SeatRule, SeatRuleError};

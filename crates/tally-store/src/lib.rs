@@ -39,6 +39,7 @@ mod schema;
 mod seats;
 mod tokens;
 mod usage;
+mod usage_months;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -55,6 +56,7 @@ pub use tokens::{NewToken, StaffTeam, TokenGrant, TokenInfo};
 pub use usage::{
     MonthlyKindCount, RunColumn, RunKey, RunQuery, RunState, RunsAfter, TrackedActivity,
 };
+pub use usage_months::USAGE_EVENTS_PER_STEP;
 
 /// WAL pages written before a commit also checkpoints. Checkpoints are the
 /// checkpoint thread's job (`checkpoint.rs`); this is the writer's backstop, which

@@ -191,6 +191,10 @@ CREATE TABLE seat_rules (
 /// slugs, or `null` for every account. `monitor_tracking` lists the modules and
 /// activities the usage monitor tracks (`''` as the activity means the whole
 /// module); with no row, everything is tracked.
+///
+/// `usage_months` keeps the events per account, kind and month (`YYYY-MM` of
+/// the account's zone), and `usage_progress` how far they reach and in which
+/// zone they were counted (see `usage_months.rs`).
 const V5: &str = "
 CREATE TABLE staff_teams (
     team     TEXT PRIMARY KEY,
@@ -216,6 +220,20 @@ CREATE TABLE monitor_tracking (
     activity TEXT NOT NULL,
     PRIMARY KEY (module, activity)
 ) STRICT, WITHOUT ROWID;
+
+CREATE TABLE usage_months (
+    account_id INTEGER NOT NULL REFERENCES accounts (account_id),
+    kind       TEXT NOT NULL,
+    month      TEXT NOT NULL,
+    events     INTEGER NOT NULL,
+    PRIMARY KEY (account_id, kind, month)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE usage_progress (
+    account_id  INTEGER PRIMARY KEY REFERENCES accounts (account_id),
+    through_seq INTEGER NOT NULL,
+    counted_in  TEXT NOT NULL
+) STRICT;
 ";
 
 /// All migrations, oldest first.

@@ -172,8 +172,10 @@ impl Store {
     /// Stored events per kind and calendar month of the account's time zone,
     /// by month then kind; months and kinds without events are left out.
     ///
-    /// Each (kind, month) is one count over the (account, kind, instant) index, so
-    /// the cost grows with the account's events but reads no event row.
+    /// Read from the kept counts plus the events stored since they were last
+    /// brought up to date ([`Store::update_usage_months`]); for an account whose
+    /// counts were never kept, counted over the (account, kind, instant) index,
+    /// which grows with the account's events.
     pub fn monthly_event_counts(
         &self,
         usage: &AccountUsage,
@@ -243,6 +245,22 @@ impl Store {
     }
 
     fn monthly_event_counts_of(
+        &self,
+        account: &crate::Account,
+    ) -> Result<Vec<MonthlyKindCount>, StoreError> {
+        if let Some(kept) = self.kept_usage_months(account)? {
+            let mut counts: Vec<MonthlyKindCount> = kept
+                .into_iter()
+                .filter(|(_, events)| *events > 0)
+                .map(|((kind, month), events)| MonthlyKindCount { month, kind, events })
+                .collect();
+            counts.sort_by(|a, b| (a.month, &a.kind).cmp(&(b.month, &b.kind)));
+            return Ok(counts);
+        }
+        self.counted_over_the_index(account)
+    }
+
+    fn counted_over_the_index(
         &self,
         account: &crate::Account,
     ) -> Result<Vec<MonthlyKindCount>, StoreError> {

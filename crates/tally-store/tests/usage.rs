@@ -154,3 +154,77 @@ fn pages_follow_the_sort_and_are_not_shifted_by_later_arrivals() {
         .unwrap();
     assert_eq!(ids(&older), ["r-4", "r-3", "r-2"]);
 }
+
+#[test]
+fn kept_counts_are_exact_between_updates_and_outlive_purged_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let mut store = open(&path);
+    let account = store
+        .create_account(&tally_store::NewAccount {
+            calendar: AccountCalendar {
+                time_zone: "Asia/Tokyo".parse().unwrap(),
+                ..Default::default()
+            },
+            ..new_account("acme")
+        })
+        .unwrap()
+        .0;
+    let counts = |store: &tally_store::Store| -> Vec<(String, String, u64)> {
+        store
+            .monthly_event_counts(&usage("acme"))
+            .unwrap()
+            .into_iter()
+            .map(|count| (count.month.to_string(), count.kind, count.events))
+            .collect()
+    };
+    let row = |month: &str, kind: &str, events| (month.to_owned(), kind.to_owned(), events);
+    // 14:59Z on Feb 28th is February in Tokyo; 15:30Z is March 1st there.
+    let first =
+        [login("l1", "u-1", "2026-02-28T14:59:00Z"), login("l2", "u-1", "2026-02-28T15:30:00Z")];
+    store.append(account.id, &events(&first.join("\n"))).unwrap();
+    // Never kept: counted over the index.
+    assert_eq!(counts(&store), [row("2026-02", "login", 1), row("2026-03", "login", 1)]);
+    assert_eq!(store.update_usage_months("acme", 1).unwrap(), 2);
+    assert_eq!(stored_rows(&path, "SELECT sum(events) FROM usage_months"), 2);
+    assert_eq!(counts(&store), [row("2026-02", "login", 1), row("2026-03", "login", 1)]);
+
+    // Events after the update are added from the log until the next one.
+    store.append(account.id, &events(&login("l3", "u-2", "2026-03-10T00:00:00Z"))).unwrap();
+    assert_eq!(counts(&store), [row("2026-02", "login", 1), row("2026-03", "login", 2)]);
+    assert_eq!(store.update_usage_months("acme", 1000).unwrap(), 1);
+    assert_eq!(store.update_usage_months("acme", 1000).unwrap(), 0);
+
+    // The counts do not need the events any more.
+    rusqlite::Connection::open(&path).unwrap().execute("DELETE FROM events", []).unwrap();
+    assert_eq!(counts(&store), [row("2026-02", "login", 1), row("2026-03", "login", 2)]);
+}
+
+#[test]
+fn a_new_time_zone_counts_everything_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let mut store = open(&path);
+    let (account, _) = create(&mut store, "acme");
+    // 23:30Z on March 31st: March in UTC, April in Berlin (UTC+2 in summer).
+    store.append(account.id, &events(&login("l1", "u-1", "2026-03-31T23:30:00Z"))).unwrap();
+    store.update_usage_months("acme", 1000).unwrap();
+    let months = |store: &tally_store::Store| -> Vec<String> {
+        store
+            .monthly_event_counts(&usage("acme"))
+            .unwrap()
+            .iter()
+            .map(|count| count.month.to_string())
+            .collect()
+    };
+    assert_eq!(months(&store), ["2026-03"]);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE accounts SET time_zone = 'Europe/Berlin'", [])
+        .unwrap();
+    // Kept under UTC, so not used: counted again in Berlin's months.
+    assert_eq!(months(&store), ["2026-04"]);
+    assert_eq!(store.update_usage_months("acme", 1000).unwrap(), 1);
+    assert_eq!(months(&store), ["2026-04"]);
+    assert_eq!(stored_text(&path, "SELECT month FROM usage_months"), "2026-04");
+}
