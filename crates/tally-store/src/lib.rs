@@ -37,6 +37,7 @@ mod log;
 mod organization;
 mod schema;
 mod seats;
+mod syncs;
 mod tokens;
 mod usage;
 mod usage_months;
@@ -52,6 +53,7 @@ pub use log::{AppendOutcome, Conflict, EventRecord, KindCount, PendingBatch};
 pub use organization::{Organization, Team};
 pub use schema::SCHEMA_VERSION;
 pub use seats::{SEAT_EVENTS_PER_STEP, SeatLogEntry, SeatUpdate};
+pub use syncs::{EntitySyncRecord, SyncObservationRecord};
 pub use tokens::{NewToken, StaffTeam, TokenGrant, TokenInfo};
 pub use usage::{
     MonthlyKindCount, RunColumn, RunKey, RunQuery, RunState, RunsAfter, TrackedActivity,

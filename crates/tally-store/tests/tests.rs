@@ -7,5 +7,6 @@ mod append;
 mod merge;
 mod schema;
 mod seats;
+mod syncs;
 mod tokens;
 mod usage;

@@ -1,0 +1,152 @@
+//! What the usage reports are made of: users seen in integrated systems
+//! (`sync_observation`) and entities synchronised between them (`entity_sync`),
+//! read for one period with the leave to download an account's usage reports.
+
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+use tally_access::UsageReports;
+
+use crate::{Store, StoreError};
+
+/// A user seen in an integrated system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncObservationRecord {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The integrated system.
+    pub system: String,
+    /// The project within it.
+    pub project: Option<String>,
+    /// The email seen.
+    pub email: Option<String>,
+    /// The username seen.
+    pub username: Option<String>,
+    /// The display name seen.
+    pub display_name: Option<String>,
+    /// Where the user was seen (an open value, normalised).
+    pub interaction: String,
+    /// Whether the identity is a service account.
+    pub service_account: bool,
+}
+
+/// Entities synchronised from one system to another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntitySyncRecord {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The system the entities came from.
+    pub source_system: String,
+    /// The system they were synced to.
+    pub target_system: String,
+    /// The project in the source system.
+    pub source_project: Option<String>,
+    /// The project in the target system.
+    pub target_project: Option<String>,
+    /// The type of entity.
+    pub entity_type: String,
+    /// How many were synced.
+    pub entities: u64,
+    /// `active` or `inactive`.
+    pub status: String,
+}
+
+impl Store {
+    /// Hands each `sync_observation` of the account in `[from, to)` to `each`, in
+    /// time order, without holding them all; answers how many there were.
+    pub fn for_each_sync_observation(
+        &self,
+        reports: &UsageReports,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        mut each: impl FnMut(SyncObservationRecord),
+    ) -> Result<u64, StoreError> {
+        let account = self.account(reports.account())?;
+        let doing = || format!("reading the sync observations of account {}", account.slug);
+        let sqlite = |error| StoreError::sqlite(doing())(error);
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT at_us, payload ->> '$.system', payload ->> '$.project',
+                        payload ->> '$.email', payload ->> '$.username',
+                        payload ->> '$.display_name', payload ->> '$.interaction',
+                        coalesce(payload ->> '$.service_account', 0)
+                 FROM events WHERE account_id = ?1 AND kind = 'sync_observation'
+                   AND at_us >= ?2 AND at_us < ?3
+                 ORDER BY at_us",
+            )
+            .map_err(sqlite)?;
+        let mut rows = statement
+            .query(params![account.id.0, from.timestamp_micros(), to.timestamp_micros()])
+            .map_err(sqlite)?;
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(sqlite)? {
+            let read = || -> rusqlite::Result<SyncObservationRecord> {
+                Ok(SyncObservationRecord {
+                    at: instant(row.get(0)?),
+                    system: row.get(1)?,
+                    project: row.get(2)?,
+                    email: row.get(3)?,
+                    username: row.get(4)?,
+                    display_name: row.get(5)?,
+                    interaction: row.get(6)?,
+                    service_account: row.get::<_, i64>(7)? != 0,
+                })
+            };
+            each(read().map_err(sqlite)?);
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Hands each `entity_sync` of the account in `[from, to)` to `each`, in time
+    /// order, without holding them all; answers how many there were.
+    pub fn for_each_entity_sync(
+        &self,
+        reports: &UsageReports,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        mut each: impl FnMut(EntitySyncRecord),
+    ) -> Result<u64, StoreError> {
+        let account = self.account(reports.account())?;
+        let doing = || format!("reading the entity syncs of account {}", account.slug);
+        let sqlite = |error| StoreError::sqlite(doing())(error);
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT at_us, payload ->> '$.source_system', payload ->> '$.target_system',
+                        payload ->> '$.source_project', payload ->> '$.target_project',
+                        payload ->> '$.entity_type', coalesce(payload ->> '$.entities', 1),
+                        coalesce(payload ->> '$.status', 'active')
+                 FROM events WHERE account_id = ?1 AND kind = 'entity_sync'
+                   AND at_us >= ?2 AND at_us < ?3
+                 ORDER BY at_us",
+            )
+            .map_err(sqlite)?;
+        let mut rows = statement
+            .query(params![account.id.0, from.timestamp_micros(), to.timestamp_micros()])
+            .map_err(sqlite)?;
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(sqlite)? {
+            let read = || -> rusqlite::Result<EntitySyncRecord> {
+                Ok(EntitySyncRecord {
+                    at: instant(row.get(0)?),
+                    source_system: row.get(1)?,
+                    target_system: row.get(2)?,
+                    source_project: row.get(3)?,
+                    target_project: row.get(4)?,
+                    entity_type: row.get(5)?,
+                    entities: row.get::<_, i64>(6)? as u64,
+                    status: row.get(7)?,
+                })
+            };
+            each(read().map_err(sqlite)?);
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+/// Stored instants were checked on the way in, so they are always in range.
+fn instant(at_us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(at_us).unwrap_or_default()
+}
