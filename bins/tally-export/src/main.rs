@@ -2,18 +2,25 @@
 //!
 //! The exporter reads the SQLite file directly, so whoever runs it already holds
 //! every account's data: it reads an account as its administrator would.
+//! `identities` is the exception: it matches a file of observations into people
+//! and opens no database.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Utc};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use tally_access::{AccountUsage, Principal};
 use tally_figures::FigureTable;
+use tally_figures::identity::{
+    GENERIC_IDENTITIES, OBSERVATION_ASSIGNMENTS, UNIQUE_USERS, assignment_rows,
+    generic_identity_rows, unique_users_rows,
+};
 use tally_figures::seats::{ACTIVATED_SEATS, COUNTED_LOGINS, MONTHLY_SEATS};
+use tally_identity::{Matcher, MatcherConfig, Observation};
 use tally_report::{Format, Table, WriteOptions};
 use tally_store::{Store, StoreOptions};
 
@@ -32,6 +39,9 @@ enum Command {
     /// Active seats (docs/seats.md).
     #[command(subcommand)]
     Seats(SeatsCommand),
+    /// Which users seen in integrated systems are one person, and why
+    /// (docs/identity.md). Reads a file of observations; opens no database.
+    Identities(IdentitiesCommand),
 }
 
 #[derive(Subcommand)]
@@ -82,6 +92,46 @@ struct Output {
     no_update: bool,
 }
 
+#[derive(Args)]
+struct IdentitiesCommand {
+    /// The observations: one JSON object a line, or one JSON array.
+    #[arg(long, value_name = "FILE")]
+    observations: PathBuf,
+    /// The table to write.
+    #[arg(long, value_enum, default_value_t = IdentityTable::Assignments)]
+    table: IdentityTable,
+    /// csv, json or xlsx.
+    #[arg(long, default_value = "csv")]
+    format: Format,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// A generic identity besides the defaults (repeatable): it never joins
+    /// two identities by itself.
+    #[arg(long = "generic-identity", value_name = "NAME")]
+    generic_identities: Vec<String>,
+    /// Use only the --generic-identity values, none of the defaults.
+    #[arg(long)]
+    no_default_generic_identities: bool,
+    /// A value meaning "no value" besides the defaults (repeatable).
+    #[arg(long = "placeholder", value_name = "VALUE")]
+    placeholders: Vec<String>,
+    /// Use only the --placeholder values, none of the defaults.
+    #[arg(long)]
+    no_default_placeholders: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum IdentityTable {
+    /// One row per observation: its person, and the rule and key that joined it.
+    Assignments,
+    /// Unique users per system, by the rule that identified them, then all
+    /// systems together.
+    Systems,
+    /// Generic identities held by two or more people, which joined none of them.
+    GenericIdentities,
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -93,16 +143,20 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let Command::Seats(command) = cli.command;
+    match cli.command {
+        Command::Seats(command) => export_seats(&cli.db, command),
+        Command::Identities(command) => export_identities(&command),
+    }
+}
+
+fn export_seats(db: &Path, command: SeatsCommand) -> anyhow::Result<()> {
     let output = match &command {
         SeatsCommand::Monthly { output, .. }
         | SeatsCommand::Log { output, .. }
         | SeatsCommand::Explain { output, .. } => output,
     };
-    if output.format == Format::Xlsx && output.output.is_none() && std::io::stdout().is_terminal() {
-        bail!("an XLSX file is binary: pass --output FILE, or redirect standard output");
-    }
-    let mut store = open_store(&cli.db)?;
+    refuse_xlsx_on_a_terminal(output.format, output.output.as_deref())?;
+    let mut store = open_store(db)?;
     if !output.no_update {
         store.update_seats(&output.account).with_context(|| {
             format!("bringing the seats of account {} up to date", output.account)
@@ -134,7 +188,85 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             titled(&COUNTED_LOGINS, &explanation.counted_logins(), Some(title))
         }
     };
-    write(&table, output, &WriteOptions::new(time_zone))
+    write(&table, output.format, output.output.as_deref(), &WriteOptions::new(time_zone))
+}
+
+fn export_identities(command: &IdentitiesCommand) -> anyhow::Result<()> {
+    refuse_xlsx_on_a_terminal(command.format, command.output.as_deref())?;
+    let mut config = MatcherConfig::default();
+    if command.no_default_generic_identities {
+        config.generic_identities.clear();
+    }
+    config.generic_identities.extend(command.generic_identities.iter().cloned());
+    if command.no_default_placeholders {
+        config.placeholders.clear();
+    }
+    config.placeholders.extend(command.placeholders.iter().cloned());
+    let matcher = Matcher::new(&config)?;
+    let path = &command.observations;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let observations = parse_observations(&text)
+        .with_context(|| format!("reading the observations in {}", path.display()))?;
+    let matching = matcher.match_people(&observations);
+    let all_systems = &matching.unique_users.all_systems;
+    eprintln!(
+        "observations: {}, people: {}, observations without an identifier: {}, \
+         generic identities held by several people: {}",
+        observations.len(),
+        all_systems.unique_users,
+        all_systems.unidentified_observations,
+        matching.generic_identities.len(),
+    );
+    let table = match command.table {
+        IdentityTable::Assignments => {
+            OBSERVATION_ASSIGNMENTS.to_table(&assignment_rows(&observations, &matching))
+        }
+        IdentityTable::Systems => UNIQUE_USERS.to_table(&unique_users_rows(&matching)),
+        IdentityTable::GenericIdentities => {
+            GENERIC_IDENTITIES.to_table(&generic_identity_rows(&matching))
+        }
+    };
+    write(&table, command.format, command.output.as_deref(), &WriteOptions::default())
+}
+
+/// Observations from NDJSON (blank lines skipped) or from one JSON array. The
+/// first bad observation stops the reading: a match over part of the file
+/// would give other people.
+fn parse_observations(text: &str) -> anyhow::Result<Vec<Observation>> {
+    if text.trim_start().starts_with('[') {
+        return serde_json::from_str(text).map_err(|error| {
+            anyhow!("line {}, column {}: {}", error.line(), error.column(), reason(&error))
+        });
+    }
+    let mut observations = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let observation = serde_json::from_str(line).map_err(|error| {
+            anyhow!("line {}, column {}: {}", index + 1, error.column(), reason(&error))
+        })?;
+        observations.push(observation);
+    }
+    Ok(observations)
+}
+
+/// serde_json's message without its own position, which counts lines of
+/// what it was given, not of the file.
+fn reason(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    match message.rsplit_once(" at line ") {
+        Some((reason, _)) => reason.to_owned(),
+        None => message,
+    }
+}
+
+fn refuse_xlsx_on_a_terminal(format: Format, output: Option<&Path>) -> anyhow::Result<()> {
+    if format == Format::Xlsx && output.is_none() && std::io::stdout().is_terminal() {
+        bail!("an XLSX file is binary: pass --output FILE, or redirect standard output");
+    }
+    Ok(())
 }
 
 fn open_store(db: &Path) -> anyhow::Result<Store> {
@@ -159,19 +291,24 @@ fn titled<R>(table: &FigureTable<R>, rows: &[R], title: Option<String>) -> Table
     table
 }
 
-fn write(table: &Table, output: &Output, options: &WriteOptions) -> anyhow::Result<()> {
-    match &output.output {
+fn write(
+    table: &Table,
+    format: Format,
+    output: Option<&Path>,
+    options: &WriteOptions,
+) -> anyhow::Result<()> {
+    match output {
         Some(path) => {
             let file =
                 File::create(path).with_context(|| format!("creating {}", path.display()))?;
             let mut out = BufWriter::new(file);
-            tally_report::write_table(output.format, table, options, &mut out)?;
+            tally_report::write_table(format, table, options, &mut out)?;
             out.flush().with_context(|| format!("writing {}", path.display()))?;
             eprintln!("wrote {} rows to {}", table.rows.len(), path.display());
         }
         None => {
             let mut out = BufWriter::new(std::io::stdout());
-            tally_report::write_table(output.format, table, options, &mut out)?;
+            tally_report::write_table(format, table, options, &mut out)?;
             out.flush().context("writing to standard output")?;
         }
     }

@@ -1,5 +1,7 @@
 //! End-to-end tests of `tally-export`: the real binary on a real SQLite file.
 
+mod identities;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
