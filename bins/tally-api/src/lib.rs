@@ -44,6 +44,7 @@ use crate::state::AppState;
         (name = "seats", description = "Active seats (D1-D3)."),
         (name = "runs", description = "Action runs."),
         (name = "monitor", description = "The vendor's usage monitor across accounts."),
+        (name = "reports", description = "Usage report downloads (R1-R5)."),
         (name = "service", description = "Health and identity."),
     )
 )]
@@ -78,6 +79,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::runs::runs))
         .routes(routes!(routes::monitor::monitor_event_counts))
         .routes(routes!(routes::monitor::tracking, routes::monitor::set_tracking))
+        .routes(routes!(routes::reports::usage_reports))
 }
 
 /// The OpenAPI document of every route.

@@ -86,6 +86,15 @@ const MATRIX: &[MatrixRow] = &[
         None,
         [403, 403, 403, 200, 200, 200, 403, 403, 401, 401],
     ),
+    // Administrator plus read permission on server management, as the seed says;
+    // staff have no account of their own.
+    (
+        "GET",
+        "/export/usage-reports",
+        "/export/usage-reports",
+        None,
+        [403, 200, 403, 403, 403, 403, 403, 403, 401, 401],
+    ),
     (
         "PUT",
         "/v1/monitor/tracking",

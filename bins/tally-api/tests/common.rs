@@ -181,8 +181,9 @@ impl Api {
         };
         let content_type = header("content-type");
         let next_cursor = header("next-cursor");
+        let disposition = header("content-disposition");
         let bytes = response.body_mut().read_to_vec().unwrap();
-        Answer { status, content_type, next_cursor, bytes }
+        Answer { status, content_type, next_cursor, disposition, bytes }
     }
 }
 
@@ -197,6 +198,7 @@ pub struct Answer {
     pub status: u16,
     pub content_type: String,
     pub next_cursor: String,
+    pub disposition: String,
     pub bytes: Vec<u8>,
 }
 

@@ -178,3 +178,17 @@ fn a_seat_explanation_says_why() {
          the rule needs 3 logins in 3 calendar weeks with at least 1 login(s) each"
     );
 }
+
+#[test]
+fn the_usage_reports_download_is_a_named_zip() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let token = Some(fixture.tokens.acme_administrator_with_server_management.as_str());
+    let answer = api.get("/export/usage-reports?at=2026-12-01T00:00:00Z", token);
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    assert_eq!(answer.content_type, "application/zip");
+    assert_eq!(answer.disposition, "attachment; filename=\"Usage Reports.zip\"");
+    assert_eq!(&answer.bytes[..2], b"PK");
+    let bad = api.get("/export/usage-reports?at=tomorrow", token);
+    assert_eq!(problem(&bad), (400, "bad_parameter".into(), "at".into()));
+}

@@ -42,6 +42,19 @@ enum Command {
     /// Which users seen in integrated systems are one person, and why
     /// (docs/identity.md). Reads a file of observations; opens no database.
     Identities(IdentitiesCommand),
+    /// `Usage Reports.zip`: the last 6 months' and the last year's usage
+    /// report workbooks (docs/usage-reports.md).
+    UsageReports {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// Where to write the zip.
+        #[arg(long, default_value = "Usage Reports.zip")]
+        out: PathBuf,
+        /// The instant both periods end at (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<DateTime<Utc>>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -146,7 +159,58 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Seats(command) => export_seats(&cli.db, command),
         Command::Identities(command) => export_identities(&command),
+        Command::UsageReports { account, out, at } => {
+            export_usage_reports(&cli.db, &account, &out, at.unwrap_or_else(Utc::now))
+        }
     }
+}
+
+fn export_usage_reports(
+    db: &Path,
+    account: &str,
+    out: &Path,
+    end: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let store = open_store(db)?;
+    let reports =
+        Principal::Administrator { account: account.to_owned(), server_management_read: true }
+            .download_usage_reports(account)
+            .expect("an administrator with server-management read may download usage reports");
+    let matcher = tally_identity::Matcher::new(&tally_identity::MatcherConfig::default())
+        .context("setting up the identity matcher")?;
+    // Four steps: read and write each of the two periods.
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(4).with_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .expect("a valid progress template"),
+        )
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let file = File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut steps = 0;
+    let file = tally_figures::usage_reports::write_usage_reports(
+        &store,
+        &reports,
+        end,
+        &matcher,
+        |step| {
+            if steps > 0 {
+                bar.inc(1);
+            }
+            steps += 1;
+            bar.set_message(step.to_owned());
+        },
+        BufWriter::new(file),
+    )
+    .with_context(|| format!("writing the usage reports of account {account}"))?;
+    file.into_inner()
+        .map_err(|error| error.into_error())
+        .and_then(|file| file.sync_all())
+        .with_context(|| format!("writing {}", out.display()))?;
+    bar.finish_and_clear();
+    eprintln!("wrote {}", out.display());
+    Ok(())
 }
 
 fn export_seats(db: &Path, command: SeatsCommand) -> anyhow::Result<()> {

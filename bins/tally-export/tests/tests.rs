@@ -1,6 +1,7 @@
 //! End-to-end tests of `tally-export`: the real binary on a real SQLite file.
 
 mod identities;
+mod usage_reports;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -8,7 +9,8 @@ use std::process::{Command, Output};
 use tally_events::{AccountCalendar, Limits, check_batch};
 use tally_store::{NewAccount, Store, StoreOptions};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_tally-export");
+/// The exporter binary under test.
+pub const BINARY: &str = env!("CARGO_BIN_EXE_tally-export");
 
 /// Account acme (Europe/Berlin, term 2026). Ana (u-1) logs in on Mondays
 /// 2026-03-02, 03-09 and 03-16 at 09:00Z (10:00 in Berlin): three calendar

@@ -283,6 +283,15 @@ impl Principal {
         }
     }
 
+    /// The usage-reports download of the principal's own account (the seed's
+    /// `GET /export/usage-reports`, which names no account): staff have none.
+    pub fn download_own_usage_reports(&self) -> Result<UsageReports, Denied> {
+        match self.account() {
+            Some(account) => self.download_usage_reports(account),
+            None => Err(Denied::Forbidden { needs: SERVER_MANAGEMENT }),
+        }
+    }
+
     /// The principal's role, if `account` is within its reach at all.
     fn within(&self, account: &str) -> Result<Role, Denied> {
         match self {
@@ -368,6 +377,17 @@ mod tests {
                 outcome(principal.download_usage_reports("acme")),
             ];
             assert_eq!(found, expected, "{principal:?}");
+        }
+    }
+
+    #[test]
+    fn only_an_administrator_with_server_management_downloads_their_own_reports() {
+        assert_eq!(administrator(true).download_own_usage_reports().unwrap().account(), "acme");
+        for principal in [administrator(false), member(), staff(true, &["acme"])] {
+            assert!(
+                matches!(principal.download_own_usage_reports(), Err(Denied::Forbidden { .. })),
+                "{principal:?}"
+            );
         }
     }
 

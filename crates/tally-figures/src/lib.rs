@@ -22,6 +22,7 @@ pub mod identity;
 pub mod runs;
 pub mod seats;
 pub mod usage;
+pub mod usage_reports;
 
 use tally_report::{Cell, Column, ColumnKind, Table, TableHeader};
 

@@ -2,6 +2,7 @@
 
 pub mod meta;
 pub mod monitor;
+pub mod reports;
 pub mod runs;
 pub mod seats;
 pub mod usage;
