@@ -1,0 +1,122 @@
+//! Diffs of stored entries, computed on read.
+
+use serde_json::{Value, json};
+use tally_audit::{Change, ChangeKind, Diff, MissingSnapshot, NewAuditEntry};
+use tally_events::{Operation, ResourceKind};
+
+use crate::common::*;
+
+fn stored_diff(entry: NewAuditEntry) -> Diff {
+    let (_dir, _path, mut store) = fresh();
+    store.append("acme", &[entry]).unwrap();
+    store.get("acme", 1).unwrap().unwrap().diff()
+}
+
+fn change(path: &str, kind: ChangeKind, before: Option<Value>, after: Option<Value>) -> Change {
+    Change { path: path.to_owned(), kind, before, after }
+}
+
+#[test]
+fn nested_fields_and_array_items_are_compared() {
+    let diff = stored_diff(NewAuditEntry {
+        before: Some(json!({"spec": {"replicas": 2, "env": {"REGION": "eu"}}, "ports": [80, 443]})),
+        after: Some(
+            json!({"spec": {"replicas": 3, "env": {}}, "ports": [80, 443, 8080], "owner": "sre"}),
+        ),
+        ..entry("e1", "2026-03-02T08:05:00Z")
+    });
+    assert_eq!(
+        diff,
+        Diff::Changes {
+            changes: vec![
+                change("/owner", ChangeKind::Added, None, Some(json!("sre"))),
+                change("/ports/2", ChangeKind::Added, None, Some(json!(8080))),
+                change("/spec/env/REGION", ChangeKind::Removed, Some(json!("eu")), None),
+                change("/spec/replicas", ChangeKind::Changed, Some(json!(2)), Some(json!(3))),
+            ]
+        }
+    );
+}
+
+#[test]
+fn an_entry_without_snapshots_says_so() {
+    let sign_in =
+        NewAuditEntry { resource: ResourceKind::SignIn, ..entry("e1", "2026-03-02T08:05:00Z") };
+    assert_eq!(stored_diff(sign_in), Diff::NoSnapshot { missing: MissingSnapshot::Both });
+    let only_after =
+        NewAuditEntry { after: Some(json!({"a": 1})), ..entry("e1", "2026-03-02T08:05:00Z") };
+    assert_eq!(stored_diff(only_after), Diff::NoSnapshot { missing: MissingSnapshot::Before });
+    let only_before =
+        NewAuditEntry { before: Some(json!({"a": 1})), ..entry("e1", "2026-03-02T08:05:00Z") };
+    assert_eq!(stored_diff(only_before), Diff::NoSnapshot { missing: MissingSnapshot::After });
+}
+
+#[test]
+fn a_create_adds_its_fields_and_a_delete_removes_them() {
+    let created = NewAuditEntry {
+        operation: Operation::Create,
+        after: Some(json!({"name": "checkout", "tags": ["a"]})),
+        ..entry("e1", "2026-03-02T08:05:00Z")
+    };
+    assert_eq!(
+        stored_diff(created),
+        Diff::Changes {
+            changes: vec![
+                change("/name", ChangeKind::Added, None, Some(json!("checkout"))),
+                change("/tags", ChangeKind::Added, None, Some(json!(["a"]))),
+            ]
+        }
+    );
+    let deleted = NewAuditEntry {
+        operation: Operation::Delete,
+        before: Some(json!({"name": "checkout"})),
+        ..entry("e1", "2026-03-02T08:05:00Z")
+    };
+    assert_eq!(
+        stored_diff(deleted),
+        Diff::Changes {
+            changes: vec![change("/name", ChangeKind::Removed, Some(json!("checkout")), None)]
+        }
+    );
+}
+
+/// A secret's values are hashes; an unchanged value keeps its hash, so only the
+/// rotated value shows, as a change between two hashes.
+#[test]
+fn a_rotated_secret_shows_as_a_change_without_its_values() {
+    let diff = stored_diff(NewAuditEntry {
+        resource: ResourceKind::Secret,
+        before: Some(json!({"name": "GH_TOKEN", "value": "old"})),
+        after: Some(json!({"name": "GH_TOKEN", "value": "new"})),
+        ..entry("e1", "2026-03-02T08:05:00Z")
+    });
+    let hidden = |value: &str| Some(json!(redacted("acme", "/value", value)));
+    assert_eq!(
+        diff,
+        Diff::Changes {
+            changes: vec![change(
+                "/value",
+                ChangeKind::Changed,
+                hidden("\"old\""),
+                hidden("\"new\"")
+            )]
+        }
+    );
+}
+
+#[test]
+fn a_diff_serialises_for_the_api() {
+    let diff = stored_diff(NewAuditEntry {
+        before: Some(json!({"a": 1})),
+        after: Some(json!({"a": 2})),
+        ..entry("e1", "2026-03-02T08:05:00Z")
+    });
+    assert_eq!(
+        serde_json::to_value(&diff).unwrap(),
+        json!({"kind": "changes", "changes": [{"path": "/a", "kind": "changed", "before": 1, "after": 2}]})
+    );
+    assert_eq!(
+        serde_json::to_value(Diff::NoSnapshot { missing: MissingSnapshot::Before }).unwrap(),
+        json!({"kind": "no_snapshot", "missing": "before"})
+    );
+}
