@@ -81,6 +81,9 @@ pub fn periods(calendar: &AccountCalendar, end: DateTime<Utc>) -> [ReportPeriod;
 
 /// Writes `Usage Reports.zip` for the periods ending at `end` to `out`.
 /// `progress` is told each step's name as it starts (for a progress bar).
+///
+/// The year's observations and syncs are read once; the 6 months' are their
+/// latest part.
 pub fn write_usage_reports<W: Write + Seek>(
     store: &Store,
     reports: &UsageReports,
@@ -91,33 +94,44 @@ pub fn write_usage_reports<W: Write + Seek>(
 ) -> Result<W, UsageReportError> {
     let account = store.account(reports.account())?;
     let options = WriteOptions::new(account.calendar.time_zone);
+    let periods = periods(&account.calendar, end);
+    let earliest = periods.iter().map(|period| period.from).min().unwrap_or(end);
+    progress("reading the observations and syncs");
+    let (observations, syncs) = read_period(store, reports, earliest, end)?;
     let mut zip = zip::ZipWriter::new(out);
-    for period in periods(&account.calendar, end) {
-        progress(&format!("reading {}", period.name));
-        let tables = usage_report(store, reports, &period, matcher)?;
+    for period in periods {
+        progress(&format!("matching users for {}", period.name));
+        let tables = usage_report(
+            since(&observations, period.from, |seen| seen.at),
+            since(&syncs, period.from, |sync| sync.at),
+            matcher,
+            account.calendar.time_zone,
+        );
         progress(&format!("writing {}", period.file_name()));
         let mut workbook = Vec::new();
         tally_report::write_workbook(&tables, &options, &mut workbook)
             .map_err(|source| UsageReportError::Workbook { name: period.file_name(), source })?;
+        // A workbook is a zip already: storing it as it is saves compressing it
+        // again for nothing.
         zip.start_file(
             period.file_name(),
             zip::write::SimpleFileOptions::default()
-                .compression_method(zip::CompressionMethod::Deflated),
+                .compression_method(zip::CompressionMethod::Stored),
         )?;
         zip.write_all(&workbook)?;
     }
     Ok(zip.finish()?)
 }
 
-/// The six sheets of one period's report, in the seed's order.
-pub fn usage_report(
+/// The account's sync observations and entity syncs in `[from, to)`, by instant.
+pub fn read_period(
     store: &Store,
     reports: &UsageReports,
-    period: &ReportPeriod,
-    matcher: &Matcher,
-) -> Result<Vec<Table>, UsageReportError> {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(Vec<Observation>, Vec<EntitySyncRecord>), StoreError> {
     let mut observations = Vec::new();
-    store.for_each_sync_observation(reports, period.from, period.to, |record| {
+    store.for_each_sync_observation(reports, from, to, |record| {
         observations.push(Observation {
             system: record.system,
             project: record.project,
@@ -129,17 +143,37 @@ pub fn usage_report(
             service_account: record.service_account,
         })
     })?;
-    let matching = matcher.match_people(&observations);
-    let mut syncs = SyncTallies::default();
-    store.for_each_entity_sync(reports, period.from, period.to, |record| syncs.add(&record))?;
-    let zone = store.account(reports.account())?.calendar.time_zone;
-    let unique_users = unique_user_count(&matching);
-    let entity_types = syncs.entity_type_count();
-    let projects = syncs.integrated_project_count();
-    let synced = syncs.synced_data_count();
-    let detailed = detailed_user_report(&observations, &matching, zone);
-    let summary = summary(&matching, &syncs);
-    Ok(vec![summary, unique_users, entity_types, projects, synced, detailed])
+    let mut syncs = Vec::new();
+    store.for_each_entity_sync(reports, from, to, |record| syncs.push(record))?;
+    Ok((observations, syncs))
+}
+
+/// The part of `items` (sorted by instant) at or after `from`.
+fn since<T>(items: &[T], from: DateTime<Utc>, at: impl Fn(&T) -> DateTime<Utc>) -> &[T] {
+    &items[items.partition_point(|item| at(item) < from)..]
+}
+
+/// The six sheets of one period's report, in the seed's order, from its
+/// observations and syncs.
+pub fn usage_report(
+    observations: &[Observation],
+    syncs: &[EntitySyncRecord],
+    matcher: &Matcher,
+    zone: chrono_tz::Tz,
+) -> Vec<Table> {
+    let matching = matcher.match_people(observations);
+    let mut tallies = SyncTallies::default();
+    for sync in syncs {
+        tallies.add(sync);
+    }
+    vec![
+        summary(&matching, &tallies),
+        unique_user_count(&matching),
+        tallies.entity_type_count(),
+        tallies.integrated_project_count(),
+        tallies.synced_data_count(),
+        detailed_user_report(observations, &matching, zone),
+    ]
 }
 
 fn table(title: &str, columns: &[(&str, &str, ColumnKind)], rows: Vec<Vec<Cell>>) -> Table {

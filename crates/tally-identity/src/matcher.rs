@@ -2,6 +2,8 @@
 //! The definition is in `docs/identity.md`, "The definition".
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use hashbrown::HashMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -361,8 +363,8 @@ impl Seen {
     /// The keys others can match this observation by: each usable value under
     /// the rule that compares it, and, for an observation under rule 1, its
     /// username and local part as rule 1 keys.
-    fn held_keys(&self) -> BTreeSet<(Rule, &str)> {
-        let mut keys = BTreeSet::new();
+    fn held_keys(&self) -> Vec<(Rule, &str)> {
+        let mut keys = Vec::with_capacity(5);
         let Some(class) = self.class.filter(|class| !class.generic_only) else {
             return keys;
         };
@@ -374,12 +376,15 @@ impl Seen {
             self.usable_display_name().map(|display_name| (Rule::DisplayName, display_name)),
         );
         keys.extend(self.usable_username().map(|username| (Rule::Username, username)));
+        // A username that is also the email's local part is one key, held once.
+        keys.sort_unstable();
+        keys.dedup();
         keys
     }
 
     /// The keys this observation looks for, under its own rule only.
-    fn sought_keys(&self) -> BTreeSet<(Rule, &str)> {
-        let mut keys = BTreeSet::new();
+    fn sought_keys(&self) -> Vec<(Rule, &str)> {
+        let mut keys = Vec::with_capacity(2);
         let Some(class) = self.class.filter(|class| !class.generic_only) else {
             return keys;
         };
@@ -406,6 +411,8 @@ impl Seen {
                 keys.extend(self.usable_username().map(|username| (Rule::Username, username)));
             }
         }
+        keys.sort_unstable();
+        keys.dedup();
         keys
     }
 
@@ -442,7 +449,10 @@ impl Seen {
 /// Rules 1 to 4: a key joins every observation holding it, provided at least
 /// one of them looks for it.
 fn rule_joins(seen: &[Seen]) -> Vec<Join> {
-    let mut keys: BTreeMap<(Rule, &str), (Vec<usize>, bool)> = BTreeMap::new();
+    // Hashed, not ordered: a million observations hold a few million keys, and
+    // comparing them as strings in a tree was most of the matcher's time. Each
+    // person's joins are sorted when the person is made.
+    let mut keys: HashMap<(Rule, &str), (Vec<usize>, bool)> = HashMap::new();
     for (index, seen) in seen.iter().enumerate() {
         for key in seen.held_keys() {
             keys.entry(key).or_default().0.push(index);

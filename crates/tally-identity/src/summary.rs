@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use hashbrown::HashMap;
+
 use crate::matcher::{Assignment, Person, Rule};
 use crate::observation::Observation;
 
@@ -78,7 +80,7 @@ pub(crate) fn count_unique_users(
 #[derive(Default)]
 struct Tally {
     /// Person index to its best rule so far and whether it was flagged.
-    people: BTreeMap<usize, (Rule, bool)>,
+    people: HashMap<usize, (Rule, bool)>,
     unidentified_observations: usize,
 }
 
