@@ -55,7 +55,7 @@ fn observation_line(n: usize, rng: &mut ChaCha8Rng) -> String {
         at.to_rfc3339(),
         person % 40,
         INTERACTIONS[n % INTERACTIONS.len()],
-        person % 97 == 0
+        person.is_multiple_of(97)
     )
 }
 
@@ -78,7 +78,7 @@ fn entity_sync_line(n: usize, rng: &mut ChaCha8Rng) -> String {
         n % 40,
         ["Bug", "Story", "Task", "Incident"][n % 4],
         1 + n % 20,
-        if n % 11 == 0 { "inactive" } else { "active" }
+        if n.is_multiple_of(11) { "inactive" } else { "active" }
     )
 }
 
