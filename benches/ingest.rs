@@ -280,6 +280,8 @@ impl Daemon {
         let write_store =
             Store::open(path, &StoreOptions::default()).expect("open the write store");
         let key_store = Store::open(path, &StoreOptions::default()).expect("open the key store");
+        let audit = tally_ingest::audit::AuditLog::open(path, &tally_audit::key_file_for(path))
+            .expect("open the audit log");
         let (address_sender, address) = mpsc::channel();
         let (shutdown, shutdown_received) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -296,6 +298,7 @@ impl Daemon {
                     listener,
                     write_store,
                     key_store,
+                    audit,
                     Limits::default(),
                     MAX_BODY_BYTES,
                     stop,

@@ -5,7 +5,9 @@ use std::io::{BufRead, Read};
 
 use serde_json::Value;
 use tally_events::{CheckedBatch, CheckedEvent, Limits, Rejection, check_batch};
-use tally_store::{AccountId, Conflict, EventRecord};
+use tally_store::{Account, Conflict, EventRecord};
+
+use crate::audit::{AuditBatch, AuditLog};
 
 use crate::writer::{WriteFailure, WriterHandle};
 
@@ -41,6 +43,18 @@ pub enum ImportError {
     /// The input is a JSON array that does not parse.
     #[error("the input starts with `[` but is not a JSON array")]
     MalformedArray(#[source] serde_json::Error),
+    /// A chunk's audit entries could not be written; it and everything after it
+    /// is not stored.
+    #[error(
+        "writing the audit entries from line {first_line} on failed; the lines before it are stored"
+    )]
+    Audit {
+        /// First line of the chunk that failed.
+        first_line: usize,
+        /// The audit log's error.
+        #[source]
+        source: tally_audit::AuditError,
+    },
     /// A chunk could not be written; it and everything after it is not in the store.
     #[error("writing the events from line {first_line} on failed; the lines before it are stored")]
     Write {
@@ -56,8 +70,9 @@ pub enum ImportError {
 /// `progress` is called with the bytes consumed so far after each chunk.
 pub fn import(
     input: impl Read,
-    account: AccountId,
+    account: &Account,
     writer: &WriterHandle,
+    audit: &AuditLog,
     limits: &Limits,
     mut progress: impl FnMut(u64),
 ) -> Result<ImportSummary, ImportError> {
@@ -92,7 +107,7 @@ pub fn import(
                 break;
             }
             let first_line = line + 1 - batch.events.len() - batch.rejections.len();
-            commit(batch, 0, first_line, account, writer, &mut summary)?;
+            commit(batch, 0, first_line, account, writer, audit, &mut summary)?;
             progress(0);
         }
         return Ok(summary);
@@ -121,7 +136,9 @@ pub fn import(
         }
         let chunk_limits = Limits { max_events_per_batch: CHUNK_LINES, ..*limits };
         match check_batch(chunk.as_bytes(), &chunk_limits) {
-            Ok(batch) => commit(batch, first_line - 1, first_line, account, writer, &mut summary)?,
+            Ok(batch) => {
+                commit(batch, first_line - 1, first_line, account, writer, audit, &mut summary)?
+            }
             // A chunk of blank lines holds nothing; a chunk with no JSON line at all
             // is rejected line by line, like the HTTP path's per-line rejections.
             Err(tally_events::BatchError::Empty) => {}
@@ -150,8 +167,9 @@ fn commit(
     mut batch: CheckedBatch,
     line_offset: usize,
     first_line: usize,
-    account: AccountId,
+    account: &Account,
     writer: &WriterHandle,
+    audit: &AuditLog,
     summary: &mut ImportSummary,
 ) -> Result<(), ImportError> {
     for event in &mut batch.events {
@@ -161,11 +179,20 @@ fn commit(
         rejection.line += line_offset;
     }
     summary.rejections.append(&mut batch.rejections);
-    if batch.events.is_empty() {
+    let mut audit_batch = AuditBatch::default();
+    let records: Vec<EventRecord> =
+        batch.events.into_iter().filter_map(|event| audit_batch.take(event)).collect();
+    let audited = audit
+        .append(&account.slug, audit_batch)
+        .map_err(|source| ImportError::Audit { first_line, source })?;
+    summary.accepted += audited.accepted;
+    summary.duplicates += audited.duplicates;
+    summary.conflicts.extend(audited.conflicts);
+    if records.is_empty() {
         return Ok(());
     }
     let outcome = writer
-        .append_blocking(account, batch.events.into_iter().map(EventRecord::from).collect())
+        .append_blocking(account.id, records)
         .map_err(|source| ImportError::Write { first_line, source })?;
     summary.accepted += outcome.accepted;
     summary.duplicates += outcome.duplicates;

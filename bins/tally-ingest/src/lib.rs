@@ -4,6 +4,7 @@
 
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod figures;
 pub mod import;
 pub mod server;
@@ -25,6 +26,7 @@ pub async fn serve(
     listener: TcpListener,
     write_store: Store,
     key_store: Store,
+    audit: audit::AuditLog,
     limits: Limits,
     max_body_bytes: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -32,6 +34,7 @@ pub async fn serve(
     let (writer, handle) = Writer::start(write_store, 64);
     let state = IngestState {
         keys: Arc::new(Mutex::new(key_store)),
+        audit: Arc::new(audit),
         writer: handle,
         limits,
         max_body_bytes,

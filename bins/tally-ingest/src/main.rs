@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tally_events::{AccountCalendar, Limits, SubscriptionTerm};
+use tally_ingest::audit::AuditLog;
 use tally_ingest::import::{ImportSummary, import};
 use tally_ingest::writer::Writer;
 use tally_store::{Durability, NewAccount, Organization, Store, StoreOptions, Team};
@@ -28,6 +29,10 @@ struct Cli {
     /// The SQLite file Tally keeps everything in (created when missing).
     #[arg(long, global = true, env = "TALLY_DB", default_value = "tally.sqlite")]
     db: PathBuf,
+    /// The audit log's secret key (made when missing); by default the database's
+    /// path with `.audit-key` added. Keep it away from the database's backups.
+    #[arg(long, global = true, env = "TALLY_AUDIT_KEY_FILE")]
+    audit_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -202,13 +207,20 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let audit_key =
+        cli.audit_key_file.clone().unwrap_or_else(|| tally_audit::key_file_for(&cli.db));
     match cli.command {
-        Command::Serve(args) => serve(&cli.db, &args),
-        Command::Import { account, file } => import_file(&cli.db, &account, &file),
+        Command::Serve(args) => serve(&cli.db, &audit_key, &args),
+        Command::Import { account, file } => import_file(&cli.db, &audit_key, &account, &file),
         Command::Account(command) => account(&cli.db, command),
         Command::Fixtures(args) => fixtures(&args),
-        Command::Demo { no_serve, serve: args } => demo(&cli.db, no_serve, &args),
+        Command::Demo { no_serve, serve: args } => demo(&cli.db, &audit_key, no_serve, &args),
     }
+}
+
+fn open_audit_log(db: &Path, key_file: &Path) -> anyhow::Result<AuditLog> {
+    AuditLog::open(db, key_file)
+        .with_context(|| format!("opening the audit log in {}", db.display()))
 }
 
 fn open_store(db: &Path, durability: DurabilityArg) -> anyhow::Result<Store> {
@@ -220,7 +232,8 @@ fn open_store(db: &Path, durability: DurabilityArg) -> anyhow::Result<Store> {
         .with_context(|| format!("opening the database {}", db.display()))
 }
 
-fn serve(db: &Path, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+fn serve(db: &Path, audit_key: &Path, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let audit = open_audit_log(db, audit_key)?;
     let write_store = open_store(db, args.durability)?;
     let key_store = open_store(db, args.durability)?;
     let figures = tally_ingest::figures::FigureRefresher::start(
@@ -239,6 +252,7 @@ fn serve(db: &Path, args: &ServeArgs) -> anyhow::Result<ExitCode> {
             listener,
             write_store,
             key_store,
+            audit,
             Limits::default(),
             args.max_body_bytes,
             shutdown_signal(),
@@ -276,8 +290,9 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing the batches in flight");
 }
 
-fn import_file(db: &Path, slug: &str, file: &Path) -> anyhow::Result<ExitCode> {
+fn import_file(db: &Path, audit_key: &Path, slug: &str, file: &Path) -> anyhow::Result<ExitCode> {
     let store = open_store(db, DurabilityArg::Process)?;
+    let audit = open_audit_log(db, audit_key)?;
     let account = store.account(slug)?;
     let (input, total_bytes): (Box<dyn std::io::Read>, Option<u64>) = if file == Path::new("-") {
         (Box::new(std::io::stdin().lock()), None)
@@ -289,8 +304,9 @@ fn import_file(db: &Path, slug: &str, file: &Path) -> anyhow::Result<ExitCode> {
     };
     let bar = progress_bar(total_bytes);
     let (writer, handle) = Writer::start(store, 2);
-    let result =
-        import(input, account.id, &handle, &Limits::default(), |bytes| bar.set_position(bytes));
+    let result = import(input, &account, &handle, &audit, &Limits::default(), |bytes| {
+        bar.set_position(bytes)
+    });
     drop(handle);
     writer.join();
     bar.finish_and_clear();
@@ -453,7 +469,7 @@ fn fixtures(args: &FixturesArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn demo(db: &Path, no_serve: bool, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+fn demo(db: &Path, audit_key: &Path, no_serve: bool, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     if db.exists() {
         if db.file_name().and_then(|name| name.to_str()) == Some("tally.sqlite") {
             bail!(
@@ -494,16 +510,18 @@ fn demo(db: &Path, no_serve: bool, args: &ServeArgs) -> anyhow::Result<ExitCode>
         }
         keys.push((account, key));
     }
+    let audit = open_audit_log(db, audit_key)?;
     let (writer, handle) = Writer::start(store, 2);
     println!("importing the demo fixtures (seed 7, ending now) into {}", db.display());
     for ((account, _), fixture) in keys.iter().zip(&accounts) {
         let mut ndjson = Vec::new();
         tally_fixtures::write_ndjson(&fixture.events, &mut ndjson).context("rendering fixtures")?;
         let bar = progress_bar(Some(ndjson.len() as u64));
-        let summary = import(ndjson.as_slice(), account.id, &handle, &Limits::default(), |bytes| {
-            bar.set_position(bytes)
-        })
-        .with_context(|| format!("importing the fixtures of {}", account.slug))?;
+        let summary =
+            import(ndjson.as_slice(), account, &handle, &audit, &Limits::default(), |bytes| {
+                bar.set_position(bytes)
+            })
+            .with_context(|| format!("importing the fixtures of {}", account.slug))?;
         bar.finish_and_clear();
         println!(
             "  {:<10} {:<24} {:>8} events accepted ({} duplicates, {} rejected)",
@@ -561,7 +579,8 @@ fn demo(db: &Path, no_serve: bool, args: &ServeArgs) -> anyhow::Result<ExitCode>
         first.slug
     );
     drop(store);
-    serve(db, args)
+    drop(audit);
+    serve(db, audit_key, args)
 }
 
 /// The demo reads an account's figures as its administrator would.

@@ -17,6 +17,7 @@ use serde::Serialize;
 use tally_events::{Limits, check_batch_with};
 use tally_store::{Account, EventRecord, Store};
 
+use crate::audit::{AuditBatch, AuditLog};
 use crate::writer::{WriterHandle, error_chain};
 
 /// What the HTTP handlers share.
@@ -26,6 +27,8 @@ pub struct IngestState {
     pub keys: Arc<Mutex<Store>>,
     /// The writer thread.
     pub writer: WriterHandle,
+    /// The audit log, where a batch's audit entries go.
+    pub audit: Arc<AuditLog>,
     /// Per-event and per-batch limits.
     pub limits: Limits,
     /// Largest accepted body, in bytes.
@@ -100,10 +103,11 @@ async fn post_batch(
     let limits = state.limits;
     // Each event is cut down to what the store writes as soon as it is checked, so
     // a batch never holds its typed events all at once.
-    let (events, rejections) = tokio::task::spawn_blocking(move || {
+    let (events, audit, rejections) = tokio::task::spawn_blocking(move || {
         let mut events: Vec<EventRecord> = Vec::new();
-        check_batch_with(&bytes, &limits, |checked| events.push(checked.into()))
-            .map(|rejections| (events, rejections))
+        let mut audit = AuditBatch::default();
+        check_batch_with(&bytes, &limits, |checked| events.extend(audit.take(checked)))
+            .map(|rejections| (events, audit, rejections))
     })
     .await
     .expect("checking a batch does not panic")
@@ -118,6 +122,21 @@ async fn post_batch(
             reason: rejection.to_string(),
         })
         .collect();
+    let audit_outcome = {
+        let log = Arc::clone(&state.audit);
+        let slug = account.slug.clone();
+        tokio::task::spawn_blocking(move || log.append(&slug, audit))
+            .await
+            .expect("appending audit entries does not panic")
+            .map_err(|error| {
+                tracing::error!(account = %account.slug, error = %error_chain(&error), "audit entries not written");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the audit log could not be written right now; retry the batch (what was written is recognised as duplicates)".into(),
+                )
+            })?
+    };
     let outcome = if events.is_empty() {
         tally_store::AppendOutcome::default()
     } else {
@@ -134,6 +153,14 @@ async fn post_batch(
                 Problem::internal()
             }
         })?
+    };
+    let mut conflicts = outcome.conflicts;
+    conflicts.extend(audit_outcome.conflicts);
+    conflicts.sort_by_key(|conflict| conflict.line);
+    let outcome = tally_store::AppendOutcome {
+        accepted: outcome.accepted + audit_outcome.accepted,
+        duplicates: outcome.duplicates + audit_outcome.duplicates,
+        conflicts,
     };
     Ok(axum::Json(BatchAnswer {
         accepted: outcome.accepted,

@@ -193,3 +193,40 @@ fn the_daemon_keeps_seat_figures_and_event_counts_up_to_date() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// An audit entry goes to the audit log, not to the event log: its secret's value
+/// is replaced by a keyed hash before it reaches the file, and resending it is a
+/// duplicate.
+#[test]
+fn audit_entries_go_to_the_audit_log_with_their_secrets_hashed() {
+    let (_dir, db) = temp_db();
+    let key = create_account(&db, "acme");
+    let daemon = Daemon::start(&db, &[]);
+    let secret = "s3cr3t-Value-1234567890";
+    let body = [
+        format!(
+            r#"{{"id":"au1","kind":"audit_entry","at":"2026-03-02T09:00:00Z","resource":"secret","resource_id":"db-password","operation":"update","source_type":"user","source":"ana@acme.test","origin":"ui","status":"success","before":{{"value":"old-{secret}"}},"after":{{"value":"{secret}"}}}}"#
+        ),
+        login("l1", "u-1"),
+    ]
+    .join("\n");
+    let (status, answer) = daemon.post(Some(&key), &body);
+    assert_eq!((status, &answer["accepted"]), (200, &json!(2)), "{answer}");
+    let (status, answer) = daemon.post(Some(&key), &body);
+    assert_eq!((status, &answer["duplicates"]), (200, &json!(2)), "{answer}");
+
+    assert_eq!(count(&db, "SELECT count(*) FROM events"), 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM events WHERE kind = 'audit_entry'"), 0);
+    assert_eq!(count(&db, "SELECT count(*) FROM audit_entries"), 1);
+    drop(daemon);
+    for file in [db.clone(), db.with_extension("sqlite-wal")] {
+        if let Ok(bytes) = std::fs::read(&file) {
+            assert!(
+                !bytes.windows(secret.len()).any(|window| window == secret.as_bytes()),
+                "{file:?}"
+            );
+        }
+    }
+    // The key was made beside the database, readable by its owner only.
+    assert!(db.with_extension("sqlite.audit-key").exists());
+}

@@ -9,6 +9,14 @@ use std::path::PathBuf;
 /// refuse to build on a record whose seal is broken.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
+    /// The key file could not be read or made.
+    #[error("cannot use the audit log's key file {path}: {reason}")]
+    KeyFile {
+        /// The key file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// The file could not be opened or configured.
     #[error("cannot open the audit log database {path}")]
     Open {

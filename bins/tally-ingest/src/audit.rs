@@ -1,0 +1,84 @@
+//! Audit entries arrive with usage events but are kept in the audit log
+//! (`tally-audit`), not in the event log: their snapshots may hold secrets,
+//! which the audit log replaces by a keyed hash before anything reaches the file.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use tally_audit::{AuditError, AuditOptions, AuditStore, NewAuditEntry};
+use tally_events::{CheckedEvent, EventBody};
+use tally_store::{Conflict, EventRecord};
+
+/// The audit log, shared by the requests that write to it.
+pub struct AuditLog {
+    store: Mutex<AuditStore>,
+}
+
+impl AuditLog {
+    /// Opens the audit log kept in `database`, with the key in `key_file` (made
+    /// when missing; `tally_audit::key_file_for(database)` by default).
+    pub fn open(database: &Path, key_file: &Path) -> Result<AuditLog, AuditError> {
+        let key = tally_audit::load_or_create_key(key_file)?;
+        let store = AuditStore::open(database, &AuditOptions::new(key))?;
+        Ok(AuditLog { store: Mutex::new(store) })
+    }
+
+    /// Appends a batch's audit entries to `account`'s log, idempotently by event
+    /// id; conflicts are reported with the batch's line numbers.
+    pub fn append(&self, account: &str, batch: AuditBatch) -> Result<AuditOutcome, AuditError> {
+        if batch.entries.is_empty() {
+            return Ok(AuditOutcome::default());
+        }
+        let mut store = self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let outcome = store.append(account, &batch.entries)?;
+        Ok(AuditOutcome {
+            accepted: outcome.accepted,
+            duplicates: outcome.duplicates,
+            conflicts: outcome
+                .conflicts
+                .into_iter()
+                .map(|conflict| Conflict {
+                    line: batch.lines[conflict.index],
+                    id: conflict.event_id,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// A batch's audit entries, with their line numbers.
+#[derive(Debug, Default)]
+pub struct AuditBatch {
+    lines: Vec<usize>,
+    entries: Vec<NewAuditEntry>,
+}
+
+impl AuditBatch {
+    /// Keeps `checked` if it is an audit entry, or gives it back as what the event
+    /// log writes.
+    pub fn take(&mut self, checked: CheckedEvent) -> Option<EventRecord> {
+        match &checked.event.body {
+            EventBody::AuditEntry(entry) => {
+                self.entries.push(NewAuditEntry::from_event(
+                    &checked.event.id,
+                    checked.event.at,
+                    entry,
+                ));
+                self.lines.push(checked.line);
+                None
+            }
+            _ => Some(EventRecord::from(checked)),
+        }
+    }
+}
+
+/// What appending a batch's audit entries did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct AuditOutcome {
+    /// Entries stored for the first time.
+    pub accepted: usize,
+    /// Entries stored before with the same content.
+    pub duplicates: usize,
+    /// Entries whose id is stored with other content.
+    pub conflicts: Vec<Conflict>,
+}
