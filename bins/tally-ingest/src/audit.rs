@@ -54,6 +54,11 @@ pub struct AuditBatch {
 }
 
 impl AuditBatch {
+    /// Whether the batch held no audit entry.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Keeps `checked` if it is an audit entry, or gives it back as what the event
     /// log writes.
     pub fn take(&mut self, checked: CheckedEvent) -> Option<EventRecord> {
