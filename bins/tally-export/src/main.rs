@@ -30,6 +30,10 @@ struct Cli {
     /// The SQLite file Tally keeps everything in.
     #[arg(long, global = true, env = "TALLY_DB", default_value = "tally.sqlite")]
     db: PathBuf,
+    /// The audit log's secret key; by default the database's path with
+    /// `.audit-key` added (see `tally-ingest`).
+    #[arg(long, global = true, env = "TALLY_AUDIT_KEY_FILE")]
+    audit_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -42,6 +46,9 @@ enum Command {
     /// Which users seen in integrated systems are one person, and why
     /// (docs/identity.md). Reads a file of observations; opens no database.
     Identities(IdentitiesCommand),
+    /// The audit log's integrity (docs/audit.md).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// `Usage Reports.zip`: the last 6 months' and the last year's usage
     /// report workbooks (docs/usage-reports.md).
     UsageReports {
@@ -54,6 +61,27 @@ enum Command {
         /// The instant both periods end at (RFC 3339); default now.
         #[arg(long)]
         at: Option<DateTime<Utc>>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Print the account's chain head as an anchor to keep somewhere else.
+    Anchor {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+    },
+    /// Check the account's whole chain offline; exits 3 and names the first
+    /// altered, inserted or removed entry when it finds one.
+    Verify {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// An anchor printed earlier by `audit anchor`: also prove nothing up to
+        /// it was rewritten.
+        #[arg(long)]
+        anchor: Option<tally_audit::Anchor>,
     },
 }
 
@@ -147,7 +175,7 @@ enum IdentityTable {
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("tally-export: error: {error:#}");
             ExitCode::FAILURE
@@ -155,12 +183,61 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let audit_key =
+        cli.audit_key_file.clone().unwrap_or_else(|| tally_audit::key_file_for(&cli.db));
     match cli.command {
-        Command::Seats(command) => export_seats(&cli.db, command),
-        Command::Identities(command) => export_identities(&command),
+        Command::Audit(command) => return audit(&cli.db, &audit_key, &command),
+        Command::Seats(command) => export_seats(&cli.db, command)?,
+        Command::Identities(command) => export_identities(&command)?,
         Command::UsageReports { account, out, at } => {
-            export_usage_reports(&cli.db, &account, &out, at.unwrap_or_else(Utc::now))
+            export_usage_reports(&cli.db, &account, &out, at.unwrap_or_else(Utc::now))?
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Exit code of a verification that found the chain tampered with.
+const TAMPERED: u8 = 3;
+
+fn audit(db: &Path, key_file: &Path, command: &AuditCommand) -> anyhow::Result<ExitCode> {
+    if !db.exists() {
+        bail!("no database at {}: pass --db, or set TALLY_DB", db.display());
+    }
+    let key = tally_audit::load_key(key_file).context(
+        "the audit log is sealed with its own key: pass the key file the daemon used with --audit-key-file",
+    )?;
+    let log = tally_audit::AuditStore::open(db, &tally_audit::AuditOptions::new(key))
+        .with_context(|| format!("opening the audit log in {}", db.display()))?;
+    match command {
+        AuditCommand::Anchor { account } => {
+            println!("{}", log.head(account)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Verify { account, anchor } => {
+            let report = log.verify(account, anchor.as_ref())?;
+            match &report.problem {
+                None => {
+                    println!(
+                        "intact: {} entries and {} tombstones checked, checkpoint at {}, head {}{}",
+                        report.entries,
+                        report.tombstones,
+                        report.checkpoint_seq,
+                        report.head,
+                        match &report.anchor {
+                            Some(tally_audit::AnchorCheck::Matched) => "; the anchor matches",
+                            Some(tally_audit::AnchorCheck::Purged { .. }) =>
+                                "; the anchored entry is purged into the checkpoint",
+                            _ => "",
+                        }
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(problem) => {
+                    println!("tampered: {problem}");
+                    Ok(ExitCode::from(TAMPERED))
+                }
+            }
         }
     }
 }

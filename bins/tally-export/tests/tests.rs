@@ -1,5 +1,6 @@
 //! End-to-end tests of `tally-export`: the real binary on a real SQLite file.
 
+mod audit;
 mod identities;
 mod usage_reports;
 

@@ -15,16 +15,22 @@ pub fn key_file_for(database: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Reads the key in `path` (64 hex digits). A reader that needs the log's own
+/// key (to verify it) uses this: a new key would make every seal fail.
+pub fn load_key(path: &Path) -> Result<[u8; 32], AuditError> {
+    let key_error = |reason: String| AuditError::KeyFile { path: path.to_owned(), reason };
+    let text = std::fs::read_to_string(path).map_err(|error| key_error(error.to_string()))?;
+    let bytes =
+        hex::decode(text.trim()).map_err(|_| key_error("it does not hold 64 hex digits".into()))?;
+    bytes.try_into().map_err(|_| key_error("it does not hold 64 hex digits".into()))
+}
+
 /// Reads the key in `path` (64 hex digits), or makes a random one there, readable
 /// by its owner only, when there is no such file.
 pub fn load_or_create_key(path: &Path) -> Result<[u8; 32], AuditError> {
     let key_error = |reason: String| AuditError::KeyFile { path: path.to_owned(), reason };
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let bytes = hex::decode(text.trim())
-                .map_err(|_| key_error("it does not hold 64 hex digits".into()))?;
-            bytes.try_into().map_err(|_| key_error("it does not hold 64 hex digits".into()))
-        }
+    match std::fs::metadata(path) {
+        Ok(_) => load_key(path),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
             let mut key = [0u8; 32];
             StdRng::from_os_rng().fill_bytes(&mut key);
@@ -62,5 +68,8 @@ mod tests {
         }
         std::fs::write(&path, "not a key").unwrap();
         assert!(matches!(load_or_create_key(&path), Err(AuditError::KeyFile { .. })));
+        let missing = dir.path().join("missing.audit-key");
+        assert!(matches!(load_key(&missing), Err(AuditError::KeyFile { .. })));
+        assert!(!missing.exists(), "reading a key never makes one");
     }
 }

@@ -90,7 +90,7 @@ pub use append::{AppendOutcome, Conflict};
 pub use diff::{Change, ChangeKind, Diff, MissingSnapshot};
 pub use entry::{AuditEntry, ChainHash, NewAuditEntry};
 pub use error::AuditError;
-pub use key::{key_file_for, load_or_create_key};
+pub use key::{key_file_for, load_key, load_or_create_key};
 pub use options::{AuditOptions, DEFAULT_SENSITIVE_FIELDS};
 pub use query::{AuditAfter, AuditColumn, AuditKey, AuditQuery};
 pub use retention::{PurgeOutcome, RetentionPolicy};

@@ -1,0 +1,81 @@
+//! `tally-export audit anchor|verify` on an audit log in a real SQLite file,
+//! then tampered with directly in SQLite.
+
+use std::process::Command;
+
+use crate::BINARY;
+
+fn export(db: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(BINARY).arg("--db").arg(db).args(args).output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn entry(id: &str, at: &str, before: &str, after: &str) -> tally_audit::NewAuditEntry {
+    let line = format!(
+        r#"{{"id":"{id}","kind":"audit_entry","at":"{at}","resource":"entity","resource_id":"svc-1","operation":"update","source_type":"user","source":"ana@acme.test","origin":"ui","status":"success","blueprint":"service","entity":"svc-1","before":{{"tier":"{before}"}},"after":{{"tier":"{after}"}}}}"#
+    );
+    let batch =
+        tally_events::check_batch(line.as_bytes(), &tally_events::Limits::default()).unwrap();
+    let tally_events::EventBody::AuditEntry(audit) = &batch.events[0].event.body else {
+        panic!("an audit entry")
+    };
+    tally_audit::NewAuditEntry::from_event(id, batch.events[0].event.at, audit)
+}
+
+#[test]
+fn verify_passes_an_intact_log_and_names_the_first_altered_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tally.sqlite");
+    let key = tally_audit::load_or_create_key(&tally_audit::key_file_for(&db)).unwrap();
+    let mut log = tally_audit::AuditStore::open(&db, &tally_audit::AuditOptions::new(key)).unwrap();
+    log.append(
+        "acme",
+        &[
+            entry("e1", "2026-03-02T09:00:00Z", "bronze", "silver"),
+            entry("e2", "2026-03-02T10:00:00Z", "silver", "gold"),
+            entry("e3", "2026-03-02T11:00:00Z", "gold", "platinum"),
+        ],
+    )
+    .unwrap();
+    drop(log);
+
+    let (code, anchor, stderr) = export(&db, &["audit", "anchor", "--account", "acme"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(anchor.starts_with("acme:3:"), "{anchor}");
+    let anchor = anchor.trim().to_owned();
+    let (code, report, _) =
+        export(&db, &["audit", "verify", "--account", "acme", "--anchor", &anchor]);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.starts_with("intact: 3 entries") && report.contains("the anchor matches"),
+        "{report}"
+    );
+
+    // The second entry's after-snapshot rewritten in the file, as an intruder would.
+    let connection = rusqlite::Connection::open(&db).unwrap();
+    let changed = connection
+        .execute(
+            "UPDATE audit_entries SET after = replace(after, 'gold', 'iron') WHERE seq = 2",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(connection);
+    let (code, report, _) = export(&db, &["audit", "verify", "--account", "acme"]);
+    assert_eq!(code, 3, "{report}");
+    assert!(report.starts_with("tampered:") && report.contains('2'), "{report}");
+
+    // Without the key the log cannot be checked, and none is made up.
+    let elsewhere = dir.path().join("other.audit-key");
+    let (code, _, stderr) = export(
+        &db,
+        &["--audit-key-file", elsewhere.to_str().unwrap(), "audit", "verify", "--account", "acme"],
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("--audit-key-file"), "{stderr}");
+    assert!(!elsewhere.exists());
+}
