@@ -43,6 +43,7 @@ use crate::state::AppState;
         (name = "usage", description = "An account's usage, from its events."),
         (name = "seats", description = "Active seats (D1-D3)."),
         (name = "runs", description = "Action runs."),
+        (name = "audit", description = "The audit log (A1-A6)."),
         (name = "monitor", description = "The vendor's usage monitor across accounts."),
         (name = "reports", description = "Usage report downloads (R1-R5)."),
         (name = "service", description = "Health and identity."),
@@ -77,6 +78,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::seats::activated_seats))
         .routes(routes!(routes::seats::seat_explanation))
         .routes(routes!(routes::runs::runs))
+        .routes(routes!(routes::audit::audit_entries))
+        .routes(routes!(routes::audit::audit_entry))
         .routes(routes!(routes::monitor::monitor_event_counts))
         .routes(routes!(routes::monitor::tracking, routes::monitor::set_tracking))
         .routes(routes!(routes::reports::usage_reports))
@@ -100,10 +103,15 @@ fn sort_choices(path: &str) -> Vec<String> {
         "/v1/accounts/{account}/seats/monthly" => names(&seats::MONTHLY_SEATS),
         "/v1/accounts/{account}/seats/activated" => names(&seats::ACTIVATED_SEATS),
         "/v1/accounts/{account}/runs" => names(&runs::RUNS),
+        "/v1/accounts/{account}/audit" => names(&tally_figures::audit::AUDIT_ENTRIES),
         "/v1/monitor/event-counts" => names(&usage::MONITOR_EVENT_COUNTS),
         other => panic!("{other} takes `sort` but names no listing in sort_choices"),
     };
     columns.iter().flat_map(|name| [name.to_string(), format!("-{name}")]).collect()
+}
+
+fn wire_names(names: &[&str]) -> Vec<String> {
+    names.iter().map(|name| (*name).to_owned()).collect()
 }
 
 /// Narrows the documented query parameters to exactly what is accepted: the
@@ -126,6 +134,12 @@ fn narrow_query_parameters(document: &mut OpenApiDocument) {
                     "format" => Some(["json", "csv", "xlsx"].map(String::from).to_vec()),
                     "kind" => {
                         Some(tally_events::KIND_NAMES.iter().map(|kind| kind.to_string()).collect())
+                    }
+                    "resource" => Some(wire_names(tally_events::ResourceKind::WIRE_NAMES)),
+                    "operation" => Some(wire_names(tally_events::Operation::WIRE_NAMES)),
+                    "source_type" => Some(wire_names(tally_events::SourceType::WIRE_NAMES)),
+                    "status" if path.ends_with("/audit") => {
+                        Some(wire_names(tally_events::AuditStatus::WIRE_NAMES))
                     }
                     "status" if path.ends_with("/seats/activated") => {
                         Some(tally_figures::seats::STATUSES.map(String::from).to_vec())

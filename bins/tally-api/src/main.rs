@@ -19,6 +19,10 @@ struct Cli {
     /// The SQLite file the ingest daemon writes.
     #[arg(long, global = true, env = "TALLY_DB", default_value = "tally.sqlite")]
     db: PathBuf,
+    /// The audit log's secret key; by default the database's path with
+    /// `.audit-key` added, as the ingest daemon uses.
+    #[arg(long, global = true, env = "TALLY_AUDIT_KEY_FILE")]
+    audit_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -116,7 +120,11 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen } => serve(&cli.db, listen),
+        Command::Serve { listen } => {
+            let audit_key =
+                cli.audit_key_file.clone().unwrap_or_else(|| tally_audit::key_file_for(&cli.db));
+            serve(&cli.db, &audit_key, listen)
+        }
         Command::Token(TokenCommand::Create(args)) => create_token(&cli.db, args),
         Command::Token(TokenCommand::List) => list_tokens(&cli.db),
         Command::Token(TokenCommand::Revoke { id }) => {
@@ -149,11 +157,11 @@ fn open_store(db: &Path) -> anyhow::Result<Store> {
         .with_context(|| format!("opening the database {}", db.display()))
 }
 
-fn serve(db: &Path, listen: SocketAddr) -> anyhow::Result<()> {
+fn serve(db: &Path, audit_key: &Path, listen: SocketAddr) -> anyhow::Result<()> {
     if !db.exists() {
         open_store(db)?;
     }
-    let state = AppState::open(db.to_owned())
+    let state = AppState::open(db.to_owned(), audit_key)
         .with_context(|| format!("opening the database {}", db.display()))?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {

@@ -1,13 +1,14 @@
 //! What every handler shares: store connections, and who the request acts for.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use chrono::Utc;
 use tally_access::{ApiToken, Principal};
+use tally_audit::{AuditError, AuditOptions, AuditStore};
 use tally_store::{Store, StoreError, StoreOptions};
 
 use crate::error::ApiError;
@@ -16,6 +17,8 @@ use crate::error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     stores: Arc<StorePool>,
+    /// The audit log: one connection, its reads taken in turn.
+    audit: Arc<Mutex<AuditStore>>,
 }
 
 /// Open store connections, reused across requests: opening one reads the schema
@@ -27,14 +30,33 @@ struct StorePool {
 }
 
 impl AppState {
-    /// State over the store at `path`, which is opened (and upgraded) once here so
-    /// that a bad file is reported at start-up rather than on the first request.
-    pub fn open(path: PathBuf) -> Result<AppState, StoreError> {
+    /// State over the store at `path` and its audit log, sealed with the key in
+    /// `audit_key` (made when missing, as the ingest daemon does). Both are opened
+    /// (and upgraded) here so that a bad file is reported at start-up rather than
+    /// on the first request.
+    pub fn open(path: PathBuf, audit_key: &Path) -> Result<AppState, OpenError> {
         let options = StoreOptions { cache_kib: 4 * 1024, ..StoreOptions::default() };
         let store = Store::open(&path, &options)?;
+        let key = tally_audit::load_or_create_key(audit_key)?;
+        let audit = AuditStore::open(&path, &AuditOptions::new(key))?;
         Ok(AppState {
             stores: Arc::new(StorePool { path, options, idle: Mutex::new(vec![store]) }),
+            audit: Arc::new(Mutex::new(audit)),
         })
+    }
+
+    /// Runs `work` with a store connection and the audit log on a blocking thread.
+    pub async fn with_audit<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store, &AuditStore) -> Result<T, ApiError> + Send + 'static,
+    {
+        let audit = Arc::clone(&self.audit);
+        self.with_store(move |store| {
+            let log = audit.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(store, &log)
+        })
+        .await
     }
 
     /// Runs `work` with a store connection on a blocking thread.
@@ -60,6 +82,17 @@ impl AppState {
             ApiError::Internal
         })?
     }
+}
+
+/// Why the service's state could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The audit log or its key.
+    #[error(transparent)]
+    Audit(#[from] AuditError),
 }
 
 /// Who the request acts for, from its `Authorization: Bearer` token.
@@ -98,8 +131,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        match Path::<T>::from_request_parts(parts, state).await {
-            Ok(Path(value)) => Ok(PathParams(value)),
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(PathParams(value)),
             Err(rejection) => Err(ApiError::BadPath(rejection.body_text())),
         }
     }

@@ -72,6 +72,21 @@ const MATRIX: &[MatrixRow] = &[
         None,
         [200, 200, 200, 403, 403, 404, 404, 404, 401, 401],
     ),
+    // A member reads the audit details of their own runs only, and must name one.
+    (
+        "GET",
+        "/v1/accounts/{account}/audit",
+        "/v1/accounts/acme/audit",
+        None,
+        [200, 200, 403, 403, 403, 404, 404, 404, 401, 401],
+    ),
+    (
+        "GET",
+        "/v1/accounts/{account}/audit/{seq}",
+        "/v1/accounts/acme/audit/1",
+        None,
+        [200, 200, 200, 403, 403, 404, 404, 404, 401, 401],
+    ),
     (
         "GET",
         "/v1/monitor/event-counts",
@@ -151,7 +166,7 @@ fn every_documented_endpoint_answers_each_role_as_the_matrix_says() {
 /// cursors, every format, details, the monitor's filter.
 fn probes() -> Vec<String> {
     let mut probes = Vec::new();
-    for listing in ["event-counts", "seats/monthly", "seats/activated", "runs"] {
+    for listing in ["event-counts", "seats/monthly", "seats/activated", "runs", "audit"] {
         for query in [
             "",
             "?format=csv",
@@ -166,6 +181,8 @@ fn probes() -> Vec<String> {
         }
     }
     probes.push("/v1/accounts/acme/seats/users/u-1".into());
+    probes.extend((1..=3).map(|seq| format!("/v1/accounts/acme/audit/{seq}")));
+    probes.push("/v1/accounts/acme/audit?run_id=r-a1&sort=source".into());
     probes.push("/v1/accounts/acme/seats/users/u-1?at=2026-04-01T00:00:00Z".into());
     probes.push("/v1/accounts/no-such-account/event-counts".into());
     probes
@@ -287,4 +304,29 @@ fn staff_see_the_monitor_only_for_their_scope_and_only_staff_admins_change_it() 
         &[],
     );
     assert_eq!((blank.status, blank.json()["code"].as_str()), (400, Some("bad_body")));
+}
+
+#[test]
+fn a_member_reads_the_audit_details_of_their_own_runs_only() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let member = Some(fixture.tokens.acme_member.as_str());
+    let own = api.get("/v1/accounts/acme/audit?run_id=r-a1", member);
+    assert_eq!(own.status, 200, "{}", own.text());
+    let seqs: Vec<u64> = own.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [1]);
+    // Bo's run, an unknown run, Bo's entry and the secret's (no run): not Ana's.
+    assert_eq!(api.get("/v1/accounts/acme/audit?run_id=r-a2", member).status, 404);
+    assert_eq!(api.get("/v1/accounts/acme/audit?run_id=r-zz", member).status, 404);
+    assert_eq!(api.get("/v1/accounts/acme/audit/2", member).status, 404);
+    assert_eq!(api.get("/v1/accounts/acme/audit/3", member).status, 404);
+    // Her entry in detail, with its diff.
+    let detail = api.get("/v1/accounts/acme/audit/1", member).json();
+    assert_eq!(detail["before"], serde_json::json!({"tier": "bronze"}));
+    assert_eq!(detail["diff"]["changes"][0]["path"], "/tier");
 }

@@ -27,6 +27,12 @@ pub const ACME_EVENTS: &str = r#"{"id":"a0","kind":"user_added","at":"2026-02-20
 pub const GLOBEX_EVENTS: &str = r#"{"id":"g1","kind":"login","at":"2026-03-03T09:00:00Z","user":"g-1","organization":"globex-hq"}
 {"id":"g2","kind":"action_run","at":"2026-03-12T10:00:00Z","organization":"globex-hq","action":"globex-sync","run_id":"r-g1","trigger":"ui","status":"success","user":"g-1"}"#;
 
+/// acme's audit entries: seq 1 from Ana's run r-a1, seq 2 from Bo's run r-a2,
+/// seq 3 a secret's rotation by no run.
+pub const ACME_AUDIT: &str = r#"{"id":"au1","kind":"audit_entry","at":"2026-03-10T10:05:00Z","resource":"entity","resource_id":"svc-1","operation":"update","source_type":"user","source":"ana@acme.test","origin":"ui","status":"success","user":"u-1","blueprint":"service","entity":"svc-1","run_id":"r-a1","before":{"tier":"bronze"},"after":{"tier":"gold"}}
+{"id":"au2","kind":"audit_entry","at":"2026-03-11T10:00:00Z","resource":"entity","resource_id":"svc-2","operation":"delete","source_type":"user","source":"bo@acme.test","origin":"ui","status":"failure","error":"acme-scale quota exceeded","user":"u-2","run_id":"r-a2","before":{"tier":"silver"}}
+{"id":"au3","kind":"audit_entry","at":"2026-03-12T10:00:00Z","resource":"secret","resource_id":"db-password","operation":"update","source_type":"integration","source":"acme-vault","origin":"api","status":"success","before":{"value":"hunter2-old"},"after":{"value":"hunter2-new"}}"#;
+
 /// Strings that appear only in acme's data: none may reach a globex token.
 pub const ACME_ONLY: &[&str] = &[
     "u-1",
@@ -79,6 +85,21 @@ pub fn fixture() -> Fixture {
         store.append(account.id, &batch.events).unwrap();
         store.update_seats(slug).unwrap();
     }
+    let key = tally_audit::load_or_create_key(&tally_audit::key_file_for(&db)).unwrap();
+    let mut log = tally_audit::AuditStore::open(&db, &tally_audit::AuditOptions::new(key)).unwrap();
+    let batch = check_batch(ACME_AUDIT.as_bytes(), &Limits::default()).unwrap();
+    let entries: Vec<tally_audit::NewAuditEntry> = batch
+        .events
+        .iter()
+        .map(|checked| match &checked.event.body {
+            tally_events::EventBody::AuditEntry(entry) => {
+                tally_audit::NewAuditEntry::from_event(&checked.event.id, checked.event.at, entry)
+            }
+            other => panic!("not an audit entry: {other:?}"),
+        })
+        .collect();
+    assert_eq!(log.append("acme", &entries).unwrap().accepted, 3);
+    drop(log);
     let scope =
         |slugs: &[&str]| StaffScope::Accounts(slugs.iter().map(|s| s.to_string()).collect());
     store.set_staff_team(&StaffTeam { team: "acme-care".into(), scope: scope(&["acme"]) }).unwrap();

@@ -42,6 +42,8 @@ fn bad_input_is_a_400_problem_naming_the_parameter() {
             "from",
         ),
         ("/v1/accounts/acme/seats/activated?status=happy".to_owned(), "bad_parameter", "status"),
+        ("/v1/accounts/acme/audit?resource=spaceship".to_owned(), "bad_parameter", "resource"),
+        ("/v1/accounts/acme/audit?sort=-weather".to_owned(), "bad_sort", "sort"),
         ("/v1/accounts/acme/seats/users/u-1?at=2026-13-01".to_owned(), "bad_parameter", "at"),
     ];
     for (path, code, parameter) in cases {

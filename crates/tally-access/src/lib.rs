@@ -25,7 +25,7 @@ mod principal;
 mod token;
 
 pub use principal::{
-    AccountUsage, Denied, MonitorView, Principal, Role, RoleError, RunsView, StaffScope,
+    AccountUsage, AuditView, Denied, MonitorView, Principal, Role, RoleError, RunsView, StaffScope,
     TrackingChange, UsageReports,
 };
 pub use token::{ApiToken, TokenError, TokenId};

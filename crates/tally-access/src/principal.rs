@@ -163,6 +163,27 @@ impl RunsView {
     }
 }
 
+/// Leave to read an account's audit log: all of it, or only the audit details of
+/// one member's own action runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditView {
+    account: String,
+    member_runs: Option<RunsView>,
+}
+
+impl AuditView {
+    /// The account's slug.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// For a member, their runs: only entries of these may be read. `None` for
+    /// the whole log.
+    pub fn member_runs(&self) -> Option<&RunsView> {
+        self.member_runs.as_ref()
+    }
+}
+
 /// Leave to read the cross-account usage monitor, for the accounts in scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonitorView {
@@ -249,6 +270,14 @@ impl Principal {
             }
             _ => Err(self.outside(account)),
         }
+    }
+
+    /// The audit log of `account`: all of it for its administrators; for a member,
+    /// the audit details of their own action runs (the seed's "My inbox > Runs").
+    pub fn read_audit(&self, account: &str) -> Result<AuditView, Denied> {
+        let runs = self.read_runs(account)?;
+        let member_runs = runs.only_user().is_some().then_some(runs);
+        Ok(AuditView { account: account.to_owned(), member_runs })
     }
 
     /// The usage monitor across accounts: the vendor's staff, limited to their scope.
@@ -352,20 +381,20 @@ mod tests {
             }
         }
         let cases = [
-            // principal, usage, runs, monitor, tracking, usage reports
-            (administrator(true), ["ok", "ok", "403", "403", "ok"]),
-            (administrator(false), ["ok", "ok", "403", "403", "403"]),
-            (member(), ["403", "ok", "403", "403", "403"]),
-            (staff(false, &["acme"]), ["403", "403", "ok", "403", "403"]),
-            (staff(true, &["acme"]), ["403", "403", "ok", "ok", "403"]),
-            (staff(false, &["globex"]), ["404", "404", "ok", "403", "404"]),
+            // principal, usage, runs, monitor, tracking, usage reports, audit
+            (administrator(true), ["ok", "ok", "403", "403", "ok", "ok"]),
+            (administrator(false), ["ok", "ok", "403", "403", "403", "ok"]),
+            (member(), ["403", "ok", "403", "403", "403", "ok"]),
+            (staff(false, &["acme"]), ["403", "403", "ok", "403", "403", "403"]),
+            (staff(true, &["acme"]), ["403", "403", "ok", "ok", "403", "403"]),
+            (staff(false, &["globex"]), ["404", "404", "ok", "403", "404", "404"]),
             (
                 Principal::Administrator { account: "globex".into(), server_management_read: true },
-                ["404", "404", "403", "403", "404"],
+                ["404", "404", "403", "403", "404", "404"],
             ),
             (
                 Principal::Member { account: "globex".into(), user: "u-1".into() },
-                ["404", "404", "403", "403", "404"],
+                ["404", "404", "403", "403", "404", "404"],
             ),
         ];
         for (principal, expected) in cases {
@@ -375,6 +404,7 @@ mod tests {
                 outcome(principal.read_monitor()),
                 outcome(principal.change_tracking()),
                 outcome(principal.download_usage_reports("acme")),
+                outcome(principal.read_audit("acme")),
             ];
             assert_eq!(found, expected, "{principal:?}");
         }
@@ -395,6 +425,9 @@ mod tests {
     fn a_member_sees_only_their_own_runs_and_an_administrator_all() {
         assert_eq!(member().read_runs("acme").unwrap().only_user(), Some("u-1"));
         assert_eq!(administrator(false).read_runs("acme").unwrap().only_user(), None);
+        let audit = member().read_audit("acme").unwrap();
+        assert_eq!(audit.member_runs().and_then(RunsView::only_user), Some("u-1"));
+        assert_eq!(administrator(false).read_audit("acme").unwrap().member_runs(), None);
     }
 
     #[test]

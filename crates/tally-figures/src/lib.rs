@@ -18,6 +18,7 @@
 
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod identity;
 pub mod runs;
 pub mod seats;

@@ -1,5 +1,6 @@
 //! The endpoints, one module per area.
 
+pub mod audit;
 pub mod meta;
 pub mod monitor;
 pub mod reports;

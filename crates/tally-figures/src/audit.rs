@@ -1,0 +1,271 @@
+//! The audit log as a table, read with the leave `tally-access` grants: all of
+//! an account's entries for its administrators, the audit details of their own
+//! action runs for a member.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tally_access::AuditView;
+use tally_audit::{AuditEntry, AuditError, AuditQuery, AuditStore, Diff};
+use tally_report::{Cell, ColumnKind};
+use tally_store::{RunColumn, RunQuery, Store, StoreError};
+use utoipa::ToSchema;
+
+use crate::{FigureColumn, FigureTable, optional_text, text};
+
+/// Why an audit read was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditReadError {
+    /// A member asked for entries without naming one of their runs.
+    #[error("a member reads the audit details of one of their own action runs: give its run_id")]
+    RunRequired,
+    /// A member named a run that is not theirs (or does not exist).
+    #[error("no action run {run_id:?} of yours")]
+    NotYourRun {
+        /// The run asked for.
+        run_id: String,
+    },
+    /// The event store failed.
+    #[error("reading the action runs")]
+    Store(#[from] StoreError),
+    /// The audit log failed.
+    #[error("reading the audit log")]
+    Audit(#[from] AuditError),
+}
+
+/// One audit log entry as the listing shows it (snapshots are in its detail).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AuditRow {
+    /// Its place in the account's chain, in arrival order.
+    pub seq: u64,
+    /// When the change happened.
+    pub at: DateTime<Utc>,
+    /// The resource kind.
+    pub resource: String,
+    /// The resource's identifier.
+    pub resource_id: Option<String>,
+    /// `create`, `update`, `delete` or `timer_expired`.
+    pub operation: String,
+    /// `user`, `integration` or `webhook`.
+    pub source_type: String,
+    /// The user's name or email, or the integration's or webhook's name.
+    pub source: String,
+    /// The system that made the change.
+    pub origin: String,
+    /// `success` or `failure`.
+    pub status: String,
+    /// What went wrong, for failures.
+    pub error: Option<String>,
+    /// The user's id when the source is a user of the account.
+    pub user: Option<String>,
+    /// For entities: the blueprint.
+    pub blueprint: Option<String>,
+    /// For entities: the entity.
+    pub entity: Option<String>,
+    /// The action run that caused the change.
+    pub run_id: Option<String>,
+    /// For integrations: the integration.
+    pub integration: Option<String>,
+}
+
+impl From<&AuditEntry> for AuditRow {
+    fn from(entry: &AuditEntry) -> AuditRow {
+        AuditRow {
+            seq: entry.seq,
+            at: entry.at,
+            resource: entry.resource.as_str().to_owned(),
+            resource_id: entry.resource_id.clone(),
+            operation: entry.operation.as_str().to_owned(),
+            source_type: entry.source_type.as_str().to_owned(),
+            source: entry.source.clone(),
+            origin: entry.origin.as_str().to_owned(),
+            status: entry.status.as_str().to_owned(),
+            error: entry.error.clone(),
+            user: entry.user.clone(),
+            blueprint: entry.blueprint.clone(),
+            entity: entry.entity.clone(),
+            run_id: entry.run_id.clone(),
+            integration: entry.integration.clone(),
+        }
+    }
+}
+
+/// The audit log listing. Sorts are done by the audit store; ties by arrival.
+pub static AUDIT_ENTRIES: FigureTable<AuditRow> = FigureTable {
+    title: "Audit log",
+    columns: &[
+        FigureColumn {
+            name: "at",
+            title: "Date",
+            kind: ColumnKind::DateTime,
+            cell: |row| Cell::DateTime(row.at),
+        },
+        FigureColumn {
+            name: "seq",
+            title: "Seq",
+            kind: ColumnKind::Integer,
+            cell: |row| Cell::Integer(row.seq as i64),
+        },
+        FigureColumn {
+            name: "resource",
+            title: "Resource",
+            kind: ColumnKind::Text,
+            cell: |row| text(&row.resource),
+        },
+        FigureColumn {
+            name: "resource_id",
+            title: "Resource id",
+            kind: ColumnKind::Text,
+            cell: |row| optional_text(row.resource_id.as_deref()),
+        },
+        FigureColumn {
+            name: "operation",
+            title: "Operation",
+            kind: ColumnKind::Text,
+            cell: |row| text(&row.operation),
+        },
+        FigureColumn {
+            name: "source_type",
+            title: "Source type",
+            kind: ColumnKind::Text,
+            cell: |row| text(&row.source_type),
+        },
+        FigureColumn {
+            name: "source",
+            title: "Source",
+            kind: ColumnKind::Text,
+            cell: |row| text(&row.source),
+        },
+        FigureColumn {
+            name: "origin",
+            title: "Origin",
+            kind: ColumnKind::Text,
+            cell: |row| text(&row.origin),
+        },
+        FigureColumn {
+            name: "status",
+            title: "Status",
+            kind: ColumnKind::Text,
+            cell: |row| text(&row.status),
+        },
+        FigureColumn {
+            name: "error",
+            title: "Error",
+            kind: ColumnKind::Text,
+            cell: |row| optional_text(row.error.as_deref()),
+        },
+        FigureColumn {
+            name: "user",
+            title: "User",
+            kind: ColumnKind::Text,
+            cell: |row| optional_text(row.user.as_deref()),
+        },
+        FigureColumn {
+            name: "blueprint",
+            title: "Blueprint",
+            kind: ColumnKind::Text,
+            cell: |row| optional_text(row.blueprint.as_deref()),
+        },
+        FigureColumn {
+            name: "entity",
+            title: "Entity",
+            kind: ColumnKind::Text,
+            cell: |row| optional_text(row.entity.as_deref()),
+        },
+        FigureColumn {
+            name: "run_id",
+            title: "Run",
+            kind: ColumnKind::Text,
+            cell: |row| optional_text(row.run_id.as_deref()),
+        },
+        FigureColumn {
+            name: "integration",
+            title: "Integration",
+            kind: ColumnKind::Text,
+            cell: |row| optional_text(row.integration.as_deref()),
+        },
+    ],
+    key: &[],
+    default_sort: "-at",
+};
+
+/// One entry with its snapshots and their diff.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditDetail {
+    /// The entry's fields.
+    #[serde(flatten)]
+    pub entry: AuditRow,
+    /// The resource before the change, secrets and sensitive fields hashed.
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<serde_json::Value>,
+    /// The resource after the change, secrets and sensitive fields hashed.
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<serde_json::Value>,
+    /// What changed, or why that cannot be said (a snapshot is missing).
+    #[schema(value_type = Object)]
+    pub diff: Diff,
+}
+
+/// Checks that a member's `run_id` is one of their runs.
+fn check_member_run(
+    store: &Store,
+    view: &AuditView,
+    run_id: Option<&str>,
+) -> Result<(), AuditReadError> {
+    let Some(runs) = view.member_runs() else { return Ok(()) };
+    let run_id = run_id.ok_or(AuditReadError::RunRequired)?;
+    let query = RunQuery {
+        user: None,
+        action: None,
+        status: None,
+        run_id: Some(run_id.to_owned()),
+        from: None,
+        to: None,
+        sort: RunColumn::At,
+        descending: false,
+        after: None,
+        limit: 1,
+    };
+    if store.runs(runs, &query)?.is_empty() {
+        return Err(AuditReadError::NotYourRun { run_id: run_id.to_owned() });
+    }
+    Ok(())
+}
+
+/// A page of the account's audit log under `view`: a member must name one of
+/// their own runs in `query.run_id`.
+pub fn audit_entries(
+    store: &Store,
+    log: &AuditStore,
+    view: &AuditView,
+    query: &AuditQuery,
+) -> Result<Vec<AuditEntry>, AuditReadError> {
+    check_member_run(store, view, query.run_id.as_deref())?;
+    Ok(log.query(view.account(), query)?)
+}
+
+/// The entry `seq` of the account's audit log under `view`, if it may be read: a
+/// member reads only entries of their own runs.
+pub fn audit_entry(
+    store: &Store,
+    log: &AuditStore,
+    view: &AuditView,
+    seq: u64,
+) -> Result<Option<AuditDetail>, AuditReadError> {
+    let Some(entry) = log.get(view.account(), seq)? else { return Ok(None) };
+    if view.member_runs().is_some() {
+        match check_member_run(store, view, entry.run_id.as_deref()) {
+            Ok(()) => {}
+            // Someone else's entry is as absent as a missing one.
+            Err(AuditReadError::RunRequired | AuditReadError::NotYourRun { .. }) => {
+                return Ok(None);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(Some(AuditDetail {
+        entry: AuditRow::from(&entry),
+        diff: entry.diff(),
+        before: entry.before,
+        after: entry.after,
+    }))
+}
