@@ -2,10 +2,13 @@
 //! (`tally-audit`), not in the event log: their snapshots may hold secrets,
 //! which the audit log replaces by a keyed hash before anything reaches the file.
 
+use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::Mutex;
 
-use tally_audit::{AuditError, AuditOptions, AuditStore, NewAuditEntry};
+use chrono::{DateTime, Utc};
+
+use tally_audit::{AuditError, AuditOptions, AuditStore, NewAuditEntry, RetentionPolicy};
 use tally_events::{CheckedEvent, EventBody};
 use tally_store::{Conflict, EventRecord};
 
@@ -43,6 +46,45 @@ impl AuditLog {
                 })
                 .collect(),
         })
+    }
+}
+
+impl AuditLog {
+    /// Removes the entries of `account` (or of every account) that expired by
+    /// `now` under their account's retention, `batch_size` at a time, each batch
+    /// its own short transaction so that writers wait little; answers how many
+    /// were removed.
+    pub fn purge_expired(
+        &self,
+        account: Option<&str>,
+        now: DateTime<Utc>,
+        batch_size: NonZeroUsize,
+    ) -> Result<usize, AuditError> {
+        let accounts = match account {
+            Some(account) => vec![account.to_owned()],
+            None => self.lock().accounts()?,
+        };
+        let mut purged = 0;
+        for account in accounts {
+            loop {
+                // The lock is taken per batch, so appends interleave with a long purge.
+                let outcome = self.lock().purge(&account, now, batch_size)?;
+                purged += outcome.purged;
+                if !outcome.more {
+                    break;
+                }
+            }
+        }
+        Ok(purged)
+    }
+
+    /// Sets how long `account`'s entries are kept.
+    pub fn set_retention(&self, account: &str, policy: RetentionPolicy) -> Result<(), AuditError> {
+        self.lock().set_retention(account, policy)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, AuditStore> {
+        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

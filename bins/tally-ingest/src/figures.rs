@@ -2,7 +2,8 @@
 //!
 //! A thread of its own, with a connection of its own, updates each account's
 //! seats (`Store::update_seats_in_steps`) and kept event counts
-//! (`Store::update_usage_months`) at an interval. Steps are small, so the write
+//! (`Store::update_usage_months`) at an interval, and purges the audit entries
+//! past their retention. Steps are small, so the write
 //! lock it takes now and then holds the writer back for a fraction of a second
 //! at most.
 
@@ -11,6 +12,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tally_store::Store;
+
+use crate::audit::AuditLog;
 
 /// Events per step of a seat update: about a quarter of a second of work.
 const SEAT_EVENTS_PER_STEP: usize = 100_000;
@@ -27,7 +30,7 @@ pub struct FigureRefresher {
 
 impl FigureRefresher {
     /// Updates every account's figures now and then every `interval`.
-    pub fn start(mut store: Store, interval: Duration) -> FigureRefresher {
+    pub fn start(mut store: Store, audit: AuditLog, interval: Duration) -> FigureRefresher {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let thread = std::thread::Builder::new()
             .name("tally-figures".into())
@@ -37,6 +40,7 @@ impl FigureRefresher {
                     let (stopped, wake) = &*stop;
                     loop {
                         refresh(&mut store);
+                        purge_audit(&audit);
                         let guard = stopped.lock().expect("figure refresher flag");
                         let (guard, _) = wake
                             .wait_timeout_while(guard, interval, |stopped| !*stopped)
@@ -96,5 +100,20 @@ fn refresh(store: &mut Store) {
                 "event count update failed; will retry"
             ),
         }
+    }
+}
+
+/// Audit entries past their retention, removed in batches of this many.
+const AUDIT_PURGE_BATCH: std::num::NonZeroUsize = std::num::NonZeroUsize::new(500).unwrap();
+
+fn purge_audit(audit: &AuditLog) {
+    match audit.purge_expired(None, chrono::Utc::now(), AUDIT_PURGE_BATCH) {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "purged expired audit entries"),
+        // A busy file: the next round tries again.
+        Err(error) => tracing::warn!(
+            error = %crate::writer::error_chain(&error),
+            "audit purge failed; will retry"
+        ),
     }
 }

@@ -52,6 +52,9 @@ enum Command {
     /// Create and configure accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// The audit log's retention (docs/audit.md).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Write the deterministic fixture set as NDJSON files, one per account.
     Fixtures(FixturesArgs),
     /// Build a demo database from the fixtures, then serve it.
@@ -84,6 +87,32 @@ struct ServeArgs {
 enum DurabilityArg {
     Process,
     PowerLoss,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Remove the audit entries past their retention now, in small batches (the
+    /// daemon also does it at every figures update).
+    Purge {
+        /// Only this account's entries; every account's by default.
+        #[arg(long)]
+        account: Option<String>,
+        /// Entries removed per transaction.
+        #[arg(long, default_value_t = std::num::NonZeroUsize::new(500).expect("500 is not zero"))]
+        batch: std::num::NonZeroUsize,
+    },
+    /// Set how long an account's audit entries are kept.
+    SetRetention {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// Days audit entries are kept.
+        #[arg(long, default_value_t = 90)]
+        audit_days: u32,
+        /// Days sign-in and account-access entries are kept.
+        #[arg(long, default_value_t = 30)]
+        sign_in_days: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -213,6 +242,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve(&cli.db, &audit_key, &args),
         Command::Import { account, file } => import_file(&cli.db, &audit_key, &account, &file),
         Command::Account(command) => account(&cli.db, command),
+        Command::Audit(command) => audit(&cli.db, &audit_key, command),
         Command::Fixtures(args) => fixtures(&args),
         Command::Demo { no_serve, serve: args } => demo(&cli.db, &audit_key, no_serve, &args),
     }
@@ -238,6 +268,7 @@ fn serve(db: &Path, audit_key: &Path, args: &ServeArgs) -> anyhow::Result<ExitCo
     let key_store = open_store(db, args.durability)?;
     let figures = tally_ingest::figures::FigureRefresher::start(
         open_store(db, args.durability)?,
+        open_audit_log(db, audit_key)?,
         std::time::Duration::from_secs(args.figures_every),
     );
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -365,6 +396,27 @@ fn print_summary(summary: &ImportSummary) {
     if hidden > 0 {
         println!("  ... and {hidden} more");
     }
+}
+
+fn audit(db: &Path, audit_key: &Path, command: AuditCommand) -> anyhow::Result<ExitCode> {
+    let log = open_audit_log(db, audit_key)?;
+    match command {
+        AuditCommand::Purge { account, batch } => {
+            let purged = log
+                .purge_expired(account.as_deref(), chrono::Utc::now(), batch)
+                .context("purging expired audit entries")?;
+            println!("purged {purged} expired audit entries");
+        }
+        AuditCommand::SetRetention { account, audit_days, sign_in_days } => {
+            log.set_retention(&account, tally_audit::RetentionPolicy { audit_days, sign_in_days })
+                .with_context(|| format!("setting the audit retention of {account}"))?;
+            println!(
+                "{account}: audit entries kept {audit_days} days, sign-in and account-access \
+                 entries {sign_in_days} days"
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn account(db: &Path, command: AccountCommand) -> anyhow::Result<ExitCode> {

@@ -227,3 +227,60 @@ fn an_accounts_seat_rule_is_set_by_command_and_checked() {
         String::from_utf8_lossy(&zero.stderr)
     );
 }
+
+/// Entries past their retention go at `audit purge`; sign-ins sooner than the
+/// rest; what is left still verifies as a chain.
+#[test]
+fn audit_purge_removes_what_retention_expired_and_the_chain_still_verifies() {
+    let (dir, db) = temp_db();
+    create_account(&db, "acme");
+    let entry = |id: &str, days_ago: i64, resource: &str| {
+        let at = chrono::Utc::now() - chrono::Duration::days(days_ago);
+        format!(
+            r#"{{"id":"{id}","kind":"audit_entry","at":"{}","resource":"{resource}","operation":"update","source_type":"user","source":"ana@acme.test","origin":"ui","status":"success"}}"#,
+            at.to_rfc3339()
+        )
+    };
+    // Kept 90 days, sign-ins 30: a1 (100 days) and s1 (40 days) are past it;
+    // a2 (10 days) and s2 (10 days) are not.
+    let lines = [
+        entry("a1", 100, "entity"),
+        entry("s1", 40, "sign_in"),
+        entry("a2", 10, "entity"),
+        entry("s2", 10, "sign_in"),
+    ];
+    let file = dir.path().join("audit.ndjson");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let imported = run(&db, &["import", "--account", "acme", file.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    assert_eq!(count(&db, "SELECT count(*) FROM audit_entries"), 4);
+
+    let purged = run(&db, &["audit", "purge", "--batch", "1"]);
+    assert!(purged.status.success(), "{}", String::from_utf8_lossy(&purged.stderr));
+    assert_eq!(String::from_utf8_lossy(&purged.stdout).trim(), "purged 2 expired audit entries");
+    assert_eq!(count(&db, "SELECT count(*) FROM audit_entries"), 2);
+
+    // A shorter retention removes the rest.
+    let set = run(
+        &db,
+        &[
+            "audit",
+            "set-retention",
+            "--account",
+            "acme",
+            "--audit-days",
+            "5",
+            "--sign-in-days",
+            "5",
+        ],
+    );
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    run(&db, &["audit", "purge", "--account", "acme"]);
+    assert_eq!(count(&db, "SELECT count(*) FROM audit_entries"), 0);
+
+    let key = tally_audit::load_key(&tally_audit::key_file_for(&db)).unwrap();
+    let log = tally_audit::AuditStore::open(&db, &tally_audit::AuditOptions::new(key)).unwrap();
+    let report = log.verify("acme", None).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.checkpoint_seq, 4);
+}
