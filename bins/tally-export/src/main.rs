@@ -66,6 +66,31 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
+    /// Every entry matching the filters, oldest first, written as it is read
+    /// (memory does not grow with the number of entries).
+    Entries {
+        #[command(flatten)]
+        output: Output,
+        /// Entries at or after this instant (RFC 3339).
+        #[arg(long)]
+        from: Option<DateTime<Utc>>,
+        /// Entries before this instant (RFC 3339).
+        #[arg(long)]
+        to: Option<DateTime<Utc>>,
+        /// entity, blueprint, action, automation, scorecard, run, integration,
+        /// secret, sign_in or account_access.
+        #[arg(long, value_parser = |text: &str| tally_events::ResourceKind::parse(text).ok_or(format!("{text:?} is not a resource kind")))]
+        resource: Option<tally_events::ResourceKind>,
+        /// success or failure.
+        #[arg(long, value_parser = |text: &str| tally_events::AuditStatus::parse(text).ok_or(format!("{text:?} is not success or failure")))]
+        status: Option<tally_events::AuditStatus>,
+        /// Only this action run.
+        #[arg(long)]
+        run_id: Option<String>,
+        /// Errors containing this text, ignoring case.
+        #[arg(long)]
+        error: Option<String>,
+    },
     /// Print the account's chain head as an anchor to keep somewhere else.
     Anchor {
         /// The account's slug.
@@ -210,6 +235,61 @@ fn audit(db: &Path, key_file: &Path, command: &AuditCommand) -> anyhow::Result<E
     let log = tally_audit::AuditStore::open(db, &tally_audit::AuditOptions::new(key))
         .with_context(|| format!("opening the audit log in {}", db.display()))?;
     match command {
+        AuditCommand::Entries { output, from, to, resource, status, run_id, error } => {
+            refuse_xlsx_on_a_terminal(output.format, output.output.as_deref())?;
+            let store = open_store(db)?;
+            let time_zone = store.account(&output.account)?.calendar.time_zone;
+            let view = Principal::Administrator {
+                account: output.account.clone(),
+                server_management_read: true,
+            }
+            .read_audit(&output.account)
+            .expect("an administrator reads their own account's audit log");
+            let mut query = tally_audit::AuditQuery {
+                from: *from,
+                to: *to,
+                resource: *resource,
+                status: *status,
+                run_id: run_id.clone(),
+                error_contains: error.clone(),
+                sort: tally_audit::AuditColumn::At,
+                descending: false,
+                limit: 1000,
+                ..tally_audit::AuditQuery::default()
+            };
+            let table = &tally_figures::audit::AUDIT_ENTRIES;
+            let sink: Box<dyn Write + Send> = match &output.output {
+                Some(path) => Box::new(BufWriter::new(
+                    File::create(path).with_context(|| format!("creating {}", path.display()))?,
+                )),
+                None => Box::new(BufWriter::new(std::io::stdout())),
+            };
+            let mut writer = tally_report::TableWriter::new(
+                output.format,
+                &table.header(),
+                &WriteOptions::new(time_zone),
+                sink,
+            )?;
+            loop {
+                let page = tally_figures::audit::audit_entries(&store, &log, &view, &query)?;
+                for entry in &page {
+                    let row = tally_figures::audit::AuditRow::from(entry);
+                    tally_report::TableSink::row(&mut writer, &table.cells(&row))?;
+                }
+                match page.last() {
+                    Some(last) if page.len() == query.limit => {
+                        query.after = Some(last.after(tally_audit::AuditColumn::At));
+                    }
+                    _ => break,
+                }
+            }
+            let rows = writer.rows_written();
+            writer.finish()?.flush().context("writing the entries")?;
+            if let Some(path) = &output.output {
+                eprintln!("wrote {rows} entries to {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         AuditCommand::Anchor { account } => {
             println!("{}", log.head(account)?);
             Ok(ExitCode::SUCCESS)

@@ -79,3 +79,53 @@ fn verify_passes_an_intact_log_and_names_the_first_altered_entry() {
     assert!(stderr.contains("--audit-key-file"), "{stderr}");
     assert!(!elsewhere.exists());
 }
+
+#[test]
+fn every_matching_entry_is_exported_past_a_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tally.sqlite");
+    let mut store = tally_store::Store::open(&db, &tally_store::StoreOptions::default()).unwrap();
+    store
+        .create_account(&tally_store::NewAccount {
+            slug: "acme".into(),
+            name: "Acme".into(),
+            calendar: tally_events::AccountCalendar::default(),
+            terms: vec![],
+        })
+        .unwrap();
+    drop(store);
+    let key = tally_audit::load_or_create_key(&tally_audit::key_file_for(&db)).unwrap();
+    let mut log = tally_audit::AuditStore::open(&db, &tally_audit::AuditOptions::new(key)).unwrap();
+    // 1,205 entries a minute apart from 2026-03-02T00:00Z, more than a page of
+    // 1,000; every fifth (n = 4, 9, ...) a failure: 241 of them.
+    let entries: Vec<_> = (0..1205)
+        .map(|n| {
+            let at =
+                chrono::DateTime::<chrono::Utc>::from_timestamp(1_772_409_600 + 60 * n, 0).unwrap();
+            let mut entry = entry(&format!("e{n}"), &at.to_rfc3339(), "a", "b");
+            if n % 5 == 4 {
+                entry.status = tally_events::AuditStatus::Failure;
+                entry.error = Some("quota exceeded".into());
+            }
+            entry
+        })
+        .collect();
+    assert_eq!(log.append("acme", &entries).unwrap().accepted, 1205);
+    drop(log);
+
+    let (code, csv, stderr) =
+        export(&db, &["audit", "entries", "--account", "acme", "--format", "csv"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + 1205);
+    assert!(lines[0].starts_with("at,seq,resource"), "{}", lines[0]);
+    // Oldest first: 2026-03-02T00:00Z, and the last 1,204 minutes later,
+    // 2026-03-02T20:04Z.
+    assert!(lines[1].starts_with("2026-03-02T00:00:00+00:00,1,"), "{}", lines[1]);
+    assert!(lines[1205].starts_with("2026-03-02T20:04:00+00:00,1205,"), "{}", lines[1205]);
+    let (_, failures, _) = export(
+        &db,
+        &["audit", "entries", "--account", "acme", "--status", "failure", "--format", "csv"],
+    );
+    assert_eq!(failures.lines().count(), 1 + 241);
+}
