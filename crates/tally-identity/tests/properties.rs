@@ -144,6 +144,38 @@ proptest! {
     }
 
     #[test]
+    fn observations_seen_again_change_nothing(
+        observations in prop::collection::vec(observation(), 0..25),
+        again in prop::collection::vec(any::<prop::sample::Index>(), 0..10),
+    ) {
+        let first = matching(&observations);
+        let mut repeated = observations.clone();
+        if !observations.is_empty() {
+            repeated.extend(again.iter().map(|index| observations[index.index(observations.len())].clone()));
+        }
+        let second = matching(&repeated);
+        // The same people, named the same, and the same figures: a copy joins
+        // the person of its original and adds no one.
+        let ids = |matching: &Matching| matching.people.iter().map(|person| person.id.clone()).collect::<Vec<_>>();
+        prop_assert_eq!(ids(&first), ids(&second));
+        for (index, copy) in (observations.len()..repeated.len()).enumerate() {
+            let original = observations.iter().position(|seen| *seen == repeated[copy]).unwrap();
+            prop_assert_eq!(second.assignments[copy].person, second.assignments[original].person, "copy {}", index);
+        }
+        let counts = |matching: &Matching| {
+            let mut systems: Vec<_> = matching.unique_users.systems.iter().map(|system| (system.system.clone(), system.users)).collect();
+            // Unidentified observations are counted one by one, copies included.
+            for (_, users) in &mut systems {
+                users.unidentified_observations = 0;
+            }
+            let mut all = matching.unique_users.all_systems;
+            all.unidentified_observations = 0;
+            (systems, all)
+        };
+        prop_assert_eq!(counts(&first), counts(&second));
+    }
+
+    #[test]
     fn another_observation_never_splits_a_person(
         observations in prop::collection::vec(observation(), 0..25),
         extra in observation(),
