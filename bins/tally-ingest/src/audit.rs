@@ -5,12 +5,16 @@
 use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
 use tally_audit::{AuditError, AuditOptions, AuditStore, NewAuditEntry, RetentionPolicy};
 use tally_events::{CheckedEvent, EventBody};
 use tally_store::{Conflict, EventRecord};
+
+/// How much longer than a purge batch took the purge rests before the next.
+const PURGE_REST_RATIO: u32 = 2;
 
 /// The audit log, shared by the requests that write to it.
 pub struct AuditLog {
@@ -67,12 +71,18 @@ impl AuditLog {
         let mut purged = 0;
         for account in accounts {
             loop {
+                let started = Instant::now();
                 // The lock is taken per batch, so appends interleave with a long purge.
                 let outcome = self.lock().purge(&account, now, batch_size)?;
                 purged += outcome.purged;
                 if !outcome.more {
                     break;
                 }
+                // SQLite lets the writer that asks first have the file: without a
+                // pause the purge would take it again at once and appends would
+                // wait behind it. Resting twice as long as a batch took keeps the
+                // purge to a third of the time at most.
+                std::thread::sleep(started.elapsed() * PURGE_REST_RATIO);
             }
         }
         Ok(purged)
