@@ -120,3 +120,29 @@ fn a_diff_serialises_for_the_api() {
         json!({"kind": "no_snapshot", "missing": "before"})
     );
 }
+
+#[test]
+fn a_value_that_changes_type_is_one_change_at_its_path() {
+    // A string become a number, an object become text, an array become null:
+    // each is changed whole where it stands, not compared inside.
+    let diff = stored_diff(NewAuditEntry {
+        before: Some(json!({"replicas": "2", "labels": {"team": "sre"}, "ports": [80]})),
+        after: Some(json!({"replicas": 2, "labels": "none", "ports": null})),
+        ..entry("e1", "2026-03-02T08:05:00Z")
+    });
+    assert_eq!(
+        diff,
+        Diff::Changes {
+            changes: vec![
+                change(
+                    "/labels",
+                    ChangeKind::Changed,
+                    Some(json!({"team": "sre"})),
+                    Some(json!("none"))
+                ),
+                change("/ports", ChangeKind::Changed, Some(json!([80])), Some(json!(null))),
+                change("/replicas", ChangeKind::Changed, Some(json!("2")), Some(json!(2))),
+            ]
+        }
+    );
+}
