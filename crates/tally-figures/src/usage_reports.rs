@@ -98,19 +98,32 @@ pub fn write_usage_reports<W: Write + Seek>(
     let earliest = periods.iter().map(|period| period.from).min().unwrap_or(end);
     progress("reading the observations and syncs");
     let (observations, syncs) = read_period(store, reports, earliest, end)?;
-    let mut zip = zip::ZipWriter::new(out);
-    for period in periods {
-        progress(&format!("matching users for {}", period.name));
+    // The two periods are matched, built and written at once, a thread each:
+    // they share only the observations, read once above.
+    progress("matching users and writing both workbooks");
+    let workbook = |period: &ReportPeriod| -> Result<Vec<u8>, UsageReportError> {
         let tables = usage_report(
             since(&observations, period.from, |seen| seen.at),
             since(&syncs, period.from, |sync| sync.at),
             matcher,
             account.calendar.time_zone,
         );
-        progress(&format!("writing {}", period.file_name()));
-        let mut workbook = Vec::new();
-        tally_report::write_workbook(&tables, &options, &mut workbook)
+        let mut bytes = Vec::new();
+        tally_report::write_workbook(&tables, &options, &mut bytes)
             .map_err(|source| UsageReportError::Workbook { name: period.file_name(), source })?;
+        Ok(bytes)
+    };
+    let workbooks: Vec<Result<Vec<u8>, UsageReportError>> = std::thread::scope(|scope| {
+        let threads: Vec<_> =
+            periods.iter().map(|period| scope.spawn(move || workbook(period))).collect();
+        threads
+            .into_iter()
+            .map(|thread| thread.join().expect("building a usage report does not panic"))
+            .collect()
+    });
+    progress("writing the zip");
+    let mut zip = zip::ZipWriter::new(out);
+    for (period, workbook) in periods.iter().zip(workbooks) {
         // A workbook is a zip already: storing it as it is saves compressing it
         // again for nothing.
         zip.start_file(
@@ -118,7 +131,7 @@ pub fn write_usage_reports<W: Write + Seek>(
             zip::write::SimpleFileOptions::default()
                 .compression_method(zip::CompressionMethod::Stored),
         )?;
-        zip.write_all(&workbook)?;
+        zip.write_all(&workbook?)?;
     }
     Ok(zip.finish()?)
 }
