@@ -137,12 +137,41 @@ pub fn write_usage_reports<W: Write + Seek>(
 }
 
 /// The account's sync observations and entity syncs in `[from, to)`, by instant.
+///
+/// The observations are read in two halves of the period at once, the later
+/// half through a second connection to the same file: reading is mostly
+/// parsing, and there are two cores.
 pub fn read_period(
     store: &Store,
     reports: &UsageReports,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<(Vec<Observation>, Vec<EntitySyncRecord>), StoreError> {
+    let middle = from + (to - from) / 2;
+    let path = store.path().to_owned();
+    let later = std::thread::scope(|scope| {
+        let later = scope.spawn(move || -> Result<Vec<Observation>, StoreError> {
+            let second = Store::open(&path, &tally_store::StoreOptions::default())?;
+            read_observations(&second, reports, middle, to)
+        });
+        let earlier = read_observations(store, reports, from, middle);
+        let later = later.join().expect("reading observations does not panic");
+        earlier.and_then(|mut earlier| {
+            earlier.extend(later?);
+            Ok(earlier)
+        })
+    })?;
+    let mut syncs = Vec::new();
+    store.for_each_entity_sync(reports, from, to, |record| syncs.push(record))?;
+    Ok((later, syncs))
+}
+
+fn read_observations(
+    store: &Store,
+    reports: &UsageReports,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Observation>, StoreError> {
     let mut observations = Vec::new();
     store.for_each_sync_observation(reports, from, to, |record| {
         observations.push(Observation {
@@ -156,9 +185,7 @@ pub fn read_period(
             service_account: record.service_account,
         })
     })?;
-    let mut syncs = Vec::new();
-    store.for_each_entity_sync(reports, from, to, |record| syncs.push(record))?;
-    Ok((observations, syncs))
+    Ok(observations)
 }
 
 /// The part of `items` (sorted by instant) at or after `from`.
