@@ -200,9 +200,11 @@ impl Store {
     }
 
     /// The modules and activities the usage monitor tracks; empty means all.
+    /// The list is the same for every staff team, so the view is asked for as
+    /// leave only.
     pub fn monitor_tracking(
         &self,
-        _view: &MonitorView,
+        _leave: &MonitorView,
     ) -> Result<Vec<TrackedActivity>, StoreError> {
         let mut statement = self
             .connection
