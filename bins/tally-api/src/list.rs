@@ -172,9 +172,69 @@ fn read_cursor(cursor: &str, sort: &str, key_len: usize) -> Result<Vec<Key>, Api
         )));
     }
     if body.after.len() != key_len {
-        return Err(bad("not a cursor of this listing; start again without one"));
+        return Err(not_of_this_listing());
     }
     Ok(body.after)
+}
+
+fn not_of_this_listing() -> ApiError {
+    ApiError::bad("bad_cursor", "cursor", "not a cursor of this listing; start again without one")
+}
+
+/// A listing the store pages itself (runs, the audit log) keeps in its cursor
+/// the sort column's value and the last row's sequence number: how many values
+/// its cursor holds.
+pub const STORE_KEY_LEN: usize = 2;
+
+/// The sort column's value in a store-paged listing's cursor.
+pub enum StoreKey {
+    /// An integer column's (instants as microseconds).
+    Integer(i64),
+    /// A text column's.
+    Text(String),
+}
+
+impl ListRequest {
+    /// The sort value and sequence number of a store-paged listing's cursor.
+    /// `integer_sort` says whether the sort column holds integers, so that a
+    /// cursor of another column is refused.
+    pub fn store_after(&self, integer_sort: bool) -> Result<Option<(StoreKey, i64)>, ApiError> {
+        let Some(after) = &self.after else { return Ok(None) };
+        match (&after[0], &after[1], integer_sort) {
+            (Key::Integer(value), Key::Integer(seq), true) => {
+                Ok(Some((StoreKey::Integer(*value), *seq)))
+            }
+            (Key::Text(text), Key::Integer(seq), false) => {
+                Ok(Some((StoreKey::Text(text.clone()), *seq)))
+            }
+            _ => Err(not_of_this_listing()),
+        }
+    }
+
+    /// The page of a store-paged listing, from rows fetched with one more than
+    /// `limit` (to know whether a next page exists); `key` gives a row's sort
+    /// value and sequence number for the next cursor.
+    pub fn store_page<T, R>(
+        &self,
+        mut rows: Vec<T>,
+        key: impl Fn(&T) -> (StoreKey, i64),
+        item: impl FnMut(T) -> R,
+    ) -> Page<R> {
+        let more = rows.len() > self.limit;
+        rows.truncate(self.limit);
+        let next_cursor = match rows.last() {
+            Some(last) if more => {
+                let (value, seq) = key(last);
+                let value = match value {
+                    StoreKey::Integer(value) => Key::Integer(value),
+                    StoreKey::Text(text) => Key::Text(text),
+                };
+                Some(self.cursor_after(vec![value, Key::Integer(seq)]))
+            }
+            _ => None,
+        };
+        Page { items: rows.into_iter().map(item).collect(), next_cursor }
+    }
 }
 
 /// The format asked for: the `format` parameter, else the `Accept` header, else JSON.

@@ -194,3 +194,52 @@ fn the_usage_reports_download_is_a_named_zip() {
     let bad = api.get("/export/usage-reports?at=tomorrow", token);
     assert_eq!(problem(&bad), (400, "bad_parameter".into(), "at".into()));
 }
+
+#[test]
+fn runs_and_audit_entries_page_by_cursor_one_row_at_a_time() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let token = Some(fixture.tokens.acme_administrator.as_str());
+    let walk = |listing: &str, field: &str| -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut path = format!("/v1/accounts/acme/{listing}?limit=1");
+        loop {
+            let page = api.get(&path, token).json();
+            for item in page["items"].as_array().unwrap() {
+                seen.push(item[field].to_string().trim_matches('"').to_owned());
+            }
+            match page["next_cursor"].as_str() {
+                Some(cursor) => {
+                    path = format!("/v1/accounts/acme/{listing}?limit=1&cursor={cursor}")
+                }
+                None => return seen,
+            }
+        }
+    };
+    // Newest first by default: Bo's failure on 03-11, then Ana's run's two
+    // states of 03-10 (success at 10:05, in progress at 10:00).
+    assert_eq!(walk("runs", "status"), ["failure", "success", "in_progress"]);
+    // The audit log, newest first: seq 3 (03-12), 2 (03-11), 1 (03-10).
+    assert_eq!(walk("audit", "seq"), ["3", "2", "1"]);
+    // By a text column, source ascending: "acme-vault" < "ana@acme.test" <
+    // "bo@acme.test" ("ac" < "an" < "b").
+    let mut by_source = Vec::new();
+    let mut path = "/v1/accounts/acme/audit?limit=1&sort=source".to_owned();
+    loop {
+        let page = api.get(&path, token).json();
+        by_source.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item["source"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                path = format!("/v1/accounts/acme/audit?limit=1&sort=source&cursor={cursor}")
+            }
+            None => break,
+        }
+    }
+    assert_eq!(by_source, ["acme-vault", "ana@acme.test", "bo@acme.test"]);
+}

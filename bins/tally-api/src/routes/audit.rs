@@ -14,7 +14,7 @@ use tally_report::WriteOptions;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::list::{self, Key, ListRequest, Page};
+use crate::list::{self, ListRequest, StoreKey};
 use crate::query::{QueryParams, check_range};
 use crate::state::{AppState, Authenticated, PathParams};
 
@@ -115,33 +115,16 @@ pub async fn audit_entries(
     let params = QueryParams::parse::<__path_audit_entries>(query.as_deref())?;
     let (from, to) = (params.instant("from")?, params.instant("to")?);
     check_range(&from, &to)?;
-    let request = ListRequest::parse(&params, &headers, &AUDIT_ENTRIES, 2)?;
+    let request = ListRequest::parse(&params, &headers, &AUDIT_ENTRIES, list::STORE_KEY_LEN)?;
     let sort = AuditColumn::from_name(AUDIT_ENTRIES.columns[request.sort_column].name)
         .expect("every listing column is an audit column");
-    let after = match &request.after {
-        None => None,
-        Some(after) => {
-            let key = match (&after[0], sort.is_integer()) {
-                (Key::Integer(value), true) => AuditKey::Integer(*value),
-                (Key::Text(text), false) => AuditKey::Text(text.clone()),
-                _ => {
-                    return Err(ApiError::bad(
-                        "bad_cursor",
-                        "cursor",
-                        "not a cursor of this listing; start again without one",
-                    ));
-                }
-            };
-            let Key::Integer(seq) = after[1] else {
-                return Err(ApiError::bad(
-                    "bad_cursor",
-                    "cursor",
-                    "not a cursor of this listing; start again without one",
-                ));
-            };
-            Some(AuditAfter { key, seq: seq as u64 })
-        }
-    };
+    let after = request.store_after(sort.is_integer())?.map(|(value, seq)| AuditAfter {
+        key: match value {
+            StoreKey::Text(text) => AuditKey::Text(text),
+            StoreKey::Integer(value) => AuditKey::Integer(value),
+        },
+        seq: seq as u64,
+    });
     let query = AuditQuery {
         from,
         to,
@@ -164,32 +147,25 @@ pub async fn audit_entries(
         // One more than asked, to know whether there is a next page.
         limit: request.limit + 1,
     };
-    let (mut entries, time_zone) = state
+    let (entries, time_zone) = state
         .with_audit(move |store, log| {
             let time_zone = store.account(view.account())?.calendar.time_zone;
             Ok((tally_figures::audit::audit_entries(store, log, &view, &query)?, time_zone))
         })
         .await?;
-    let more = entries.len() > request.limit;
-    entries.truncate(request.limit);
-    let next_cursor = match entries.last() {
-        Some(last) if more => {
+    let page = request.store_page(
+        entries,
+        |last| {
             let after = last.after(sort);
-            let key = match after.key {
-                AuditKey::Integer(value) => Key::Integer(value),
-                AuditKey::Text(text) => Key::Text(text),
+            let value = match after.key {
+                AuditKey::Integer(value) => StoreKey::Integer(value),
+                AuditKey::Text(text) => StoreKey::Text(text),
             };
-            Some(request.cursor_after(vec![key, Key::Integer(after.seq as i64)]))
-        }
-        _ => None,
-    };
-    let items = entries.iter().map(AuditRow::from).collect();
-    list::respond(
-        &AUDIT_ENTRIES,
-        Page { items, next_cursor },
-        &request,
-        &WriteOptions::new(time_zone),
-    )
+            (value, after.seq as i64)
+        },
+        |entry| AuditRow::from(&entry),
+    );
+    list::respond(&AUDIT_ENTRIES, page, &request, &WriteOptions::new(time_zone))
 }
 
 /// One audit entry.

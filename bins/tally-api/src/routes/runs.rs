@@ -11,7 +11,7 @@ use tally_store::{RunColumn, RunKey, RunQuery, RunsAfter};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::list::{self, Key, ListRequest, Page};
+use crate::list::{self, ListRequest, StoreKey};
 use crate::query::{QueryParams, check_range};
 use crate::state::{AppState, Authenticated, PathParams};
 
@@ -70,9 +70,15 @@ pub async fn runs(
     let (from, to) = (params.instant("from")?, params.instant("to")?);
     check_range(&from, &to)?;
     // A cursor holds the sort value and the row's sequence number.
-    let request = ListRequest::parse(&params, &headers, &RUNS, 2)?;
+    let request = ListRequest::parse(&params, &headers, &RUNS, list::STORE_KEY_LEN)?;
     let sort = RunColumn::ALL[request.sort_column];
-    let after = request.after.as_ref().map(|after| run_after(after, sort)).transpose()?;
+    let after = request.store_after(sort == RunColumn::At)?.map(|(value, seq)| RunsAfter {
+        key: match value {
+            StoreKey::Text(text) => RunKey::Text(text),
+            StoreKey::Integer(value) => RunKey::Micros(value),
+        },
+        seq,
+    });
     let query = RunQuery {
         user: params.filter("user")?,
         action: params.filter("action")?,
@@ -86,43 +92,22 @@ pub async fn runs(
         // One more than asked, to know whether there is a next page.
         limit: request.limit + 1,
     };
-    let (mut states, time_zone) = state
+    let (states, time_zone) = state
         .with_store(move |store| {
             let time_zone = store.account(view.account())?.calendar.time_zone;
             Ok((store.runs(&view, &query)?, time_zone))
         })
         .await?;
-    let more = states.len() > request.limit;
-    states.truncate(request.limit);
-    let next_cursor = match states.last() {
-        Some(last) if more => Some(request.cursor_after(vec![
-            match last.key(sort) {
-                RunKey::Micros(micros) => Key::Integer(micros),
-                RunKey::Text(text) => Key::Text(text),
-            },
-            Key::Integer(last.seq),
-        ])),
-        _ => None,
-    };
-    let items = states.into_iter().map(RunRow::from).collect();
-    list::respond(&RUNS, Page { items, next_cursor }, &request, &WriteOptions::new(time_zone))
-}
-
-fn run_after(after: &[Key], sort: RunColumn) -> Result<RunsAfter, ApiError> {
-    let bad = || {
-        ApiError::bad(
-            "bad_cursor",
-            "cursor",
-            "not a cursor of this listing; start again without one",
-        )
-    };
-    let key = match (&after[0], sort) {
-        (Key::Integer(micros), RunColumn::At) => RunKey::Micros(*micros),
-        (Key::Text(text), column) if column != RunColumn::At => RunKey::Text(text.clone()),
-        _ => return Err(bad()),
-    };
-    match after[1] {
-        Key::Integer(seq) => Ok(RunsAfter { key, seq }),
-        _ => Err(bad()),
-    }
+    let page = request.store_page(
+        states,
+        |last| {
+            let value = match last.key(sort) {
+                RunKey::Micros(micros) => StoreKey::Integer(micros),
+                RunKey::Text(text) => StoreKey::Text(text),
+            };
+            (value, last.seq)
+        },
+        RunRow::from,
+    );
+    list::respond(&RUNS, page, &request, &WriteOptions::new(time_zone))
 }
