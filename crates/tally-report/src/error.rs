@@ -121,11 +121,16 @@ pub enum ReportError {
         /// 0-based index of the first row that did not fit.
         row: u64,
     },
-    /// [`write_workbook`](crate::write_workbook) was given no tables.
+    /// [`write_workbook`](crate::write_workbook) was given no tables, or a
+    /// [`WorkbookWriter`](crate::WorkbookWriter) was finished with no sheet.
     #[error("a workbook needs at least one table")]
     NoTables,
-    /// A table of [`write_workbook`](crate::write_workbook) could not be
-    /// written.
+    /// A row was given to a [`WorkbookWriter`](crate::WorkbookWriter) before
+    /// any sheet was started.
+    #[error("a row came before any sheet was started")]
+    NoSheetStarted,
+    /// A table of [`write_workbook`](crate::write_workbook) or a sheet of a
+    /// [`WorkbookWriter`](crate::WorkbookWriter) could not be written.
     #[error("table {title:?}")]
     InTable {
         /// The table's title.

@@ -49,6 +49,7 @@ mod json_sink;
 mod model;
 mod sheet_name;
 mod sink;
+mod workbook;
 mod xlsx_sink;
 
 use std::io::Write;
@@ -57,6 +58,7 @@ pub use error::ReportError;
 pub use format::{Format, UnknownFormat, WriteOptions};
 pub use model::{Cell, Chart, ChartKind, Column, ColumnKind, Table, TableHeader};
 pub use sink::{TableSink, TableWriter};
+pub use workbook::WorkbookWriter;
 
 /// Writes `table` in `format` to `out`. The same as [`write_rows`] with the
 /// table's rows.
@@ -103,8 +105,8 @@ where
 /// Sheet names come from the titles, made valid for Excel (31 characters at
 /// most, none of `[ ] : * ? / \`) and unique; a table with a chart and at
 /// least one row gets the chart drawn beside it. Sheets are written in
-/// constant-memory mode like [`write_rows`]'s; `out` needs no
-/// [`std::io::Seek`].
+/// constant-memory mode like [`write_rows`]'s, through a
+/// [`WorkbookWriter`]; `out` needs no [`std::io::Seek`].
 ///
 /// An error in a table is wrapped in [`ReportError::InTable`] naming it.
 pub fn write_workbook<W: Write + Send>(
@@ -112,30 +114,10 @@ pub fn write_workbook<W: Write + Send>(
     options: &WriteOptions,
     out: W,
 ) -> Result<(), ReportError> {
-    if tables.is_empty() {
-        return Err(ReportError::NoTables);
-    }
-    let in_table = |table: &Table| {
-        let title = table.header.title.clone();
-        move |error| ReportError::InTable { title, source: Box::new(error) }
-    };
+    let mut workbook = WorkbookWriter::new(options);
     for table in tables {
-        table.header.check().map_err(in_table(table))?;
+        workbook.table(table)?;
     }
-    let sheet_names =
-        sheet_name::sheet_names(tables.iter().map(|table| table.header.title.as_str()));
-    let mut workbook = rust_xlsxwriter::Workbook::new();
-    for (table, sheet_name) in tables.iter().zip(&sheet_names) {
-        let write_sheet = |workbook: &mut rust_xlsxwriter::Workbook| {
-            let mut sheet =
-                xlsx_sink::SheetWriter::start(workbook, sheet_name, &table.header, options)?;
-            for row in &table.rows {
-                sheet.row(workbook, row)?;
-            }
-            sheet.finish(workbook)
-        };
-        write_sheet(&mut workbook).map_err(in_table(table))?;
-    }
-    workbook.save_to_writer(out)?;
+    workbook.finish(out)?;
     Ok(())
 }

@@ -3,29 +3,49 @@
 /// Excel's longest sheet name, in UTF-16 code units.
 const MAX_SHEET_NAME_UTF16: usize = 31;
 
-/// Sheet names for tables titled `titles`, in order. Each is the title with
-/// `[ ] : * ? / \` and control characters replaced by `_`, without leading or
-/// trailing apostrophes and spaces, cut to 31 UTF-16 units; a title left empty
-/// becomes `Sheet<n>` (n counting tables from 1). A name already taken
-/// (ignoring case; `History` is reserved by Excel) gets ` (2)`, ` (3)`, ...
-/// with the title cut further to make room.
-pub(crate) fn sheet_names<'a>(titles: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut taken_lowercase = vec!["history".to_owned()];
-    let mut names = Vec::new();
-    for (index, title) in titles.into_iter().enumerate() {
-        let base = valid_name(title).unwrap_or_else(|| format!("Sheet{}", index + 1));
+/// Sheet names for tables titled `titles`, in order: [`SheetNames::next`] for
+/// each.
+#[cfg(test)]
+fn sheet_names<'a>(titles: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut names = SheetNames::default();
+    titles.into_iter().map(|title| names.next(title)).collect()
+}
+
+/// The names given so far to a workbook's sheets, so that the next is unique.
+#[derive(Debug)]
+pub(crate) struct SheetNames {
+    /// Lower case, as Excel compares sheet names ignoring case.
+    taken_lowercase: Vec<String>,
+}
+
+impl Default for SheetNames {
+    fn default() -> SheetNames {
+        // Excel reserves `History` for its change tracking.
+        SheetNames { taken_lowercase: vec!["history".to_owned()] }
+    }
+}
+
+impl SheetNames {
+    /// The name of the next sheet, titled `title`: the title with
+    /// `[ ] : * ? / \` and control characters replaced by `_`, without leading
+    /// or trailing apostrophes and spaces, cut to 31 UTF-16 units; a title
+    /// left empty becomes `Sheet<n>` (n counting sheets from 1). A name
+    /// already taken (ignoring case; `History` is reserved by Excel) gets
+    /// ` (2)`, ` (3)`, ... with the title cut further to make room.
+    pub(crate) fn next(&mut self, title: &str) -> String {
+        let number = self.taken_lowercase.len();
+        let base = valid_name(title).unwrap_or_else(|| format!("Sheet{number}"));
         let mut name = base.clone();
         let mut copy = 2;
-        while taken_lowercase.contains(&name.to_lowercase()) {
+        while self.taken_lowercase.contains(&name.to_lowercase()) {
             let suffix = format!(" ({copy})");
             let room = MAX_SHEET_NAME_UTF16 - suffix.len();
             name = format!("{}{suffix}", cut_utf16(&base, room).trim_end_matches(is_trimmed));
             copy += 1;
         }
-        taken_lowercase.push(name.to_lowercase());
-        names.push(name);
+        self.taken_lowercase.push(name.to_lowercase());
+        name
     }
-    names
 }
 
 fn valid_name(title: &str) -> Option<String> {

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use chrono::NaiveDate;
 use tally_report::{
-    Cell, Column, ColumnKind, Format, ReportError, TableHeader, TableSink, TableWriter,
-    WriteOptions, write_rows,
+    Cell, Column, ColumnKind, Format, ReportError, Table, TableHeader, TableSink, TableWriter,
+    WorkbookWriter, WriteOptions, write_rows,
 };
 
 /// Counts what reaches it, and keeps nothing.
@@ -111,6 +111,53 @@ fn xlsx_streams_rows_into_a_constant_memory_sheet() {
     let range = workbook.worksheet_range("Stream").unwrap();
     assert_eq!(range.height(), 1 + XLSX_ROWS as usize);
     assert_eq!(range.get_value((XLSX_ROWS, 1)), Some(&Data::String("row 9999".to_owned())));
+}
+
+#[test]
+fn a_workbook_writer_takes_sheet_after_sheet_row_by_row() {
+    const STREAMED_ROWS: u32 = 10_000;
+    let day = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    let mut workbook = WorkbookWriter::new(&WriteOptions::default());
+    let summary = Table::new(
+        TableHeader::new("Summary", vec![Column::new("rows", "Rows", ColumnKind::Integer)]),
+        vec![vec![Cell::Integer(i64::from(STREAMED_ROWS))]],
+    );
+    workbook.table(&summary).unwrap();
+    workbook.start_sheet(&header()).unwrap();
+    for index in 0..STREAMED_ROWS {
+        workbook.row(&[Cell::Date(day), Cell::Text(format!("row {index}"))]).unwrap();
+    }
+    // A second sheet of the same title gets a numbered name, as in write_workbook.
+    workbook.start_sheet(&header()).unwrap();
+    push_monthly_seats(&mut workbook).unwrap();
+    let out = workbook.finish(Vec::new()).unwrap();
+
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(out)).unwrap();
+    assert_eq!(workbook.sheet_names(), ["Summary", "Stream", "Stream (2)"]);
+    let range = workbook.worksheet_range("Summary").unwrap();
+    assert_eq!(range.get_value((1, 0)), Some(&Data::Float(10_000.0)));
+    let range = workbook.worksheet_range("Stream").unwrap();
+    assert_eq!(range.height(), 1 + STREAMED_ROWS as usize);
+    assert_eq!(range.get_value((1, 1)), Some(&Data::String("row 0".to_owned())));
+    assert_eq!(range.get_value((STREAMED_ROWS, 1)), Some(&Data::String("row 9999".to_owned())));
+    let range = workbook.worksheet_range("Stream (2)").unwrap();
+    assert_eq!(range.height(), 4);
+    assert_eq!(range.get_value((3, 1)), Some(&Data::String("43".to_owned())));
+}
+
+#[test]
+fn a_workbook_writer_refuses_rows_before_a_sheet_and_a_workbook_without_one() {
+    let mut workbook = WorkbookWriter::new(&WriteOptions::default());
+    let error = workbook.row(&[Cell::Integer(1)]).unwrap_err();
+    assert!(matches!(error, ReportError::NoSheetStarted), "{error:?}");
+    let error = workbook.finish(Vec::new()).unwrap_err();
+    assert!(matches!(error, ReportError::NoTables), "{error:?}");
+
+    // A bad row names its sheet.
+    let mut workbook = WorkbookWriter::new(&WriteOptions::default());
+    workbook.start_sheet(&header()).unwrap();
+    let error = workbook.row(&[Cell::Integer(1), Cell::Empty]).unwrap_err();
+    assert_eq!(error.to_string(), "table \"Stream\"");
 }
 
 /// A row source that knows no format, as an export from the store would be.
