@@ -8,8 +8,11 @@ use std::io::{Seek, Write};
 use chrono::{DateTime, Months, NaiveDateTime, TimeZone, Utc};
 use tally_access::UsageReports;
 use tally_events::AccountCalendar;
-use tally_identity::{Matcher, Matching, Observation};
-use tally_report::{Cell, Column, ColumnKind, ReportError, Table, TableHeader, WriteOptions};
+use tally_identity::{Matcher, Matching, Observation, Person};
+use tally_report::{
+    Cell, Column, ColumnKind, ReportError, Table, TableHeader, TableSink, WorkbookWriter,
+    WriteOptions,
+};
 use tally_store::{EntitySyncRecord, Store, StoreError};
 
 /// The zip's file name.
@@ -102,16 +105,14 @@ pub fn write_usage_reports<W: Write + Seek>(
     // they share only the observations, read once above.
     progress("matching users and writing both workbooks");
     let workbook = |period: &ReportPeriod| -> Result<Vec<u8>, UsageReportError> {
-        let tables = usage_report(
+        write_usage_report(
             since(&observations, period.from, |seen| seen.at),
             since(&syncs, period.from, |sync| sync.at),
             matcher,
-            account.calendar.time_zone,
-        );
-        let mut bytes = Vec::new();
-        tally_report::write_workbook(&tables, &options, &mut bytes)
-            .map_err(|source| UsageReportError::Workbook { name: period.file_name(), source })?;
-        Ok(bytes)
+            &options,
+            Vec::new(),
+        )
+        .map_err(|source| UsageReportError::Workbook { name: period.file_name(), source })
     };
     let workbooks: Vec<Result<Vec<u8>, UsageReportError>> = std::thread::scope(|scope| {
         let threads: Vec<_> =
@@ -193,27 +194,36 @@ fn since<T>(items: &[T], from: DateTime<Utc>, at: impl Fn(&T) -> DateTime<Utc>) 
     &items[items.partition_point(|item| at(item) < from)..]
 }
 
-/// The six sheets of one period's report, in the seed's order, from its
-/// observations and syncs.
-pub fn usage_report(
+/// Writes one period's report to `out`: a workbook of the six sheets, in the
+/// seed's order, from its observations and syncs. The detailed sheet's rows,
+/// one per person, are made as they are written and never held together.
+pub fn write_usage_report<W: Write + Send>(
     observations: &[Observation],
     syncs: &[EntitySyncRecord],
     matcher: &Matcher,
-    zone: chrono_tz::Tz,
-) -> Vec<Table> {
+    options: &WriteOptions,
+    out: W,
+) -> Result<W, ReportError> {
     let matching = matcher.match_people(observations);
     let mut tallies = SyncTallies::default();
     for sync in syncs {
         tallies.add(sync);
     }
-    vec![
+    let mut workbook = WorkbookWriter::new(options);
+    for table in [
         summary(&matching, &tallies),
         unique_user_count(&matching),
         tallies.entity_type_count(),
         tallies.integrated_project_count(),
         tallies.synced_data_count(),
-        detailed_user_report(observations, &matching, zone),
-    ]
+    ] {
+        workbook.table(&table)?;
+    }
+    workbook.start_sheet(&detailed_user_report_header())?;
+    for person in &matching.people {
+        workbook.row(&detailed_user_row(observations, person, options.time_zone))?;
+    }
+    workbook.finish(out)
 }
 
 fn table(title: &str, columns: &[(&str, &str, ColumnKind)], rows: Vec<Vec<Cell>>) -> Table {
@@ -470,79 +480,73 @@ fn at(instant: Option<DateTime<Utc>>) -> Cell {
     instant.map_or(Cell::Empty, Cell::DateTime)
 }
 
-fn detailed_user_report(
+fn detailed_user_report_header() -> TableHeader {
+    let columns = [
+        ("email", "Email", ColumnKind::Text),
+        ("username", "Username", ColumnKind::Text),
+        ("display_name", "Display Name", ColumnKind::Text),
+        ("interaction_types", "Interaction Types", ColumnKind::Text),
+        ("observed_in", "Observed In", ColumnKind::Text),
+        ("service_account", "Service Account", ColumnKind::Text),
+        ("last_seen", "Last Seen", ColumnKind::DateTime),
+        ("duplicates", "Duplicates", ColumnKind::Text),
+    ];
+    let columns = columns.iter().map(|(name, title, kind)| Column::new(*name, *title, *kind));
+    TableHeader::new("Detailed User Report", columns.collect())
+}
+
+/// One person's row of the Detailed User Report.
+fn detailed_user_row(
     observations: &[Observation],
-    matching: &Matching,
+    person: &Person,
     zone: chrono_tz::Tz,
-) -> Table {
-    let rows = matching
-        .people
+) -> [Cell; 8] {
+    let mut emails = BTreeSet::new();
+    let mut usernames = BTreeSet::new();
+    let mut display_names = BTreeSet::new();
+    let mut interactions = BTreeSet::new();
+    let mut systems: BTreeMap<&str, DateTime<Utc>> = BTreeMap::new();
+    fn keep<'a>(set: &mut BTreeSet<&'a str>, value: &'a Option<String>) {
+        if let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            set.insert(value);
+        }
+    }
+    for &index in &person.observations {
+        let seen = &observations[index];
+        keep(&mut emails, &seen.email);
+        keep(&mut usernames, &seen.username);
+        keep(&mut display_names, &seen.display_name);
+        keep(&mut interactions, &seen.interaction);
+        let last = systems.entry(seen.system.trim()).or_insert(seen.at);
+        *last = (*last).max(seen.at);
+    }
+    let join = |set: BTreeSet<&str>| set.into_iter().collect::<Vec<_>>().join("; ");
+    let observed_in = systems
         .iter()
-        .map(|person| {
-            let mut emails = BTreeSet::new();
-            let mut usernames = BTreeSet::new();
-            let mut display_names = BTreeSet::new();
-            let mut interactions = BTreeSet::new();
-            let mut systems: BTreeMap<&str, DateTime<Utc>> = BTreeMap::new();
-            for &index in &person.observations {
-                let seen = &observations[index];
-                let keep = |set: &mut BTreeSet<String>, value: &Option<String>| {
-                    if let Some(value) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                        set.insert(value.to_owned());
-                    }
-                };
-                keep(&mut emails, &seen.email);
-                keep(&mut usernames, &seen.username);
-                keep(&mut display_names, &seen.display_name);
-                keep(&mut interactions, &seen.interaction);
-                let last = systems.entry(seen.system.trim()).or_insert(seen.at);
-                *last = (*last).max(seen.at);
-            }
-            let join = |set: BTreeSet<String>| set.into_iter().collect::<Vec<_>>().join("; ");
-            let observed_in = systems
+        .map(|(system, last)| format!("{system} ({})", last.with_timezone(&zone).to_rfc3339()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let duplicates = person
+        .duplicates
+        .iter()
+        .map(|duplicate| {
+            let usernames: Vec<String> = duplicate
+                .usernames
                 .iter()
-                .map(|(system, last)| {
-                    format!("{system} ({})", last.with_timezone(&zone).to_rfc3339())
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            let duplicates = person
-                .duplicates
-                .iter()
-                .map(|duplicate| {
-                    let usernames: Vec<String> = duplicate
-                        .usernames
-                        .iter()
-                        .map(|seen| format!("{} ({})", seen.username, seen.system))
-                        .collect();
-                    format!("{}: {}", duplicate.email, usernames.join(", "))
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            vec![
-                text(join(emails)),
-                text(join(usernames)),
-                text(join(display_names)),
-                text(join(interactions)),
-                text(observed_in),
-                text(if person.service_account { "Yes" } else { "No" }),
-                Cell::DateTime(person.last_seen),
-                text(duplicates),
-            ]
+                .map(|seen| format!("{} ({})", seen.username, seen.system))
+                .collect();
+            format!("{}: {}", duplicate.email, usernames.join(", "))
         })
-        .collect();
-    table(
-        "Detailed User Report",
-        &[
-            ("email", "Email", ColumnKind::Text),
-            ("username", "Username", ColumnKind::Text),
-            ("display_name", "Display Name", ColumnKind::Text),
-            ("interaction_types", "Interaction Types", ColumnKind::Text),
-            ("observed_in", "Observed In", ColumnKind::Text),
-            ("service_account", "Service Account", ColumnKind::Text),
-            ("last_seen", "Last Seen", ColumnKind::DateTime),
-            ("duplicates", "Duplicates", ColumnKind::Text),
-        ],
-        rows,
-    )
+        .collect::<Vec<_>>()
+        .join("; ");
+    [
+        text(join(emails)),
+        text(join(usernames)),
+        text(join(display_names)),
+        text(join(interactions)),
+        text(observed_in),
+        text(if person.service_account { "Yes" } else { "No" }),
+        Cell::DateTime(person.last_seen),
+        text(duplicates),
+    ]
 }
