@@ -1,6 +1,8 @@
 //! How values are compared: the comparison text of a value and the parts of an
 //! email that matching uses.
 
+use std::borrow::Cow;
+
 use caseless::Caseless;
 use unicode_normalization::UnicodeNormalization;
 
@@ -42,8 +44,26 @@ fn folded_slowly(value: &str) -> String {
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// [`comparison_text`], borrowing `value` when it is its own comparison text
+/// (ASCII in lower case, no surrounding whitespace, single spaces between
+/// words), as most identifiers are.
+pub(crate) fn comparison_text_cow(value: &str) -> Cow<'_, str> {
+    let bytes = value.as_bytes();
+    let plain = bytes.iter().all(|&byte| {
+        // `char::is_whitespace`, as `comparison_text` splits by, also takes
+        // U+000B, which `u8::is_ascii_whitespace` does not.
+        byte.is_ascii()
+            && !byte.is_ascii_uppercase()
+            && (byte == b' ' || !char::from(byte).is_whitespace())
+    }) && bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ')
+        && !value.contains("  ");
+    if plain { Cow::Borrowed(value) } else { Cow::Owned(comparison_text(value)) }
+}
+
 /// An email as matching uses it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg(test)]
 pub(crate) struct Email {
     /// The local part without its `+tag`, `@`, the domain: the key of rule 2.
     pub(crate) address: String,
@@ -54,7 +74,17 @@ pub(crate) struct Email {
 /// `text` (a comparison text) as an email, or `None` when it is not one: no
 /// `@`, whitespace inside, or an empty local part (before any `+`) or domain.
 /// The split is at the last `@`.
+#[cfg(test)]
 pub(crate) fn email_of(text: &str) -> Option<Email> {
+    let (untagged, domain) = email_parts(text)?;
+    Some(Email { address: format!("{untagged}@{domain}"), local_part: untagged.to_owned() })
+}
+
+/// `text` (a comparison text) as an email's local part without its `+tag`
+/// and its domain, or `None` when it is not an email: no `@`, whitespace
+/// inside, or an empty local part (before any `+`) or domain. The split is at
+/// the last `@`.
+pub(crate) fn email_parts(text: &str) -> Option<(&str, &str)> {
     if text.chars().any(char::is_whitespace) {
         return None;
     }
@@ -63,7 +93,7 @@ pub(crate) fn email_of(text: &str) -> Option<Email> {
     if untagged.is_empty() || domain.is_empty() {
         return None;
     }
-    Some(Email { address: format!("{untagged}@{domain}"), local_part: untagged.to_owned() })
+    Some((untagged, domain))
 }
 
 #[cfg(test)]
@@ -81,6 +111,20 @@ mod tests {
         );
         for value in values {
             assert_eq!(comparison_text(&value), folded_slowly(&value), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn a_value_is_borrowed_only_when_it_is_its_own_comparison_text() {
+        for value in ["ana", "ana lopez", "ana.lopez@acme.test", "", "a-b_c[bot]"] {
+            assert!(matches!(comparison_text_cow(value), Cow::Borrowed(_)), "{value:?}");
+        }
+        for value in
+            ["Ana", " ana", "ana ", "ana  lopez", "ana\tlopez", "a\u{b}b", "straße", "ＡＮＡ", " "]
+        {
+            let text = comparison_text_cow(value);
+            assert!(matches!(text, Cow::Owned(_)), "{value:?}");
+            assert_eq!(text, comparison_text(value), "{value:?}");
         }
     }
 
