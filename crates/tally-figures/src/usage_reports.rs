@@ -3,7 +3,8 @@
 //! sheets. The definitions of every figure are in docs/usage-reports.md.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Seek, Write};
+use std::fs::File;
+use std::io::{BufWriter, Seek, Write};
 
 use chrono::{DateTime, Months, NaiveDateTime, TimeZone, Utc};
 use tally_access::UsageReports;
@@ -102,19 +103,25 @@ pub fn write_usage_reports<W: Write + Seek>(
     progress("reading the observations and syncs");
     let (observations, syncs) = read_period(store, reports, earliest, end)?;
     // The two periods are matched, built and written at once, a thread each:
-    // they share only the observations, read once above.
+    // they share only the observations, read once above. Each workbook goes
+    // to a temporary file, so that its bytes are not held in memory either.
     progress("matching users and writing both workbooks");
-    let workbook = |period: &ReportPeriod| -> Result<Vec<u8>, UsageReportError> {
-        write_usage_report(
+    let workbook = |period: &ReportPeriod| -> Result<File, UsageReportError> {
+        let report = PeriodReport::new(
             since(&observations, period.from, |seen| seen.at),
             since(&syncs, period.from, |sync| sync.at),
             matcher,
-            &options,
-            Vec::new(),
-        )
-        .map_err(|source| UsageReportError::Workbook { name: period.file_name(), source })
+        );
+        let file = tempfile::tempfile()?;
+        let mut file = report
+            .write(&options, BufWriter::new(file))
+            .map_err(|source| UsageReportError::Workbook { name: period.file_name(), source })?
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
+        file.rewind()?;
+        Ok(file)
     };
-    let workbooks: Vec<Result<Vec<u8>, UsageReportError>> = std::thread::scope(|scope| {
+    let workbooks: Vec<Result<File, UsageReportError>> = std::thread::scope(|scope| {
         let threads: Vec<_> =
             periods.iter().map(|period| scope.spawn(move || workbook(period))).collect();
         threads
@@ -132,7 +139,7 @@ pub fn write_usage_reports<W: Write + Seek>(
             zip::write::SimpleFileOptions::default()
                 .compression_method(zip::CompressionMethod::Stored),
         )?;
-        zip.write_all(&workbook?)?;
+        std::io::copy(&mut workbook?, &mut zip)?;
     }
     Ok(zip.finish()?)
 }
@@ -150,21 +157,28 @@ pub fn read_period(
 ) -> Result<(Vec<Observation>, Vec<EntitySyncRecord>), StoreError> {
     let middle = from + (to - from) / 2;
     let path = store.path().to_owned();
-    let later = std::thread::scope(|scope| {
+    // Room for all of them at once: growing by doubling would hold up to twice
+    // their size while copying. The earlier half is read straight into it,
+    // the later half moved in after.
+    let count = store.count_sync_observations(reports, from, to)?;
+    let mut observations = Vec::with_capacity(usize::try_from(count).unwrap_or_default());
+    std::thread::scope(|scope| {
         let later = scope.spawn(move || -> Result<Vec<Observation>, StoreError> {
             let second = Store::open(&path, &tally_store::StoreOptions::default())?;
-            read_observations(&second, reports, middle, to)
+            let count = second.count_sync_observations(reports, middle, to)?;
+            let mut later = Vec::with_capacity(usize::try_from(count).unwrap_or_default());
+            read_observations(&second, reports, middle, to, &mut later)?;
+            Ok(later)
         });
-        let earlier = read_observations(store, reports, from, middle);
+        let earlier = read_observations(store, reports, from, middle, &mut observations);
         let later = later.join().expect("reading observations does not panic");
-        earlier.and_then(|mut earlier| {
-            earlier.extend(later?);
-            Ok(earlier)
-        })
+        earlier?;
+        observations.extend(later?);
+        Ok::<_, StoreError>(())
     })?;
     let mut syncs = Vec::new();
     store.for_each_entity_sync(reports, from, to, |record| syncs.push(record))?;
-    Ok((later, syncs))
+    Ok((observations, syncs))
 }
 
 fn read_observations(
@@ -172,12 +186,14 @@ fn read_observations(
     reports: &UsageReports,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<Observation>, StoreError> {
-    let mut observations = Vec::new();
+    observations: &mut Vec<Observation>,
+) -> Result<(), StoreError> {
     store.for_each_sync_observation(reports, from, to, |record| {
         observations.push(Observation {
             system: record.system,
-            project: record.project,
+            // No sheet shows an observation's project: the projects counted
+            // are the entity syncs'.
+            project: None,
             email: record.email,
             username: record.username,
             display_name: record.display_name,
@@ -186,7 +202,7 @@ fn read_observations(
             service_account: record.service_account,
         })
     })?;
-    Ok(observations)
+    Ok(())
 }
 
 /// The part of `items` (sorted by instant) at or after `from`.
@@ -194,36 +210,54 @@ fn since<T>(items: &[T], from: DateTime<Utc>, at: impl Fn(&T) -> DateTime<Utc>) 
     &items[items.partition_point(|item| at(item) < from)..]
 }
 
-/// Writes one period's report to `out`: a workbook of the six sheets, in the
-/// seed's order, from its observations and syncs. The detailed sheet's rows,
-/// one per person, are made as they are written and never held together.
-pub fn write_usage_report<W: Write + Send>(
-    observations: &[Observation],
-    syncs: &[EntitySyncRecord],
-    matcher: &Matcher,
-    options: &WriteOptions,
-    out: W,
-) -> Result<W, ReportError> {
-    let matching = matcher.match_people(observations);
-    let mut tallies = SyncTallies::default();
-    for sync in syncs {
-        tallies.add(sync);
+/// One period's report: its people, matched from its observations, and its
+/// syncs, tallied; ready to be written.
+pub struct PeriodReport<'a> {
+    observations: &'a [Observation],
+    matching: Matching,
+    tallies: SyncTallies,
+}
+
+impl<'a> PeriodReport<'a> {
+    /// Matches the period's observations into people and tallies its syncs.
+    pub fn new(
+        observations: &'a [Observation],
+        syncs: &[EntitySyncRecord],
+        matcher: &Matcher,
+    ) -> PeriodReport<'a> {
+        let mut tallies = SyncTallies::default();
+        for sync in syncs {
+            tallies.add(sync);
+        }
+        PeriodReport { observations, matching: matcher.match_people(observations), tallies }
     }
-    let mut workbook = WorkbookWriter::new(options);
-    for table in [
-        summary(&matching, &tallies),
-        unique_user_count(&matching),
-        tallies.entity_type_count(),
-        tallies.integrated_project_count(),
-        tallies.synced_data_count(),
-    ] {
-        workbook.table(&table)?;
+
+    /// The number of people: the Detailed User Report's rows.
+    pub fn people(&self) -> usize {
+        self.matching.people.len()
     }
-    workbook.start_sheet(&detailed_user_report_header())?;
-    for person in &matching.people {
-        workbook.row(&detailed_user_row(observations, person, options.time_zone))?;
+
+    /// Writes the workbook of the six sheets, in the seed's order, to `out`.
+    /// The detailed sheet's rows, one per person, are made as they are written
+    /// and never held together.
+    pub fn write<W: Write + Send>(&self, options: &WriteOptions, out: W) -> Result<W, ReportError> {
+        let (matching, tallies) = (&self.matching, &self.tallies);
+        let mut workbook = WorkbookWriter::new(options);
+        for table in [
+            summary(matching, tallies),
+            unique_user_count(matching),
+            tallies.entity_type_count(),
+            tallies.integrated_project_count(),
+            tallies.synced_data_count(),
+        ] {
+            workbook.table(&table)?;
+        }
+        workbook.start_sheet(&detailed_user_report_header())?;
+        for person in &matching.people {
+            workbook.row(&detailed_user_row(self.observations, person, options.time_zone))?;
+        }
+        workbook.finish(out)
     }
-    workbook.finish(out)
 }
 
 fn table(title: &str, columns: &[(&str, &str, ColumnKind)], rows: Vec<Vec<Cell>>) -> Table {

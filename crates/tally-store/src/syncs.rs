@@ -53,6 +53,32 @@ pub struct EntitySyncRecord {
 }
 
 impl Store {
+    /// How many `sync_observation`s the account has in `[from, to)`, counted over
+    /// the index: so that a reader can make room for them all at once.
+    pub fn count_sync_observations(
+        &self,
+        reports: &UsageReports,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let account = self.account(reports.account())?;
+        let doing = || format!("counting the sync observations of account {}", account.slug);
+        self.connection
+            .prepare_cached(
+                "SELECT count(*) FROM events
+                 WHERE account_id = ?1 AND kind = 'sync_observation'
+                   AND at_us >= ?2 AND at_us < ?3",
+            )
+            .and_then(|mut statement| {
+                statement.query_row(
+                    params![account.id.0, from.timestamp_micros(), to.timestamp_micros()],
+                    |row| row.get::<_, i64>(0),
+                )
+            })
+            .map(|count| count as u64)
+            .map_err(StoreError::sqlite(doing()))
+    }
+
     /// Hands each `sync_observation` of the account in `[from, to)` to `each`, in
     /// time order, without holding them all; answers how many there were.
     pub fn for_each_sync_observation(

@@ -37,6 +37,7 @@ fn a_period_holds_the_syncs_from_its_start_up_to_its_end() {
         store.for_each_sync_observation(&reports, from, to, |record| seen.push(record)).unwrap();
     // o1 is before the period, o4 at its end (excluded), g1 another account's.
     assert_eq!(count, 2);
+    assert_eq!(store.count_sync_observations(&reports, from, to).unwrap(), 2);
     assert_eq!(seen[0].email.as_deref(), Some("dana@acme.test"));
     assert_eq!(
         (seen[0].project.as_deref(), seen[0].display_name.as_deref(), seen[0].service_account),
