@@ -191,6 +191,10 @@ fn the_usage_reports_download_is_a_named_zip() {
     assert_eq!(answer.content_type, "application/zip");
     assert_eq!(answer.disposition, "attachment; filename=\"Usage Reports.zip\"");
     assert_eq!(&answer.bytes[..2], b"PK");
+    // The whole file came through the stream: a zip ends with its directory's
+    // last record (22 bytes, no comment).
+    let end = answer.bytes.len() - 22;
+    assert_eq!(&answer.bytes[end..end + 4], b"PK\x05\x06");
     let bad = api.get("/export/usage-reports?at=tomorrow", token);
     assert_eq!(problem(&bad), (400, "bad_parameter".into(), "at".into()));
 }

@@ -1,13 +1,15 @@
 //! The Usage Reports download (R1-R5), where the seed puts it.
 
-use std::io::Cursor;
+use std::io::{BufWriter, Seek};
 
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use tally_figures::usage_reports::{ZIP_NAME, write_usage_reports};
 use tally_identity::{Matcher, MatcherConfig};
+use tokio_util::io::ReaderStream;
 
 use crate::error::{ApiError, Problem};
 use crate::query::QueryParams;
@@ -42,19 +44,27 @@ pub async fn usage_reports(
     let reports = principal.download_own_usage_reports()?;
     let params = QueryParams::parse::<__path_usage_reports>(query.as_deref())?;
     let end = params.instant("at")?.unwrap_or_else(Utc::now);
+    // The zip goes to a temporary file, then to the client from there: its
+    // size is not held in memory.
     let zip = state
         .with_store(move |store| {
+            let failed = |error: &dyn std::error::Error| {
+                tracing::error!(error = %crate::error::error_chain(error), "writing usage reports");
+                ApiError::Internal
+            };
             let matcher =
-                Matcher::new(&MatcherConfig::default()).map_err(|_| ApiError::Internal)?;
-            let out = write_usage_reports(store, &reports, end, &matcher, |_| {}, Cursor::new(Vec::new()))
-                .map_err(|error| {
-                    tracing::error!(error = %crate::error::error_chain(&error), "writing usage reports");
-                    ApiError::Internal
-                })?;
-            Ok(out.into_inner())
+                Matcher::new(&MatcherConfig::default()).map_err(|error| failed(&error))?;
+            let file = tempfile::tempfile().map_err(|error| failed(&error))?;
+            let file =
+                write_usage_reports(store, &reports, end, &matcher, |_| {}, BufWriter::new(file))
+                    .map_err(|error| failed(&error))?;
+            let mut file = file.into_inner().map_err(|error| failed(error.error()))?;
+            file.rewind().map_err(|error| failed(&error))?;
+            Ok(file)
         })
         .await?;
-    let mut response = zip.into_response();
+    let zip = ReaderStream::new(tokio::fs::File::from_std(zip));
+    let mut response = Body::from_stream(zip).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
     headers.insert(
