@@ -2,7 +2,9 @@
 //! a year, and 10,000 entity syncs. Measures matching the observations into
 //! people in memory, and writing the whole `Usage Reports.zip` from the store
 //! (both periods: reading, matching, building the sheets, writing two
-//! workbooks). Figures and the command are in `docs/PERFORMANCE.md`.
+//! workbooks), and, for one period at a time, the memory its observations
+//! and people hold and what writing its workbook adds. Figures and the
+//! command are in `docs/PERFORMANCE.md`.
 
 use std::io::Cursor;
 use std::time::{Duration, Instant};
@@ -84,10 +86,20 @@ fn entity_sync_line(n: usize, rng: &mut ChaCha8Rng) -> String {
 
 /// The process's peak resident memory since the last reset, in MiB.
 fn peak_rss_mib() -> f64 {
+    status_mib("VmHWM:")
+}
+
+/// The process's resident memory now, in MiB.
+fn rss_mib() -> f64 {
+    status_mib("VmRSS:")
+}
+
+/// A figure of `/proc/self/status` given in kB, in MiB.
+fn status_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(f64::NAN, |kib| kib / 1024.0)
 }
@@ -161,22 +173,60 @@ fn usage_reports(criterion: &mut Criterion) {
     );
     drop(zip);
 
+    // Each step of one period on its own: the memory the observations and the
+    // matching hold, then what writing the workbook adds to them, for the year
+    // and for its last month (fewer people: fewer rows in the detailed sheet).
     let started = Instant::now();
-    let (observations, _) = tally_figures::usage_reports::read_period(
+    let (observations, syncs) = tally_figures::usage_reports::read_period(
         &store,
         &reports,
         "2025-01-01T00:00:00Z".parse().expect("an instant"),
         end,
     )
     .expect("the observations");
-    eprintln!("read {} observations in {:.1?}", observations.len(), started.elapsed());
-    let started = Instant::now();
+    eprintln!(
+        "read {} observations in {:.1?}; resident {:.0} MiB",
+        observations.len(),
+        started.elapsed(),
+        rss_mib()
+    );
+    let options = tally_report::WriteOptions::new(chrono_tz::Europe::Berlin);
+    let last_month: DateTime<Utc> = "2026-11-30T23:00:00Z".parse().expect("an instant");
+    for (period, from) in [("the year", None), ("the last month", Some(last_month))] {
+        let start = from.map_or(0, |from| observations.partition_point(|seen| seen.at < from));
+        let sync_start = from.map_or(0, |from| syncs.partition_point(|sync| sync.at < from));
+        let started = Instant::now();
+        let report = tally_figures::usage_reports::PeriodReport::new(
+            &observations[start..],
+            &syncs[sync_start..],
+            &matcher,
+        );
+        eprintln!(
+            "{period}: matched {} observations into {} people in {:.1?}; resident {:.0} MiB",
+            observations.len() - start,
+            report.people(),
+            started.elapsed(),
+            rss_mib()
+        );
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let before = rss_mib();
+        let started = Instant::now();
+        report.write(&options, std::io::sink()).expect("the workbook");
+        eprintln!(
+            "{period}: wrote the workbook ({} detailed rows) in {:.1?}; peak resident {:.0} MiB, {:+.0} MiB",
+            report.people(),
+            started.elapsed(),
+            peak_rss_mib(),
+            peak_rss_mib() - before
+        );
+    }
+    drop(syncs);
     let matching = matcher.match_people(&observations);
-    eprintln!("matched them in {:.1?}", started.elapsed());
     // Each person is seen once in each of the five systems, and each system's
     // identifiers link it to another's (Jira, GitHub, ServiceNow and Azure DevOps
     // by email, Slack to GitHub by display name): 200,000 people.
     assert_eq!(matching.people.len(), PEOPLE);
+    drop(matching);
 
     let mut group = criterion.benchmark_group("usage_reports_1m_observations_200k_people");
     group

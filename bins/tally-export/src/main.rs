@@ -335,9 +335,9 @@ fn export_usage_reports(
             .expect("an administrator with server-management read may download usage reports");
     let matcher = tally_identity::Matcher::new(&tally_identity::MatcherConfig::default())
         .context("setting up the identity matcher")?;
-    // Four steps: read and write each of the two periods.
+    // Three steps: reading, matching and writing both workbooks, the zip.
     let bar = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(4).with_style(
+        indicatif::ProgressBar::new(3).with_style(
             indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
                 .expect("a valid progress template"),
         )
