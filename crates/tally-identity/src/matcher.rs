@@ -776,11 +776,7 @@ fn people(
 type IdentityText<'t> = (&'t str, Option<&'t str>, Option<&'t str>, Option<&'t str>);
 
 /// A person's distinct identities as texts, in order.
-fn identities<'t>(
-    seen: &[Seen],
-    texts: &'t Texts<'_>,
-    person: &Person,
-) -> Vec<IdentityText<'t>> {
+fn identities<'t>(seen: &[Seen], texts: &'t Texts<'_>, person: &Person) -> Vec<IdentityText<'t>> {
     let text = |id: Option<TextId>| id.map(|id| texts.text(id));
     let mut identities: Vec<_> = person
         .observations
