@@ -35,8 +35,7 @@ macro_rules! closed_enum {
 
             /// Parses a wire spelling, forgiving case and `_`/`-`/space differences.
             pub fn parse(text: &str) -> Option<Self> {
-                let wanted = normalise(text);
-                $(if normalise($wire) == wanted { return Some(Self::$variant); })+
+                $(if same_normalised($wire, text) { return Some(Self::$variant); })+
                 None
             }
         }
@@ -57,20 +56,57 @@ macro_rules! closed_enum {
 
 /// Upper-cases and turns every run of `_`, `-` and whitespace into one space.
 pub(crate) fn normalise(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut pending_space = false;
-    for ch in text.trim().chars() {
-        if ch == '_' || ch == '-' || ch.is_whitespace() {
-            pending_space = !out.is_empty();
-        } else {
-            if pending_space {
-                out.push(' ');
-                pending_space = false;
+    Normalised::new(text).collect()
+}
+
+/// Whether `one` and `other` normalise alike, without making either: parsing
+/// compares a value with every spelling of its enum, on every event.
+fn same_normalised(one: &str, other: &str) -> bool {
+    Normalised::new(one).eq(Normalised::new(other))
+}
+
+/// The characters of [`normalise`]'s result, one at a time.
+struct Normalised<'a> {
+    chars: std::str::Chars<'a>,
+    /// Characters of the last upper-cased one still to come (ß is SS).
+    upper: Option<std::char::ToUppercase>,
+    /// A separator came after something was written: a space is due before the
+    /// next character, if one comes.
+    pending_space: bool,
+    started: bool,
+}
+
+impl<'a> Normalised<'a> {
+    fn new(text: &'a str) -> Normalised<'a> {
+        Normalised { chars: text.trim().chars(), upper: None, pending_space: false, started: false }
+    }
+}
+
+impl Iterator for Normalised<'_> {
+    type Item = char;
+
+    fn next(&mut self) -> Option<char> {
+        if let Some(next) = self.upper.as_mut().and_then(Iterator::next) {
+            return Some(next);
+        }
+        loop {
+            let ch = self.chars.next()?;
+            if ch == '_' || ch == '-' || ch.is_whitespace() {
+                self.pending_space = self.started;
+                continue;
             }
-            out.extend(ch.to_uppercase());
+            let mut upper = ch.to_uppercase();
+            let next = if self.pending_space {
+                self.pending_space = false;
+                Some(' ')
+            } else {
+                upper.next()
+            };
+            self.started = true;
+            self.upper = Some(upper);
+            return next;
         }
     }
-    out
 }
 
 closed_enum! {
@@ -207,9 +243,8 @@ macro_rules! open_enum {
 
             /// Parses any non-empty text; unknown spellings become [`Self::Other`].
             pub fn parse(text: &str) -> Self {
-                let wanted = normalise(text);
-                $(if normalise($wire) == wanted { return Self::$variant; })+
-                Self::Other(wanted)
+                $(if same_normalised($wire, text) { return Self::$variant; })+
+                Self::Other(normalise(text))
             }
 
             /// Whether this is a value Tally knows.
@@ -315,6 +350,56 @@ mod tests {
         assert_eq!(unknown, OriginType::Other("AZURE DEVOPS EXPORTER".to_owned()));
         assert!(!unknown.is_known());
         assert_eq!(unknown.as_str(), "AZURE DEVOPS EXPORTER");
+    }
+
+    /// What `normalise` did before it was made of `Normalised`.
+    fn normalise_by_pushing(text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut pending_space = false;
+        for ch in text.trim().chars() {
+            if ch == '_' || ch == '-' || ch.is_whitespace() {
+                pending_space = !out.is_empty();
+            } else {
+                if pending_space {
+                    out.push(' ');
+                    pending_space = false;
+                }
+                out.extend(ch.to_uppercase());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn normalising_one_character_at_a_time_gives_the_same_text() {
+        let texts = [
+            "",
+            " ",
+            "_",
+            "-_ -",
+            "a",
+            "timer_expired",
+            "  TIMER-expired ",
+            "__a__b__",
+            "straße",
+            "ŉ-x",
+            "ǆ dž",
+            "a\u{3000}b",
+            "k8s exporter",
+            "-a",
+            "a-",
+            "a - - b",
+        ];
+        for text in texts {
+            assert_eq!(normalise(text), normalise_by_pushing(text), "{text:?}");
+            for other in texts {
+                assert_eq!(
+                    same_normalised(text, other),
+                    normalise_by_pushing(text) == normalise_by_pushing(other),
+                    "{text:?} and {other:?}"
+                );
+            }
+        }
     }
 
     #[test]
