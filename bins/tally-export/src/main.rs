@@ -61,6 +61,8 @@ enum Command {
         /// The instant both periods end at (RFC 3339); default now.
         #[arg(long)]
         at: Option<DateTime<Utc>>,
+        #[command(flatten)]
+        matcher: MatcherArgs,
     },
 }
 
@@ -172,6 +174,13 @@ struct IdentitiesCommand {
     /// Write here instead of standard output.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    matcher: MatcherArgs,
+}
+
+/// How the identity matcher treats generic and placeholder values.
+#[derive(Args)]
+struct MatcherArgs {
     /// A generic identity besides the defaults (repeatable): it never joins
     /// two identities by itself.
     #[arg(long = "generic-identity", value_name = "NAME")]
@@ -185,6 +194,21 @@ struct IdentitiesCommand {
     /// Use only the --placeholder values, none of the defaults.
     #[arg(long)]
     no_default_placeholders: bool,
+}
+
+impl MatcherArgs {
+    fn matcher(&self) -> anyhow::Result<Matcher> {
+        let mut config = MatcherConfig::default();
+        if self.no_default_generic_identities {
+            config.generic_identities.clear();
+        }
+        config.generic_identities.extend(self.generic_identities.iter().cloned());
+        if self.no_default_placeholders {
+            config.placeholders.clear();
+        }
+        config.placeholders.extend(self.placeholders.iter().cloned());
+        Matcher::new(&config).context("setting up the identity matcher")
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -215,9 +239,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(command) => return audit(&cli.db, &audit_key, &command),
         Command::Seats(command) => export_seats(&cli.db, command)?,
         Command::Identities(command) => export_identities(&command)?,
-        Command::UsageReports { account, out, at } => {
-            export_usage_reports(&cli.db, &account, &out, at.unwrap_or_else(Utc::now))?
-        }
+        Command::UsageReports { account, out, at, matcher } => export_usage_reports(
+            &cli.db,
+            &account,
+            &out,
+            at.unwrap_or_else(Utc::now),
+            &matcher.matcher()?,
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -327,14 +355,13 @@ fn export_usage_reports(
     account: &str,
     out: &Path,
     end: DateTime<Utc>,
+    matcher: &Matcher,
 ) -> anyhow::Result<()> {
     let store = open_store(db)?;
     let reports =
         Principal::Administrator { account: account.to_owned(), server_management_read: true }
             .download_usage_reports(account)
             .expect("an administrator with server-management read may download usage reports");
-    let matcher = tally_identity::Matcher::new(&tally_identity::MatcherConfig::default())
-        .context("setting up the identity matcher")?;
     // Three steps: reading, matching and writing both workbooks, the zip.
     let bar = if std::io::stderr().is_terminal() {
         indicatif::ProgressBar::new(3).with_style(
@@ -350,7 +377,7 @@ fn export_usage_reports(
         &store,
         &reports,
         end,
-        &matcher,
+        matcher,
         |step| {
             if steps > 0 {
                 bar.inc(1);
@@ -414,16 +441,7 @@ fn export_seats(db: &Path, command: SeatsCommand) -> anyhow::Result<()> {
 
 fn export_identities(command: &IdentitiesCommand) -> anyhow::Result<()> {
     refuse_xlsx_on_a_terminal(command.format, command.output.as_deref())?;
-    let mut config = MatcherConfig::default();
-    if command.no_default_generic_identities {
-        config.generic_identities.clear();
-    }
-    config.generic_identities.extend(command.generic_identities.iter().cloned());
-    if command.no_default_placeholders {
-        config.placeholders.clear();
-    }
-    config.placeholders.extend(command.placeholders.iter().cloned());
-    let matcher = Matcher::new(&config)?;
+    let matcher = command.matcher.matcher()?;
     let path = &command.observations;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

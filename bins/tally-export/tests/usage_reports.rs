@@ -23,6 +23,11 @@ const EVENTS: &str = r#"{"id":"o1","kind":"sync_observation","at":"2026-03-01T10
 {"id":"s4","kind":"entity_sync","at":"2026-09-10T10:00:00Z","source_system":"GitHub","target_system":"Jira","entity_type":"Bug"}"#;
 
 fn workbooks() -> Vec<(String, Xlsx<Cursor<Vec<u8>>>)> {
+    workbooks_with(&[])
+}
+
+/// The zip's workbooks, the command given `extra` arguments.
+fn workbooks_with(extra: &[&str]) -> Vec<(String, Xlsx<Cursor<Vec<u8>>>)> {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("tally.sqlite");
     let mut store = Store::open(&db, &StoreOptions::default()).unwrap();
@@ -48,6 +53,7 @@ fn workbooks() -> Vec<(String, Xlsx<Cursor<Vec<u8>>>)> {
         .arg(&db)
         .args(["usage-reports", "--account", "acme", "--at", "2026-12-01T00:00:00Z", "--out"])
         .arg(&out)
+        .args(extra)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -203,4 +209,16 @@ fn the_summary_adds_up_to_the_detail_sheets_and_to_the_hand_count() {
     );
     let cy = detailed.iter().find(|row| text(&row[1]) == "cy").unwrap();
     assert_eq!(text(&cy[5]), "Yes");
+}
+
+#[test]
+fn generic_identities_from_the_command_line_join_no_one() {
+    // With `ana` generic, o1's username and its email's local part are generic,
+    // leaving its display name (rule 3); o2 keeps its username ana-gh (rule 4).
+    // Nothing joins them: over the year Ana is two people, 5 in all, of whom
+    // 2 by display name (o1, Bo) and 3 by username (o2, cy, early).
+    let mut workbooks = workbooks_with(&["--generic-identity", "Ana"]);
+    let summary = sheet(&mut workbooks[1].1, "Summary");
+    let values: Vec<i64> = summary[1..6].iter().map(|row| number(&row[1])).collect();
+    assert_eq!(values, [5, 0, 0, 2, 3]);
 }
