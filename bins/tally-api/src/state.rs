@@ -16,17 +16,32 @@ use crate::error::ApiError;
 /// The service's shared state.
 #[derive(Clone)]
 pub struct AppState {
-    stores: Arc<StorePool>,
-    /// The audit log: one connection, its reads taken in turn.
-    audit: Arc<Mutex<AuditStore>>,
+    stores: Arc<Pool<Store>>,
+    audit_logs: Arc<Pool<AuditStore>>,
 }
 
-/// Open store connections, reused across requests: opening one reads the schema
-/// and sets up the connection, which is more than most reads cost.
-struct StorePool {
-    path: PathBuf,
-    options: StoreOptions,
-    idle: Mutex<Vec<Store>>,
+/// Open connections of one kind, reused across requests: opening one reads
+/// the schema and sets up the connection, which is more than most reads cost.
+/// A request takes one (opening another when none is idle) and gives it back,
+/// so requests on blocking threads read side by side.
+struct Pool<T> {
+    idle: Mutex<Vec<T>>,
+    open: Box<dyn Fn() -> Result<T, ApiError> + Send + Sync>,
+}
+
+impl<T> Pool<T> {
+    fn new(first: T, open: impl Fn() -> Result<T, ApiError> + Send + Sync + 'static) -> Pool<T> {
+        Pool { idle: Mutex::new(vec![first]), open: Box::new(open) }
+    }
+
+    fn take(&self) -> Result<T, ApiError> {
+        let idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+        idle.map_or_else(|| (self.open)(), Ok)
+    }
+
+    fn give_back(&self, connection: T) {
+        self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(connection);
+    }
 }
 
 impl AppState {
@@ -37,24 +52,34 @@ impl AppState {
     pub fn open(path: PathBuf, audit_key: &Path) -> Result<AppState, OpenError> {
         let options = StoreOptions { cache_kib: 4 * 1024, ..StoreOptions::default() };
         let store = Store::open(&path, &options)?;
-        let key = tally_audit::load_or_create_key(audit_key)?;
-        let audit = AuditStore::open(&path, &AuditOptions::new(key))?;
-        Ok(AppState {
-            stores: Arc::new(StorePool { path, options, idle: Mutex::new(vec![store]) }),
-            audit: Arc::new(Mutex::new(audit)),
-        })
+        let audit_options = AuditOptions::new(tally_audit::load_or_create_key(audit_key)?);
+        let audit = AuditStore::open(&path, &audit_options)?;
+        let stores = {
+            let path = path.clone();
+            Pool::new(store, move || Ok(Store::open(&path, &options)?))
+        };
+        let audit_logs = Pool::new(audit, move || {
+            AuditStore::open(&path, &audit_options).map_err(|error| {
+                tracing::error!(error = %crate::error::error_chain(&error), "opening the audit log");
+                ApiError::Internal
+            })
+        });
+        Ok(AppState { stores: Arc::new(stores), audit_logs: Arc::new(audit_logs) })
     }
 
-    /// Runs `work` with a store connection and the audit log on a blocking thread.
+    /// Runs `work` with a store connection and an audit log connection on a
+    /// blocking thread.
     pub async fn with_audit<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Store, &AuditStore) -> Result<T, ApiError> + Send + 'static,
     {
-        let audit = Arc::clone(&self.audit);
+        let audit_logs = Arc::clone(&self.audit_logs);
         self.with_store(move |store| {
-            let log = audit.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            work(store, &log)
+            let log = audit_logs.take()?;
+            let result = work(store, &log);
+            audit_logs.give_back(log);
+            result
         })
         .await
     }
@@ -65,15 +90,11 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
     {
-        let pool = Arc::clone(&self.stores);
+        let stores = Arc::clone(&self.stores);
         tokio::task::spawn_blocking(move || {
-            let idle = pool.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
-            let mut store = match idle {
-                Some(store) => store,
-                None => Store::open(&pool.path, &pool.options)?,
-            };
+            let mut store = stores.take()?;
             let result = work(&mut store);
-            pool.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(store);
+            stores.give_back(store);
             result
         })
         .await

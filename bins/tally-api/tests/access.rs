@@ -330,3 +330,43 @@ fn a_member_reads_the_audit_details_of_their_own_runs_only() {
     assert_eq!(detail["before"], serde_json::json!({"tier": "bronze"}));
     assert_eq!(detail["diff"]["changes"][0]["path"], "/tier");
 }
+
+#[test]
+fn audit_reads_run_side_by_side_and_agree() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let token = fixture.tokens.acme_administrator.as_str();
+    // Eight clients at once, each reading the log and an entry five times: each
+    // request takes an audit connection from the pool, opening more as needed.
+    let answers: Vec<Vec<(u16, String)>> = std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..5)
+                        .flat_map(|_| {
+                            ["/v1/accounts/acme/audit?sort=seq", "/v1/accounts/acme/audit/3"].map(
+                                |path| {
+                                    let answer = api.get(path, Some(token));
+                                    (answer.status, answer.text())
+                                },
+                            )
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        clients.into_iter().map(|client| client.join().unwrap()).collect()
+    });
+    let first = &answers[0];
+    assert!(first.iter().all(|(status, _)| *status == 200), "{first:?}");
+    let seqs: Vec<u64> = serde_json::from_str::<serde_json::Value>(&first[0].1).unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    for client in &answers {
+        assert_eq!(client, first);
+    }
+}
