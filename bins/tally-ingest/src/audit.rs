@@ -58,34 +58,57 @@ impl AuditLog {
     /// `now` under their account's retention, `batch_size` at a time, each batch
     /// its own short transaction so that writers wait little; answers how many
     /// were removed.
+    ///
+    /// An account that cannot be purged (its log was tampered with, say) does
+    /// not hold the others back: they are purged, then the first account's
+    /// error is returned with what was removed meanwhile.
     pub fn purge_expired(
         &self,
         account: Option<&str>,
         now: DateTime<Utc>,
         batch_size: NonZeroUsize,
-    ) -> Result<usize, AuditError> {
+    ) -> Result<usize, PurgeError> {
         let accounts = match account {
             Some(account) => vec![account.to_owned()],
-            None => self.lock().accounts()?,
+            None => self
+                .lock()
+                .accounts()
+                .map_err(|error| PurgeError { purged: 0, error: Box::new(error) })?,
         };
         let mut purged = 0;
+        let mut first_error = None;
         for account in accounts {
-            loop {
-                let started = Instant::now();
-                // The lock is taken per batch, so appends interleave with a long purge.
-                let outcome = self.lock().purge(&account, now, batch_size)?;
-                purged += outcome.purged;
-                if !outcome.more {
-                    break;
-                }
-                // SQLite lets the writer that asks first have the file: without a
-                // pause the purge would take it again at once and appends would
-                // wait behind it. Resting twice as long as a batch took keeps the
-                // purge to a third of the time at most.
-                std::thread::sleep(started.elapsed() * PURGE_REST_RATIO);
+            if let Err(error) = self.purge_account(&account, now, batch_size, &mut purged) {
+                first_error.get_or_insert(error);
             }
         }
-        Ok(purged)
+        match first_error {
+            None => Ok(purged),
+            Some(error) => Err(PurgeError { purged, error: Box::new(error) }),
+        }
+    }
+
+    fn purge_account(
+        &self,
+        account: &str,
+        now: DateTime<Utc>,
+        batch_size: NonZeroUsize,
+        purged: &mut usize,
+    ) -> Result<(), AuditError> {
+        loop {
+            let started = Instant::now();
+            // The lock is taken per batch, so appends interleave with a long purge.
+            let outcome = self.lock().purge(account, now, batch_size)?;
+            *purged += outcome.purged;
+            if !outcome.more {
+                return Ok(());
+            }
+            // SQLite lets the writer that asks first have the file: without a
+            // pause the purge would take it again at once and appends would
+            // wait behind it. Resting twice as long as a batch took keeps the
+            // purge to a third of the time at most.
+            std::thread::sleep(started.elapsed() * PURGE_REST_RATIO);
+        }
     }
 
     /// Sets how long `account`'s entries are kept.
@@ -96,6 +119,17 @@ impl AuditLog {
     fn lock(&self) -> std::sync::MutexGuard<'_, AuditStore> {
         self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// A purge that stopped for one account, after purging the others.
+#[derive(Debug, thiserror::Error)]
+#[error("the purge of expired audit entries stopped for an account ({purged} purged in all)")]
+pub struct PurgeError {
+    /// Entries removed before and after the failure.
+    pub purged: usize,
+    /// The first account's error.
+    #[source]
+    pub error: Box<AuditError>,
 }
 
 /// A batch's audit entries, with their line numbers.

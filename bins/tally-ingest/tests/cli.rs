@@ -284,3 +284,50 @@ fn audit_purge_removes_what_retention_expired_and_the_chain_still_verifies() {
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(report.checkpoint_seq, 4);
 }
+
+/// An account whose retention was shortened without the key is not purged, and
+/// the command fails naming it, but the other accounts are purged.
+#[test]
+fn audit_purge_goes_on_past_an_account_whose_retention_was_tampered_with() {
+    let (dir, db) = temp_db();
+    let entry = |id: &str| {
+        let at = chrono::Utc::now() - chrono::Duration::days(100);
+        format!(
+            r#"{{"id":"{id}","kind":"audit_entry","at":"{}","resource":"entity","operation":"update","source_type":"user","source":"ana@acme.test","origin":"ui","status":"success"}}"#,
+            at.to_rfc3339()
+        )
+    };
+    // Both accounts keep entries 90 days: each one's entry, 100 days old, expired.
+    for account in ["acme", "globex"] {
+        create_account(&db, account);
+        let file = dir.path().join(format!("{account}.ndjson"));
+        std::fs::write(&file, entry(&format!("{account}-1"))).unwrap();
+        let imported = run(&db, &["import", "--account", account, file.to_str().unwrap()]);
+        assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    }
+    // acme (the first purged, by name) now claims to keep entries one day.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute("UPDATE audit_accounts SET audit_days = 1 WHERE account = 'acme'", [])
+        .unwrap();
+
+    let purged = run(&db, &["audit", "purge"]);
+    assert!(!purged.status.success());
+    let stderr = String::from_utf8_lossy(&purged.stderr);
+    assert!(stderr.contains("(1 purged in all)"), "{stderr}");
+    assert!(
+        stderr.contains(r#"the audit log of account "acme" has been tampered with"#)
+            && stderr.contains("(retention periods)"),
+        "{stderr}"
+    );
+    let left = |account: &str| {
+        count(
+            &db,
+            &format!(
+                "SELECT count(*) FROM audit_entries WHERE account_id =
+                     (SELECT account_id FROM audit_accounts WHERE account = '{account}')"
+            ),
+        )
+    };
+    assert_eq!((left("acme"), left("globex")), (1, 0));
+}

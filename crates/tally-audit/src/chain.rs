@@ -2,6 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::RetentionPolicy;
 use crate::seal::{GENESIS, Hash, Keys, Record};
 
 /// The `audit_accounts` row of an account, as stored (hashes and seals are raw
@@ -15,6 +16,9 @@ pub(crate) struct ChainRecord {
     pub(crate) checkpoint_seq: i64,
     pub(crate) checkpoint_hash: Vec<u8>,
     pub(crate) checkpoint_signature: Vec<u8>,
+    pub(crate) audit_days: i64,
+    pub(crate) sign_in_days: i64,
+    pub(crate) retention_seal: Vec<u8>,
 }
 
 impl ChainRecord {
@@ -26,7 +30,8 @@ impl ChainRecord {
         connection
             .prepare_cached(
                 "SELECT account_id, head_seq, head_hash, head_seal,
-                        checkpoint_seq, checkpoint_hash, checkpoint_signature
+                        checkpoint_seq, checkpoint_hash, checkpoint_signature,
+                        audit_days, sign_in_days, retention_seal
                  FROM audit_accounts WHERE account = ?1",
             )?
             .query_row([account], |row| {
@@ -38,13 +43,16 @@ impl ChainRecord {
                     checkpoint_seq: row.get(4)?,
                     checkpoint_hash: row.get(5)?,
                     checkpoint_signature: row.get(6)?,
+                    audit_days: row.get(7)?,
+                    sign_in_days: row.get(8)?,
+                    retention_seal: row.get(9)?,
                 })
             })
             .optional()
     }
 
     /// The account's record, created empty (head and checkpoint at seq 0 with
-    /// the all-zero hash) if it has none.
+    /// the all-zero hash, the default retention periods) if it has none.
     pub(crate) fn load_or_create(
         connection: &Connection,
         account: &str,
@@ -55,11 +63,23 @@ impl ChainRecord {
         }
         let head_seal = keys.seal(Record::Head, account, 0, &GENESIS);
         let checkpoint_signature = keys.seal(Record::Checkpoint, account, 0, &GENESIS);
+        let retention = RetentionPolicy::default();
+        let retention_seal =
+            keys.retention_seal(account, retention.audit_days, retention.sign_in_days);
         connection.execute(
             "INSERT INTO audit_accounts (account, head_seq, head_hash, head_seal,
-                 checkpoint_seq, checkpoint_hash, checkpoint_signature)
-             VALUES (?1, 0, ?2, ?3, 0, ?2, ?4)",
-            params![account, GENESIS, head_seal, checkpoint_signature],
+                 checkpoint_seq, checkpoint_hash, checkpoint_signature,
+                 audit_days, sign_in_days, retention_seal)
+             VALUES (?1, 0, ?2, ?3, 0, ?2, ?4, ?5, ?6, ?7)",
+            params![
+                account,
+                GENESIS,
+                head_seal,
+                checkpoint_signature,
+                retention.audit_days,
+                retention.sign_in_days,
+                retention_seal
+            ],
         )?;
         Ok(ChainRecord {
             account_id: connection.last_insert_rowid(),
@@ -69,7 +89,40 @@ impl ChainRecord {
             checkpoint_seq: 0,
             checkpoint_hash: GENESIS.to_vec(),
             checkpoint_signature: checkpoint_signature.to_vec(),
+            audit_days: retention.audit_days.into(),
+            sign_in_days: retention.sign_in_days.into(),
+            retention_seal: retention_seal.to_vec(),
         })
+    }
+
+    /// The account's retention periods, if their seal matches.
+    pub(crate) fn retention(&self, keys: &Keys, account: &str) -> Option<RetentionPolicy> {
+        let audit_days = u32::try_from(self.audit_days).ok()?;
+        let sign_in_days = u32::try_from(self.sign_in_days).ok()?;
+        keys.is_retention_sealed(account, audit_days, sign_in_days, &self.retention_seal)
+            .then_some(RetentionPolicy { audit_days, sign_in_days })
+    }
+
+    /// Sets the account's retention periods, sealed.
+    pub(crate) fn save_retention(
+        connection: &Connection,
+        keys: &Keys,
+        account: &str,
+        account_id: i64,
+        policy: RetentionPolicy,
+    ) -> rusqlite::Result<()> {
+        connection
+            .prepare_cached(
+                "UPDATE audit_accounts SET audit_days = ?2, sign_in_days = ?3, retention_seal = ?4
+                 WHERE account_id = ?1",
+            )?
+            .execute(params![
+                account_id,
+                policy.audit_days,
+                policy.sign_in_days,
+                keys.retention_seal(account, policy.audit_days, policy.sign_in_days)
+            ])?;
+        Ok(())
     }
 
     /// Whether the head's seal matches.

@@ -8,7 +8,7 @@
 //!   sorted by any column, a keyset page at a time; [`AuditEntry::diff`] says
 //!   what changed.
 //! - [`AuditStore::purge`] removes expired entries in small batches under each
-//!   account's [`RetentionPolicy`].
+//!   account's [`RetentionPolicy`], which is sealed with the key like the chain.
 //! - Each account's entries form a hash chain. [`AuditStore::head`] gives an
 //!   [`Anchor`] to keep elsewhere; [`AuditStore::verify`] rechecks the chain
 //!   offline and names the first entry altered, inserted or removed.
@@ -136,8 +136,9 @@ impl AuditStore {
         connection
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
             .map_err(open_error)?;
+        let keys = seal::Keys::new(options.secret_key);
         if found < SCHEMA_VERSION as i64 {
-            schema::upgrade(path, &connection, found, options.busy_timeout)?;
+            schema::upgrade(path, &connection, found, options.busy_timeout, &keys)?;
         }
         connection
             .create_scalar_function(
@@ -157,7 +158,7 @@ impl AuditStore {
         Ok(AuditStore {
             connection,
             path: path.to_owned(),
-            keys: seal::Keys::new(options.secret_key),
+            keys,
             sensitive_fields: options
                 .sensitive_fields
                 .iter()
@@ -172,7 +173,8 @@ impl AuditStore {
     }
 
     /// Every account with a chain (that is, with at least one entry appended,
-    /// even if all have been purged since), sorted.
+    /// even if all have been purged since, or with retention periods of its
+    /// own), sorted.
     pub fn accounts(&self) -> Result<Vec<String>, AuditError> {
         self.connection
             .prepare_cached("SELECT account FROM audit_accounts ORDER BY account")

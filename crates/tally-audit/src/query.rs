@@ -357,6 +357,7 @@ mod tests {
         let connection = Connection::open_in_memory().unwrap();
         connection.execute("ATTACH DATABASE ':memory:' AS store", []).unwrap();
         let mut connection = connection;
+        crate::schema::seal_functions(&connection, &crate::seal::Keys::new([7; 32])).unwrap();
         crate::schema::migrations().to_latest(&mut connection).unwrap();
         connection
             .create_scalar_function(

@@ -4,7 +4,7 @@
 use std::num::NonZeroUsize;
 
 use chrono::{DateTime, Days, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 
 use crate::chain::{ChainRecord, as_hash};
 use crate::seal::{Keys, Record};
@@ -50,7 +50,12 @@ struct SealedRow {
 const SIGN_IN_KINDS: &str = "'sign_in', 'account_access'";
 
 impl AuditStore {
-    /// Sets the account's retention periods.
+    /// Sets the account's retention periods, sealed with the store's key so
+    /// that they cannot be changed without it. An account with no entries yet
+    /// gets an empty chain record to hold them.
+    ///
+    /// Fails with [`AuditError::Tampered`], changing nothing, when the periods
+    /// stored now are not sealed by the key: overwriting them would hide that.
     pub fn set_retention(
         &mut self,
         account: &str,
@@ -64,21 +69,36 @@ impl AuditStore {
                 sign_in_days: policy.sign_in_days,
             });
         }
-        self.connection
-            .execute(
-                "INSERT INTO audit_retention (account, audit_days, sign_in_days) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (account) DO UPDATE
-                 SET audit_days = excluded.audit_days, sign_in_days = excluded.sign_in_days",
-                params![account, policy.audit_days, policy.sign_in_days],
-            )
-            .map_err(AuditError::sqlite(format!("setting the retention of account {account}")))?;
-        Ok(())
+        let doing = || format!("setting the retention of account {account}");
+        let sqlite = |error| AuditError::sqlite(doing())(error);
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
+        let chain =
+            ChainRecord::load_or_create(&transaction, account, &self.keys).map_err(sqlite)?;
+        if chain.retention(&self.keys, account).is_none() {
+            return Err(tampered_retention(account, &chain, "set the retention"));
+        }
+        ChainRecord::save_retention(&transaction, &self.keys, account, chain.account_id, policy)
+            .map_err(sqlite)?;
+        transaction.commit().map_err(sqlite)
     }
 
-    /// The account's retention periods: its own, or the defaults.
+    /// The account's retention periods: its own, or the defaults before it has
+    /// any entry or periods of its own.
+    ///
+    /// Fails with [`AuditError::Tampered`] when the stored periods are not
+    /// sealed by the key.
     pub fn retention(&self, account: &str) -> Result<RetentionPolicy, AuditError> {
-        retention_of(&self.connection, account)
-            .map_err(AuditError::sqlite(format!("reading the retention of account {account}")))
+        let chain = ChainRecord::load(&self.connection, account)
+            .map_err(AuditError::sqlite(format!("reading the retention of account {account}")))?;
+        match chain {
+            None => Ok(RetentionPolicy::default()),
+            Some(chain) => chain
+                .retention(&self.keys, account)
+                .ok_or_else(|| tampered_retention(account, &chain, "read the retention")),
+        }
     }
 
     /// Removes at most `batch_size` of the account's expired entries, in one short
@@ -111,7 +131,9 @@ impl AuditStore {
         let Some(chain) = ChainRecord::load(&transaction, account).map_err(sqlite)? else {
             return Ok(PurgeOutcome::default());
         };
-        let policy = retention_of(&transaction, account).map_err(sqlite)?;
+        let policy = chain
+            .retention(&self.keys, account)
+            .ok_or_else(|| tampered_retention(account, &chain, "purge"))?;
         let cutoff = |days: u32| {
             now.checked_sub_days(Days::new(days.into()))
                 .map_or(i64::MIN, |cutoff| cutoff.timestamp_micros())
@@ -163,14 +185,14 @@ impl AuditStore {
     }
 }
 
-fn retention_of(connection: &Connection, account: &str) -> rusqlite::Result<RetentionPolicy> {
-    Ok(connection
-        .prepare_cached("SELECT audit_days, sign_in_days FROM audit_retention WHERE account = ?1")?
-        .query_row([account], |row| {
-            Ok(RetentionPolicy { audit_days: row.get(0)?, sign_in_days: row.get(1)? })
-        })
-        .optional()?
-        .unwrap_or_default())
+/// The error for periods whose seal does not match: named at the chain's head.
+fn tampered_retention(account: &str, chain: &ChainRecord, doing: &'static str) -> AuditError {
+    AuditError::Tampered {
+        account: account.to_owned(),
+        seq: chain.head_seq.max(0) as u64,
+        record: "retention periods",
+        doing,
+    }
 }
 
 /// Up to `limit` expired entries (seq, hash, seal), oldest instants first: the

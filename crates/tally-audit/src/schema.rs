@@ -17,12 +17,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::Connection;
+use rusqlite::functions::FunctionFlags;
 use rusqlite_migration::{M, Migrations};
 
 use crate::AuditError;
+use crate::chain::as_hash;
+use crate::seal::{Keys, Record};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 1;
+pub const SCHEMA_VERSION: usize = 2;
 
 /// Schema version 1.
 ///
@@ -106,10 +109,80 @@ CREATE TABLE store.audit_retention (
 ) STRICT;
 ";
 
+/// Schema version 2: an account's retention periods live in its
+/// `audit_accounts` row, sealed (`retention_seal`), so that whoever holds the
+/// file but not the key cannot shorten them. Every account gets explicit
+/// periods: its own from v1's `audit_retention`, or the defaults (90 and 30
+/// days). An account with periods of its own and no entries yet gets an empty
+/// chain record to hold them. The seals are made with the store's key, through
+/// the SQL functions [`upgrade`] gives the migrating connection: v1's periods
+/// are taken as they are found when the file is upgraded.
+const V2: &str = "
+ALTER TABLE store.audit_accounts ADD COLUMN audit_days INTEGER NOT NULL DEFAULT 90;
+ALTER TABLE store.audit_accounts ADD COLUMN sign_in_days INTEGER NOT NULL DEFAULT 30;
+ALTER TABLE store.audit_accounts ADD COLUMN retention_seal BLOB NOT NULL DEFAULT x'';
+
+UPDATE store.audit_accounts
+SET audit_days = retention.audit_days, sign_in_days = retention.sign_in_days
+FROM store.audit_retention AS retention
+WHERE retention.account = audit_accounts.account;
+
+INSERT INTO store.audit_accounts (account, head_seq, head_hash, head_seal,
+    checkpoint_seq, checkpoint_hash, checkpoint_signature, audit_days, sign_in_days)
+SELECT account, 0, zeroblob(32), audit_seal('head', account, 0, zeroblob(32)),
+    0, zeroblob(32), audit_seal('checkpoint', account, 0, zeroblob(32)),
+    audit_days, sign_in_days
+FROM store.audit_retention
+WHERE account NOT IN (SELECT account FROM store.audit_accounts);
+
+UPDATE store.audit_accounts
+SET retention_seal = audit_retention_seal(account, audit_days, sign_in_days);
+
+DROP TABLE store.audit_retention;
+
+INSERT INTO store.audit_schema (version) VALUES (2);
+";
+
 /// All migrations, oldest first. Each names `store.` and ends by recording its
-/// number in `store.audit_schema`.
+/// number in `store.audit_schema`. They run on a connection given the SQL
+/// functions of [`seal_functions`].
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
+}
+
+/// Gives `connection` the seals a migration makes, with `keys`:
+/// `audit_seal(record, account, seq, hash)` for `'head'` and `'checkpoint'`,
+/// and `audit_retention_seal(account, audit_days, sign_in_days)`.
+pub(crate) fn seal_functions(connection: &Connection, keys: &Keys) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    let seal_keys = keys.clone();
+    connection.create_scalar_function("audit_seal", 4, flags, move |context| {
+        let record = match context.get::<String>(0)?.as_str() {
+            "head" => Record::Head,
+            "checkpoint" => Record::Checkpoint,
+            other => {
+                return Err(rusqlite::Error::UserFunctionError(
+                    format!("no such sealed record: {other}").into(),
+                ));
+            }
+        };
+        let account: String = context.get(1)?;
+        let seq: i64 = context.get(2)?;
+        let hash: Vec<u8> = context.get(3)?;
+        let hash = as_hash(&hash)
+            .ok_or_else(|| rusqlite::Error::UserFunctionError("a chain hash is 32 bytes".into()))?;
+        Ok(seal_keys.seal(record, &account, seq.max(0) as u64, &hash).to_vec())
+    })?;
+    let retention_keys = keys.clone();
+    connection.create_scalar_function("audit_retention_seal", 3, flags, move |context| {
+        let account: String = context.get(0)?;
+        let days = |index| -> rusqlite::Result<u32> {
+            u32::try_from(context.get::<i64>(index)?).map_err(|error| {
+                rusqlite::Error::UserFunctionError(format!("a retention period: {error}").into())
+            })
+        };
+        Ok(retention_keys.retention_seal(&account, days(1)?, days(2)?).to_vec())
+    })
 }
 
 /// The audit tables' version in the file: 0 before they exist.
@@ -133,6 +206,7 @@ pub(crate) fn upgrade(
     connection: &Connection,
     found: i64,
     busy_timeout: Duration,
+    keys: &Keys,
 ) -> Result<(), AuditError> {
     let open_error = |source| AuditError::Open { path: path.to_owned(), source };
     let migrate_error = |source| AuditError::Migrate { path: path.to_owned(), source };
@@ -142,6 +216,7 @@ pub(crate) fn upgrade(
         path.to_str().ok_or_else(|| open_error(rusqlite::Error::InvalidPath(path.to_owned())))?;
     migrating.execute("ATTACH DATABASE ?1 AS store", [path_text]).map_err(open_error)?;
     migrating.pragma_update(None, "user_version", found).map_err(open_error)?;
+    seal_functions(&migrating, keys).map_err(open_error)?;
     match migrations().to_latest(&mut migrating) {
         Ok(()) => Ok(()),
         // Two processes opening a new file at once both start from the version they
@@ -162,9 +237,10 @@ mod tests {
     fn validate() -> rusqlite_migration::Result<i64> {
         let mut connection = Connection::open_in_memory().unwrap();
         connection.execute("ATTACH DATABASE ':memory:' AS store", []).unwrap();
+        seal_functions(&connection, &Keys::new([7; 32])).unwrap();
         migrations().to_latest(&mut connection)?;
         Ok(connection
-            .query_row("SELECT version FROM store.audit_schema", [], |row| row.get(0))
+            .query_row("SELECT max(version) FROM store.audit_schema", [], |row| row.get(0))
             .unwrap())
     }
 

@@ -19,6 +19,7 @@ const ENTRY: &str = "tally-audit/v1/entry";
 const TOMBSTONE: &str = "tally-audit/v1/tombstone";
 const CHECKPOINT: &str = "tally-audit/v1/checkpoint";
 const HEAD: &str = "tally-audit/v1/head";
+const RETENTION: &str = "tally-audit/v1/retention";
 
 /// The prefix of a redacted value.
 pub(crate) const REDACTED_PREFIX: &str = "hmac-sha256:";
@@ -99,6 +100,34 @@ impl Keys {
             .into()
     }
 
+    /// The seal of an account's retention periods.
+    pub(crate) fn retention_seal(&self, account: &str, audit_days: u32, sign_in_days: u32) -> Hash {
+        self.mac(
+            RETENTION,
+            &[account.as_bytes(), &audit_days.to_be_bytes(), &sign_in_days.to_be_bytes()],
+        )
+        .finalize()
+        .into_bytes()
+        .into()
+    }
+
+    /// Whether `seal` is the seal of these retention periods (compared in
+    /// constant time).
+    pub(crate) fn is_retention_sealed(
+        &self,
+        account: &str,
+        audit_days: u32,
+        sign_in_days: u32,
+        seal: &[u8],
+    ) -> bool {
+        self.mac(
+            RETENTION,
+            &[account.as_bytes(), &audit_days.to_be_bytes(), &sign_in_days.to_be_bytes()],
+        )
+        .verify_slice(seal)
+        .is_ok()
+    }
+
     /// Whether `seal` is the seal of that record (compared in constant time).
     pub(crate) fn is_sealed(
         &self,
@@ -128,6 +157,17 @@ mod tests {
         assert!(!keys.is_sealed(Record::Entry, "acme", 4, &hash, &entry));
         assert!(!keys.is_sealed(Record::Entry, "acme2", 3, &hash, &entry));
         assert!(!Keys::new([8; 32]).is_sealed(Record::Entry, "acme", 3, &hash, &entry));
+    }
+
+    #[test]
+    fn retention_seals_cover_the_account_and_both_periods() {
+        let keys = Keys::new([7; 32]);
+        let seal = keys.retention_seal("acme", 90, 30);
+        assert!(keys.is_retention_sealed("acme", 90, 30, &seal));
+        assert!(!keys.is_retention_sealed("acme", 30, 90, &seal));
+        assert!(!keys.is_retention_sealed("acme", 91, 30, &seal));
+        assert!(!keys.is_retention_sealed("globex", 90, 30, &seal));
+        assert!(!Keys::new([8; 32]).is_retention_sealed("acme", 90, 30, &seal));
     }
 
     #[test]

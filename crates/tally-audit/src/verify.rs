@@ -189,6 +189,10 @@ pub enum Tampering {
         /// The head's seq.
         seq: u64,
     },
+    /// The account's retention periods are not sealed by the key: they were
+    /// changed by someone without it, so that purges would remove entries
+    /// early. Reported when the chain itself is intact.
+    Retention,
     /// The chain does not hold the anchor's digest at its seq: it was rewritten at
     /// or before that seq (or cut short before it).
     AnchorMismatch {
@@ -200,9 +204,11 @@ pub enum Tampering {
 }
 
 impl Tampering {
-    /// The seq the problem is at.
+    /// The seq the problem is at; 0 for the retention periods, which belong to
+    /// no seq.
     pub fn seq(&self) -> u64 {
         match self {
+            Tampering::Retention => 0,
             Tampering::Altered { seq, .. }
             | Tampering::Inserted { seq }
             | Tampering::Removed { seq }
@@ -234,6 +240,9 @@ impl fmt::Display for Tampering {
             Tampering::Removed { seq } => write!(f, "entry {seq} was removed without being purged"),
             Tampering::BadSeal { record, seq } => {
                 write!(f, "the {record} at seq {seq} is not sealed by the key")
+            }
+            Tampering::Retention => {
+                f.write_str("the retention periods were changed without the key")
             }
             Tampering::HeadMismatch { seq } => {
                 write!(f, "the chain head at seq {seq} names a hash the chain does not end with")
@@ -277,7 +286,8 @@ impl AuditStore {
     /// Rechecks the account's whole chain from the file alone (and the key), and
     /// reports the first problem in chain order: an entry altered, inserted or
     /// removed, a head, checkpoint or tombstone whose seal is broken, or, with an
-    /// anchor, a chain that no longer holds the anchored digest.
+    /// anchor, a chain that no longer holds the anchored digest. An intact chain
+    /// whose retention periods are not sealed by the key is reported too.
     ///
     /// Reads one consistent snapshot of the file; appends meanwhile are not seen.
     pub fn verify(
@@ -312,7 +322,14 @@ impl AuditStore {
         if started {
             walk.finish();
         }
-        Ok(walk.report)
+        let mut report = walk.report;
+        if report.problem.is_none()
+            && let Some(chain) = &chain
+            && chain.retention(&self.keys, account).is_none()
+        {
+            report.problem = Some(Tampering::Retention);
+        }
+        Ok(report)
     }
 }
 

@@ -210,3 +210,63 @@ fn purging_an_account_without_entries_does_nothing() {
         PurgeOutcome::default()
     );
 }
+
+/// Someone with the file but not the key shortens acme's periods, or gives
+/// it globex's sealed periods: nothing is purged by them, and verify says so.
+#[test]
+fn periods_changed_without_the_key_are_refused_and_reported() {
+    let (_dir, path, mut store) = fresh();
+    store.set_retention("acme", RetentionPolicy { audit_days: 400, sign_in_days: 60 }).unwrap();
+    store.set_retention("globex", RetentionPolicy { audit_days: 1, sign_in_days: 1 }).unwrap();
+    store.append("acme", &[entry("a1", "2026-03-01T00:00:00Z")]).unwrap();
+    let now = at("2026-06-01T00:00:00Z");
+    assert!(store.verify("acme", None).unwrap().is_intact());
+
+    let tampered = |error: AuditError, doing: &str| match error {
+        AuditError::Tampered { account, record, doing: refused, .. } => {
+            assert_eq!((account.as_str(), record, refused), ("acme", "retention periods", doing));
+        }
+        other => panic!("expected Tampered, got {other:?}"),
+    };
+    let attempts = [
+        // Shortened in place: the seal no longer matches.
+        "UPDATE audit_accounts SET audit_days = 1 WHERE account = 'acme'",
+        // globex's periods with globex's seal: the seal names its account.
+        "UPDATE audit_accounts SET (audit_days, sign_in_days, retention_seal) =
+             (SELECT audit_days, sign_in_days, retention_seal FROM audit_accounts
+              WHERE account = 'globex')
+         WHERE account = 'acme'",
+    ];
+    for sql in attempts {
+        let saved: (i64, i64, Vec<u8>) = raw(&path)
+            .query_row(
+                "SELECT audit_days, sign_in_days, retention_seal FROM audit_accounts
+                 WHERE account = 'acme'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .unwrap();
+        execute(&path, sql);
+        tampered(store.purge("acme", now, batch(100)).unwrap_err(), "purge");
+        assert_eq!(seqs(&store, "acme"), [1], "{sql}");
+        tampered(store.retention("acme").unwrap_err(), "read the retention");
+        let report = store.verify("acme", None).unwrap();
+        assert_eq!(report.problem, Some(tally_audit::Tampering::Retention), "{sql}");
+        assert_eq!(
+            report.problem.unwrap().to_string(),
+            "the retention periods were changed without the key"
+        );
+        let policy = RetentionPolicy { audit_days: 30, sign_in_days: 30 };
+        tampered(store.set_retention("acme", policy).unwrap_err(), "set the retention");
+        // Put back as they were, the periods hold again.
+        raw(&path)
+            .execute(
+                "UPDATE audit_accounts SET audit_days = ?1, sign_in_days = ?2, retention_seal = ?3
+                 WHERE account = 'acme'",
+                rusqlite::params![saved.0, saved.1, saved.2],
+            )
+            .unwrap();
+        assert!(store.verify("acme", None).unwrap().is_intact());
+        assert_eq!(store.purge("acme", now, batch(100)).unwrap().purged, 0);
+    }
+}

@@ -1,7 +1,9 @@
 //! The audit tables' schema: its own version, next to another program's tables.
 
 use rusqlite_migration::{M, Migrations};
-use tally_audit::{AuditError, AuditOptions, AuditStore, SCHEMA_VERSION};
+use std::num::NonZeroUsize;
+
+use tally_audit::{AuditError, AuditOptions, AuditStore, RetentionPolicy, SCHEMA_VERSION};
 
 use crate::common::*;
 
@@ -19,8 +21,8 @@ fn host_migrations(count: usize) -> Migrations<'static> {
 fn a_new_file_gets_the_audit_tables_and_leaves_user_version_alone() {
     let (_dir, path, store) = fresh();
     drop(store);
-    assert_eq!(SCHEMA_VERSION, 1);
-    assert_eq!(count(&path, "SELECT version FROM audit_schema"), 1);
+    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(count(&path, "SELECT max(version) FROM audit_schema"), 2);
     assert_eq!(count(&path, "PRAGMA user_version"), 0);
     let journal: String =
         raw(&path).query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
@@ -65,7 +67,7 @@ fn a_program_can_version_a_file_that_already_holds_the_audit_tables() {
     let mut host = raw(&path);
     host_migrations(3).to_latest(&mut host).unwrap();
     assert_eq!(count(&path, "PRAGMA user_version"), 3);
-    assert_eq!(count(&path, "SELECT version FROM audit_schema"), 1);
+    assert_eq!(count(&path, "SELECT max(version) FROM audit_schema"), 2);
     drop(open(&path));
 }
 
@@ -73,17 +75,17 @@ fn a_program_can_version_a_file_that_already_holds_the_audit_tables() {
 fn tables_from_a_newer_tally_are_refused_and_left_alone() {
     let (_dir, path, store) = fresh();
     drop(store);
-    execute(&path, "UPDATE audit_schema SET version = 2");
+    execute(&path, "INSERT INTO audit_schema (version) VALUES (3)");
     let error = AuditStore::open(&path, &AuditOptions::new(KEY)).unwrap_err();
-    assert!(matches!(error, AuditError::NewerSchema { found: 2, supported: 1, .. }), "{error:?}");
+    assert!(matches!(error, AuditError::NewerSchema { found: 3, supported: 2, .. }), "{error:?}");
     assert_eq!(
         error.to_string(),
         format!(
-            "the audit tables in {} have schema version 2, but this build of Tally knows versions up to 1: upgrade Tally, or open a copy made before the upgrade",
+            "the audit tables in {} have schema version 3, but this build of Tally knows versions up to 2: upgrade Tally, or open a copy made before the upgrade",
             path.display()
         )
     );
-    assert_eq!(count(&path, "SELECT version FROM audit_schema"), 2);
+    assert_eq!(count(&path, "SELECT max(version) FROM audit_schema"), 3);
 }
 
 #[test]
@@ -95,4 +97,51 @@ fn two_stores_open_one_file() {
     assert_eq!(first.head("acme").unwrap(), second.head("acme").unwrap());
     assert_eq!(first.head("acme").unwrap().seq, 2);
     assert!(first.verify("acme", None).unwrap().is_intact());
+}
+
+/// A copy of `fixtures/audit-schema/<name>` in a fresh directory.
+fn fixture(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let source = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/audit-schema")
+        .join(name);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.sqlite");
+    std::fs::copy(source, &path).unwrap();
+    (dir, path)
+}
+
+/// `fixtures/audit-schema/v1.sqlite` was written by the version-1 schema with
+/// the tests' key: acme has entries e1 and e2 (2026-03-01 and 02) and its own
+/// periods, 400 and 60 days; globex had g1 (2026-03-01) purged on 2026-12-01
+/// under the defaults, folded into its checkpoint, and keeps g2; initech has
+/// periods of its own, 365 and 365 days, and no entries.
+#[test]
+fn version_1_tables_are_upgraded_with_their_retention_sealed() {
+    let (_dir, path) = fixture("v1.sqlite");
+    assert_eq!(count(&path, "SELECT max(version) FROM audit_schema"), 1);
+    let mut store = open(&path);
+    assert_eq!(count(&path, "SELECT max(version) FROM audit_schema"), 2);
+    assert_eq!(
+        count(&path, "SELECT count(*) FROM sqlite_master WHERE name = 'audit_retention'"),
+        0
+    );
+    let policy = |audit_days, sign_in_days| RetentionPolicy { audit_days, sign_in_days };
+    assert_eq!(store.retention("acme").unwrap(), policy(400, 60));
+    assert_eq!(store.retention("globex").unwrap(), policy(90, 30));
+    assert_eq!(store.retention("initech").unwrap(), policy(365, 365));
+    // initech got an empty chain to hold its periods.
+    assert_eq!(store.accounts().unwrap(), ["acme", "globex", "initech"]);
+    for account in ["acme", "globex", "initech"] {
+        let report = store.verify(account, None).unwrap();
+        assert!(report.is_intact(), "{account}: {:?}", report.problem);
+    }
+    assert_eq!(store.head("acme").unwrap().seq, 2);
+    assert_eq!(store.verify("globex", None).unwrap().checkpoint_seq, 1);
+    // The chains go on: acme's 400 days keep e1 on 2027-03-01, 365 days after it.
+    store.append("acme", &[entry("e3", "2027-03-01T00:00:00Z")]).unwrap();
+    let outcome = store.purge("acme", at("2027-03-01T10:00:00Z"), NonZeroUsize::MIN).unwrap();
+    assert_eq!(outcome.purged, 0);
+    store.append("initech", &[entry("i1", "2026-12-02T00:00:00Z")]).unwrap();
+    assert_eq!(store.head("initech").unwrap().seq, 1);
+    assert!(store.verify("acme", None).unwrap().is_intact());
 }
