@@ -28,6 +28,11 @@ fn workbooks() -> Vec<(String, Xlsx<Cursor<Vec<u8>>>)> {
 
 /// The zip's workbooks, the command given `extra` arguments.
 fn workbooks_with(extra: &[&str]) -> Vec<(String, Xlsx<Cursor<Vec<u8>>>)> {
+    workbooks_of(EVENTS, extra)
+}
+
+/// The zip's workbooks for an account holding `events` (NDJSON; none if empty).
+fn workbooks_of(events: &str, extra: &[&str]) -> Vec<(String, Xlsx<Cursor<Vec<u8>>>)> {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("tally.sqlite");
     let mut store = Store::open(&db, &StoreOptions::default()).unwrap();
@@ -42,9 +47,11 @@ fn workbooks_with(extra: &[&str]) -> Vec<(String, Xlsx<Cursor<Vec<u8>>>)> {
             terms: vec!["2026-01-01..2027-01-01".parse().unwrap()],
         })
         .unwrap();
-    let batch = check_batch(EVENTS.as_bytes(), &Limits::default()).unwrap();
-    assert!(batch.rejections.is_empty(), "{:?}", batch.rejections);
-    store.append(account.id, &batch.events).unwrap();
+    if !events.is_empty() {
+        let batch = check_batch(events.as_bytes(), &Limits::default()).unwrap();
+        assert!(batch.rejections.is_empty(), "{:?}", batch.rejections);
+        store.append(account.id, &batch.events).unwrap();
+    }
     drop(store);
 
     let out = dir.path().join("reports.zip");
@@ -221,4 +228,24 @@ fn generic_identities_from_the_command_line_join_no_one() {
     let summary = sheet(&mut workbooks[1].1, "Summary");
     let values: Vec<i64> = summary[1..6].iter().map(|row| number(&row[1])).collect();
     assert_eq!(values, [5, 0, 0, 2, 3]);
+}
+
+#[test]
+fn an_account_with_nothing_synced_gets_both_workbooks_with_headers_and_zeros() {
+    let mut workbooks = workbooks_of("", &[]);
+    assert_eq!(workbooks.len(), 2);
+    for (name, workbook) in &mut workbooks {
+        let summary = sheet(workbook, "Summary");
+        let values: Vec<i64> = summary[1..].iter().map(|row| number(&row[1])).collect();
+        assert_eq!(values, [0; 8], "{name}");
+        for detail in [
+            "Unique User Count",
+            "Entity Type Count",
+            "Integrated Project Count",
+            "Synced Data Count",
+            "Detailed User Report",
+        ] {
+            assert_eq!(sheet(workbook, detail).len(), 1, "{name}: {detail} holds its header only");
+        }
+    }
 }
