@@ -7,6 +7,7 @@
 //! into JSON, CSV or XLSX (through `tally-report`), and every error into an
 //! RFC 9457 problem document.
 
+pub mod cache;
 pub mod error;
 pub mod list;
 pub mod query;

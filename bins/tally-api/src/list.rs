@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tally_figures::FigureTable;
 use tally_report::{Cell, Format, WriteOptions};
@@ -74,11 +75,15 @@ fn compare_keys(a: &[Key], b: &[Key]) -> Ordering {
         .unwrap_or(Ordering::Equal)
 }
 
-/// What a cursor holds: the sort it was made under and the last row's key.
+/// What a cursor holds: the sort it was made under, the last row's key, and,
+/// for a listing computed at an instant, that instant (microseconds since the
+/// Unix epoch), so that every page is read at the first page's.
 #[derive(Debug, Serialize, Deserialize)]
 struct CursorBody {
     sort: String,
     after: Vec<Key>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<i64>,
 }
 
 /// A validated `sort`, `cursor`, `limit` and format.
@@ -95,6 +100,10 @@ pub struct ListRequest {
     /// How to answer.
     pub format: Format,
     sort_text: String,
+    /// The instant the cursor was made at, for a listing computed at one.
+    cursor_at: Option<i64>,
+    /// The instant this page is computed at, kept in its next cursor.
+    at: Option<DateTime<Utc>>,
 }
 
 impl ListRequest {
@@ -143,28 +152,74 @@ impl ListRequest {
                 }
             },
         };
-        let after = params
+        let cursor = params
             .text("cursor")
             .map(|cursor| read_cursor(&cursor, &sort_text, key_len))
             .transpose()?;
+        let (after, cursor_at) = match cursor {
+            Some(body) => (Some(body.after), body.at),
+            None => (None, None),
+        };
         let format = answer_format(params, headers)?;
-        Ok(ListRequest { sort_column, descending, after, limit, format, sort_text })
+        Ok(ListRequest {
+            sort_column,
+            descending,
+            after,
+            limit,
+            format,
+            sort_text,
+            cursor_at,
+            at: None,
+        })
+    }
+
+    /// The instant a listing computed at one is read at: `given` (the `at`
+    /// parameter), else the cursor's, else `now`. Next cursors keep it, so that
+    /// the pages of one listing agree even when the first page named no
+    /// instant. A cursor made at another instant than `given` is refused.
+    pub fn instant(
+        &mut self,
+        given: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, ApiError> {
+        let from_cursor = self
+            .cursor_at
+            .map(|micros| DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(not_given_out))
+            .transpose()?;
+        let at = match (given, from_cursor) {
+            (Some(given), Some(cursor)) if given != cursor => {
+                return Err(ApiError::bad(
+                    "bad_cursor",
+                    "cursor",
+                    format!(
+                        "the cursor was made at {}, not {}; keep at while paging, or leave it out",
+                        cursor.to_rfc3339(),
+                        given.to_rfc3339()
+                    ),
+                ));
+            }
+            (Some(at), _) | (None, Some(at)) => at,
+            (None, None) => now,
+        };
+        self.at = Some(at);
+        Ok(at)
     }
 
     /// The cursor that resumes after a row with this key.
     pub fn cursor_after(&self, key: Vec<Key>) -> String {
-        let body = CursorBody { sort: self.sort_text.clone(), after: key };
+        let body = CursorBody {
+            sort: self.sort_text.clone(),
+            after: key,
+            at: self.at.map(|at| at.timestamp_micros()),
+        };
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).expect("a cursor always serialises"))
     }
 }
 
-fn read_cursor(cursor: &str, sort: &str, key_len: usize) -> Result<Vec<Key>, ApiError> {
+fn read_cursor(cursor: &str, sort: &str, key_len: usize) -> Result<CursorBody, ApiError> {
     let bad = |reason: &str| ApiError::bad("bad_cursor", "cursor", reason.to_owned());
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| bad("not a cursor this API gave out; start again without one"))?;
-    let body: CursorBody = serde_json::from_slice(&bytes)
-        .map_err(|_| bad("not a cursor this API gave out; start again without one"))?;
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| not_given_out())?;
+    let body: CursorBody = serde_json::from_slice(&bytes).map_err(|_| not_given_out())?;
     if body.sort != sort {
         return Err(bad(&format!(
             "the cursor was made for sort {:?}, not {sort:?}; keep the sort while paging",
@@ -174,7 +229,11 @@ fn read_cursor(cursor: &str, sort: &str, key_len: usize) -> Result<Vec<Key>, Api
     if body.after.len() != key_len {
         return Err(not_of_this_listing());
     }
-    Ok(body.after)
+    Ok(body)
+}
+
+fn not_given_out() -> ApiError {
+    ApiError::bad("bad_cursor", "cursor", "not a cursor this API gave out; start again without one")
 }
 
 fn not_of_this_listing() -> ApiError {

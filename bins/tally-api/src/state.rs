@@ -11,6 +11,7 @@ use tally_access::{ApiToken, Principal};
 use tally_audit::{AuditError, AuditOptions, AuditStore};
 use tally_store::{Store, StoreError, StoreOptions};
 
+use crate::cache::ActivatedLogs;
 use crate::error::ApiError;
 
 /// The service's shared state.
@@ -18,6 +19,7 @@ use crate::error::ApiError;
 pub struct AppState {
     stores: Arc<Pool<Store>>,
     audit_logs: Arc<Pool<AuditStore>>,
+    activated_logs: Arc<ActivatedLogs>,
 }
 
 /// Open connections of one kind, reused across requests: opening one reads
@@ -64,7 +66,16 @@ impl AppState {
                 ApiError::Internal
             })
         });
-        Ok(AppState { stores: Arc::new(stores), audit_logs: Arc::new(audit_logs) })
+        Ok(AppState {
+            stores: Arc::new(stores),
+            audit_logs: Arc::new(audit_logs),
+            activated_logs: Arc::default(),
+        })
+    }
+
+    /// The activated seats logs computed lately.
+    pub fn activated_logs(&self) -> Arc<ActivatedLogs> {
+        Arc::clone(&self.activated_logs)
     }
 
     /// Runs `work` with a store connection and an audit log connection on a

@@ -247,3 +247,78 @@ fn runs_and_audit_entries_page_by_cursor_one_row_at_a_time() {
     }
     assert_eq!(by_source, ["acme-vault", "ana@acme.test", "bo@acme.test"]);
 }
+
+/// Sends `lines` to account acme of the fixture's file and brings its seats up
+/// to date, as the ingest daemon would.
+fn ingest_into_acme(db: &std::path::Path, lines: &[&str]) {
+    let mut store = tally_store::Store::open(db, &tally_store::StoreOptions::default()).unwrap();
+    let account = store.account("acme").unwrap();
+    let batch =
+        tally_events::check_batch(lines.join("\n").as_bytes(), &tally_events::Limits::default())
+            .unwrap();
+    assert!(batch.rejections.is_empty(), "{:?}", batch.rejections);
+    store.append(account.id, &batch.events).unwrap();
+    store.update_seats("acme").unwrap();
+}
+
+#[test]
+fn the_activated_log_keeps_its_instant_in_the_cursor_and_follows_seat_updates() {
+    let fixture = fixture();
+    // u-3 logs in on the Mondays 05-04, 05-11 and 05-18 (a seat from 05-18),
+    // and again on 07-06: 3 logins as of 06-01, 4 from 07-06 on.
+    ingest_into_acme(
+        &fixture.db,
+        &[
+            r#"{"id":"c1","kind":"login","at":"2026-05-04T09:00:00Z","user":"u-3"}"#,
+            r#"{"id":"c2","kind":"login","at":"2026-05-11T09:00:00Z","user":"u-3"}"#,
+            r#"{"id":"c3","kind":"login","at":"2026-05-18T09:00:00Z","user":"u-3"}"#,
+            r#"{"id":"c4","kind":"login","at":"2026-07-06T09:00:00Z","user":"u-3"}"#,
+        ],
+    );
+    let api = Api::start(&fixture.db);
+    let token = Some(fixture.tokens.acme_administrator.as_str());
+    let rows = |answer: &Answer| -> Vec<(String, u64)> {
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        answer.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| (row["user"].as_str().unwrap().to_owned(), row["logins"].as_u64().unwrap()))
+            .collect()
+    };
+    let log = "/v1/accounts/acme/seats/activated?sort=user";
+    let first = api.get(&format!("{log}&at=2026-06-01T00:00:00Z&limit=1"), token);
+    assert_eq!(rows(&first), [("u-1".to_owned(), 3)]);
+    let cursor = first.json()["next_cursor"].as_str().unwrap().to_owned();
+    // The next page names no instant: it is read at the first page's, where
+    // u-3 has 3 logins (now, it has 4, or no seat once the term is over).
+    let second = api.get(&format!("{log}&limit=1&cursor={cursor}"), token);
+    assert_eq!(rows(&second), [("u-3".to_owned(), 3)]);
+    let same = api.get(&format!("{log}&limit=1&at=2026-06-01T00:00:00Z&cursor={cursor}"), token);
+    assert_eq!(rows(&same), rows(&second));
+    let other = api.get(&format!("{log}&limit=1&at=2026-07-07T00:00:00Z&cursor={cursor}"), token);
+    let problem = other.json();
+    assert_eq!((other.status, problem["code"].as_str()), (400, Some("bad_cursor")));
+    assert_eq!(
+        problem["detail"],
+        "query parameter \"cursor\": the cursor was made at 2026-06-01T00:00:00+00:00, \
+         not 2026-07-07T00:00:00+00:00; keep at while paging, or leave it out"
+    );
+
+    // u-2, seen once on 04-01, logs in on the next two Mondays: a seat from
+    // 04-13. The log asked for again at the same instant shows it: a seat
+    // update is a new version of the seat state, computed afresh.
+    let whole = format!("{log}&at=2026-06-01T00:00:00Z");
+    assert_eq!(rows(&api.get(&whole, token)), [("u-1".to_owned(), 3), ("u-3".to_owned(), 3)]);
+    ingest_into_acme(
+        &fixture.db,
+        &[
+            r#"{"id":"b2","kind":"login","at":"2026-04-06T09:00:00Z","user":"u-2"}"#,
+            r#"{"id":"b3","kind":"login","at":"2026-04-13T09:00:00Z","user":"u-2"}"#,
+        ],
+    );
+    assert_eq!(
+        rows(&api.get(&whole, token)),
+        [("u-1".to_owned(), 3), ("u-2".to_owned(), 3), ("u-3".to_owned(), 3)]
+    );
+}

@@ -52,7 +52,7 @@ pub use error::StoreError;
 pub use log::{AppendOutcome, Conflict, EventRecord, KindCount, PendingBatch};
 pub use organization::{Organization, Team};
 pub use schema::SCHEMA_VERSION;
-pub use seats::{SEAT_EVENTS_PER_STEP, SeatLogEntry, SeatUpdate};
+pub use seats::{SEAT_EVENTS_PER_STEP, SeatLogEntry, SeatStateVersion, SeatUpdate};
 pub use syncs::{EntitySyncRecord, SyncObservationRecord};
 pub use tokens::{NewToken, StaffTeam, TokenGrant, TokenInfo};
 pub use usage::{

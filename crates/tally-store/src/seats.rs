@@ -50,6 +50,19 @@ pub struct SeatUpdate {
     pub rebuilt: bool,
 }
 
+/// What an account's seat figures are read from, besides the instant asked
+/// about: its calendar and terms, its seat rule, and how far its seat state has
+/// been brought up to date and under which terms and rule. See
+/// [`Store::seat_state_version`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatStateVersion {
+    account: Account,
+    rule: SeatRule,
+    /// The last event taken in and what it was counted under; `None` before
+    /// the first update.
+    progress: Option<(i64, String)>,
+}
+
 impl Store {
     /// Brings the account's seat state up to date with the events stored since
     /// the last update. Only the users those events name are recomputed; when the
@@ -110,6 +123,27 @@ impl Store {
             )
             .map_err(StoreError::sqlite(format!("setting the seat rule of {slug}")))?;
         Ok(())
+    }
+
+    /// What the account's seat figures are read from now: two reads that see
+    /// equal versions read the same seat state, so a figure computed for an
+    /// instant under one version can be reused while the version stands.
+    pub fn seat_state_version(&self, usage: &AccountUsage) -> Result<SeatStateVersion, StoreError> {
+        let account = self.account(usage.account())?;
+        let rule = read_rule(&self.connection, &account)?;
+        let progress: Option<(i64, String)> = self
+            .connection
+            .query_row(
+                "SELECT through_seq, counted_under FROM seat_progress WHERE account_id = ?1",
+                [account.id.0],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+            .map_err(StoreError::sqlite(format!(
+                "reading the seat progress of {}",
+                account.slug
+            )))?;
+        Ok(SeatStateVersion { account, rule, progress })
     }
 
     /// Active seats per month over the account's terms, from the persisted state:

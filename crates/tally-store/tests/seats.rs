@@ -289,3 +289,34 @@ fn the_log_shows_each_seats_latest_names_organizations_and_teams() {
     assert_eq!(entry.organizations, ["eu", "us"]);
     assert_eq!(entry.teams, ["core", "platform"]);
 }
+
+#[test]
+fn the_seat_state_version_moves_with_updates_and_the_rule_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let mut store = open(&path);
+    let (account, _) = create(&mut store, "acme");
+    let version = |store: &Store| store.seat_state_version(&usage("acme")).unwrap();
+    let before_any_update = version(&store);
+    send(&mut store, account.id, &[login_to("a1", "ada", "2026-03-02T09:00:00Z", "eu")]);
+    // Events not yet taken in change nothing the figures are read from.
+    assert_eq!(version(&store), before_any_update);
+    store.update_seats("acme").unwrap();
+    let updated = version(&store);
+    assert_ne!(updated, before_any_update);
+    // An update with nothing new, and reads, leave it.
+    store.update_seats("acme").unwrap();
+    store.activated_seats(&usage("acme"), at("2026-12-31T00:00:00Z")).unwrap();
+    assert_eq!(version(&store), updated);
+    send(&mut store, account.id, &[login_to("a2", "ada", "2026-03-09T09:00:00Z", "eu")]);
+    store.update_seats("acme").unwrap();
+    let later = version(&store);
+    assert_ne!(later, updated);
+    // A new rule changes it at once, before the recount, and again after.
+    let rule = SeatRule { weeks_needed: 2, logins_needed: 2, logins_per_week: 1 };
+    store.set_seat_rule("acme", rule).unwrap();
+    let new_rule = version(&store);
+    assert_ne!(new_rule, later);
+    store.update_seats("acme").unwrap();
+    assert_ne!(version(&store), new_rule);
+}

@@ -110,7 +110,7 @@ pub struct ActivatedSeatPage {
     tag = "seats",
     params(
         ("account" = String, Path, description = "The account's slug."),
-        ("at" = Option<String>, Query, description = "The instant the log is as of (RFC 3339); default now.", format = DateTime),
+        ("at" = Option<String>, Query, description = "The instant the log is as of (RFC 3339); default now. A cursor keeps its page's instant, so later pages may leave it out; a cursor made at another instant is refused.", format = DateTime),
         ("status" = Option<String>, Query, description = "Only users with this status: active, not_yet_active, disabled, removed or outside_term."),
         ("organization" = Option<String>, Query, description = "Only users seen in this organization."),
         ("sort" = Option<String>, Query, description = "Any column; a leading - sorts descending. Default activated_at."),
@@ -140,7 +140,7 @@ pub async fn activated_seats(
 ) -> Result<Response, ApiError> {
     let usage = principal.read_usage(&account)?;
     let params = QueryParams::parse::<__path_activated_seats>(query.as_deref())?;
-    let at = params.instant("at")?.unwrap_or_else(Utc::now);
+    let given_at = params.instant("at")?;
     let status = params.filter("status")?;
     if let Some(status) = &status
         && !STATUSES.contains(&status.as_str())
@@ -151,18 +151,27 @@ pub async fn activated_seats(
         ));
     }
     let organization = params.filter("organization")?;
-    let request =
+    let mut request =
         ListRequest::parse(&params, &headers, &ACTIVATED_SEATS, list::key_len(&ACTIVATED_SEATS))?;
+    let at = request.instant(given_at, Utc::now())?;
+    let logs = state.activated_logs();
     let (rows, time_zone) = state
         .with_store(move |store| {
             let time_zone = store.account(usage.account())?.calendar.time_zone;
-            let mut rows = tally_figures::seats::activated_seats(store, &usage, at)?;
-            rows.retain(|row: &ActivatedSeatRow| {
-                status.as_ref().is_none_or(|status| row.status == *status)
-                    && organization
-                        .as_ref()
-                        .is_none_or(|organization| row.organizations.contains(organization))
-            });
+            let version = store.seat_state_version(&usage)?;
+            let log = logs.get_or_compute(version, at, || {
+                tally_figures::seats::activated_seats(store, &usage, at)
+            })?;
+            let rows: Vec<ActivatedSeatRow> = log
+                .iter()
+                .filter(|row| {
+                    status.as_ref().is_none_or(|status| row.status == *status)
+                        && organization
+                            .as_ref()
+                            .is_none_or(|organization| row.organizations.contains(organization))
+                })
+                .cloned()
+                .collect();
             Ok((rows, time_zone))
         })
         .await?;
