@@ -6,6 +6,8 @@
 //! monthly counts are kept as counts, changed by what each update does to the
 //! users it touches, so reading them costs one small query.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use tally_access::AccountUsage;
@@ -49,6 +51,10 @@ pub struct SeatUpdate {
     /// seat rule changed).
     pub rebuilt: bool,
 }
+
+/// A user's email, display name and teams (a JSON list), as `seat_profiles`
+/// keeps them.
+type StoredProfile = (Option<String>, Option<String>, String);
 
 /// What an account's seat figures are read from, besides the instant asked
 /// about: its calendar and terms, its seat rule, and how far its seat state has
@@ -214,25 +220,33 @@ impl Store {
         }
         drop(rows);
         drop(statement);
-        let mut profile = self
+        // Every profile in one pass: a lookup per seat cost more than the
+        // rebuild at 100,000 seats.
+        let mut profiles: HashMap<String, StoredProfile> = HashMap::new();
+        let mut statement = self
             .connection
             .prepare_cached(
-                "SELECT email, display_name, teams FROM seat_profiles
-                 WHERE account_id = ?1 AND user = ?2",
+                "SELECT user, email, display_name, teams FROM seat_profiles WHERE account_id = ?1",
             )
             .map_err(StoreError::sqlite(doing()))?;
+        let mut rows = statement.query([account.id.0]).map_err(sqlite)?;
+        while let Some(row) = rows.next().map_err(sqlite)? {
+            let user: String = row.get(0).map_err(sqlite)?;
+            let profile = (
+                row.get(1).map_err(sqlite)?,
+                row.get(2).map_err(sqlite)?,
+                row.get(3).map_err(sqlite)?,
+            );
+            profiles.insert(user, profile);
+        }
+        drop(rows);
+        drop(statement);
         ledger
             .activated_seats(at)
             .into_iter()
             .map(|seat| {
-                let (email, display_name, teams): (Option<String>, Option<String>, String) =
-                    profile
-                        .query_row(params![account.id.0, seat.user], |row| {
-                            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-                        })
-                        .optional()
-                        .map_err(StoreError::sqlite(doing()))?
-                        .unwrap_or((None, None, "[]".to_owned()));
+                let (email, display_name, teams) =
+                    profiles.remove(&seat.user).unwrap_or((None, None, "[]".to_owned()));
                 let teams = serde_json::from_str(&teams).map_err(|_| StoreError::CorruptValue {
                     table: "seat_profiles",
                     column: "teams",
