@@ -1,6 +1,6 @@
 //! Activated seats logs computed lately, so that the pages of one log are cut
 //! from one computation: computing it reads and rebuilds every user of the
-//! account (1.24 s at 100,000 users; docs/PERFORMANCE.md), and a client paging
+//! account (0.93 s at 100,000 users; docs/PERFORMANCE.md), and a client paging
 //! through it asks for it once per page.
 
 use std::collections::VecDeque;
