@@ -2,10 +2,11 @@
 
 use serde_json::Value;
 
-use crate::check::check_event;
+use crate::check::check_top_level;
 use crate::error::{BatchError, Problem, Rejection};
 use crate::event::Event;
 use crate::limits::Limits;
+use crate::object::TopLevel;
 
 /// A batch after checking: the events that passed and the lines that did not.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -31,7 +32,15 @@ pub struct CheckedEvent {
 impl CheckedEvent {
     /// Checks one JSON value found at `line`.
     pub fn check(line: usize, value: Value, limits: &Limits) -> Result<CheckedEvent, Rejection> {
-        let event = check_event(line, value, limits)?;
+        CheckedEvent::check_read(line, value.into(), limits)
+    }
+
+    fn check_read(
+        line: usize,
+        value: TopLevel,
+        limits: &Limits,
+    ) -> Result<CheckedEvent, Rejection> {
+        let event = check_top_level(line, value, limits)?;
         let canonical_json = event.canonical_json();
         Ok(CheckedEvent { line, event, canonical_json })
     }
@@ -79,7 +88,7 @@ fn check_array(
     limits: &Limits,
     mut each: impl FnMut(CheckedEvent),
 ) -> Result<Vec<Rejection>, BatchError> {
-    let items: Vec<Value> = serde_json::from_str(text)
+    let items: Vec<TopLevel> = serde_json::from_str(text)
         .map_err(|error| BatchError::MalformedArray { reason: error.to_string() })?;
     if items.is_empty() {
         return Err(BatchError::Empty);
@@ -92,7 +101,7 @@ fn check_array(
     }
     let mut rejections = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
-        match CheckedEvent::check(index + 1, item, limits) {
+        match CheckedEvent::check_read(index + 1, item, limits) {
             Ok(event) => each(event),
             Err(rejection) => rejections.push(rejection),
         }
@@ -121,10 +130,10 @@ fn check_ndjson(
             });
         }
         let line_number = index + 1;
-        match serde_json::from_str::<Value>(line_text) {
+        match serde_json::from_str::<TopLevel>(line_text) {
             Ok(value) => {
                 any_json = true;
-                match CheckedEvent::check(line_number, value, limits) {
+                match CheckedEvent::check_read(line_number, value, limits) {
                     Ok(event) => each(event),
                     Err(rejection) => rejections.push(rejection),
                 }

@@ -9,18 +9,20 @@ use serde_json::{Map, Value};
 use crate::error::{Problem, Rejection};
 use crate::event::*;
 use crate::limits::Limits;
+use crate::object::{Object, TopLevel};
 use crate::values::*;
 
-/// Checks one decoded JSON value (the event at `line`) into an [`Event`].
-pub fn check_event(line: usize, value: Value, limits: &Limits) -> Result<Event, Rejection> {
+/// Checks one line or array item (the event at `line`), as the batch reader
+/// read it, into an [`Event`].
+pub(crate) fn check_top_level(
+    line: usize,
+    value: TopLevel,
+    limits: &Limits,
+) -> Result<Event, Rejection> {
     let object = match value {
-        Value::Object(object) => object,
-        other => {
-            return Err(Rejection {
-                line,
-                field: None,
-                problem: Problem::NotAnObject { found: json_type(&other) },
-            });
+        TopLevel::Object(object) => object,
+        TopLevel::Other(found) => {
+            return Err(Rejection { line, field: None, problem: Problem::NotAnObject { found } });
         }
     };
     let mut fields = Fields { line, object, limits, kind: None };
@@ -242,13 +244,13 @@ fn check_body(kind: &'static str, f: &mut Fields<'_>) -> Result<EventBody, Rejec
             before: f.snapshot("before")?,
             after: f.snapshot("after")?,
         }),
-        _ => unreachable!("check_event only passes names from KIND_NAMES"),
+        _ => unreachable!("check_top_level only passes names from KIND_NAMES"),
     })
 }
 
 struct Fields<'a> {
     line: usize,
-    object: Map<String, Value>,
+    object: Object,
     limits: &'a Limits,
     /// Once known: which fields are unknown depends on it.
     kind: Option<&'static str>,

@@ -34,6 +34,7 @@ mod check;
 mod error;
 mod event;
 mod limits;
+mod object;
 mod values;
 
 pub use account::{

@@ -215,3 +215,43 @@ fn default_limits_are_the_documented_ones() {
         }
     );
 }
+
+#[test]
+fn a_line_that_is_json_but_not_an_object_is_named_by_its_type() {
+    // An array comes second: a body whose first line starts with `[` is one array.
+    let lines = ["\"login\"", "[1, {\"id\": 2}]", "-3", "1.5e3", "true", "null", "{}"];
+    let expected: Vec<String> =
+        ["a string", "an array", "a number", "a number", "a boolean", "null"]
+            .iter()
+            .enumerate()
+            .map(|(index, found)| {
+                format!("line {}: an event must be a JSON object, not {found}", index + 1)
+            })
+            .chain(["line 7, field `id`: required field is missing".to_owned()])
+            .collect();
+    let ndjson = check_batch(lines.join("\n").as_bytes(), &Limits::default()).unwrap();
+    assert_eq!(summary(&ndjson), (vec![], expected.clone()));
+    // The same items in an array: numbered by position, read alike.
+    let array = format!("[{}]", lines.join(",\n"));
+    let array = check_batch(array.as_bytes(), &Limits::default()).unwrap();
+    assert_eq!(summary(&array), (vec![], expected));
+}
+
+#[test]
+fn a_field_sent_twice_keeps_its_last_value() {
+    // As serde_json's own maps do: the later `id` and `user` win.
+    let line = r#"{"id":"first","kind":"login","at":"2026-03-01T09:30:00Z","user":"u1","id":"second","user":"u2"}"#;
+    let batch = check_batch(line.as_bytes(), &Limits::default()).unwrap();
+    assert_eq!(summary(&batch), (vec![(1, "second")], vec![]));
+    let tally_events::EventBody::Login(login) = &batch.events[0].event.body else {
+        panic!("not a login: {:?}", batch.events[0].event.body);
+    };
+    assert_eq!(login.user, "u2");
+    // An unknown name sent twice is one unknown field.
+    let unknown =
+        r#"{"id":"e1","kind":"login","at":"2026-03-01T09:30:00Z","user":"u1","usr":"a","usr":"b"}"#;
+    let batch = check_batch(unknown.as_bytes(), &Limits::default()).unwrap();
+    let fields: Vec<Option<&str>> =
+        batch.rejections.iter().map(|rejection| rejection.field.as_deref()).collect();
+    assert_eq!(fields, [Some("usr")]);
+}
