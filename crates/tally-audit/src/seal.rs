@@ -102,13 +102,7 @@ impl Keys {
 
     /// The seal of an account's retention periods.
     pub(crate) fn retention_seal(&self, account: &str, audit_days: u32, sign_in_days: u32) -> Hash {
-        self.mac(
-            RETENTION,
-            &[account.as_bytes(), &audit_days.to_be_bytes(), &sign_in_days.to_be_bytes()],
-        )
-        .finalize()
-        .into_bytes()
-        .into()
+        self.retention_mac(account, audit_days, sign_in_days).finalize().into_bytes().into()
     }
 
     /// Whether `seal` is the seal of these retention periods (compared in
@@ -120,12 +114,14 @@ impl Keys {
         sign_in_days: u32,
         seal: &[u8],
     ) -> bool {
+        self.retention_mac(account, audit_days, sign_in_days).verify_slice(seal).is_ok()
+    }
+
+    fn retention_mac(&self, account: &str, audit_days: u32, sign_in_days: u32) -> Hmac<Sha256> {
         self.mac(
             RETENTION,
             &[account.as_bytes(), &audit_days.to_be_bytes(), &sign_in_days.to_be_bytes()],
         )
-        .verify_slice(seal)
-        .is_ok()
     }
 
     /// Whether `seal` is the seal of that record (compared in constant time).

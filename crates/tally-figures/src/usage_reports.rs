@@ -261,9 +261,13 @@ impl<'a> PeriodReport<'a> {
 }
 
 fn table(title: &str, columns: &[(&str, &str, ColumnKind)], rows: Vec<Vec<Cell>>) -> Table {
+    Table::new(header(title, columns), rows)
+}
+
+fn header(title: &str, columns: &[(&str, &str, ColumnKind)]) -> TableHeader {
     let columns =
         columns.iter().map(|(name, title, kind)| Column::new(*name, *title, *kind)).collect();
-    Table::new(TableHeader::new(title, columns), rows)
+    TableHeader::new(title, columns)
 }
 
 fn text(value: impl Into<String>) -> Cell {
@@ -515,18 +519,19 @@ fn at(instant: Option<DateTime<Utc>>) -> Cell {
 }
 
 fn detailed_user_report_header() -> TableHeader {
-    let columns = [
-        ("email", "Email", ColumnKind::Text),
-        ("username", "Username", ColumnKind::Text),
-        ("display_name", "Display Name", ColumnKind::Text),
-        ("interaction_types", "Interaction Types", ColumnKind::Text),
-        ("observed_in", "Observed In", ColumnKind::Text),
-        ("service_account", "Service Account", ColumnKind::Text),
-        ("last_seen", "Last Seen", ColumnKind::DateTime),
-        ("duplicates", "Duplicates", ColumnKind::Text),
-    ];
-    let columns = columns.iter().map(|(name, title, kind)| Column::new(*name, *title, *kind));
-    TableHeader::new("Detailed User Report", columns.collect())
+    header(
+        "Detailed User Report",
+        &[
+            ("email", "Email", ColumnKind::Text),
+            ("username", "Username", ColumnKind::Text),
+            ("display_name", "Display Name", ColumnKind::Text),
+            ("interaction_types", "Interaction Types", ColumnKind::Text),
+            ("observed_in", "Observed In", ColumnKind::Text),
+            ("service_account", "Service Account", ColumnKind::Text),
+            ("last_seen", "Last Seen", ColumnKind::DateTime),
+            ("duplicates", "Duplicates", ColumnKind::Text),
+        ],
+    )
 }
 
 /// One person's row of the Detailed User Report.
