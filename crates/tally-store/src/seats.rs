@@ -137,18 +137,9 @@ impl Store {
     pub fn seat_state_version(&self, usage: &AccountUsage) -> Result<SeatStateVersion, StoreError> {
         let account = self.account(usage.account())?;
         let rule = read_rule(&self.connection, &account)?;
-        let progress: Option<(i64, String)> = self
-            .connection
-            .query_row(
-                "SELECT through_seq, counted_under FROM seat_progress WHERE account_id = ?1",
-                [account.id.0],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-            .map_err(StoreError::sqlite(format!(
-                "reading the seat progress of {}",
-                account.slug
-            )))?;
+        let progress = read_progress(&self.connection, &account).map_err(StoreError::sqlite(
+            format!("reading the seat progress of {}", account.slug),
+        ))?;
         Ok(SeatStateVersion { account, rule, progress })
     }
 
@@ -298,14 +289,7 @@ fn update_step(
         rule.logins_needed,
         rule.logins_per_week
     );
-    let progress: Option<(i64, String)> = transaction
-        .query_row(
-            "SELECT through_seq, counted_under FROM seat_progress WHERE account_id = ?1",
-            [account.id.0],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()
-        .map_err(sqlite)?;
+    let progress = read_progress(transaction, account).map_err(sqlite)?;
     let rebuild = progress.as_ref().is_none_or(|(_, under)| *under != counted_under);
     let through = progress.map_or(0, |(through, _)| through);
     let latest: i64 = transaction
@@ -539,6 +523,21 @@ fn ledger_for(
 }
 
 /// The account's seat rule: its own, or the seed's.
+/// The last event the account's seat state took in, and what it was counted
+/// under; `None` before its first update.
+fn read_progress(
+    connection: &rusqlite::Connection,
+    account: &Account,
+) -> rusqlite::Result<Option<(i64, String)>> {
+    connection
+        .query_row(
+            "SELECT through_seq, counted_under FROM seat_progress WHERE account_id = ?1",
+            [account.id.0],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+}
+
 fn read_rule(connection: &rusqlite::Connection, account: &Account) -> Result<SeatRule, StoreError> {
     let stored: Option<(u32, u32, u32)> = connection
         .query_row(
