@@ -176,6 +176,31 @@ proptest! {
     }
 
     #[test]
+    fn the_breakdown_adds_up_to_the_unique_users(
+        observations in prop::collection::vec(observation(), 0..25),
+    ) {
+        let matching = matching(&observations);
+        let all = matching.unique_users.all_systems;
+        let counted = matching.unique_users.systems.iter().map(|system| (system.system.as_str(), system.users));
+        for (system, users) in counted.chain([("all systems", all)]) {
+            let breakdown = users.by_username_or_email + users.by_email + users.by_display_name + users.by_username;
+            prop_assert_eq!(breakdown, users.unique_users, "{}", system);
+        }
+        // Across systems, each person once; per system, each person once in
+        // each system they were seen in. Counted here from the assignments.
+        prop_assert_eq!(all.unique_users, matching.people.len());
+        for system in &matching.unique_users.systems {
+            let people: BTreeSet<usize> = observations
+                .iter()
+                .zip(&matching.assignments)
+                .filter(|(seen, _)| seen.system.trim() == system.system)
+                .filter_map(|(_, assignment)| assignment.person)
+                .collect();
+            prop_assert_eq!(system.users.unique_users, people.len(), "{}", system.system);
+        }
+    }
+
+    #[test]
     fn another_observation_never_splits_a_person(
         observations in prop::collection::vec(observation(), 0..25),
         extra in observation(),
