@@ -16,6 +16,8 @@ The convention the docs follow, so that a command a reader copies runs as writte
   is stopped when its file is done.
 - A command `VAR=$(...)` (or `export VAR=$(...)`) also fails when it sets VAR to
   nothing, since `export` hides the exit status of what it runs.
+- A `curl` command fails unless the HTTP status of its (last) answer is the one its
+  line ends with as a comment (`curl ... # 403`), or 200 without such a comment.
 
 Each file runs in order in one bash, so later commands use the variables earlier
 ones set, in a scratch directory of its own holding a fresh copy of the demo
@@ -47,6 +49,12 @@ NOT_RUN = re.compile(r"#\s*not run in CI:\s*(?P<reason>.+?)\s*$")
 BACKGROUND = re.compile(r"(?<![&|])&\s*(#.*)?$")
 ASSIGNMENT = re.compile(r"^(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)=\$\(")
 READY = "listening on http://"
+CURL = re.compile(r"^curl\s")
+EXPECTED_STATUS = re.compile(r"#\s*(?P<status>[1-5][0-9]{2})\s*$")
+# `curl` in the scripts: also writes the answer's status to standard error, to be
+# found in the command's output.
+CURL_STATUS_LINE = "[http status %{http_code}]"
+CURL_WRAPPER = f"curl() {{ command curl --write-out '%{{stderr}}\\n{CURL_STATUS_LINE}\\n' \"$@\"; }}"
 READY_TENTHS = 100
 FILE_TIMEOUT_SECS = 60
 OUTPUT_LINES_SHOWN = 40
@@ -82,14 +90,15 @@ def commands_in(path: Path, shown_as: str) -> list[Command]:
                 index += 1
                 break
             line = lines[index]
-            block.append((index + 1, line[indent:] if line[:indent].isspace() else line.lstrip()))
+            # The fence's indentation (a block in a list item) is not part of the commands.
+            block.append((index + 1, line[indent:] if not line[:indent].strip() else line.lstrip()))
             index += 1
         if info[:1] == ["sh"]:
-            commands.extend(block_commands(path, shown_as, block))
+            commands.extend(block_commands(shown_as, block))
     return commands
 
 
-def block_commands(path: Path, shown_as: str, block: list[tuple[int, str]]) -> list[Command]:
+def block_commands(shown_as: str, block: list[tuple[int, str]]) -> list[Command]:
     first = next((text.strip() for _, text in block if text.strip()), "")
     block_skip = NOT_RUN.match(first)
     commands: list[Command] = []
@@ -114,7 +123,7 @@ def script_for(commands: list[Command], log_dir: Path) -> str:
     """One bash script running the commands in order, each one's output to `<n>.out`
     and its outcome to `status` as `<n> <exit status or why>`."""
     log = shlex.quote(str(log_dir))
-    parts = ["set -o pipefail", "__background=()"]
+    parts = ["set -o pipefail", "__background=()", CURL_WRAPPER]
     for number, command in enumerate(commands):
         parts.append(f"echo {number} >>{log}/started")
         parts.append(f"{{\n{command.text}\n}} >{log}/{number}.out 2>&1 </dev/null")
@@ -129,6 +138,13 @@ def script_for(commands: list[Command], log_dir: Path) -> str:
                 f"done\n"
                 f"grep -q {shlex.quote(READY)} {log}/{number}.out || __status=not-listening"
             )
+        if CURL.match(command.text):
+            expected = EXPECTED_STATUS.search(command.text)
+            pattern = expected["status"] if expected else "200"
+            parts.append(
+                f"__http=$(sed -n 's/^\\[http status \\([0-9]*\\)\\]$/\\1/p' {log}/{number}.out | tail -n 1)\n"
+                f"[[ $__status == 0 && $__http != {pattern} ]] && __status=http-$__http"
+            )
         assignment = ASSIGNMENT.match(command.text)
         if assignment:
             name = assignment["name"]
@@ -141,13 +157,15 @@ def script_for(commands: list[Command], log_dir: Path) -> str:
 def outcome_text(status: str) -> str:
     if status == "not-listening":
         return f"did not print {READY!r} within {READY_TENTHS / 10:g} seconds"
+    if status.startswith("http-"):
+        return f"answered HTTP {status.removeprefix('http-') or 'nothing'}, not the status documented"
     if status.startswith("empty-"):
         return f"set {status.removeprefix('empty-')} to nothing"
     return f"exited {status}"
 
 
-def run_file(commands: list[Command], demo_db: Path, bin_dir: Path) -> list[tuple[Command, str, str]]:
-    """Runs one file's commands; returns the failures as (command, outcome, output)."""
+def run_file(commands: list[Command], demo_db: Path, bin_dir: Path) -> list[tuple[Command, str | None, str]]:
+    """Runs one file's commands; returns each as (command, why it failed or None, output)."""
     with tempfile.TemporaryDirectory(prefix="tally-doc-commands-") as scratch_name:
         scratch = Path(scratch_name)
         work = scratch / "work"
@@ -189,26 +207,26 @@ def run_file(commands: list[Command], demo_db: Path, bin_dir: Path) -> list[tupl
             for line in status_file.read_text(encoding="utf-8").splitlines():
                 number, status = line.split(" ", 1)
                 statuses[int(number)] = status
-        failures = []
+        results = []
         for number, command in enumerate(commands):
             output_file = logs / f"{number}.out"
             output = output_file.read_text(encoding="utf-8", errors="replace") if output_file.exists() else ""
             if number in statuses:
-                if statuses[number] != "0":
-                    failures.append((command, outcome_text(statuses[number]), output))
+                outcome = None if statuses[number] == "0" else outcome_text(statuses[number])
             elif timed_out:
                 started = (logs / "started").exists() and str(number) in (logs / "started").read_text().split()
                 outcome = f"still running after {FILE_TIMEOUT_SECS} s" if started else "not reached (time out)"
-                failures.append((command, outcome, output))
             else:
-                failures.append((command, "not reached (the script stopped)", output))
-        return failures
+                outcome = "not reached (the script stopped)"
+            results.append((command, outcome, output))
+        return results
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True, help="the demo database, which is copied, never changed")
     parser.add_argument("--bin", type=Path, required=True, help="directory holding tally-ingest, tally-api, tally-export")
+    parser.add_argument("--verbose", action="store_true", help="show every command's output, not only failures")
     parser.add_argument("files", nargs="*", type=Path, help="default: README.md and docs/*.md")
     arguments = parser.parse_args()
     root = Path(__file__).resolve().parent.parent
@@ -234,11 +252,13 @@ def main() -> int:
         skipped += len(commands) - len(to_run)
         if not to_run:
             continue
-        failures = run_file(to_run, demo_db, bin_dir)
         run += len(to_run)
-        failed += len(failures)
-        for command, outcome, output in failures:
-            print(f"{command.path}:{command.line}: {outcome}: {command.text}")
+        for command, outcome, output in run_file(to_run, demo_db, bin_dir):
+            if outcome:
+                failed += 1
+            elif not arguments.verbose:
+                continue
+            print(f"{command.path}:{command.line}: {outcome or 'ran'}: {command.text}")
             shown = output.rstrip("\n").splitlines()[-OUTPUT_LINES_SHOWN:]
             for line in shown:
                 print(f"    | {line}")
