@@ -27,13 +27,10 @@ use tally_store::{Store, StoreOptions};
 #[derive(Parser)]
 #[command(name = "tally-export", version, about = "Tally's figures as CSV, JSON or XLSX tables")]
 struct Cli {
-    /// The SQLite file Tally keeps everything in.
-    #[arg(long, global = true, env = "TALLY_DB", default_value = "tally.sqlite")]
-    db: PathBuf,
-    /// The audit log's secret key; by default the database's path with
-    /// `.audit-key` added (see `tally-ingest`).
-    #[arg(long, global = true, env = "TALLY_AUDIT_KEY_FILE")]
-    audit_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    database: tally_service::DatabaseArgs,
+    #[command(flatten)]
+    log: tally_service::LogArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -223,7 +220,9 @@ enum IdentityTable {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    tally_service::init_logging(cli.log.log_format, "warn");
+    match run(cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("tally-export: error: {error:#}");
@@ -233,14 +232,13 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let audit_key =
-        cli.audit_key_file.clone().unwrap_or_else(|| tally_audit::key_file_for(&cli.db));
+    let db = &cli.database.db;
     match cli.command {
-        Command::Audit(command) => return audit(&cli.db, &audit_key, &command),
-        Command::Seats(command) => export_seats(&cli.db, command)?,
+        Command::Audit(command) => return audit(db, &cli.database.audit_key_file(), &command),
+        Command::Seats(command) => export_seats(db, command)?,
         Command::Identities(command) => export_identities(&command)?,
         Command::UsageReports { account, out, at, matcher } => export_usage_reports(
-            &cli.db,
+            db,
             &account,
             &out,
             at.unwrap_or_else(Utc::now),

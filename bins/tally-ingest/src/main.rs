@@ -9,7 +9,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tally_events::{AccountCalendar, Limits, SubscriptionTerm};
 use tally_ingest::audit::AuditLog;
-use tally_ingest::import::{ImportSummary, import};
+use tally_ingest::import::import;
+use tally_ingest::outcome::BatchOutcome;
 use tally_ingest::writer::Writer;
 use tally_store::{Durability, NewAccount, Organization, Store, StoreOptions, Team};
 
@@ -26,13 +27,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "Tally's ingest daemon, importer and account set-up"
 )]
 struct Cli {
-    /// The SQLite file Tally keeps everything in (created when missing).
-    #[arg(long, global = true, env = "TALLY_DB", default_value = "tally.sqlite")]
-    db: PathBuf,
-    /// The audit log's secret key (made when missing); by default the database's
-    /// path with `.audit-key` added. Keep it away from the database's backups.
-    #[arg(long, global = true, env = "TALLY_AUDIT_KEY_FILE")]
-    audit_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    database: tally_service::DatabaseArgs,
+    #[command(flatten)]
+    log: tally_service::LogArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -219,14 +217,9 @@ enum ScaleArg {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    tally_service::init_logging(cli.log.log_format, "info");
+    match run(cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("tally-ingest: error: {error:#}");
@@ -236,15 +229,15 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let audit_key =
-        cli.audit_key_file.clone().unwrap_or_else(|| tally_audit::key_file_for(&cli.db));
+    let db = &cli.database.db;
+    let audit_key = cli.database.audit_key_file();
     match cli.command {
-        Command::Serve(args) => serve(&cli.db, &audit_key, &args),
-        Command::Import { account, file } => import_file(&cli.db, &audit_key, &account, &file),
-        Command::Account(command) => account(&cli.db, command),
-        Command::Audit(command) => audit(&cli.db, &audit_key, command),
+        Command::Serve(args) => serve(db, &audit_key, &args),
+        Command::Import { account, file } => import_file(db, &audit_key, &account, &file),
+        Command::Account(command) => account(db, command),
+        Command::Audit(command) => audit(db, &audit_key, command),
         Command::Fixtures(args) => fixtures(&args),
-        Command::Demo { no_serve, serve: args } => demo(&cli.db, &audit_key, no_serve, &args),
+        Command::Demo { no_serve, serve: args } => demo(db, &audit_key, no_serve, &args),
     }
 }
 
@@ -266,7 +259,7 @@ fn serve(db: &Path, audit_key: &Path, args: &ServeArgs) -> anyhow::Result<ExitCo
     let audit = open_audit_log(db, audit_key)?;
     let write_store = open_store(db, args.durability)?;
     let key_store = open_store(db, args.durability)?;
-    let figures = tally_ingest::figures::FigureRefresher::start(
+    let upkeep = tally_ingest::upkeep::Upkeep::start(
         open_store(db, args.durability)?,
         open_audit_log(db, audit_key)?,
         std::time::Duration::from_secs(args.figures_every),
@@ -286,39 +279,14 @@ fn serve(db: &Path, audit_key: &Path, args: &ServeArgs) -> anyhow::Result<ExitCo
             audit,
             Limits::default(),
             args.max_body_bytes,
-            shutdown_signal(),
+            tally_service::shutdown_signal(),
         )
         .await
         .context("serving HTTP")?;
-        drop(figures);
+        drop(upkeep);
         tracing::info!("stopped after committing every batch in flight");
         Ok(ExitCode::SUCCESS)
     })
-}
-
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing the batches in flight");
 }
 
 fn import_file(db: &Path, audit_key: &Path, slug: &str, file: &Path) -> anyhow::Result<ExitCode> {
@@ -344,7 +312,7 @@ fn import_file(db: &Path, audit_key: &Path, slug: &str, file: &Path) -> anyhow::
     let summary =
         result.with_context(|| format!("importing {} into account {slug}", file.display()))?;
     print_summary(&summary);
-    Ok(if summary.rejections.is_empty() && summary.conflicts.is_empty() {
+    Ok(if summary.is_complete() {
         ExitCode::SUCCESS
     } else {
         // Completed, but some lines were not stored: scripts should notice.
@@ -374,13 +342,13 @@ fn progress_bar(total_bytes: Option<u64>) -> indicatif::ProgressBar {
 /// Rejections printed in full; the rest are counted.
 const REJECTIONS_SHOWN: usize = 20;
 
-fn print_summary(summary: &ImportSummary) {
+fn print_summary(summary: &BatchOutcome) {
     println!(
         "accepted {}, duplicates {}, conflicting {}, rejected {}",
         summary.accepted,
         summary.duplicates,
-        summary.conflicts.len(),
-        summary.rejections.len()
+        summary.conflicting(),
+        summary.rejected()
     );
     for conflict in summary.conflicts.iter().take(REJECTIONS_SHOWN) {
         println!(
