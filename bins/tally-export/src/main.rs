@@ -265,12 +265,9 @@ fn audit(db: &Path, key_file: &Path, command: &AuditCommand) -> anyhow::Result<E
             refuse_xlsx_on_a_terminal(output.format, output.output.as_deref())?;
             let store = open_store(db)?;
             let time_zone = store.account(&output.account)?.calendar.time_zone;
-            let view = Principal::Administrator {
-                account: output.account.clone(),
-                server_management_read: true,
-            }
-            .read_audit(&output.account)
-            .expect("an administrator reads their own account's audit log");
+            let view = Principal::database_holder(&output.account)
+                .read_audit(&output.account)
+                .expect("an administrator reads their own account's audit log");
             let mut query = tally_audit::AuditQuery {
                 from: *from,
                 to: *to,
@@ -356,10 +353,9 @@ fn export_usage_reports(
     matcher: &Matcher,
 ) -> anyhow::Result<()> {
     let store = open_store(db)?;
-    let reports =
-        Principal::Administrator { account: account.to_owned(), server_management_read: true }
-            .download_usage_reports(account)
-            .expect("an administrator with server-management read may download usage reports");
+    let reports = Principal::database_holder(account)
+        .download_usage_reports(account)
+        .expect("an administrator with server-management read may download usage reports");
     // Three steps: reading, matching and writing both workbooks, the zip.
     let bar = if std::io::stderr().is_terminal() {
         indicatif::ProgressBar::new(3).with_style(
@@ -515,7 +511,7 @@ fn open_store(db: &Path) -> anyhow::Result<Store> {
 }
 
 fn administrator_of(account: &str) -> AccountUsage {
-    Principal::Administrator { account: account.to_owned(), server_management_read: true }
+    Principal::database_holder(account)
         .read_usage(account)
         .expect("an administrator may read their own account's usage")
 }

@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod demo;
 pub mod import;
 pub mod outcome;
 pub mod server;
