@@ -174,7 +174,7 @@ fn the_daemon_keeps_seat_figures_and_event_counts_up_to_date() {
         .join("\n");
     let (status, _) = daemon.post(Some(&key), body);
     assert_eq!(status, 200);
-    // The refresher runs every second; wait for its result, not for a fixed time.
+    // The upkeep thread runs every second; wait for its result, not for a fixed time.
     let sql = "SELECT coalesce(sum(seats), 0) FROM seat_months WHERE organization = ''";
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     // March to December: 10 months with one seat each.
