@@ -1,31 +1,15 @@
 //! The one error type of the API, answered as an RFC 9457 problem document.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use tally_access::Denied;
 use tally_store::StoreError;
-use utoipa::ToSchema;
 
-/// An RFC 9457 problem document, as every error is answered
-/// (`application/problem+json`).
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
-pub struct Problem {
-    /// A URI naming the kind of problem: `urn:tally:problem:` and the code.
-    #[serde(rename = "type")]
-    pub problem_type: String,
-    /// A short summary of the kind of problem, the same for every occurrence.
-    pub title: String,
-    /// The HTTP status code.
-    pub status: u16,
-    /// What went wrong this time, in words a person can act on.
-    pub detail: String,
-    /// The stable machine-readable code (see docs/api.md).
-    pub code: String,
-    /// The query parameter at fault, for a bad parameter.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub parameter: Option<String>,
-}
+/// The problem document every error is answered with, shared with the ingest
+/// daemon so that both answer in one shape.
+pub use tally_service::Problem;
+/// An error and its causes on one line, for the log.
+pub use tally_service::error_chain;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -122,19 +106,12 @@ impl ApiError {
     /// The problem document this error is answered with.
     pub fn problem(&self) -> Problem {
         let (status, code, title) = self.kind();
-        let parameter = match self {
+        let problem = Problem::new(status, code, title, self.to_string());
+        match self {
             ApiError::UnknownParameter { name, .. } | ApiError::BadParameter { name, .. } => {
-                Some(name.clone())
+                problem.with_parameter(name.clone())
             }
-            _ => None,
-        };
-        Problem {
-            problem_type: format!("urn:tally:problem:{code}"),
-            title: title.to_owned(),
-            status: status.as_u16(),
-            detail: self.to_string(),
-            code: code.to_owned(),
-            parameter,
+            _ => problem,
         }
     }
 }
@@ -168,33 +145,8 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// An error and its causes on one line, for the log.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let problem = self.problem();
-        let status =
-            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&problem).expect("a problem always serialises");
-        let mut response = (status, body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        }
-        response
+        self.problem().into_response()
     }
 }

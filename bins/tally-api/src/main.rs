@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -16,13 +16,10 @@ use tally_store::{NewToken, StaffTeam, Store, StoreOptions, TokenGrant, TokenInf
 #[derive(Parser)]
 #[command(name = "tally-api", version, about = "Tally's HTTP API, its tokens and staff teams")]
 struct Cli {
-    /// The SQLite file the ingest daemon writes.
-    #[arg(long, global = true, env = "TALLY_DB", default_value = "tally.sqlite")]
-    db: PathBuf,
-    /// The audit log's secret key; by default the database's path with
-    /// `.audit-key` added, as the ingest daemon uses.
-    #[arg(long, global = true, env = "TALLY_AUDIT_KEY_FILE")]
-    audit_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    database: tally_service::DatabaseArgs,
+    #[command(flatten)]
+    log: tally_service::LogArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -102,14 +99,9 @@ enum StaffTeamCommand {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=debug")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    tally_service::init_logging(cli.log.log_format, "info,tower_http=debug");
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("tally-api: error: {error:#}");
@@ -119,17 +111,14 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    let db = &cli.database.db;
     match cli.command {
-        Command::Serve { listen } => {
-            let audit_key =
-                cli.audit_key_file.clone().unwrap_or_else(|| tally_audit::key_file_for(&cli.db));
-            serve(&cli.db, &audit_key, listen)
-        }
-        Command::Token(TokenCommand::Create(args)) => create_token(&cli.db, args),
-        Command::Token(TokenCommand::List) => list_tokens(&cli.db),
+        Command::Serve { listen } => serve(db, &cli.database.audit_key_file(), listen),
+        Command::Token(TokenCommand::Create(args)) => create_token(db, args),
+        Command::Token(TokenCommand::List) => list_tokens(db),
         Command::Token(TokenCommand::Revoke { id }) => {
             let id = TokenId::parse(&id)?;
-            let info = open_store(&cli.db)?.revoke_token(&id)?;
+            let info = open_store(db)?.revoke_token(&id)?;
             println!("revoked token {} ({})", info.id, describe(&info));
             Ok(())
         }
@@ -139,7 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 StaffScope::Accounts(accounts.into_iter().collect::<BTreeSet<_>>())
             };
-            open_store(&cli.db)?.set_staff_team(&StaffTeam { team: team.clone(), scope })?;
+            open_store(db)?.set_staff_team(&StaffTeam { team: team.clone(), scope })?;
             println!("staff team {team} set");
             Ok(())
         }
@@ -171,34 +160,17 @@ fn serve(db: &Path, audit_key: &Path, listen: SocketAddr) -> anyhow::Result<()> 
         let address = listener.local_addr().context("reading the bound address")?;
         // Tests and scripts wait for this line: it is printed once the port accepts.
         println!("tally-api listening on http://{address} (database {})", db.display());
-        tally_api::serve(listener, state, shutdown_signal(), Duration::from_secs(10))
-            .await
-            .context("serving HTTP")?;
+        tally_api::serve(
+            listener,
+            state,
+            tally_service::shutdown_signal(),
+            Duration::from_secs(10),
+        )
+        .await
+        .context("serving HTTP")?;
         tracing::info!("stopped");
         Ok(())
     })
-}
-
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing the requests in flight");
 }
 
 fn create_token(db: &Path, args: CreateToken) -> anyhow::Result<()> {

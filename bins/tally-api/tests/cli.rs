@@ -78,3 +78,47 @@ fn the_service_stops_cleanly_on_sigterm() {
     let status = api.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+/// For operators who ship logs: with `--log-format json` every line the service
+/// writes to standard error is one JSON object, its requests' lines included.
+#[test]
+fn json_log_lines_parse_as_json() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+
+    let fixture = fixture();
+    let mut child = Command::new(BINARY)
+        .arg("--db")
+        .arg(&fixture.db)
+        .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line
+        .strip_prefix("tally-api listening on ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    let api = Api { child, url };
+    assert_eq!(api.get("/healthz", None).status, 200);
+    assert_eq!(api.get("/v1/me", None).status, 401);
+    let mut api = api;
+    let killed =
+        Command::new("kill").args(["-TERM", &api.child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    assert!(api.child.wait().unwrap().success());
+    let mut log = String::new();
+    api.child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    let records: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line:?}")))
+        .collect();
+    let messages: Vec<&str> =
+        records.iter().filter_map(|record| record["fields"]["message"].as_str()).collect();
+    // tower-http's request lines (`finished processing request`), then the stop.
+    assert!(messages.contains(&"finished processing request"), "{log}");
+    assert!(messages.contains(&"shutting down: finishing the requests in flight"), "{log}");
+}

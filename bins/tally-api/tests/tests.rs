@@ -6,3 +6,4 @@ mod common;
 mod access;
 mod cli;
 mod conventions;
+mod problems;

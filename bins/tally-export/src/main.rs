@@ -5,225 +5,34 @@
 //! `identities` is the exception: it matches a file of observations into people
 //! and opens no database.
 
+mod cli;
+mod output;
+
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use tally_access::{AccountUsage, Principal};
-use tally_figures::FigureTable;
+use clap::Parser;
+use tally_access::Principal;
 use tally_figures::identity::{
     GENERIC_IDENTITIES, OBSERVATION_ASSIGNMENTS, UNIQUE_USERS, assignment_rows,
     generic_identity_rows, unique_users_rows,
 };
 use tally_figures::seats::{ACTIVATED_SEATS, COUNTED_LOGINS, MONTHLY_SEATS};
-use tally_identity::{Matcher, MatcherConfig, Observation};
-use tally_report::{Format, Table, WriteOptions};
+use tally_identity::Matcher;
+use tally_report::WriteOptions;
 use tally_store::{Store, StoreOptions};
 
-#[derive(Parser)]
-#[command(name = "tally-export", version, about = "Tally's figures as CSV, JSON or XLSX tables")]
-struct Cli {
-    /// The SQLite file Tally keeps everything in.
-    #[arg(long, global = true, env = "TALLY_DB", default_value = "tally.sqlite")]
-    db: PathBuf,
-    /// The audit log's secret key; by default the database's path with
-    /// `.audit-key` added (see `tally-ingest`).
-    #[arg(long, global = true, env = "TALLY_AUDIT_KEY_FILE")]
-    audit_key_file: Option<PathBuf>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Active seats (docs/seats.md).
-    #[command(subcommand)]
-    Seats(SeatsCommand),
-    /// Which users seen in integrated systems are one person, and why
-    /// (docs/identity.md). Reads a file of observations; opens no database.
-    Identities(IdentitiesCommand),
-    /// The audit log's integrity (docs/audit.md).
-    #[command(subcommand)]
-    Audit(AuditCommand),
-    /// `Usage Reports.zip`: the last 6 months' and the last year's usage
-    /// report workbooks (docs/usage-reports.md).
-    UsageReports {
-        /// The account's slug.
-        #[arg(long)]
-        account: String,
-        /// Where to write the zip.
-        #[arg(long, default_value = "Usage Reports.zip")]
-        out: PathBuf,
-        /// The instant both periods end at (RFC 3339); default now.
-        #[arg(long)]
-        at: Option<DateTime<Utc>>,
-        #[command(flatten)]
-        matcher: MatcherArgs,
-    },
-}
-
-#[derive(Subcommand)]
-enum AuditCommand {
-    /// Every entry matching the filters, oldest first, written as it is read
-    /// (memory does not grow with the number of entries).
-    Entries {
-        #[command(flatten)]
-        output: Output,
-        /// Entries at or after this instant (RFC 3339).
-        #[arg(long)]
-        from: Option<DateTime<Utc>>,
-        /// Entries before this instant (RFC 3339).
-        #[arg(long)]
-        to: Option<DateTime<Utc>>,
-        /// entity, blueprint, action, automation, scorecard, run, integration,
-        /// secret, sign_in or account_access.
-        #[arg(long, value_parser = |text: &str| tally_events::ResourceKind::parse(text).ok_or(format!("{text:?} is not a resource kind")))]
-        resource: Option<tally_events::ResourceKind>,
-        /// success or failure.
-        #[arg(long, value_parser = |text: &str| tally_events::AuditStatus::parse(text).ok_or(format!("{text:?} is not success or failure")))]
-        status: Option<tally_events::AuditStatus>,
-        /// Only this action run.
-        #[arg(long)]
-        run_id: Option<String>,
-        /// Errors containing this text, ignoring case.
-        #[arg(long)]
-        error: Option<String>,
-    },
-    /// Print the account's chain head as an anchor to keep somewhere else.
-    Anchor {
-        /// The account's slug.
-        #[arg(long)]
-        account: String,
-    },
-    /// Check the account's whole chain offline; exits 3 and names the first
-    /// altered, inserted or removed entry when it finds one.
-    Verify {
-        /// The account's slug.
-        #[arg(long)]
-        account: String,
-        /// An anchor printed earlier by `audit anchor`: also prove nothing up to
-        /// it was rewritten.
-        #[arg(long)]
-        anchor: Option<tally_audit::Anchor>,
-    },
-}
-
-#[derive(Subcommand)]
-enum SeatsCommand {
-    /// Monthly active seats over the account's terms.
-    Monthly {
-        #[command(flatten)]
-        output: Output,
-        /// Only this organization's seats.
-        #[arg(long)]
-        organization: Option<String>,
-    },
-    /// The activated seats log.
-    Log {
-        #[command(flatten)]
-        output: Output,
-        /// The instant the log is as of (RFC 3339); default now.
-        #[arg(long)]
-        at: Option<DateTime<Utc>>,
-    },
-    /// One user's counted logins by week, and why they are or are not a seat.
-    Explain {
-        #[command(flatten)]
-        output: Output,
-        /// The user's id in the account's events.
-        #[arg(long)]
-        user: String,
-        /// The instant to explain (RFC 3339); default now.
-        #[arg(long)]
-        at: Option<DateTime<Utc>>,
-    },
-}
-
-#[derive(Args)]
-struct Output {
-    /// The account's slug.
-    #[arg(long)]
-    account: String,
-    /// csv, json or xlsx.
-    #[arg(long, default_value = "csv")]
-    format: Format,
-    /// Write here instead of standard output.
-    #[arg(long)]
-    output: Option<PathBuf>,
-    /// Read the seat state as it is, without first bringing it up to date with
-    /// the events stored since the daemon last did.
-    #[arg(long)]
-    no_update: bool,
-}
-
-#[derive(Args)]
-struct IdentitiesCommand {
-    /// The observations: one JSON object a line, or one JSON array.
-    #[arg(long, value_name = "FILE")]
-    observations: PathBuf,
-    /// The table to write.
-    #[arg(long, value_enum, default_value_t = IdentityTable::Assignments)]
-    table: IdentityTable,
-    /// csv, json or xlsx.
-    #[arg(long, default_value = "csv")]
-    format: Format,
-    /// Write here instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    #[command(flatten)]
-    matcher: MatcherArgs,
-}
-
-/// How the identity matcher treats generic and placeholder values.
-#[derive(Args)]
-struct MatcherArgs {
-    /// A generic identity besides the defaults (repeatable): it never joins
-    /// two identities by itself.
-    #[arg(long = "generic-identity", value_name = "NAME")]
-    generic_identities: Vec<String>,
-    /// Use only the --generic-identity values, none of the defaults.
-    #[arg(long)]
-    no_default_generic_identities: bool,
-    /// A value meaning "no value" besides the defaults (repeatable).
-    #[arg(long = "placeholder", value_name = "VALUE")]
-    placeholders: Vec<String>,
-    /// Use only the --placeholder values, none of the defaults.
-    #[arg(long)]
-    no_default_placeholders: bool,
-}
-
-impl MatcherArgs {
-    fn matcher(&self) -> anyhow::Result<Matcher> {
-        let mut config = MatcherConfig::default();
-        if self.no_default_generic_identities {
-            config.generic_identities.clear();
-        }
-        config.generic_identities.extend(self.generic_identities.iter().cloned());
-        if self.no_default_placeholders {
-            config.placeholders.clear();
-        }
-        config.placeholders.extend(self.placeholders.iter().cloned());
-        Matcher::new(&config).context("setting up the identity matcher")
-    }
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum IdentityTable {
-    /// One row per observation: its person, and the rule and key that joined it.
-    Assignments,
-    /// Unique users per system, by the rule that identified them, then all
-    /// systems together.
-    Systems,
-    /// Generic identities held by two or more people, which joined none of them.
-    GenericIdentities,
-}
+use crate::cli::{AuditCommand, Cli, Command, IdentitiesCommand, IdentityTable, SeatsCommand};
+use crate::output::{refuse_xlsx_on_a_terminal, titled, write};
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    tally_service::init_logging(cli.log.log_format, "warn");
+    match run(cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("tally-export: error: {error:#}");
@@ -233,14 +42,13 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let audit_key =
-        cli.audit_key_file.clone().unwrap_or_else(|| tally_audit::key_file_for(&cli.db));
+    let db = &cli.database.db;
     match cli.command {
-        Command::Audit(command) => return audit(&cli.db, &audit_key, &command),
-        Command::Seats(command) => export_seats(&cli.db, command)?,
+        Command::Audit(command) => return audit(db, &cli.database.audit_key_file(), &command),
+        Command::Seats(command) => export_seats(db, command)?,
         Command::Identities(command) => export_identities(&command)?,
         Command::UsageReports { account, out, at, matcher } => export_usage_reports(
-            &cli.db,
+            db,
             &account,
             &out,
             at.unwrap_or_else(Utc::now),
@@ -267,13 +75,10 @@ fn audit(db: &Path, key_file: &Path, command: &AuditCommand) -> anyhow::Result<E
             refuse_xlsx_on_a_terminal(output.format, output.output.as_deref())?;
             let store = open_store(db)?;
             let time_zone = store.account(&output.account)?.calendar.time_zone;
-            let view = Principal::Administrator {
-                account: output.account.clone(),
-                server_management_read: true,
-            }
-            .read_audit(&output.account)
-            .expect("an administrator reads their own account's audit log");
-            let mut query = tally_audit::AuditQuery {
+            let view = Principal::database_holder(&output.account)
+                .read_audit(&output.account)
+                .expect("an administrator reads their own account's audit log");
+            let query = tally_audit::AuditQuery {
                 from: *from,
                 to: *to,
                 resource: *resource,
@@ -298,19 +103,11 @@ fn audit(db: &Path, key_file: &Path, command: &AuditCommand) -> anyhow::Result<E
                 &WriteOptions::new(time_zone),
                 sink,
             )?;
-            loop {
-                let page = tally_figures::audit::audit_entries(&store, &log, &view, &query)?;
-                for entry in &page {
-                    let row = tally_figures::audit::AuditRow::from(entry);
-                    tally_report::TableSink::row(&mut writer, &table.cells(&row))?;
-                }
-                match page.last() {
-                    Some(last) if page.len() == query.limit => {
-                        query.after = Some(last.after(tally_audit::AuditColumn::At));
-                    }
-                    _ => break,
-                }
-            }
+            tally_figures::audit::for_each_audit_entry(&store, &log, &view, &query, |entry| {
+                let row = tally_figures::audit::AuditRow::from(entry);
+                tally_report::TableSink::row(&mut writer, &table.cells(&row))?;
+                anyhow::Ok(())
+            })?;
             let rows = writer.rows_written();
             writer.finish()?.flush().context("writing the entries")?;
             if let Some(path) = &output.output {
@@ -358,10 +155,9 @@ fn export_usage_reports(
     matcher: &Matcher,
 ) -> anyhow::Result<()> {
     let store = open_store(db)?;
-    let reports =
-        Principal::Administrator { account: account.to_owned(), server_management_read: true }
-            .download_usage_reports(account)
-            .expect("an administrator with server-management read may download usage reports");
+    let reports = Principal::database_holder(account)
+        .download_usage_reports(account)
+        .expect("an administrator with server-management read may download usage reports");
     // Three steps: reading, matching and writing both workbooks, the zip.
     let bar = if std::io::stderr().is_terminal() {
         indicatif::ProgressBar::new(3).with_style(
@@ -410,7 +206,9 @@ fn export_seats(db: &Path, command: SeatsCommand) -> anyhow::Result<()> {
             format!("bringing the seats of account {} up to date", output.account)
         })?;
     }
-    let usage = administrator_of(&output.account);
+    let usage = Principal::database_holder(&output.account)
+        .read_usage(&output.account)
+        .expect("an administrator may read their own account's usage");
     let time_zone = store.account(&output.account)?.calendar.time_zone;
     let table = match &command {
         SeatsCommand::Monthly { organization, .. } => {
@@ -445,7 +243,7 @@ fn export_identities(command: &IdentitiesCommand) -> anyhow::Result<()> {
     let path = &command.observations;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let observations = parse_observations(&text)
+    let observations = tally_figures::identity::parse_observations(&text)
         .with_context(|| format!("reading the observations in {}", path.display()))?;
     let matching = matcher.match_people(&observations);
     let all_systems = &matching.unique_users.all_systems;
@@ -469,87 +267,10 @@ fn export_identities(command: &IdentitiesCommand) -> anyhow::Result<()> {
     write(&table, command.format, command.output.as_deref(), &WriteOptions::default())
 }
 
-/// Observations from NDJSON (blank lines skipped) or from one JSON array. The
-/// first bad observation stops the reading: a match over part of the file
-/// would give other people.
-fn parse_observations(text: &str) -> anyhow::Result<Vec<Observation>> {
-    if text.trim_start().starts_with('[') {
-        return serde_json::from_str(text).map_err(|error| {
-            anyhow!("line {}, column {}: {}", error.line(), error.column(), reason(&error))
-        });
-    }
-    let mut observations = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let observation = serde_json::from_str(line).map_err(|error| {
-            anyhow!("line {}, column {}: {}", index + 1, error.column(), reason(&error))
-        })?;
-        observations.push(observation);
-    }
-    Ok(observations)
-}
-
-/// serde_json's message without its own position, which counts lines of
-/// what it was given, not of the file.
-fn reason(error: &serde_json::Error) -> String {
-    let message = error.to_string();
-    match message.rsplit_once(" at line ") {
-        Some((reason, _)) => reason.to_owned(),
-        None => message,
-    }
-}
-
-fn refuse_xlsx_on_a_terminal(format: Format, output: Option<&Path>) -> anyhow::Result<()> {
-    if format == Format::Xlsx && output.is_none() && std::io::stdout().is_terminal() {
-        bail!("an XLSX file is binary: pass --output FILE, or redirect standard output");
-    }
-    Ok(())
-}
-
 fn open_store(db: &Path) -> anyhow::Result<Store> {
     if !db.exists() {
         bail!("no database at {}: pass --db, or set TALLY_DB", db.display());
     }
     Store::open(db, &StoreOptions::default())
         .with_context(|| format!("opening the database {}", db.display()))
-}
-
-fn administrator_of(account: &str) -> AccountUsage {
-    Principal::Administrator { account: account.to_owned(), server_management_read: true }
-        .read_usage(account)
-        .expect("an administrator may read their own account's usage")
-}
-
-fn titled<R>(table: &FigureTable<R>, rows: &[R], title: Option<String>) -> Table {
-    let mut table = table.to_table(rows);
-    if let Some(title) = title {
-        table.header.title = title;
-    }
-    table
-}
-
-fn write(
-    table: &Table,
-    format: Format,
-    output: Option<&Path>,
-    options: &WriteOptions,
-) -> anyhow::Result<()> {
-    match output {
-        Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("creating {}", path.display()))?;
-            let mut out = BufWriter::new(file);
-            tally_report::write_table(format, table, options, &mut out)?;
-            out.flush().with_context(|| format!("writing {}", path.display()))?;
-            eprintln!("wrote {} rows to {}", table.rows.len(), path.display());
-        }
-        None => {
-            let mut out = BufWriter::new(std::io::stdout());
-            tally_report::write_table(format, table, options, &mut out)?;
-            out.flush().context("writing to standard output")?;
-        }
-    }
-    Ok(())
 }

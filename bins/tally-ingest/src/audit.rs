@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use tally_audit::{AuditError, AuditOptions, AuditStore, NewAuditEntry, RetentionPolicy};
 use tally_events::{CheckedEvent, EventBody};
-use tally_store::{Conflict, EventRecord};
+use tally_store::{AppendOutcome, Conflict, EventRecord};
 
 /// How much longer than a purge batch took the purge rests before the next.
 const PURGE_REST_RATIO: u32 = 2;
@@ -32,13 +32,13 @@ impl AuditLog {
 
     /// Appends a batch's audit entries to `account`'s log, idempotently by event
     /// id; conflicts are reported with the batch's line numbers.
-    pub fn append(&self, account: &str, batch: AuditBatch) -> Result<AuditOutcome, AuditError> {
+    pub fn append(&self, account: &str, batch: AuditBatch) -> Result<AppendOutcome, AuditError> {
         if batch.entries.is_empty() {
-            return Ok(AuditOutcome::default());
+            return Ok(AppendOutcome::default());
         }
         let mut store = self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let outcome = store.append(account, &batch.entries)?;
-        Ok(AuditOutcome {
+        Ok(AppendOutcome {
             accepted: outcome.accepted,
             duplicates: outcome.duplicates,
             conflicts: outcome
@@ -161,15 +161,4 @@ impl AuditBatch {
             _ => Some(EventRecord::from(checked)),
         }
     }
-}
-
-/// What appending a batch's audit entries did.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct AuditOutcome {
-    /// Entries stored for the first time.
-    pub accepted: usize,
-    /// Entries stored before with the same content.
-    pub duplicates: usize,
-    /// Entries whose id is stored with other content.
-    pub conflicts: Vec<Conflict>,
 }

@@ -4,28 +4,15 @@
 use std::io::{BufRead, Read};
 
 use serde_json::Value;
-use tally_events::{CheckedBatch, CheckedEvent, Limits, Rejection, check_batch};
-use tally_store::{Account, Conflict, EventRecord};
+use tally_events::{BatchShape, CheckedBatch, CheckedEvent, Limits, Rejection, check_batch};
+use tally_store::{Account, EventRecord};
 
 use crate::audit::{AuditBatch, AuditLog};
-
+use crate::outcome::BatchOutcome;
 use crate::writer::{WriteFailure, WriterHandle};
 
 /// Lines checked and committed together.
 const CHUNK_LINES: usize = 10_000;
-
-/// What an import did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ImportSummary {
-    /// Events stored for the first time.
-    pub accepted: usize,
-    /// Events already stored with the same contents.
-    pub duplicates: usize,
-    /// Events whose id is stored with other contents (file line numbers).
-    pub conflicts: Vec<Conflict>,
-    /// Lines that failed checking (file line numbers).
-    pub rejections: Vec<Rejection>,
-}
 
 /// Why an import stopped. Every chunk before the failing one is committed, so
 /// running the same import again is safe: committed events count as duplicates.
@@ -66,7 +53,8 @@ pub enum ImportError {
     },
 }
 
-/// Imports NDJSON, or one JSON array, from `input` into `account`.
+/// Imports NDJSON, or one JSON array, from `input` into `account`; the
+/// outcome's line numbers are the file's.
 /// `progress` is called with the bytes consumed so far after each chunk.
 pub fn import(
     input: impl Read,
@@ -75,21 +63,22 @@ pub fn import(
     audit: &AuditLog,
     limits: &Limits,
     mut progress: impl FnMut(u64),
-) -> Result<ImportSummary, ImportError> {
+) -> Result<BatchOutcome, ImportError> {
     let mut reader = std::io::BufReader::with_capacity(1 << 20, input);
-    let starts_with_bracket = loop {
+    // The shape is told as the HTTP path tells it, from the first non-blank
+    // character, without reading the whole file.
+    let shape = loop {
         let buffer = reader.fill_buf().map_err(|source| ImportError::Read { line: 0, source })?;
-        match buffer.iter().position(|byte| !byte.is_ascii_whitespace()) {
-            Some(index) => break buffer[index] == b'[',
-            None if buffer.is_empty() => break false,
-            None => {
-                let length = buffer.len();
-                reader.consume(length);
-            }
+        if buffer.is_empty() {
+            break BatchShape::Ndjson;
+        }
+        match BatchShape::detect(buffer) {
+            Ok(shape) => break shape,
+            Err(blank) => reader.consume(blank),
         }
     };
-    let mut summary = ImportSummary::default();
-    if starts_with_bracket {
+    let mut summary = BatchOutcome::default();
+    if shape == BatchShape::JsonArray {
         let items: Vec<Value> =
             serde_json::from_reader(&mut reader).map_err(ImportError::MalformedArray)?;
         let mut line = 0;
@@ -170,7 +159,7 @@ fn commit(
     account: &Account,
     writer: &WriterHandle,
     audit: &AuditLog,
-    summary: &mut ImportSummary,
+    summary: &mut BatchOutcome,
 ) -> Result<(), ImportError> {
     for event in &mut batch.events {
         event.line += line_offset;
@@ -185,17 +174,13 @@ fn commit(
     let audited = audit
         .append(&account.slug, audit_batch)
         .map_err(|source| ImportError::Audit { first_line, source })?;
-    summary.accepted += audited.accepted;
-    summary.duplicates += audited.duplicates;
-    summary.conflicts.extend(audited.conflicts);
+    summary.add_stored(audited);
     if records.is_empty() {
         return Ok(());
     }
     let outcome = writer
         .append_blocking(account.id, records)
         .map_err(|source| ImportError::Write { first_line, source })?;
-    summary.accepted += outcome.accepted;
-    summary.duplicates += outcome.duplicates;
-    summary.conflicts.extend(outcome.conflicts);
+    summary.add_stored(outcome);
     Ok(())
 }

@@ -1,13 +1,16 @@
 //! The ingest daemon's parts, wired by `main.rs` and driven by the benchmarks:
 //! the HTTP server ([`server`]), the writer thread ([`writer`]), the file
-//! importer ([`import`]) and the thread that keeps seat figures fresh ([`seats`]).
+//! importer ([`import`]), the one [`outcome`] of a batch both report, and the
+//! thread that keeps every account's derived state fresh ([`upkeep`]).
 
 #![deny(missing_docs)]
 
 pub mod audit;
-pub mod figures;
+pub mod demo;
 pub mod import;
+pub mod outcome;
 pub mod server;
+pub mod upkeep;
 pub mod writer;
 
 use std::future::Future;

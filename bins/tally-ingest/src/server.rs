@@ -4,21 +4,27 @@
 //! JSON-array body. Checks run in this order, so a refused request costs little
 //! and writes nothing: key (401 missing, 403 wrong), body size (413), body shape
 //! (400), then per-event checks and the idempotent append (200 with counts).
+//! Every refusal, an unknown path (404) and a wrong method (405) included, is a
+//! `tally-service` problem document, the same shape the API answers with. Each
+//! batch is logged in one line: status, bytes, counts and duration.
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 use tally_events::{Limits, check_batch_with};
+use tally_service::{Problem, error_chain};
 use tally_store::{Account, EventRecord, Store};
 
 use crate::audit::{AuditBatch, AuditLog};
-use crate::writer::{WriterHandle, error_chain};
+use crate::outcome::BatchOutcome;
+use crate::writer::WriterHandle;
 
 /// What the HTTP handlers share.
 #[derive(Clone)]
@@ -40,6 +46,8 @@ pub fn router(state: IngestState) -> Router {
     Router::new()
         .route("/v1/batch", post(post_batch))
         .route("/healthz", get(|| async { "ok\n" }))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
@@ -59,6 +67,32 @@ pub struct BatchAnswer {
     pub conflicts: Vec<ConflictAnswer>,
     /// Each rejection's line, field, code and reason.
     pub rejections: Vec<RejectionAnswer>,
+}
+
+impl From<BatchOutcome> for BatchAnswer {
+    fn from(outcome: BatchOutcome) -> BatchAnswer {
+        BatchAnswer {
+            accepted: outcome.accepted,
+            duplicates: outcome.duplicates,
+            conflicting: outcome.conflicting(),
+            rejected: outcome.rejected(),
+            conflicts: outcome
+                .conflicts
+                .into_iter()
+                .map(|conflict| ConflictAnswer { line: conflict.line, id: conflict.id })
+                .collect(),
+            rejections: outcome
+                .rejections
+                .iter()
+                .map(|rejection| RejectionAnswer {
+                    line: rejection.line,
+                    field: rejection.field.clone(),
+                    code: rejection.problem.code(),
+                    reason: rejection.to_string(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// One conflict in a [`BatchAnswer`].
@@ -84,14 +118,56 @@ pub struct RejectionAnswer {
     pub reason: String,
 }
 
-async fn post_batch(
-    State(state): State<IngestState>,
-    headers: HeaderMap,
+async fn post_batch(State(state): State<IngestState>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let mut body_bytes = None;
+    let result = store_batch(&state, &headers, body, &mut body_bytes).await;
+    // One line per batch, as the API logs its requests: what an operator greps
+    // for when a sender says its events are missing.
+    let duration_ms = started.elapsed().as_secs_f64() * 1e3;
+    match result {
+        Ok((account, outcome)) => {
+            tracing::info!(
+                account = %account.slug,
+                status = 200,
+                bytes = body_bytes,
+                accepted = outcome.accepted,
+                duplicates = outcome.duplicates,
+                conflicting = outcome.conflicting(),
+                rejected = outcome.rejected(),
+                duration_ms,
+                "batch"
+            );
+            axum::Json(BatchAnswer::from(outcome)).into_response()
+        }
+        Err(problem) => {
+            tracing::info!(
+                status = problem.status,
+                code = %problem.code,
+                bytes = body_bytes,
+                accepted = 0,
+                duplicates = 0,
+                conflicting = 0,
+                rejected = 0,
+                duration_ms,
+                "batch refused"
+            );
+            problem.into_response()
+        }
+    }
+}
+
+/// Authenticates, reads, checks and stores one batch; `body_bytes` is set once
+/// the body is read.
+async fn store_batch(
+    state: &IngestState,
+    headers: &HeaderMap,
     body: Body,
-) -> Result<axum::Json<BatchAnswer>, Problem> {
-    let account = authenticate(&state, &headers)?;
+    body_bytes: &mut Option<usize>,
+) -> Result<(Account, BatchOutcome), Problem> {
+    let account = authenticate(state, headers)?;
     let bytes = to_bytes(body, state.max_body_bytes).await.map_err(|_| {
-        Problem::new(
+        refusal(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             format!(
@@ -100,6 +176,7 @@ async fn post_batch(
             ),
         )
     })?;
+    *body_bytes = Some(bytes.len());
     let limits = state.limits;
     // Each event is cut down to what the store writes as soon as it is checked, so
     // a batch never holds its typed events all at once.
@@ -111,77 +188,53 @@ async fn post_batch(
     })
     .await
     .expect("checking a batch does not panic")
-    .map_err(|error| Problem::new(StatusCode::BAD_REQUEST, "malformed_body", error.to_string()))?;
+    .map_err(|error| refusal(StatusCode::BAD_REQUEST, "malformed_body", error.to_string()))?;
 
-    let rejections: Vec<RejectionAnswer> = rejections
-        .iter()
-        .map(|rejection| RejectionAnswer {
-            line: rejection.line,
-            field: rejection.field.clone(),
-            code: rejection.problem.code(),
-            reason: rejection.to_string(),
-        })
-        .collect();
+    let mut outcome = BatchOutcome { rejections, ..BatchOutcome::default() };
     // Most batches hold no audit entry: they skip the trip to a blocking thread.
-    let audit_outcome = if audit.is_empty() {
-        crate::audit::AuditOutcome::default()
-    } else {
+    if !audit.is_empty() {
         let log = Arc::clone(&state.audit);
         let slug = account.slug.clone();
-        tokio::task::spawn_blocking(move || log.append(&slug, audit))
+        let appended = tokio::task::spawn_blocking(move || log.append(&slug, audit))
             .await
             .expect("appending audit entries does not panic")
             .map_err(|error| {
                 tracing::error!(account = %account.slug, error = %error_chain(&error), "audit entries not written");
-                Problem::new(
+                refusal(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "store_unavailable",
                     "the audit log could not be written right now; retry the batch (what was written is recognised as duplicates)".into(),
                 )
-            })?
-    };
-    let outcome = if events.is_empty() {
-        tally_store::AppendOutcome::default()
-    } else {
-        state.writer.append(account.id, events).await.map_err(|failure| {
+            })?;
+        outcome.add_stored(appended);
+    }
+    if !events.is_empty() {
+        let appended = state.writer.append(account.id, events).await.map_err(|failure| {
             if failure.transient {
                 tracing::warn!(account = %account.slug, error = %failure, "batch not written; client may retry");
-                Problem::new(
+                refusal(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "store_unavailable",
                     "the store could not write the batch right now; nothing was written, retry it".into(),
                 )
             } else {
                 tracing::error!(account = %account.slug, error = %failure, "batch not written");
-                Problem::internal()
+                refusal(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the batch could not be written; nothing was written; the cause is in the daemon's log"
+                        .into(),
+                )
             }
-        })?
-    };
-    let mut conflicts = outcome.conflicts;
-    conflicts.extend(audit_outcome.conflicts);
-    conflicts.sort_by_key(|conflict| conflict.line);
-    let outcome = tally_store::AppendOutcome {
-        accepted: outcome.accepted + audit_outcome.accepted,
-        duplicates: outcome.duplicates + audit_outcome.duplicates,
-        conflicts,
-    };
-    Ok(axum::Json(BatchAnswer {
-        accepted: outcome.accepted,
-        duplicates: outcome.duplicates,
-        conflicting: outcome.conflicts.len(),
-        rejected: rejections.len(),
-        conflicts: outcome
-            .conflicts
-            .into_iter()
-            .map(|conflict| ConflictAnswer { line: conflict.line, id: conflict.id })
-            .collect(),
-        rejections,
-    }))
+        })?;
+        outcome.add_stored(appended);
+    }
+    Ok((account, outcome))
 }
 
 fn authenticate(state: &IngestState, headers: &HeaderMap) -> Result<Account, Problem> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Err(Problem::new(
+        return Err(refusal(
             StatusCode::UNAUTHORIZED,
             "missing_write_key",
             "send the account's write key as `Authorization: Bearer <write key>`".into(),
@@ -194,7 +247,7 @@ fn authenticate(state: &IngestState, headers: &HeaderMap) -> Result<Account, Pro
         .map(str::trim)
         .filter(|key| !key.is_empty())
         .ok_or_else(|| {
-            Problem::new(
+            refusal(
                 StatusCode::UNAUTHORIZED,
                 "missing_write_key",
                 "the Authorization header must be `Bearer <write key>`".into(),
@@ -203,14 +256,14 @@ fn authenticate(state: &IngestState, headers: &HeaderMap) -> Result<Account, Pro
     let store = state.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     match store.account_for_write_key(key) {
         Ok(Some(account)) => Ok(account),
-        Ok(None) => Err(Problem::new(
+        Ok(None) => Err(refusal(
             StatusCode::FORBIDDEN,
             "wrong_write_key",
             "no account has this write key".into(),
         )),
         Err(error) => {
             tracing::error!(error = %error_chain(&error), "checking a write key failed");
-            Err(Problem::new(
+            Err(refusal(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "store_unavailable",
                 "the store could not check the write key right now; retry".into(),
@@ -219,49 +272,26 @@ fn authenticate(state: &IngestState, headers: &HeaderMap) -> Result<Account, Pro
     }
 }
 
-/// An RFC 9457 problem document.
-#[derive(Debug, Serialize)]
-pub struct Problem {
-    #[serde(rename = "type")]
-    kind: String,
-    title: &'static str,
-    status: u16,
-    detail: String,
-    code: &'static str,
+/// A refusal under the stable `code`, titled with the status's reason phrase.
+fn refusal(status: StatusCode, code: &'static str, detail: String) -> Problem {
+    Problem::new(status, code, status.canonical_reason().unwrap_or("Error"), detail)
 }
 
-impl Problem {
-    fn new(status: StatusCode, code: &'static str, detail: String) -> Problem {
-        Problem {
-            kind: format!("/problems/{code}"),
-            title: status.canonical_reason().unwrap_or("Error"),
-            status: status.as_u16(),
-            detail,
-            code,
-        }
-    }
-
-    fn internal() -> Problem {
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the batch could not be written; nothing was written; the cause is in the daemon's log"
-                .into(),
-        )
-    }
+// Titled as the API titles them, so that both daemons answer these alike.
+async fn not_found(request: Request) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Not found",
+        format!("no endpoint at {}; batches go to POST /v1/batch", request.uri().path()),
+    )
 }
 
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let retry = status == StatusCode::SERVICE_UNAVAILABLE;
-        let mut response = (status, axum::Json(self)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if retry {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        }
-        response
-    }
+async fn method_not_allowed(request: Request) -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed",
+        format!("this endpoint does not answer {}", request.method()),
+    )
 }

@@ -8,6 +8,7 @@ use std::fmt;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use tally_service::error_chain;
 use tally_store::{AccountId, AppendOutcome, EventRecord, PendingBatch, Store};
 use tokio::sync::oneshot;
 
@@ -158,16 +159,4 @@ fn run(mut store: Store, receiver: mpsc::Receiver<WriteRequest>) {
             }
         }
     }
-}
-
-/// An error and its sources, joined with ": ".
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }

@@ -34,13 +34,18 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(db: &Path, extra: &[&str]) -> Daemon {
+        Daemon::start_with_log(db, extra, Stdio::null())
+    }
+
+    /// Starts the daemon with its log (standard error) going to `log`.
+    pub fn start_with_log(db: &Path, extra: &[&str], log: Stdio) -> Daemon {
         let mut child = Command::new(BINARY)
             .arg("--db")
             .arg(db)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("spawn tally-ingest serve");
         // Ready when it prints its address: it does so after binding.
@@ -69,6 +74,23 @@ impl Drop for Daemon {
 
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+/// Sends `method` to `url` without a body, answering the status, the headers
+/// named in `headers` (empty when absent) and the body as JSON.
+pub fn request(method: &str, url: &str, headers: &[&str]) -> (u16, Vec<String>, serde_json::Value) {
+    let request = ureq::http::Request::builder().method(method).uri(url).body(()).unwrap();
+    let mut response = agent().run(request).expect("a response");
+    let status = response.status().as_u16();
+    let values = headers
+        .iter()
+        .map(|name| {
+            let value = response.headers().get(*name).and_then(|value| value.to_str().ok());
+            value.unwrap_or("").to_owned()
+        })
+        .collect();
+    let text = response.body_mut().read_to_string().unwrap();
+    (status, values, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
 }
 
 pub fn post(url: &str, key: Option<&str>, body: &[u8]) -> (u16, serde_json::Value) {

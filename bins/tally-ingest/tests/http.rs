@@ -174,7 +174,7 @@ fn the_daemon_keeps_seat_figures_and_event_counts_up_to_date() {
         .join("\n");
     let (status, _) = daemon.post(Some(&key), body);
     assert_eq!(status, 200);
-    // The refresher runs every second; wait for its result, not for a fixed time.
+    // The upkeep thread runs every second; wait for its result, not for a fixed time.
     let sql = "SELECT coalesce(sum(seats), 0) FROM seat_months WHERE organization = ''";
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     // March to December: 10 months with one seat each.
@@ -229,4 +229,58 @@ fn audit_entries_go_to_the_audit_log_with_their_secrets_hashed() {
     }
     // The key was made beside the database, readable by its owner only.
     assert!(db.with_extension("sqlite.audit-key").exists());
+}
+
+/// An unknown path and a wrong method are problem documents too, in the shape
+/// and `type` scheme the API uses (bins/tally-api/tests/problems.rs).
+#[test]
+fn unknown_paths_and_wrong_methods_are_answered_with_problem_documents() {
+    let (_dir, db) = temp_db();
+    let daemon = Daemon::start(&db, &[]);
+    let (status, headers, problem) =
+        request("GET", &format!("{}/v2/batch", daemon.url), &["content-type"]);
+    assert_eq!((status, headers[0].as_str()), (404, "application/problem+json"));
+    assert_eq!(
+        problem,
+        json!({
+            "type": "urn:tally:problem:not_found",
+            "title": "Not found",
+            "status": 404,
+            "detail": "no endpoint at /v2/batch; batches go to POST /v1/batch",
+            "code": "not_found",
+        })
+    );
+    let (status, headers, problem) =
+        request("GET", &format!("{}/v1/batch", daemon.url), &["content-type"]);
+    assert_eq!((status, headers[0].as_str()), (405, "application/problem+json"));
+    assert_eq!(
+        problem,
+        json!({
+            "type": "urn:tally:problem:method_not_allowed",
+            "title": "Method not allowed",
+            "status": 405,
+            "detail": "this endpoint does not answer GET",
+            "code": "method_not_allowed",
+        })
+    );
+}
+
+#[test]
+fn a_batch_without_a_key_is_a_problem_naming_the_bearer_scheme() {
+    let (_dir, db) = temp_db();
+    let daemon = Daemon::start(&db, &[]);
+    let (status, headers, problem) =
+        request("POST", &format!("{}/v1/batch", daemon.url), &["content-type", "www-authenticate"]);
+    assert_eq!(status, 401);
+    assert_eq!(headers, ["application/problem+json", "Bearer"]);
+    assert_eq!(
+        problem,
+        json!({
+            "type": "urn:tally:problem:missing_write_key",
+            "title": "Unauthorized",
+            "status": 401,
+            "detail": "send the account's write key as `Authorization: Bearer <write key>`",
+            "code": "missing_write_key",
+        })
+    );
 }

@@ -6,3 +6,4 @@ mod common;
 mod cli;
 mod crash;
 mod http;
+mod log;

@@ -230,6 +230,19 @@ const SERVER_MANAGEMENT: &str =
     "the account's administrator role with read permission on server management";
 
 impl Principal {
+    /// Whoever holds the database file, as the command-line tools that open it
+    /// directly read it: the administrator of `account`, with read permission
+    /// on server management (`server_management_read: true`).
+    ///
+    /// Holding the file is holding every account's data already, so no token
+    /// stands between the holder and it; the exporter's usage-reports download
+    /// is the one read that needs server management, and the demo's seat line
+    /// reads only usage. The role is still named, so that the store's reads
+    /// demand a capability on this path as they do behind the API.
+    pub fn database_holder(account: &str) -> Principal {
+        Principal::Administrator { account: account.to_owned(), server_management_read: true }
+    }
+
     /// The principal's role.
     pub fn role(&self) -> Role {
         match self {
@@ -383,6 +396,9 @@ mod tests {
         let cases = [
             // principal, usage, runs, monitor, tracking, usage reports, audit
             (administrator(true), ["ok", "ok", "403", "403", "ok", "ok"]),
+            // The database's holder reads acme as its administrator with
+            // server-management read: the same row as the one above.
+            (Principal::database_holder("acme"), ["ok", "ok", "403", "403", "ok", "ok"]),
             (administrator(false), ["ok", "ok", "403", "403", "403", "ok"]),
             (member(), ["403", "ok", "403", "403", "403", "ok"]),
             (staff(false, &["acme"]), ["403", "403", "ok", "403", "403", "403"]),

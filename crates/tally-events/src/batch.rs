@@ -46,6 +46,38 @@ impl CheckedEvent {
     }
 }
 
+/// How a body holds its events, told by its first non-blank character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchShape {
+    /// One JSON array of events: the first non-blank character is `[`.
+    JsonArray,
+    /// One event per line: anything else.
+    Ndjson,
+}
+
+impl BatchShape {
+    /// The shape of a body that starts with `start`, or `Err(blank)` when the
+    /// first `blank` bytes are blank and say nothing yet: a reader skips them
+    /// and looks at what follows (an input that ends there holds no event).
+    ///
+    /// Blank is Unicode white space, as lines are trimmed. A start that is not
+    /// UTF-8 is NDJSON, whose line reading then reports the bad bytes.
+    pub fn detect(start: &[u8]) -> Result<BatchShape, usize> {
+        let text = match std::str::from_utf8(start) {
+            Ok(text) => text,
+            Err(error) => {
+                std::str::from_utf8(&start[..error.valid_up_to()]).expect("valid up to valid_up_to")
+            }
+        };
+        match text.trim_start().chars().next() {
+            Some('[') => Ok(BatchShape::JsonArray),
+            Some(_) => Ok(BatchShape::Ndjson),
+            None if text.is_empty() && !start.is_empty() => Ok(BatchShape::Ndjson),
+            None => Err(text.len()),
+        }
+    }
+}
+
 /// Reads a body as a batch.
 ///
 /// A body whose first non-blank byte is `[` is a JSON array and must parse whole;
@@ -72,14 +104,10 @@ pub fn check_batch_with(
 ) -> Result<Vec<Rejection>, BatchError> {
     let text = std::str::from_utf8(body)
         .map_err(|error| BatchError::NotUtf8 { offset: error.valid_up_to() })?;
-    let trimmed = text.trim_start();
-    if trimmed.is_empty() {
-        return Err(BatchError::Empty);
-    }
-    if trimmed.starts_with('[') {
-        check_array(text, limits, each)
-    } else {
-        check_ndjson(text, limits, each)
+    match BatchShape::detect(body) {
+        Ok(BatchShape::JsonArray) => check_array(text, limits, each),
+        Ok(BatchShape::Ndjson) => check_ndjson(text, limits, each),
+        Err(_) => Err(BatchError::Empty),
     }
 }
 
@@ -156,4 +184,27 @@ fn check_ndjson(
         return Err(BatchError::NotJson { first_line: first.line, first_reason: reason.clone() });
     }
     Ok(rejections)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BatchShape;
+
+    fn check(start: &[u8], expected: Result<BatchShape, usize>) {
+        assert_eq!(BatchShape::detect(start), expected, "{:?}", String::from_utf8_lossy(start));
+    }
+
+    #[test]
+    fn the_first_non_blank_character_tells_the_shape() {
+        check(b"  \n[{}]", Ok(BatchShape::JsonArray));
+        check(b"{\"id\":\"a\"}\n", Ok(BatchShape::Ndjson));
+        // "\u{a0}" is white space to `trim`, as it is to the line reader.
+        check("\u{a0}[".as_bytes(), Ok(BatchShape::JsonArray));
+        check(b"\xff[", Ok(BatchShape::Ndjson));
+        // Three blank bytes, then nothing yet: skip them and read on.
+        check(b" \n\t", Err(3));
+        check(b"", Err(0));
+        // A blank byte, then the first byte of a two-byte character.
+        check(b" \xc2", Err(1));
+    }
 }

@@ -40,7 +40,7 @@ mod values;
 pub use account::{
     AccountCalendar, AccountConfigError, SubscriptionTerm, parse_time_zone, parse_weekday,
 };
-pub use batch::{CheckedBatch, CheckedEvent, check_batch, check_batch_with};
+pub use batch::{BatchShape, CheckedBatch, CheckedEvent, check_batch, check_batch_with};
 pub use error::{BatchError, Problem, Rejection};
 pub use event::*;
 pub use limits::Limits;

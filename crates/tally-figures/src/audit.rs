@@ -243,6 +243,34 @@ pub fn audit_entries(
     Ok(log.query(view.account(), query)?)
 }
 
+/// Every entry of the account's audit log under `view` that matches `query`'s
+/// filters, in its order, handed to `visit` one at a time: read a page of
+/// `query.limit` entries at a time (each page after the last entry of the one
+/// before), so that memory does not grow with the number of entries. A member
+/// must name one of their own runs, as for [`audit_entries`]. Stops at the
+/// first error, `visit`'s own included.
+pub fn for_each_audit_entry<E: From<AuditReadError>>(
+    store: &Store,
+    log: &AuditStore,
+    view: &AuditView,
+    query: &AuditQuery,
+    mut visit: impl FnMut(&AuditEntry) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut page_query = query.clone();
+    loop {
+        let page = audit_entries(store, log, view, &page_query)?;
+        for entry in &page {
+            visit(entry)?;
+        }
+        match page.last() {
+            Some(last) if page.len() == page_query.limit => {
+                page_query.after = Some(last.after(page_query.sort));
+            }
+            _ => return Ok(()),
+        }
+    }
+}
+
 /// The entry `seq` of the account's audit log under `view`, if it may be read: a
 /// member reads only entries of their own runs.
 pub fn audit_entry(
@@ -268,4 +296,56 @@ pub fn audit_entry(
         before: entry.before,
         after: entry.after,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use tally_access::Principal;
+    use tally_audit::{AuditColumn, AuditOptions, AuditQuery, AuditStore, NewAuditEntry};
+    use tally_store::{Store, StoreOptions};
+
+    use super::for_each_audit_entry;
+
+    fn entry(id: &str, hour: u32) -> NewAuditEntry {
+        let line = format!(
+            r#"{{"id":"{id}","kind":"audit_entry","at":"2026-03-02T{hour:02}:00:00Z","resource":"secret","resource_id":"s","operation":"update","source_type":"user","source":"ana@acme.test","origin":"ui","status":"success"}}"#
+        );
+        let batch =
+            tally_events::check_batch(line.as_bytes(), &tally_events::Limits::default()).unwrap();
+        let tally_events::EventBody::AuditEntry(audit) = &batch.events[0].event.body else {
+            panic!("an audit entry")
+        };
+        NewAuditEntry::from_event(id, batch.events[0].event.at, audit)
+    }
+
+    /// Visits every entry with pages of `limit`, answering the ids in order.
+    fn check(entries: usize, limit: usize, expected: &[&str]) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("tally.sqlite");
+        let store = Store::open(&db, &StoreOptions::default()).unwrap();
+        let key = tally_audit::load_or_create_key(&tally_audit::key_file_for(&db)).unwrap();
+        let mut log = AuditStore::open(&db, &AuditOptions::new(key)).unwrap();
+        let appended: Vec<NewAuditEntry> =
+            (0..entries).map(|n| entry(&format!("e{n}"), 8 + n as u32)).collect();
+        log.append("acme", &appended).unwrap();
+        let view = Principal::database_holder("acme").read_audit("acme").unwrap();
+        let query =
+            AuditQuery { sort: AuditColumn::At, descending: false, limit, ..AuditQuery::default() };
+        let mut seen = Vec::new();
+        for_each_audit_entry::<super::AuditReadError>(&store, &log, &view, &query, |entry| {
+            seen.push(entry.event_id.clone());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, expected, "{entries} entries, pages of {limit}");
+    }
+
+    #[test]
+    fn every_entry_is_visited_once_across_pages() {
+        // 5 entries in pages of 2: 2 + 2 + 1.
+        check(5, 2, &["e0", "e1", "e2", "e3", "e4"]);
+        // 4 in pages of 2: two full pages, then an empty one ends it.
+        check(4, 2, &["e0", "e1", "e2", "e3"]);
+        check(0, 2, &[]);
+    }
 }

@@ -1,8 +1,9 @@
 //! Identity matching (R3, R4) as tables: each observation with the person it
 //! was assigned to and why, unique users per system, and the generic
 //! identities that joined no one. Unlike the other figures these are computed
-//! from observations given by the caller, not read from the store. The columns
-//! are documented in docs/identity.md.
+//! from observations given by the caller, not read from the store
+//! ([`parse_observations`] reads them from a file's text). The columns are
+//! documented in docs/identity.md.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -11,6 +12,54 @@ use tally_report::{Cell, ColumnKind};
 use utoipa::ToSchema;
 
 use crate::{FigureColumn, FigureTable, optional_text, text};
+
+/// Why a file of observations could not be read, at the first bad
+/// observation: a match over part of the file would give other people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}, column {column}: {reason}")]
+pub struct ObservationsError {
+    /// The file's line, from 1.
+    pub line: usize,
+    /// The column in that line, from 1.
+    pub column: usize,
+    /// What is wrong, in serde_json's words without its own position.
+    pub reason: String,
+}
+
+/// Observations from NDJSON (blank lines skipped) or from one JSON array (when
+/// the first non-blank character is `[`), stopping at the first bad one.
+pub fn parse_observations(text: &str) -> Result<Vec<Observation>, ObservationsError> {
+    if text.trim_start().starts_with('[') {
+        return serde_json::from_str(text).map_err(|error| ObservationsError {
+            line: error.line(),
+            column: error.column(),
+            reason: reason(&error),
+        });
+    }
+    let mut observations = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let observation = serde_json::from_str(line).map_err(|error| ObservationsError {
+            line: index + 1,
+            column: error.column(),
+            reason: reason(&error),
+        })?;
+        observations.push(observation);
+    }
+    Ok(observations)
+}
+
+/// serde_json's message without its own position, which counts lines of
+/// what it was given, not of the file.
+fn reason(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    match message.rsplit_once(" at line ") {
+        Some((reason, _)) => reason.to_owned(),
+        None => message,
+    }
+}
 
 /// One observation, as given, and what the matcher made of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -367,6 +416,25 @@ mod tests {
         let mut out = Vec::new();
         write_table(Format::Csv, &table.to_table(rows), &Default::default(), &mut out).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    fn check_parse(text: &str, expected: Result<usize, &str>) {
+        let parsed = parse_observations(text)
+            .map(|observations| observations.len())
+            .map_err(|error| error.to_string());
+        assert_eq!(parsed, expected.map_err(str::to_owned), "{text:?}");
+    }
+
+    #[test]
+    fn observations_are_read_from_ndjson_or_an_array() {
+        let one = r#"{"system":"Jira","at":"2026-03-02T09:00:00Z"}"#;
+        check_parse(&format!("{one}\n\n{one}\n"), Ok(2));
+        check_parse(&format!("  [{one},\n{one}]"), Ok(2));
+        check_parse("", Ok(0));
+        // Line 3 of the file (line 2 is blank); `]` is its second character.
+        check_parse(&format!("{one}\n\n{{]\n"), Err("line 3, column 2: key must be a string"));
+        // In an array, serde_json's own line is the file's.
+        check_parse(&format!("[{one},\n{{]"), Err("line 2, column 2: key must be a string"));
     }
 
     #[test]

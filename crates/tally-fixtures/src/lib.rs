@@ -24,6 +24,9 @@
 //!   by a private email with the same local part, by display name or username only,
 //!   and service accounts such as `jira-bot` and `noreply@github.com`.
 //!
+//! [`write_fixture_set`] writes a generated set to a directory: one NDJSON file
+//! per account and `accounts.json`, its index ([`FixtureIndexEntry`]).
+//!
 //! User ids look like `u-0007`; the first user of each account is its admin. Event ids
 //! are random version 4 UUIDs, unique within an account.
 //!
@@ -64,6 +67,7 @@ mod audit;
 mod calendar;
 mod catalog;
 mod dice;
+mod index;
 mod lifecycle;
 mod people;
 mod plan;
@@ -77,6 +81,7 @@ use std::io::Write;
 use chrono::{DateTime, Datelike, Utc};
 use tally_events::{AccountCalendar, Event, SubscriptionTerm};
 
+pub use index::{FixtureIndexEntry, FixtureSetError, INDEX_FILE, WrittenFile, write_fixture_set};
 pub use scale::Scale;
 
 use crate::dice::Dice;

@@ -6,4 +6,5 @@ mod common;
 mod determinism;
 mod events;
 mod identities;
+mod index;
 mod users;

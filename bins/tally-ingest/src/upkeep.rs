@@ -1,4 +1,5 @@
-//! Keeping every account's derived figures fresh while the daemon runs.
+//! The daemon's upkeep: keeping every account's derived state fresh while the
+//! daemon runs.
 //!
 //! A thread of its own, with a connection of its own, updates each account's
 //! seats (`Store::update_seats_in_steps`) and kept event counts
@@ -11,6 +12,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use tally_service::error_chain;
 use tally_store::Store;
 
 use crate::audit::AuditLog;
@@ -22,18 +24,19 @@ const SEAT_EVENTS_PER_STEP: usize = 100_000;
 /// each: about a tenth of a second of work.
 const COUNTED_EVENTS_PER_STEP: usize = 200_000;
 
-/// The running refresher; stops (after the update in progress) when dropped.
-pub struct FigureRefresher {
+/// The running upkeep thread; stops (after the update in progress) when dropped.
+pub struct Upkeep {
     stop: Arc<(Mutex<bool>, Condvar)>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl FigureRefresher {
-    /// Updates every account's figures now and then every `interval`.
-    pub fn start(mut store: Store, audit: AuditLog, interval: Duration) -> FigureRefresher {
+impl Upkeep {
+    /// Updates every account's seat state and kept event counts, and purges
+    /// expired audit entries, now and then every `interval`.
+    pub fn start(mut store: Store, audit: AuditLog, interval: Duration) -> Upkeep {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let thread = std::thread::Builder::new()
-            .name("tally-figures".into())
+            .name("tally-upkeep".into())
             .spawn({
                 let stop = Arc::clone(&stop);
                 move || {
@@ -41,25 +44,25 @@ impl FigureRefresher {
                     loop {
                         refresh(&mut store);
                         purge_audit(&audit);
-                        let guard = stopped.lock().expect("figure refresher flag");
+                        let guard = stopped.lock().expect("upkeep flag");
                         let (guard, _) = wake
                             .wait_timeout_while(guard, interval, |stopped| !*stopped)
-                            .expect("figure refresher flag");
+                            .expect("upkeep flag");
                         if *guard {
                             return;
                         }
                     }
                 }
             })
-            .expect("spawning the figure refresher");
-        FigureRefresher { stop, thread: Some(thread) }
+            .expect("spawning the upkeep");
+        Upkeep { stop, thread: Some(thread) }
     }
 }
 
-impl Drop for FigureRefresher {
+impl Drop for Upkeep {
     fn drop(&mut self) {
         let (stopped, wake) = &*self.stop;
-        *stopped.lock().expect("figure refresher flag") = true;
+        *stopped.lock().expect("upkeep flag") = true;
         wake.notify_one();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -71,7 +74,7 @@ fn refresh(store: &mut Store) {
     let accounts = match store.accounts() {
         Ok(accounts) => accounts,
         Err(error) => {
-            tracing::warn!(error = %crate::writer::error_chain(&error), "cannot list accounts to update seats");
+            tracing::warn!(error = %error_chain(&error), "cannot list accounts to update seats");
             return;
         }
     };
@@ -87,7 +90,7 @@ fn refresh(store: &mut Store) {
             // A busy file or a full disk: the next round tries again.
             Err(error) => tracing::warn!(
                 account = %account.slug,
-                error = %crate::writer::error_chain(&error),
+                error = %error_chain(&error),
                 "seat update failed; will retry"
             ),
         }
@@ -96,7 +99,7 @@ fn refresh(store: &mut Store) {
             Ok(events) => tracing::debug!(account = %account.slug, events, "counted events"),
             Err(error) => tracing::warn!(
                 account = %account.slug,
-                error = %crate::writer::error_chain(&error),
+                error = %error_chain(&error),
                 "event count update failed; will retry"
             ),
         }
@@ -112,7 +115,7 @@ fn purge_audit(audit: &AuditLog) {
         Ok(purged) => tracing::info!(purged, "purged expired audit entries"),
         // A busy file: the next round tries again.
         Err(error) => tracing::warn!(
-            error = %crate::writer::error_chain(&error),
+            error = %error_chain(&error),
             "audit purge failed; will retry"
         ),
     }

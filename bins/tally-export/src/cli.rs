@@ -1,0 +1,204 @@
+//! The command line of `tally-export`: its commands and their arguments.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tally_identity::{Matcher, MatcherConfig};
+use tally_report::Format;
+
+#[derive(Parser)]
+#[command(name = "tally-export", version, about = "Tally's figures as CSV, JSON or XLSX tables")]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: tally_service::DatabaseArgs,
+    #[command(flatten)]
+    pub log: tally_service::LogArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Active seats (docs/seats.md).
+    #[command(subcommand)]
+    Seats(SeatsCommand),
+    /// Which users seen in integrated systems are one person, and why
+    /// (docs/identity.md). Reads a file of observations; opens no database.
+    Identities(IdentitiesCommand),
+    /// The audit log's integrity (docs/audit.md).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// `Usage Reports.zip`: the last 6 months' and the last year's usage
+    /// report workbooks (docs/usage-reports.md).
+    UsageReports {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// Where to write the zip.
+        #[arg(long, default_value = "Usage Reports.zip")]
+        out: PathBuf,
+        /// The instant both periods end at (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<DateTime<Utc>>,
+        #[command(flatten)]
+        matcher: MatcherArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Every entry matching the filters, oldest first, written as it is read
+    /// (memory does not grow with the number of entries).
+    Entries {
+        #[command(flatten)]
+        output: Output,
+        /// Entries at or after this instant (RFC 3339).
+        #[arg(long)]
+        from: Option<DateTime<Utc>>,
+        /// Entries before this instant (RFC 3339).
+        #[arg(long)]
+        to: Option<DateTime<Utc>>,
+        /// entity, blueprint, action, automation, scorecard, run, integration,
+        /// secret, sign_in or account_access.
+        #[arg(long, value_parser = |text: &str| tally_events::ResourceKind::parse(text).ok_or(format!("{text:?} is not a resource kind")))]
+        resource: Option<tally_events::ResourceKind>,
+        /// success or failure.
+        #[arg(long, value_parser = |text: &str| tally_events::AuditStatus::parse(text).ok_or(format!("{text:?} is not success or failure")))]
+        status: Option<tally_events::AuditStatus>,
+        /// Only this action run.
+        #[arg(long)]
+        run_id: Option<String>,
+        /// Errors containing this text, ignoring case.
+        #[arg(long)]
+        error: Option<String>,
+    },
+    /// Print the account's chain head as an anchor to keep somewhere else.
+    Anchor {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+    },
+    /// Check the account's whole chain offline; exits 3 and names the first
+    /// altered, inserted or removed entry when it finds one.
+    Verify {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// An anchor printed earlier by `audit anchor`: also prove nothing up to
+        /// it was rewritten.
+        #[arg(long)]
+        anchor: Option<tally_audit::Anchor>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SeatsCommand {
+    /// Monthly active seats over the account's terms.
+    Monthly {
+        #[command(flatten)]
+        output: Output,
+        /// Only this organization's seats.
+        #[arg(long)]
+        organization: Option<String>,
+    },
+    /// The activated seats log.
+    Log {
+        #[command(flatten)]
+        output: Output,
+        /// The instant the log is as of (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<DateTime<Utc>>,
+    },
+    /// One user's counted logins by week, and why they are or are not a seat.
+    Explain {
+        #[command(flatten)]
+        output: Output,
+        /// The user's id in the account's events.
+        #[arg(long)]
+        user: String,
+        /// The instant to explain (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<DateTime<Utc>>,
+    },
+}
+
+#[derive(Args)]
+pub struct Output {
+    /// The account's slug.
+    #[arg(long)]
+    pub account: String,
+    /// csv, json or xlsx.
+    #[arg(long, default_value = "csv")]
+    pub format: Format,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Read the seat state as it is, without first bringing it up to date with
+    /// the events stored since the daemon last did.
+    #[arg(long)]
+    pub no_update: bool,
+}
+
+#[derive(Args)]
+pub struct IdentitiesCommand {
+    /// The observations: one JSON object a line, or one JSON array.
+    #[arg(long, value_name = "FILE")]
+    pub observations: PathBuf,
+    /// The table to write.
+    #[arg(long, value_enum, default_value_t = IdentityTable::Assignments)]
+    pub table: IdentityTable,
+    /// csv, json or xlsx.
+    #[arg(long, default_value = "csv")]
+    pub format: Format,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub matcher: MatcherArgs,
+}
+
+/// How the identity matcher treats generic and placeholder values.
+#[derive(Args)]
+pub struct MatcherArgs {
+    /// A generic identity besides the defaults (repeatable): it never joins
+    /// two identities by itself.
+    #[arg(long = "generic-identity", value_name = "NAME")]
+    pub generic_identities: Vec<String>,
+    /// Use only the --generic-identity values, none of the defaults.
+    #[arg(long)]
+    pub no_default_generic_identities: bool,
+    /// A value meaning "no value" besides the defaults (repeatable).
+    #[arg(long = "placeholder", value_name = "VALUE")]
+    pub placeholders: Vec<String>,
+    /// Use only the --placeholder values, none of the defaults.
+    #[arg(long)]
+    pub no_default_placeholders: bool,
+}
+
+impl MatcherArgs {
+    pub fn matcher(&self) -> anyhow::Result<Matcher> {
+        let mut config = MatcherConfig::default();
+        if self.no_default_generic_identities {
+            config.generic_identities.clear();
+        }
+        config.generic_identities.extend(self.generic_identities.iter().cloned());
+        if self.no_default_placeholders {
+            config.placeholders.clear();
+        }
+        config.placeholders.extend(self.placeholders.iter().cloned());
+        Matcher::new(&config).context("setting up the identity matcher")
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum IdentityTable {
+    /// One row per observation: its person, and the rule and key that joined it.
+    Assignments,
+    /// Unique users per system, by the rule that identified them, then all
+    /// systems together.
+    Systems,
+    /// Generic identities held by two or more people, which joined none of them.
+    GenericIdentities,
+}

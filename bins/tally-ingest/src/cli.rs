@@ -1,0 +1,204 @@
+//! The command line of `tally-ingest`: its commands and their arguments (the
+//! binary's own module, not part of the library).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tally_events::SubscriptionTerm;
+
+#[derive(Parser)]
+#[command(
+    name = "tally-ingest",
+    version,
+    about = "Tally's ingest daemon, importer and account set-up"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: tally_service::DatabaseArgs,
+    #[command(flatten)]
+    pub log: tally_service::LogArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve `POST /v1/batch` until SIGTERM or Ctrl-C.
+    Serve(ServeArgs),
+    /// Import a file of events (NDJSON or a JSON array) for one account; `-` reads stdin.
+    Import {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// The file to import, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// Create and configure accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// The audit log's retention (docs/audit.md).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write the deterministic fixture set as NDJSON files, one per account.
+    Fixtures(FixturesArgs),
+    /// Build a demo database from the fixtures, then serve it.
+    Demo {
+        /// Only build the database; do not serve.
+        #[arg(long)]
+        no_serve: bool,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+}
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the chosen address is printed).
+    #[arg(long, env = "TALLY_INGEST_LISTEN", default_value = "127.0.0.1:7411")]
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "TALLY_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// What an acknowledged batch survives: a killed process, or also a power loss (slower).
+    #[arg(long, env = "TALLY_DURABILITY", value_enum, default_value_t = DurabilityArg::Process)]
+    pub durability: DurabilityArg,
+    /// Seconds between updates of every account's seat figures and event counts.
+    #[arg(long, alias = "seats-every", env = "TALLY_FIGURES_EVERY", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub figures_every: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum DurabilityArg {
+    Process,
+    PowerLoss,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Remove the audit entries past their retention now, in small batches (the
+    /// daemon also does it at every figures update).
+    Purge {
+        /// Only this account's entries; every account's by default.
+        #[arg(long)]
+        account: Option<String>,
+        /// Entries removed per transaction.
+        #[arg(long, default_value_t = std::num::NonZeroUsize::new(500).expect("500 is not zero"))]
+        batch: std::num::NonZeroUsize,
+    },
+    /// Set how long an account's audit entries are kept.
+    SetRetention {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// Days audit entries are kept.
+        #[arg(long, default_value_t = 90)]
+        audit_days: u32,
+        /// Days sign-in and account-access entries are kept.
+        #[arg(long, default_value_t = 30)]
+        sign_in_days: u32,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AccountCommand {
+    /// Create an account and print its write key (shown only this once).
+    Create {
+        /// Short name for command lines and URLs: lower-case letters, digits, dashes.
+        #[arg(long)]
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// IANA time zone, such as Europe/Berlin.
+        #[arg(long, default_value = "UTC", value_parser = tally_events::parse_time_zone)]
+        time_zone: chrono_tz::Tz,
+        /// First day of the account's week.
+        #[arg(long, default_value = "monday", value_parser = tally_events::parse_weekday)]
+        week_start: chrono::Weekday,
+        /// Subscription term START..END (END exclusive); repeat for renewals.
+        #[arg(long = "term")]
+        terms: Vec<SubscriptionTerm>,
+    },
+    /// List accounts with their calendars and terms.
+    List,
+    /// Add a subscription term (a renewal).
+    AddTerm {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// The term, START..END.
+        term: SubscriptionTerm,
+    },
+    /// Replace the write key; the old one stops working at once.
+    RotateKey {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+    },
+    /// Name an organization of the account (events may use it before it is named).
+    SetOrganization {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// The id events use.
+        #[arg(long)]
+        id: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Name a team of the account.
+    SetTeam {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// The id events use.
+        #[arg(long)]
+        id: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// The organization it belongs to.
+        #[arg(long)]
+        organization: Option<String>,
+    },
+    /// Set what makes a user an active seat of the account (see docs/seats.md).
+    SetSeatRule {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// Distinct calendar weeks needed.
+        #[arg(long, default_value_t = 3)]
+        weeks_needed: u32,
+        /// Logins needed in all.
+        #[arg(long, default_value_t = 3)]
+        logins_needed: u32,
+        /// Logins a week needs to count as one of the weeks.
+        #[arg(long, default_value_t = 1)]
+        logins_per_week: u32,
+    },
+}
+
+#[derive(Args)]
+pub struct FixturesArgs {
+    /// Generator seed: the same seed and end give byte-identical files.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Size of the set.
+    #[arg(long, value_enum, default_value_t = ScaleArg::Small)]
+    pub scale: ScaleArg,
+    /// The fixed clock: the last instant generated (RFC 3339).
+    #[arg(long, default_value = "2026-11-23T00:00:00Z")]
+    pub end: chrono::DateTime<chrono::Utc>,
+    /// Directory to write `<account>.ndjson` and `accounts.json` into.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ScaleArg {
+    Small,
+    Demo,
+    Large,
+}

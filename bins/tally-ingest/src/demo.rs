@@ -1,0 +1,223 @@
+//! The demo: a database built from the deterministic fixtures, its accounts set
+//! up, their events imported and their seats counted, so that there are figures
+//! to look at at once.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use tally_access::Principal;
+use tally_events::Limits;
+use tally_seats::{Month, MonthlySeats};
+use tally_store::{
+    Account, KindCount, NewAccount, Organization, Store, StoreError, StoreOptions, Team, WriteKey,
+};
+
+use crate::audit::AuditLog;
+use crate::import::{ImportError, import};
+use crate::outcome::BatchOutcome;
+use crate::writer::Writer;
+
+/// The fixture seed the demo uses.
+pub const DEMO_SEED: u64 = 7;
+
+/// The database the demo built.
+pub struct Demo {
+    /// The fixed clock the fixtures end at.
+    pub end: DateTime<Utc>,
+    /// Each account, in the fixtures' order.
+    pub accounts: Vec<DemoAccount>,
+}
+
+/// One account of the demo and what was stored for it.
+pub struct DemoAccount {
+    /// The account as created.
+    pub account: Account,
+    /// Its write key, shown once.
+    pub write_key: WriteKey,
+    /// What importing its fixtures did.
+    pub imported: BatchOutcome,
+    /// Events stored per kind.
+    pub event_counts: Vec<KindCount>,
+    /// The month of `end` in the account's zone.
+    pub this_month: Month,
+    /// The seats of `this_month`, when a term covers it.
+    pub seats_this_month: Option<MonthlySeats>,
+}
+
+/// Why the demo could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The database is the default one, which the demo will not replace.
+    #[error(
+        "{} exists; the demo starts from an empty file, so point --db (or TALLY_DB) at a demo file such as tally-demo.sqlite",
+        path.display()
+    )]
+    DefaultDatabaseExists {
+        /// The database's path.
+        path: PathBuf,
+    },
+    /// An earlier demo's file could not be removed.
+    #[error("removing the old demo file {}", path.display())]
+    RemoveOld {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database could not be opened.
+    #[error("opening the database {}", path.display())]
+    Open {
+        /// The database's path.
+        path: PathBuf,
+        /// The store's error.
+        #[source]
+        source: Box<StoreError>,
+    },
+    /// The audit log could not be opened.
+    #[error("opening the audit log in {}", path.display())]
+    OpenAudit {
+        /// The database's path.
+        path: PathBuf,
+        /// The audit log's error.
+        #[source]
+        source: Box<tally_audit::AuditError>,
+    },
+    /// Setting up an account, or reading its figures, failed.
+    #[error(transparent)]
+    Store(Box<StoreError>),
+    /// The fixtures could not be rendered as NDJSON.
+    #[error("rendering fixtures")]
+    Render(#[source] std::io::Error),
+    /// An account's fixtures could not be imported.
+    #[error("importing the fixtures of {slug}")]
+    Import {
+        /// The account.
+        slug: String,
+        /// The import's error.
+        #[source]
+        source: Box<ImportError>,
+    },
+}
+
+impl From<StoreError> for DemoError {
+    fn from(error: StoreError) -> DemoError {
+        DemoError::Store(Box::new(error))
+    }
+}
+
+/// Builds the demo database at `db` from the fixtures of seed [`DEMO_SEED`]
+/// ending at `end`: removes an earlier demo's file (never `tally.sqlite`),
+/// creates the accounts with their organizations and teams, imports their
+/// events, then counts their seats and events. `progress` is called with an
+/// account's slug, the bytes of its fixtures imported so far and their total.
+pub fn build_demo(
+    db: &Path,
+    audit_key: &Path,
+    end: DateTime<Utc>,
+    mut progress: impl FnMut(&str, u64, u64),
+) -> Result<Demo, DemoError> {
+    remove_old_demo(db)?;
+    let fixtures = tally_fixtures::generate(&tally_fixtures::FixtureConfig {
+        seed: DEMO_SEED,
+        scale: tally_fixtures::Scale::Demo,
+        end,
+    });
+    let mut store = open_store(db)?;
+    let mut created = Vec::new();
+    for fixture in &fixtures {
+        let (account, key) = store.create_account(&NewAccount {
+            slug: fixture.slug.clone(),
+            name: fixture.name.clone(),
+            calendar: fixture.calendar.clone(),
+            terms: fixture.terms.clone(),
+        })?;
+        for organization in &fixture.organizations {
+            store.set_organization(
+                &account.slug,
+                &Organization { organization: organization.clone(), name: organization.clone() },
+            )?;
+        }
+        for team in &fixture.teams {
+            store.set_team(
+                &account.slug,
+                &Team { team: team.clone(), name: team.clone(), organization: None },
+            )?;
+        }
+        created.push((account, key));
+    }
+    let audit = AuditLog::open(db, audit_key)
+        .map_err(|source| DemoError::OpenAudit { path: db.to_owned(), source: Box::new(source) })?;
+    let (writer, handle) = Writer::start(store, 2);
+    let mut imported = Vec::new();
+    for ((account, _), fixture) in created.iter().zip(&fixtures) {
+        let mut ndjson = Vec::new();
+        tally_fixtures::write_ndjson(&fixture.events, &mut ndjson).map_err(DemoError::Render)?;
+        let total = ndjson.len() as u64;
+        let outcome =
+            import(ndjson.as_slice(), account, &handle, &audit, &Limits::default(), |bytes| {
+                progress(&account.slug, bytes, total)
+            })
+            .map_err(|source| DemoError::Import {
+                slug: account.slug.clone(),
+                source: Box::new(source),
+            })?;
+        imported.push(outcome);
+    }
+    drop(handle);
+    writer.join();
+
+    let mut store = open_store(db)?;
+    let mut event_counts = Vec::new();
+    for (account, _) in &created {
+        event_counts.push(store.event_counts(account.id)?);
+    }
+    let mut accounts = Vec::new();
+    for (((account, write_key), imported), event_counts) in
+        created.into_iter().zip(imported).zip(event_counts)
+    {
+        store.update_seats(&account.slug)?;
+        store.update_usage_months(&account.slug, tally_store::USAGE_EVENTS_PER_STEP)?;
+        let this_month = Month::of(tally_seats::local_date(&account.calendar, end));
+        let usage = Principal::database_holder(&account.slug)
+            .read_usage(&account.slug)
+            .expect("an administrator may read their own account's usage");
+        let seats_this_month = store
+            .monthly_seats(&usage, None)?
+            .into_iter()
+            .find(|figure| figure.month == this_month);
+        accounts.push(DemoAccount {
+            account,
+            write_key,
+            imported,
+            event_counts,
+            this_month,
+            seats_this_month,
+        });
+    }
+    Ok(Demo { end, accounts })
+}
+
+/// The demo starts from an empty file: an earlier demo's file (and its WAL and
+/// shared-memory files) is removed, but never the default `tally.sqlite`, which
+/// may hold real data.
+fn remove_old_demo(db: &Path) -> Result<(), DemoError> {
+    if !db.exists() {
+        return Ok(());
+    }
+    if db.file_name().and_then(|name| name.to_str()) == Some("tally.sqlite") {
+        return Err(DemoError::DefaultDatabaseExists { path: db.to_owned() });
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let path = PathBuf::from(format!("{}{suffix}", db.display()));
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|source| DemoError::RemoveOld { path, source })?;
+        }
+    }
+    Ok(())
+}
+
+fn open_store(db: &Path) -> Result<Store, DemoError> {
+    Store::open(db, &StoreOptions::default())
+        .map_err(|source| DemoError::Open { path: db.to_owned(), source: Box::new(source) })
+}

@@ -1,0 +1,53 @@
+//! The shell Tally's three binaries share, so that they take the same
+//! arguments, log the same way, stop on the same signals and answer errors in
+//! the same shape.
+//!
+//! - [`DatabaseArgs`]: `--db` and `--audit-key-file`, to `#[command(flatten)]`.
+//! - [`LogArgs`] and [`init_logging`]: `--log-format text|json` and the
+//!   tracing subscriber on standard error.
+//! - [`shutdown_signal`]: SIGTERM or Ctrl-C.
+//! - [`Problem`]: the RFC 9457 problem document both daemons answer errors with.
+//!
+//! ```no_run
+//! use clap::Parser;
+//!
+//! #[derive(Parser)]
+//! struct Cli {
+//!     #[command(flatten)]
+//!     database: tally_service::DatabaseArgs,
+//!     #[command(flatten)]
+//!     log: tally_service::LogArgs,
+//! }
+//!
+//! let cli = Cli::parse();
+//! tally_service::init_logging(cli.log.log_format, "info");
+//! println!("database {}, audit key {}", cli.database.db.display(),
+//!     cli.database.audit_key_file().display());
+//! ```
+//!
+//! Only binaries depend on this crate: it brings in clap, axum, tokio's signals
+//! and tracing-subscriber, which the libraries stay free of.
+
+#![deny(missing_docs)]
+
+mod args;
+mod logging;
+mod problem;
+mod shutdown;
+
+pub use args::DatabaseArgs;
+pub use logging::{LogArgs, LogFormat, init_logging};
+pub use problem::{PROBLEM_TYPE_PREFIX, Problem};
+pub use shutdown::shutdown_signal;
+
+/// An error and its causes on one line, for the log.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
