@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use tally_benches::{LOGIN_USERS, scratch_dir, user_name, year_of_logins};
-use tally_events::{AccountCalendar, Event, EventBody, Login};
+use tally_calendar::AccountCalendar;
+use tally_events::{Event, EventBody, Login};
 use tally_store::{EventRecord, NewAccount, Store, StoreOptions};
 
 #[global_allocator]

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tally_events::{AccountCalendar, Limits, SubscriptionTerm};
+use tally_calendar::{AccountCalendar, SubscriptionTerm};
+use tally_events::Limits;
 use tally_ingest::audit::AuditLog;
 use tally_ingest::import::{ImportSummary, import};
 use tally_ingest::writer::Writer;
@@ -126,10 +127,10 @@ enum AccountCommand {
         #[arg(long)]
         name: String,
         /// IANA time zone, such as Europe/Berlin.
-        #[arg(long, default_value = "UTC", value_parser = tally_events::parse_time_zone)]
+        #[arg(long, default_value = "UTC", value_parser = tally_calendar::parse_time_zone)]
         time_zone: chrono_tz::Tz,
         /// First day of the account's week.
-        #[arg(long, default_value = "monday", value_parser = tally_events::parse_weekday)]
+        #[arg(long, default_value = "monday", value_parser = tally_calendar::parse_weekday)]
         week_start: chrono::Weekday,
         /// Subscription term START..END (END exclusive); repeat for renewals.
         #[arg(long = "term")]

@@ -75,7 +75,8 @@ mod usage;
 use std::io::Write;
 
 use chrono::{DateTime, Datelike, Utc};
-use tally_events::{AccountCalendar, Event, SubscriptionTerm};
+use tally_calendar::{AccountCalendar, SubscriptionTerm};
+use tally_events::Event;
 
 pub use scale::Scale;
 

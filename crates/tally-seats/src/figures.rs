@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use tally_events::SubscriptionTerm;
+use tally_calendar::{Month, SubscriptionTerm, start_of_day};
 
-use crate::calendar::{Month, start_of_day};
 use crate::ledger::{Activation, SeatLedger, SeatStatus, UserSeat, from_micros};
 use crate::rule::SeatRule;
 

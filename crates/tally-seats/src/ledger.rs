@@ -3,9 +3,8 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use hashbrown::HashMap;
-use tally_events::{AccountCalendar, SubscriptionTerm};
+use tally_calendar::{AccountCalendar, SubscriptionTerm, start_of_day, week_of_date};
 
-use crate::calendar::{start_of_day, week_of_date};
 use crate::rule::{SeatRule, SeatRuleError};
 
 /// A change in a user's membership of the account.

@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use chrono::{DateTime, Utc};
-//! use tally_events::AccountCalendar;
+//! use tally_calendar::AccountCalendar;
 //! use tally_seats::{SeatLedger, SeatRule, SeatStatus};
 //!
 //! let term = "2026-01-01..2027-01-01".parse().unwrap();
@@ -24,12 +24,11 @@
 
 #![deny(missing_docs)]
 
-mod calendar;
 mod figures;
 mod ledger;
 mod rule;
 
-pub use calendar::{Month, MonthError, local_date, start_of_day, week_of, week_of_date};
 pub use figures::{ActivatedSeat, MonthlySeats, SeatExplanation, WeekOfLogins};
 pub use ledger::{Activation, LifecycleChange, SeatError, SeatLedger, SeatStatus, UserHistory};
 pub use rule::{SeatRule, SeatRuleError};
+pub use tally_calendar::{Month, MonthError, local_date, start_of_day, week_of, week_of_date};

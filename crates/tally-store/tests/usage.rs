@@ -2,7 +2,7 @@
 //! listed with the reader's leave, sorted and paged.
 
 use tally_access::Principal;
-use tally_events::AccountCalendar;
+use tally_calendar::AccountCalendar;
 use tally_store::{RunColumn, RunQuery, RunState, RunsAfter};
 
 use crate::common::*;
