@@ -24,11 +24,11 @@
 
 #![deny(missing_docs)]
 
-mod figures;
 mod ledger;
+mod readings;
 mod rule;
 
-pub use figures::{ActivatedSeat, MonthlySeats, SeatExplanation, WeekOfLogins};
 pub use ledger::{Activation, LifecycleChange, SeatError, SeatLedger, SeatStatus, UserHistory};
+pub use readings::{ActivatedSeat, MonthlySeats, SeatExplanation, WeekOfLogins};
 pub use rule::{SeatRule, SeatRuleError};
 pub use tally_calendar::{Month, MonthError, local_date, start_of_day, week_of, week_of_date};

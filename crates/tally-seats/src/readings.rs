@@ -1,5 +1,5 @@
-//! The figures the dashboard and reports show: monthly active seats, the
-//! activated seats log and one user's explanation.
+//! What is read off a ledger: monthly active seats, the activated seats log and
+//! one user's explanation, as the dashboard and reports show them.
 
 use std::collections::BTreeMap;
 
