@@ -32,6 +32,7 @@ mod batch;
 mod check;
 mod error;
 mod event;
+mod kind;
 mod limits;
 mod object;
 mod values;
@@ -39,6 +40,7 @@ mod values;
 pub use batch::{CheckedBatch, CheckedEvent, check_batch, check_batch_with};
 pub use error::{BatchError, Problem, Rejection};
 pub use event::*;
+pub use kind::EventKind;
 pub use limits::Limits;
 pub use values::{
     AuditStatus, IntegrationStatus, InteractionType, Operation, OriginType, ResourceKind, Role,

@@ -34,6 +34,7 @@ mod checkpoint;
 mod error;
 mod filter;
 mod ids;
+mod kind;
 mod log;
 mod organization;
 mod schema;

@@ -11,16 +11,14 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use tally_access::AccountUsage;
+use tally_events::EventKind;
 use tally_seats::{
     ActivatedSeat, LifecycleChange, Month, MonthlySeats, SeatExplanation, SeatLedger, SeatRule,
     UserHistory,
 };
 
+use crate::kind::StoredKind;
 use crate::{Account, Store, StoreError};
-
-/// The event kinds the seat state reads.
-const SEAT_KINDS: &str = "'login', 'user_added', 'user_removed', 'user_disabled', 'user_enabled',
-     'user_role_changed', 'user_teams_changed'";
 
 /// Events one step of [`Store::update_seats`] reads and commits at most.
 pub const SEAT_EVENTS_PER_STEP: usize = 2_000_000;
@@ -304,8 +302,11 @@ fn update_step(
         .prepare_cached(&format!(
             "SELECT seq, kind, at_us, payload ->> '$.user', payload ->> '$.organization',
                     payload ->> '$.email', payload ->> '$.display_name', payload -> '$.teams'
-             FROM events WHERE seq > ?1 AND +account_id = ?2 AND +kind IN ({SEAT_KINDS})
-             ORDER BY seq LIMIT ?3"
+             FROM events WHERE seq > ?1 AND +account_id = ?2 AND +kind IN ({})
+             ORDER BY seq LIMIT ?3",
+            StoredKind::sql_list(
+                EventKind::ALL.iter().filter(|kind| SeatEvent::of(**kind).is_some())
+            )
         ))
         .map_err(sqlite)?;
     let mut events: std::collections::BTreeMap<String, Vec<(SeatEvent, i64, Option<String>)>> =
@@ -317,7 +318,9 @@ fn update_step(
     while let Some(row) = rows.next().map_err(sqlite)? {
         read += 1;
         last_seq = row.get(0).map_err(sqlite)?;
-        let kind = SeatEvent::of(row.get_ref(1).map_err(sqlite)?.as_str().unwrap_or_default());
+        let StoredKind(kind) = row.get(1).map_err(sqlite)?;
+        // The query reads only the kinds the seat state reads.
+        let Some(kind) = SeatEvent::of(kind) else { continue };
         let at_us: i64 = row.get(2).map_err(sqlite)?;
         let Some(user) = row.get::<_, Option<String>>(3).map_err(sqlite)? else { continue };
         let organization: Option<String> = row.get(4).map_err(sqlite)?;
@@ -484,19 +487,34 @@ fn write_profile(
 enum SeatEvent {
     Login,
     Lifecycle(LifecycleChange),
-    /// Names an organization only (a role change).
+    /// Names an organization or sets teams only (a role or teams change).
     Organization,
 }
 
 impl SeatEvent {
-    fn of(kind: &str) -> SeatEvent {
+    /// What an event of `kind` does; `None` for kinds the seat state never
+    /// reads. Every kind is named, so a new kind must say.
+    fn of(kind: EventKind) -> Option<SeatEvent> {
         match kind {
-            "login" => SeatEvent::Login,
-            "user_added" => SeatEvent::Lifecycle(LifecycleChange::Added),
-            "user_removed" => SeatEvent::Lifecycle(LifecycleChange::Removed),
-            "user_disabled" => SeatEvent::Lifecycle(LifecycleChange::Disabled),
-            "user_enabled" => SeatEvent::Lifecycle(LifecycleChange::Enabled),
-            _ => SeatEvent::Organization,
+            EventKind::Login => Some(SeatEvent::Login),
+            EventKind::UserAdded => Some(SeatEvent::Lifecycle(LifecycleChange::Added)),
+            EventKind::UserRemoved => Some(SeatEvent::Lifecycle(LifecycleChange::Removed)),
+            EventKind::UserDisabled => Some(SeatEvent::Lifecycle(LifecycleChange::Disabled)),
+            EventKind::UserEnabled => Some(SeatEvent::Lifecycle(LifecycleChange::Enabled)),
+            EventKind::UserRoleChanged | EventKind::UserTeamsChanged => {
+                Some(SeatEvent::Organization)
+            }
+            EventKind::PageVisit
+            | EventKind::EntityChange
+            | EventKind::ActionRun
+            | EventKind::AutomationRun
+            | EventKind::DataSourceChange
+            | EventKind::AiInvocation
+            | EventKind::McpCall
+            | EventKind::Activity
+            | EventKind::SyncObservation
+            | EventKind::EntitySync
+            | EventKind::AuditEntry => None,
         }
     }
 }
