@@ -28,7 +28,7 @@ macro_rules! event_kinds {
         ///    are checked into its [`crate::EventBody`] variant, which is added
         ///    next (its struct, or `UserRef`, in `event.rs`);
         /// 2. `crates/tally-events/src/event.rs`, `EventBody::kind`;
-        /// 3. `crates/tally-store/src/seats.rs`, `SeatEvent::of`: whether the
+        /// 3. `crates/tally-store/src/seats.rs`, `seat_reading`: whether the
         ///    seat state reads it (a login, a lifecycle change, an organization
         ///    or teams only) or not;
         /// 4. `crates/tally-fixtures/tests/common.rs`, `user_of`: the user an

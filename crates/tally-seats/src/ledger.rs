@@ -425,6 +425,11 @@ impl SeatLedger {
         (at_us < self.terms[index].end_us).then_some(index)
     }
 
+    /// The terms, in order.
+    pub(crate) fn subscription_terms(&self) -> impl Iterator<Item = &SubscriptionTerm> + Clone {
+        self.terms.iter().map(|term| &term.term)
+    }
+
     pub(crate) fn term(&self, index: usize) -> Term {
         self.terms[index]
     }
