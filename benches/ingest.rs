@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use rusqlite::Connection;
 use tally_benches::{BATCH_EVENTS, EventGenerator, agent, checked_events, post_batch, scratch_dir};
-use tally_events::{AccountCalendar, Limits};
+use tally_calendar::AccountCalendar;
+use tally_events::Limits;
 use tally_store::{AccountId, EventRecord, NewAccount, Store, StoreOptions};
 
 /// Fresh events one timed iteration inserts.

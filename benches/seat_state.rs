@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use tally_benches::{LOGIN_USERS, scratch_dir, user_name, year_of_logins};
-use tally_events::{AccountCalendar, Event, EventBody, Login};
+use tally_calendar::AccountCalendar;
+use tally_events::{Event, EventBody, EventKind, Login};
 use tally_store::{EventRecord, NewAccount, Store, StoreOptions};
 
 #[global_allocator]
@@ -30,7 +31,7 @@ fn record(id: String, user: &str, at_us: i64) -> EventRecord {
         properties: None,
     };
     let canonical_json = event.canonical_json();
-    EventRecord { line: 1, id: event.id, kind: "login", at_us, canonical_json }
+    EventRecord { line: 1, id: event.id, kind: EventKind::Login, at_us, canonical_json }
 }
 
 fn seat_state(criterion: &mut Criterion) {

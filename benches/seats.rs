@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use tally_benches::{LOGIN_USERS, user_name, year_of_logins};
-use tally_events::{AccountCalendar, SubscriptionTerm};
+use tally_calendar::{AccountCalendar, SubscriptionTerm};
 use tally_seats::{Month, SeatLedger, SeatRule};
 
 #[global_allocator]

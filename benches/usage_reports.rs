@@ -13,7 +13,8 @@ use chrono::{DateTime, Utc};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tally_events::{AccountCalendar, Limits, check_batch};
+use tally_calendar::AccountCalendar;
+use tally_events::{Limits, check_batch};
 use tally_identity::{Matcher, MatcherConfig};
 use tally_store::{NewAccount, Store, StoreOptions};
 

@@ -126,6 +126,8 @@ impl EventGenerator {
 
 #[cfg(test)]
 mod tests {
+    use tally_events::EventKind;
+
     use super::*;
 
     #[test]
@@ -146,11 +148,11 @@ mod tests {
     #[test]
     fn mixes_mostly_logins_and_page_visits() {
         let events = checked_events(&EventGenerator::new(2).ndjson_batch(BATCH_EVENTS));
-        let count = |kind: &str| events.iter().filter(|e| e.event.body.kind() == kind).count();
+        let count = |kind: EventKind| events.iter().filter(|e| e.event.body.kind() == kind).count();
         // Expected 30% / 60% / 10% of 10,000; allow a few percent of sampling noise.
-        assert!((2_700..=3_300).contains(&count("login")));
-        assert!((5_700..=6_300).contains(&count("page_visit")));
-        assert!((800..=1_200).contains(&count("action_run")));
+        assert!((2_700..=3_300).contains(&count(EventKind::Login)));
+        assert!((5_700..=6_300).contains(&count(EventKind::PageVisit)));
+        assert!((800..=1_200).contains(&count(EventKind::ActionRun)));
     }
 
     #[test]

@@ -133,9 +133,7 @@ fn narrow_query_parameters(document: &mut OpenApiDocument) {
                 let choices: Option<Vec<String>> = match parameter.name.as_str() {
                     "sort" => Some(sort_choices(path)),
                     "format" => Some(["json", "csv", "xlsx"].map(String::from).to_vec()),
-                    "kind" => {
-                        Some(tally_events::KIND_NAMES.iter().map(|kind| kind.to_string()).collect())
-                    }
+                    "kind" => Some(wire_names(tally_events::EventKind::WIRE_NAMES)),
                     "resource" => Some(wire_names(tally_events::ResourceKind::WIRE_NAMES)),
                     "operation" => Some(wire_names(tally_events::Operation::WIRE_NAMES)),
                     "source_type" => Some(wire_names(tally_events::SourceType::WIRE_NAMES)),

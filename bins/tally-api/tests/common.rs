@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use tally_access::StaffScope;
-use tally_events::{AccountCalendar, Limits, check_batch};
+use tally_calendar::AccountCalendar;
+use tally_events::{Limits, check_batch};
 use tally_store::{NewAccount, NewToken, StaffTeam, Store, StoreOptions, TokenGrant};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_tally-api");

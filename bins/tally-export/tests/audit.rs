@@ -89,7 +89,7 @@ fn every_matching_entry_is_exported_past_a_page() {
         .create_account(&tally_store::NewAccount {
             slug: "acme".into(),
             name: "Acme".into(),
-            calendar: tally_events::AccountCalendar::default(),
+            calendar: tally_calendar::AccountCalendar::default(),
             terms: vec![],
         })
         .unwrap();

@@ -7,7 +7,8 @@ mod usage_reports;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use tally_events::{AccountCalendar, Limits, check_batch};
+use tally_calendar::AccountCalendar;
+use tally_events::{Limits, check_batch};
 use tally_store::{NewAccount, Store, StoreOptions};
 
 /// The exporter binary under test.

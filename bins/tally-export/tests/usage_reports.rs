@@ -4,7 +4,8 @@
 use std::io::{Cursor, Read};
 
 use calamine::{Data, DataType, Reader, Xlsx};
-use tally_events::{AccountCalendar, Limits, check_batch};
+use tally_calendar::AccountCalendar;
+use tally_events::{Limits, check_batch};
 use tally_store::{NewAccount, Store, StoreOptions};
 
 use crate::BINARY;

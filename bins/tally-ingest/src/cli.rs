@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tally_events::SubscriptionTerm;
+use tally_calendar::SubscriptionTerm;
 
 #[derive(Parser)]
 #[command(
@@ -111,10 +111,10 @@ pub enum AccountCommand {
         #[arg(long)]
         name: String,
         /// IANA time zone, such as Europe/Berlin.
-        #[arg(long, default_value = "UTC", value_parser = tally_events::parse_time_zone)]
+        #[arg(long, default_value = "UTC", value_parser = tally_calendar::parse_time_zone)]
         time_zone: chrono_tz::Tz,
         /// First day of the account's week.
-        #[arg(long, default_value = "monday", value_parser = tally_events::parse_weekday)]
+        #[arg(long, default_value = "monday", value_parser = tally_calendar::parse_weekday)]
         week_start: chrono::Weekday,
         /// Subscription term START..END (END exclusive); repeat for renewals.
         #[arg(long = "term")]

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use tally_events::{AccountCalendar, Limits};
+use tally_calendar::AccountCalendar;
+use tally_events::Limits;
 use tally_ingest::audit::AuditLog;
 use tally_ingest::import::import;
 use tally_ingest::writer::Writer;

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Problem, Rejection};
 use crate::event::*;
+use crate::kind::EventKind;
 use crate::limits::Limits;
 use crate::object::{Object, TopLevel};
 use crate::values::*;
@@ -28,16 +29,20 @@ pub(crate) fn check_top_level(
     let mut fields = Fields { line, object, limits, kind: None };
     let id = fields.id()?;
     let kind_text = fields.required_text("kind", limits.max_name_bytes)?;
-    let kind = KIND_NAMES.iter().copied().find(|name| *name == kind_text).ok_or_else(|| {
+    let kind = EventKind::parse(&kind_text).ok_or_else(|| {
         fields.reject(
             "kind",
-            Problem::UnknownValue { value: kind_text.clone(), expected: KIND_NAMES.join(", ") },
+            Problem::UnknownValue {
+                value: kind_text.clone(),
+                expected: EventKind::WIRE_NAMES.join(", "),
+            },
         )
     })?;
     fields.kind = Some(kind);
     let at = fields.instant("at")?;
     let properties = fields.properties()?;
     let body = check_body(kind, &mut fields)?;
+    debug_assert_eq!(body.kind(), kind, "check_body builds the kind it is given");
     fields.finish(kind)?;
     Ok(Event { id, at, body, properties })
 }
@@ -45,86 +50,20 @@ pub(crate) fn check_top_level(
 /// The fields every kind has, besides its own.
 const COMMON_FIELDS: &[&str] = &["id", "kind", "at", "properties"];
 
-/// The fields of each kind, for the unknown-field message.
-fn kind_fields(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "login" => &["user", "organization"],
-        "page_visit" => &["user", "organization", "page"],
-        "entity_change" => &["organization", "blueprint", "entity", "operation", "origin", "user"],
-        "action_run" => &["organization", "action", "run_id", "trigger", "status", "user"],
-        "automation_run" => &["organization", "automation", "run_id", "status"],
-        "data_source_change" => {
-            &["organization", "data_source", "data_source_type", "name", "operation"]
-        }
-        "ai_invocation" => &["user", "organization", "source"],
-        "mcp_call" => &["user", "organization", "tool"],
-        "activity" => &["user", "module", "action", "time_spent_secs"],
-        "sync_observation" => &[
-            "system",
-            "project",
-            "email",
-            "username",
-            "display_name",
-            "interaction",
-            "service_account",
-        ],
-        "entity_sync" => &[
-            "source_system",
-            "target_system",
-            "source_project",
-            "target_project",
-            "entity_type",
-            "entities",
-            "status",
-        ],
-        "user_added" => &[
-            "user",
-            "email",
-            "username",
-            "display_name",
-            "organization",
-            "role",
-            "teams",
-            "service_account",
-        ],
-        "user_removed" | "user_disabled" | "user_enabled" => &["user"],
-        "user_role_changed" => &["user", "organization", "role"],
-        "user_teams_changed" => &["user", "teams"],
-        "audit_entry" => &[
-            "resource",
-            "resource_id",
-            "operation",
-            "source_type",
-            "source",
-            "origin",
-            "status",
-            "error",
-            "user",
-            "blueprint",
-            "entity",
-            "run_id",
-            "integration",
-            "before",
-            "after",
-        ],
-        _ => &[],
-    }
-}
-
-fn check_body(kind: &'static str, f: &mut Fields<'_>) -> Result<EventBody, Rejection> {
+fn check_body(kind: EventKind, f: &mut Fields<'_>) -> Result<EventBody, Rejection> {
     let name = f.limits.max_name_bytes;
     let text = f.limits.max_text_bytes;
     Ok(match kind {
-        "login" => EventBody::Login(Login {
+        EventKind::Login => EventBody::Login(Login {
             user: f.required_text("user", name)?,
             organization: f.optional_text("organization", name)?,
         }),
-        "page_visit" => EventBody::PageVisit(PageVisit {
+        EventKind::PageVisit => EventBody::PageVisit(PageVisit {
             user: f.required_text("user", name)?,
             organization: f.optional_text("organization", name)?,
             page: f.required_text("page", text)?,
         }),
-        "entity_change" => EventBody::EntityChange(EntityChange {
+        EventKind::EntityChange => EventBody::EntityChange(EntityChange {
             organization: f.required_text("organization", name)?,
             blueprint: f.required_text("blueprint", name)?,
             entity: f.required_text("entity", name)?,
@@ -133,7 +72,7 @@ fn check_body(kind: &'static str, f: &mut Fields<'_>) -> Result<EventBody, Rejec
             origin: f.optional_open("origin", OriginType::parse)?,
             user: f.optional_text("user", name)?,
         }),
-        "action_run" => EventBody::ActionRun(ActionRun {
+        EventKind::ActionRun => EventBody::ActionRun(ActionRun {
             organization: f.required_text("organization", name)?,
             action: f.required_text("action", name)?,
             run_id: f.required_text("run_id", name)?,
@@ -141,36 +80,36 @@ fn check_body(kind: &'static str, f: &mut Fields<'_>) -> Result<EventBody, Rejec
             status: f.closed("status", RunStatus::parse, RunStatus::WIRE_NAMES)?,
             user: f.optional_text("user", name)?,
         }),
-        "automation_run" => EventBody::AutomationRun(AutomationRun {
+        EventKind::AutomationRun => EventBody::AutomationRun(AutomationRun {
             organization: f.required_text("organization", name)?,
             automation: f.required_text("automation", name)?,
             run_id: f.required_text("run_id", name)?,
             status: f.closed("status", RunStatus::parse, RunStatus::WIRE_NAMES)?,
         }),
-        "data_source_change" => EventBody::DataSourceChange(DataSourceChange {
+        EventKind::DataSourceChange => EventBody::DataSourceChange(DataSourceChange {
             organization: f.required_text("organization", name)?,
             data_source: f.required_text("data_source", name)?,
             data_source_type: f.required_text("data_source_type", name)?,
             name: f.required_text("name", name)?,
             operation: f.closed("operation", Operation::parse, &Operation::WIRE_NAMES[..3])?,
         }),
-        "ai_invocation" => EventBody::AiInvocation(AiInvocation {
+        EventKind::AiInvocation => EventBody::AiInvocation(AiInvocation {
             user: f.optional_text("user", name)?,
             organization: f.optional_text("organization", name)?,
             source: f.optional_text("source", name)?,
         }),
-        "mcp_call" => EventBody::McpCall(McpCall {
+        EventKind::McpCall => EventBody::McpCall(McpCall {
             user: f.optional_text("user", name)?,
             organization: f.optional_text("organization", name)?,
             tool: f.optional_text("tool", name)?,
         }),
-        "activity" => EventBody::Activity(Activity {
+        EventKind::Activity => EventBody::Activity(Activity {
             user: f.required_text("user", name)?,
             module: f.required_text("module", name)?,
             action: f.required_text("action", name)?,
             time_spent_secs: f.integer("time_spent_secs", 0, 86_400)?,
         }),
-        "sync_observation" => {
+        EventKind::SyncObservation => {
             let observation = SyncObservation {
                 system: f.required_text("system", name)?,
                 project: f.optional_text("project", name)?,
@@ -192,7 +131,7 @@ fn check_body(kind: &'static str, f: &mut Fields<'_>) -> Result<EventBody, Rejec
             }
             EventBody::SyncObservation(observation)
         }
-        "entity_sync" => EventBody::EntitySync(EntitySync {
+        EventKind::EntitySync => EventBody::EntitySync(EntitySync {
             source_system: f.required_text("source_system", name)?,
             target_system: f.required_text("target_system", name)?,
             source_project: f.optional_text("source_project", name)?,
@@ -203,7 +142,7 @@ fn check_body(kind: &'static str, f: &mut Fields<'_>) -> Result<EventBody, Rejec
                 .optional_closed("status", IntegrationStatus::parse, IntegrationStatus::WIRE_NAMES)?
                 .unwrap_or(IntegrationStatus::Active),
         }),
-        "user_added" => EventBody::UserAdded(UserAdded {
+        EventKind::UserAdded => EventBody::UserAdded(UserAdded {
             user: f.required_text("user", name)?,
             email: f.optional_text("email", name)?,
             username: f.optional_text("username", name)?,
@@ -213,21 +152,25 @@ fn check_body(kind: &'static str, f: &mut Fields<'_>) -> Result<EventBody, Rejec
             teams: f.optional_text_list("teams")?.unwrap_or_default(),
             service_account: f.optional_bool("service_account")?.unwrap_or(false),
         }),
-        "user_removed" => EventBody::UserRemoved(UserRef { user: f.required_text("user", name)? }),
-        "user_disabled" => {
+        EventKind::UserRemoved => {
+            EventBody::UserRemoved(UserRef { user: f.required_text("user", name)? })
+        }
+        EventKind::UserDisabled => {
             EventBody::UserDisabled(UserRef { user: f.required_text("user", name)? })
         }
-        "user_enabled" => EventBody::UserEnabled(UserRef { user: f.required_text("user", name)? }),
-        "user_role_changed" => EventBody::UserRoleChanged(UserRoleChanged {
+        EventKind::UserEnabled => {
+            EventBody::UserEnabled(UserRef { user: f.required_text("user", name)? })
+        }
+        EventKind::UserRoleChanged => EventBody::UserRoleChanged(UserRoleChanged {
             user: f.required_text("user", name)?,
             organization: f.required_text("organization", name)?,
             role: f.closed("role", Role::parse, Role::WIRE_NAMES)?,
         }),
-        "user_teams_changed" => EventBody::UserTeamsChanged(UserTeamsChanged {
+        EventKind::UserTeamsChanged => EventBody::UserTeamsChanged(UserTeamsChanged {
             user: f.required_text("user", name)?,
             teams: f.required_text_list("teams")?,
         }),
-        "audit_entry" => EventBody::AuditEntry(AuditEntry {
+        EventKind::AuditEntry => EventBody::AuditEntry(AuditEntry {
             resource: f.closed("resource", ResourceKind::parse, ResourceKind::WIRE_NAMES)?,
             resource_id: f.optional_text("resource_id", name)?,
             operation: f.closed("operation", Operation::parse, Operation::WIRE_NAMES)?,
@@ -244,7 +187,6 @@ fn check_body(kind: &'static str, f: &mut Fields<'_>) -> Result<EventBody, Rejec
             before: f.snapshot("before")?,
             after: f.snapshot("after")?,
         }),
-        _ => unreachable!("check_top_level only passes names from KIND_NAMES"),
     })
 }
 
@@ -253,7 +195,7 @@ struct Fields<'a> {
     object: Object,
     limits: &'a Limits,
     /// Once known: which fields are unknown depends on it.
-    kind: Option<&'static str>,
+    kind: Option<EventKind>,
 }
 
 impl Fields<'_> {
@@ -267,8 +209,8 @@ impl Fields<'_> {
         let known = |name: &str| {
             COMMON_FIELDS.contains(&name)
                 || match self.kind {
-                    Some(kind) => kind_fields(kind).contains(&name),
-                    None => KIND_NAMES.iter().any(|kind| kind_fields(kind).contains(&name)),
+                    Some(kind) => kind.fields().contains(&name),
+                    None => EventKind::ALL.iter().any(|kind| kind.fields().contains(&name)),
                 }
         };
         // Within two edits, or a third of the name for longer names.
@@ -572,11 +514,11 @@ impl Fields<'_> {
     }
 
     /// Rejects the first leftover field, in name order so the message is stable.
-    fn finish(self, kind: &'static str) -> Result<(), Rejection> {
+    fn finish(self, kind: EventKind) -> Result<(), Rejection> {
         let Some(unknown) = self.object.keys().min() else {
             return Ok(());
         };
-        let allowed: Vec<&str> = COMMON_FIELDS.iter().chain(kind_fields(kind)).copied().collect();
+        let allowed: Vec<&str> = COMMON_FIELDS.iter().chain(kind.fields()).copied().collect();
         Err(self.reject(unknown, Problem::UnknownField { kind, allowed: allowed.join(", ") }))
     }
 }

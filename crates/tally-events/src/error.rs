@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::kind::EventKind;
+
 /// One rejected event: where it is in the batch, which field, and why.
 ///
 /// `line` is 1-based: the line of an NDJSON body, or the element's position in a
@@ -106,7 +108,7 @@ pub enum Problem {
     #[error("unknown field for kind `{kind}`; its fields are: {allowed}")]
     UnknownField {
         /// The event's kind.
-        kind: &'static str,
+        kind: EventKind,
         /// The fields the kind accepts, comma-separated.
         allowed: String,
     },

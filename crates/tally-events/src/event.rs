@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::kind::EventKind;
 use crate::values::{
     AuditStatus, IntegrationStatus, InteractionType, Operation, OriginType, ResourceKind, Role,
     RunStatus, RunTrigger, SourceType,
@@ -30,7 +31,8 @@ pub struct Event {
     pub properties: Option<Map<String, Value>>,
 }
 
-/// What happened, by kind. The `kind` field of the JSON shape selects the variant.
+/// What happened, by kind: one variant per [`EventKind`], serialised with the
+/// kind's wire name in `kind`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventBody {
@@ -72,50 +74,28 @@ pub enum EventBody {
     AuditEntry(AuditEntry),
 }
 
-/// Every kind's wire name, in [`EventBody`] order.
-pub const KIND_NAMES: &[&str] = &[
-    "login",
-    "page_visit",
-    "entity_change",
-    "action_run",
-    "automation_run",
-    "data_source_change",
-    "ai_invocation",
-    "mcp_call",
-    "activity",
-    "sync_observation",
-    "entity_sync",
-    "user_added",
-    "user_removed",
-    "user_disabled",
-    "user_enabled",
-    "user_role_changed",
-    "user_teams_changed",
-    "audit_entry",
-];
-
 impl EventBody {
-    /// The wire name of this event's kind, one of [`KIND_NAMES`].
-    pub fn kind(&self) -> &'static str {
+    /// This event's kind.
+    pub fn kind(&self) -> EventKind {
         match self {
-            EventBody::Login(_) => "login",
-            EventBody::PageVisit(_) => "page_visit",
-            EventBody::EntityChange(_) => "entity_change",
-            EventBody::ActionRun(_) => "action_run",
-            EventBody::AutomationRun(_) => "automation_run",
-            EventBody::DataSourceChange(_) => "data_source_change",
-            EventBody::AiInvocation(_) => "ai_invocation",
-            EventBody::McpCall(_) => "mcp_call",
-            EventBody::Activity(_) => "activity",
-            EventBody::SyncObservation(_) => "sync_observation",
-            EventBody::EntitySync(_) => "entity_sync",
-            EventBody::UserAdded(_) => "user_added",
-            EventBody::UserRemoved(_) => "user_removed",
-            EventBody::UserDisabled(_) => "user_disabled",
-            EventBody::UserEnabled(_) => "user_enabled",
-            EventBody::UserRoleChanged(_) => "user_role_changed",
-            EventBody::UserTeamsChanged(_) => "user_teams_changed",
-            EventBody::AuditEntry(_) => "audit_entry",
+            EventBody::Login(_) => EventKind::Login,
+            EventBody::PageVisit(_) => EventKind::PageVisit,
+            EventBody::EntityChange(_) => EventKind::EntityChange,
+            EventBody::ActionRun(_) => EventKind::ActionRun,
+            EventBody::AutomationRun(_) => EventKind::AutomationRun,
+            EventBody::DataSourceChange(_) => EventKind::DataSourceChange,
+            EventBody::AiInvocation(_) => EventKind::AiInvocation,
+            EventBody::McpCall(_) => EventKind::McpCall,
+            EventBody::Activity(_) => EventKind::Activity,
+            EventBody::SyncObservation(_) => EventKind::SyncObservation,
+            EventBody::EntitySync(_) => EventKind::EntitySync,
+            EventBody::UserAdded(_) => EventKind::UserAdded,
+            EventBody::UserRemoved(_) => EventKind::UserRemoved,
+            EventBody::UserDisabled(_) => EventKind::UserDisabled,
+            EventBody::UserEnabled(_) => EventKind::UserEnabled,
+            EventBody::UserRoleChanged(_) => EventKind::UserRoleChanged,
+            EventBody::UserTeamsChanged(_) => EventKind::UserTeamsChanged,
+            EventBody::AuditEntry(_) => EventKind::AuditEntry,
         }
     }
 }

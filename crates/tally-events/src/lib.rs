@@ -6,7 +6,7 @@
 //! into those types with errors that name the line, field and reason, and renders
 //! each event's canonical JSON (what the store keeps and compares).
 //!
-//! It holds no I/O and reads no clock; account calendars are plain values.
+//! It holds no I/O and reads no clock. Account calendars live in `tally-calendar`.
 //!
 //! ```
 //! use tally_events::{check_batch, EventBody, Limits};
@@ -28,21 +28,19 @@
 
 #![deny(missing_docs)]
 
-mod account;
 mod batch;
 mod check;
 mod error;
 mod event;
+mod kind;
 mod limits;
 mod object;
 mod values;
 
-pub use account::{
-    AccountCalendar, AccountConfigError, SubscriptionTerm, parse_time_zone, parse_weekday,
-};
 pub use batch::{BatchShape, CheckedBatch, CheckedEvent, check_batch, check_batch_with};
 pub use error::{BatchError, Problem, Rejection};
 pub use event::*;
+pub use kind::EventKind;
 pub use limits::Limits;
 pub use values::{
     AuditStatus, IntegrationStatus, InteractionType, Operation, OriginType, ResourceKind, Role,

@@ -1,6 +1,6 @@
 //! `docs/events.md` shows one example per kind; each must check as that kind.
 
-use tally_events::{KIND_NAMES, Limits, check_batch};
+use tally_events::{EventKind, Limits, check_batch};
 
 /// Each ```json block of the docs, with the kind named by the `### `kind``
 /// heading it sits under.
@@ -26,7 +26,7 @@ fn json_examples() -> Vec<(String, String)> {
 #[test]
 fn one_example_per_kind_in_kind_order() {
     let kinds: Vec<String> = json_examples().into_iter().map(|(kind, _)| kind).collect();
-    assert_eq!(kinds, KIND_NAMES);
+    assert_eq!(kinds, EventKind::WIRE_NAMES);
     assert_eq!(kinds.len(), 18);
 }
 
@@ -38,7 +38,7 @@ fn every_example_is_one_line_that_checks_as_its_kind() {
             .unwrap_or_else(|error| panic!("{kind}: {error}"));
         assert!(batch.rejections.is_empty(), "{kind}: {:?}", batch.rejections);
         assert_eq!(batch.events.len(), 1, "{kind}");
-        assert_eq!(batch.events[0].event.body.kind(), kind);
+        assert_eq!(batch.events[0].event.body.kind().wire_name(), kind);
     }
 }
 

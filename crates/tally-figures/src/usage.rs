@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use tally_access::{AccountUsage, MonitorView};
+use tally_events::EventKind;
 use tally_report::{Cell, ColumnKind};
 use tally_store::{Store, StoreError};
 use utoipa::ToSchema;
@@ -16,8 +17,8 @@ pub struct EventCount {
     #[schema(example = "2026-03")]
     pub month: String,
     /// The event kind.
-    #[schema(example = "login")]
-    pub kind: String,
+    #[schema(value_type = String, example = "login")]
+    pub kind: EventKind,
     /// Events stored.
     pub events: u64,
 }
@@ -36,7 +37,7 @@ pub static EVENT_COUNTS: FigureTable<EventCount> = FigureTable {
             name: "kind",
             title: "Kind",
             kind: ColumnKind::Text,
-            cell: |row| text(&row.kind),
+            cell: |row| text(row.kind.wire_name()),
         },
         FigureColumn {
             name: "events",
@@ -70,7 +71,8 @@ pub struct AccountEventCount {
     /// The month, `YYYY-MM`, in the account's time zone.
     pub month: String,
     /// The event kind.
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: EventKind,
     /// Events stored.
     pub events: u64,
 }
@@ -95,7 +97,7 @@ pub static MONITOR_EVENT_COUNTS: FigureTable<AccountEventCount> = FigureTable {
             name: "kind",
             title: "Kind",
             kind: ColumnKind::Text,
-            cell: |row| text(&row.kind),
+            cell: |row| text(row.kind.wire_name()),
         },
         FigureColumn {
             name: "events",

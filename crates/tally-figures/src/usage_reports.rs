@@ -8,7 +8,7 @@ use std::io::{BufWriter, Seek, Write};
 
 use chrono::{DateTime, Months, NaiveDateTime, TimeZone, Utc};
 use tally_access::UsageReports;
-use tally_events::AccountCalendar;
+use tally_calendar::AccountCalendar;
 use tally_identity::{Matcher, Matching, Observation, Person};
 use tally_report::{
     Cell, Column, ColumnKind, ReportError, Table, TableHeader, TableSink, WorkbookWriter,

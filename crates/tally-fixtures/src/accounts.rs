@@ -6,7 +6,7 @@
 
 use chrono::{NaiveDate, Weekday};
 use chrono_tz::Tz;
-use tally_events::SubscriptionTerm;
+use tally_calendar::SubscriptionTerm;
 
 use crate::calendar::month_offset;
 

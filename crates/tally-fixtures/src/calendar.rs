@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Datelike, Days, LocalResult, NaiveDate, TimeDelta, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
-use tally_events::AccountCalendar;
+use tally_calendar::AccountCalendar;
 
 /// An account's calendar plus the year of data generated for it.
 pub(crate) struct LocalClock {

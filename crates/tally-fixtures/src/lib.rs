@@ -79,7 +79,8 @@ mod usage;
 use std::io::Write;
 
 use chrono::{DateTime, Datelike, Utc};
-use tally_events::{AccountCalendar, Event, SubscriptionTerm};
+use tally_calendar::{AccountCalendar, SubscriptionTerm};
+use tally_events::Event;
 
 pub use index::{FixtureIndexEntry, FixtureSetError, INDEX_FILE, WrittenFile, write_fixture_set};
 pub use scale::Scale;

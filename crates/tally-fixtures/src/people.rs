@@ -379,7 +379,7 @@ impl NamePicker {
 mod tests {
     use super::*;
     use chrono::{Datelike, Weekday};
-    use tally_events::AccountCalendar;
+    use tally_calendar::AccountCalendar;
 
     fn clock() -> LocalClock {
         LocalClock::new(

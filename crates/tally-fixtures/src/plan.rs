@@ -1,7 +1,7 @@
 //! One account's plan: its calendar, terms, people and scale, shared by the generators.
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeDelta, Utc, Weekday};
-use tally_events::{AccountCalendar, SubscriptionTerm};
+use tally_calendar::{AccountCalendar, SubscriptionTerm};
 
 use crate::accounts::AccountSpec;
 use crate::calendar::LocalClock;

@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Offset, TimeZone, Utc, Weekday};
-use tally_events::{AccountCalendar, EventBody};
+use tally_calendar::AccountCalendar;
+use tally_events::EventBody;
 use tally_fixtures::AccountFixture;
 
 use crate::common::{end, small};

@@ -2,15 +2,16 @@
 
 use std::collections::BTreeSet;
 
-use tally_events::{EventBody, KIND_NAMES, Limits, OriginType, RunStatus, RunTrigger, check_batch};
+use tally_events::{EventBody, EventKind, Limits, OriginType, RunStatus, RunTrigger, check_batch};
 
 use crate::common::{end, ndjson, small};
 
 #[test]
 fn every_kind_appears_in_every_small_account() {
     for account in small() {
-        let kinds: BTreeSet<&str> = account.events.iter().map(|event| event.body.kind()).collect();
-        let expected: BTreeSet<&str> = KIND_NAMES.iter().copied().collect();
+        let kinds: BTreeSet<&str> =
+            account.events.iter().map(|event| event.body.kind().wire_name()).collect();
+        let expected: BTreeSet<&str> = EventKind::WIRE_NAMES.iter().copied().collect();
         assert_eq!(kinds, expected, "{}", account.slug);
     }
 }

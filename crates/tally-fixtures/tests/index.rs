@@ -1,6 +1,6 @@
 //! A fixture set written to a directory, and its `accounts.json`.
 
-use tally_events::AccountCalendar;
+use tally_calendar::AccountCalendar;
 use tally_fixtures::{AccountFixture, WrittenFile, write_fixture_set};
 
 #[test]

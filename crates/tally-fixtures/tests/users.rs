@@ -56,9 +56,9 @@ fn the_lifecycle_includes_every_change_and_a_re_added_user() {
         let mut history: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for event in &account.events {
             if let Some(user) = user_of(event)
-                && event.body.kind().starts_with("user_")
+                && event.body.kind().wire_name().starts_with("user_")
             {
-                history.entry(user).or_default().push(event.body.kind());
+                history.entry(user).or_default().push(event.body.kind().wire_name());
             }
         }
         let histories: Vec<&Vec<&str>> = history.values().collect();

@@ -3,9 +3,8 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use hashbrown::HashMap;
-use tally_events::{AccountCalendar, SubscriptionTerm};
+use tally_calendar::{AccountCalendar, SubscriptionTerm, start_of_day, week_of_date};
 
-use crate::calendar::{start_of_day, week_of_date};
 use crate::rule::{SeatRule, SeatRuleError};
 
 /// A change in a user's membership of the account.
@@ -424,6 +423,11 @@ impl SeatLedger {
         let after = self.terms.partition_point(|term| term.start_us <= at_us);
         let index = after.checked_sub(1)?;
         (at_us < self.terms[index].end_us).then_some(index)
+    }
+
+    /// The terms, in order.
+    pub(crate) fn subscription_terms(&self) -> impl Iterator<Item = &SubscriptionTerm> + Clone {
+        self.terms.iter().map(|term| &term.term)
     }
 
     pub(crate) fn term(&self, index: usize) -> Term {

@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use chrono::{DateTime, Utc};
-//! use tally_events::AccountCalendar;
+//! use tally_calendar::AccountCalendar;
 //! use tally_seats::{SeatLedger, SeatRule, SeatStatus};
 //!
 //! let term = "2026-01-01..2027-01-01".parse().unwrap();
@@ -24,12 +24,13 @@
 
 #![deny(missing_docs)]
 
-mod calendar;
-mod figures;
+mod counts;
 mod ledger;
+mod readings;
 mod rule;
 
-pub use calendar::{Month, MonthError, local_date, start_of_day, week_of, week_of_date};
-pub use figures::{ActivatedSeat, MonthlySeats, SeatExplanation, WeekOfLogins};
+pub use counts::{SeatCountChanges, UserEvent, counted_under, term_months};
 pub use ledger::{Activation, LifecycleChange, SeatError, SeatLedger, SeatStatus, UserHistory};
+pub use readings::{ActivatedSeat, MonthlySeats, SeatExplanation, WeekOfLogins};
 pub use rule::{SeatRule, SeatRuleError};
+pub use tally_calendar::{Month, MonthError, local_date, start_of_day, week_of, week_of_date};

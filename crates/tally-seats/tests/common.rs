@@ -1,7 +1,7 @@
 //! Helpers shared by the seat tests.
 
 use chrono::{DateTime, Utc, Weekday};
-use tally_events::{AccountCalendar, SubscriptionTerm};
+use tally_calendar::{AccountCalendar, SubscriptionTerm};
 use tally_seats::{SeatLedger, SeatRule};
 
 pub fn at(text: &str) -> DateTime<Utc> {

@@ -2,6 +2,6 @@
 
 mod common;
 
-mod figures;
 mod properties;
+mod readings;
 mod rule;

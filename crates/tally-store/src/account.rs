@@ -4,7 +4,7 @@ use chrono::{NaiveDate, Utc};
 use rand::{RngCore, SeedableRng, rngs::StdRng};
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
-use tally_events::{AccountCalendar, SubscriptionTerm};
+use tally_calendar::{AccountCalendar, SubscriptionTerm};
 
 use crate::{Store, StoreError};
 
@@ -163,14 +163,14 @@ impl Store {
             return Err(StoreError::UnknownAccount { slug: slug.to_owned() });
         };
         let calendar = AccountCalendar {
-            time_zone: tally_events::parse_time_zone(&time_zone).map_err(|_| {
+            time_zone: tally_calendar::parse_time_zone(&time_zone).map_err(|_| {
                 StoreError::CorruptValue {
                     table: "accounts",
                     column: "time_zone",
                     value: time_zone,
                 }
             })?,
-            week_start: tally_events::parse_weekday(&week_start).map_err(|_| {
+            week_start: tally_calendar::parse_weekday(&week_start).map_err(|_| {
                 StoreError::CorruptValue {
                     table: "accounts",
                     column: "week_start",

@@ -6,7 +6,8 @@
 //! written whole or not at all.
 //!
 //! ```
-//! use tally_events::{check_batch, AccountCalendar, Limits};
+//! use tally_calendar::AccountCalendar;
+//! use tally_events::{check_batch, Limits};
 //! use tally_store::{NewAccount, Store, StoreOptions};
 //!
 //! let dir = tempfile::tempdir().unwrap();
@@ -33,6 +34,7 @@ mod checkpoint;
 mod error;
 mod filter;
 mod ids;
+mod kind;
 mod log;
 mod organization;
 mod schema;

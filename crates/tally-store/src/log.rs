@@ -1,10 +1,11 @@
 //! The event log: idempotent, transactional appends.
 
 use rusqlite::{Transaction, TransactionBehavior, params};
-use tally_events::CheckedEvent;
+use tally_events::{CheckedEvent, EventKind};
 
 use crate::checkpoint::Checkpointer;
 use crate::ids::{IdIndex, PendingKeys};
+use crate::kind::StoredKind;
 use crate::{AccountId, Store, StoreError};
 
 /// What became of one batch's checked events.
@@ -35,8 +36,8 @@ pub struct EventRecord {
     pub line: usize,
     /// The event's id, as sent.
     pub id: String,
-    /// The kind's wire name.
-    pub kind: &'static str,
+    /// What kind of event it is.
+    pub kind: EventKind,
     /// The event's instant, in microseconds since the Unix epoch.
     pub at_us: i64,
     /// [`tally_events::Event::canonical_json`]: what is stored and compared.
@@ -79,8 +80,8 @@ pub struct PendingBatch<'a> {
 /// Number of stored events of one kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KindCount {
-    /// The kind's wire name.
-    pub kind: String,
+    /// The kind.
+    pub kind: EventKind,
     /// Events stored.
     pub events: u64,
 }
@@ -138,7 +139,7 @@ fn append_in(
                     let seq = insert.insert(params![
                         batch.account.0,
                         hash,
-                        event.kind,
+                        StoredKind(event.kind),
                         event.at_us,
                         event.canonical_json,
                     ])?;
@@ -232,7 +233,8 @@ impl Store {
             .map_err(StoreError::sqlite("counting events"))?;
         let rows = statement
             .query_map([account.0], |row| {
-                Ok(KindCount { kind: row.get(0)?, events: row.get::<_, i64>(1)? as u64 })
+                let StoredKind(kind) = row.get(0)?;
+                Ok(KindCount { kind, events: row.get::<_, i64>(1)? as u64 })
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(StoreError::sqlite("counting events"))?;

@@ -8,19 +8,17 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use tally_access::AccountUsage;
+use tally_events::EventKind;
 use tally_seats::{
-    ActivatedSeat, LifecycleChange, Month, MonthlySeats, SeatExplanation, SeatLedger, SeatRule,
-    UserHistory,
+    ActivatedSeat, LifecycleChange, MonthlySeats, SeatCountChanges, SeatExplanation, SeatLedger,
+    SeatRule, UserEvent, UserHistory, counted_under, term_months,
 };
 
+use crate::kind::StoredKind;
 use crate::{Account, Store, StoreError};
-
-/// The event kinds the seat state reads.
-const SEAT_KINDS: &str = "'login', 'user_added', 'user_removed', 'user_disabled', 'user_enabled',
-     'user_role_changed', 'user_teams_changed'";
 
 /// Events one step of [`Store::update_seats`] reads and commits at most.
 pub const SEAT_EVENTS_PER_STEP: usize = 2_000_000;
@@ -152,7 +150,7 @@ impl Store {
     ) -> Result<Vec<MonthlySeats>, StoreError> {
         let slug = usage.account();
         let account = self.account(slug)?;
-        let Some((first, last)) = month_range(&account) else {
+        let Some((first, last)) = term_months(&account.terms) else {
             return Ok(Vec::new());
         };
         let doing = || format!("reading the monthly seats of account {slug}");
@@ -282,13 +280,7 @@ fn update_step(
     let sqlite = |error| StoreError::sqlite(doing())(error);
     // What the counts depend on besides the events: when it changes, recount all.
     let rule = read_rule(transaction, account)?;
-    let counted_under = format!(
-        "terms {}; rule {} weeks, {} logins, {} a week",
-        account.terms.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
-        rule.weeks_needed,
-        rule.logins_needed,
-        rule.logins_per_week
-    );
+    let counted_under = counted_under(&account.terms, rule);
     let progress = read_progress(transaction, account).map_err(sqlite)?;
     let rebuild = progress.as_ref().is_none_or(|(_, under)| *under != counted_under);
     let through = progress.map_or(0, |(through, _)| through);
@@ -304,12 +296,14 @@ fn update_step(
         .prepare_cached(&format!(
             "SELECT seq, kind, at_us, payload ->> '$.user', payload ->> '$.organization',
                     payload ->> '$.email', payload ->> '$.display_name', payload -> '$.teams'
-             FROM events WHERE seq > ?1 AND +account_id = ?2 AND +kind IN ({SEAT_KINDS})
-             ORDER BY seq LIMIT ?3"
+             FROM events WHERE seq > ?1 AND +account_id = ?2 AND +kind IN ({})
+             ORDER BY seq LIMIT ?3",
+            StoredKind::sql_list(
+                EventKind::ALL.iter().filter(|kind| seat_reading(**kind).is_some())
+            )
         ))
         .map_err(sqlite)?;
-    let mut events: std::collections::BTreeMap<String, Vec<(SeatEvent, i64, Option<String>)>> =
-        Default::default();
+    let mut events: std::collections::BTreeMap<String, Vec<UserEvent>> = Default::default();
     let mut profiles: Vec<(String, i64, Profile)> = Vec::new();
     let (mut read, mut last_seq) = (0, through);
     let mut rows =
@@ -317,19 +311,35 @@ fn update_step(
     while let Some(row) = rows.next().map_err(sqlite)? {
         read += 1;
         last_seq = row.get(0).map_err(sqlite)?;
-        let kind = SeatEvent::of(row.get_ref(1).map_err(sqlite)?.as_str().unwrap_or_default());
+        let StoredKind(kind) = row.get(1).map_err(sqlite)?;
+        // The query reads only the kinds the seat state reads.
+        let Some(reading) = seat_reading(kind) else { continue };
         let at_us: i64 = row.get(2).map_err(sqlite)?;
         let Some(user) = row.get::<_, Option<String>>(3).map_err(sqlite)? else { continue };
         let organization: Option<String> = row.get(4).map_err(sqlite)?;
         let (email, display_name, teams): (Option<String>, Option<String>, Option<String>) =
             (row.get(5).map_err(sqlite)?, row.get(6).map_err(sqlite)?, row.get(7).map_err(sqlite)?);
-        if matches!(kind, SeatEvent::Lifecycle(LifecycleChange::Added)) {
+        if reading == SeatReading::Lifecycle(LifecycleChange::Added) {
             profiles.push((user.clone(), at_us, Profile::Names { email, display_name }));
         }
         if let Some(teams) = teams {
             profiles.push((user.clone(), at_us, Profile::Teams(teams)));
         }
-        events.entry(user).or_default().push((kind, at_us, organization));
+        let at = DateTime::from_timestamp_micros(at_us).ok_or_else(|| {
+            StoreError::CorruptValue { table: "events", column: "at_us", value: at_us.to_string() }
+        })?;
+        let user_events = events.entry(user).or_default();
+        match reading {
+            SeatReading::Login => user_events.push(UserEvent::Login { at, organization }),
+            SeatReading::Lifecycle(change) => {
+                user_events.push(UserEvent::Lifecycle { at, change, organization })
+            }
+            SeatReading::Profile => {
+                if let Some(organization) = organization {
+                    user_events.push(UserEvent::OrganizationSeen { organization });
+                }
+            }
+        }
     }
     drop(rows);
     drop(statement);
@@ -358,50 +368,17 @@ fn update_step(
     }
 
     let mut ledger = ledger_for(transaction, account)?;
-    let Some((first, last)) = month_range(account) else {
+    if account.terms.is_empty() {
         return Ok((SeatUpdate { events: read, users: 0, rebuilt: rebuild }, done));
-    };
-    // What the step changes in the monthly counts, summed over its users.
-    let mut changes: std::collections::HashMap<(String, Month), i64> = Default::default();
+    }
+    let mut changes =
+        if rebuild { SeatCountChanges::from_nothing() } else { SeatCountChanges::to_kept_counts() };
     for user in &users {
-        let history = read_history(transaction, account, user)?;
-        if let Some(history) = history {
-            ledger.restore_user(user, history);
-        }
-        // A rebuild starts the counts from nothing, so nothing is taken away.
-        let before = if rebuild { Vec::new() } else { counted_in(&ledger, user, first, last) };
-        for (kind, at_us, organization) in events.remove(user).unwrap_or_default() {
-            let at =
-                DateTime::from_timestamp_micros(at_us).ok_or_else(|| StoreError::CorruptValue {
-                    table: "events",
-                    column: "at_us",
-                    value: at_us.to_string(),
-                })?;
-            if let Some(organization) = &organization {
-                ledger.record_organization(user, organization);
-            }
-            match kind {
-                SeatEvent::Login => {
-                    ledger.record_login(user, at);
-                }
-                SeatEvent::Lifecycle(change) => ledger.record_lifecycle(user, at, change),
-                SeatEvent::Organization => {}
-            }
-        }
-        let after = counted_in(&ledger, user, first, last);
-        if before != after {
-            for key in before {
-                *changes.entry(key).or_default() -= 1;
-            }
-            for key in after {
-                *changes.entry(key).or_default() += 1;
-            }
-        }
-        if let Some(history) = ledger.user_history(user) {
+        let kept = read_history(transaction, account, user)?;
+        let user_events = events.remove(user).unwrap_or_default();
+        if let Some(history) = ledger.update_user(user, kept, user_events, &mut changes) {
             write_history(transaction, account, user, &history).map_err(sqlite)?;
         }
-        // Users are independent: keep one in memory at a time.
-        ledger.forget_user(user);
     }
     let mut upsert = transaction
         .prepare_cached(
@@ -411,9 +388,10 @@ fn update_step(
              DO UPDATE SET seats = seats + excluded.seats",
         )
         .map_err(sqlite)?;
-    for ((organization, month), change) in changes.into_iter().filter(|(_, change)| *change != 0) {
+    // `seat_months` keeps the whole account's counts under the organization "".
+    for (organization, month, change) in changes.changes() {
         upsert
-            .execute(params![account.id.0, organization, month.to_string(), change])
+            .execute(params![account.id.0, organization.unwrap_or(""), month.to_string(), change])
             .map_err(sqlite)?;
     }
     drop(upsert);
@@ -479,33 +457,38 @@ fn write_profile(
     Ok(())
 }
 
-/// What a seat event does.
-#[derive(Debug, Clone, Copy)]
-enum SeatEvent {
+/// How the seat state reads an event of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SeatReading {
     Login,
     Lifecycle(LifecycleChange),
-    /// Names an organization only (a role change).
-    Organization,
+    /// The organization it names and the teams it sets, nothing else (a role
+    /// or teams change).
+    Profile,
 }
 
-impl SeatEvent {
-    fn of(kind: &str) -> SeatEvent {
-        match kind {
-            "login" => SeatEvent::Login,
-            "user_added" => SeatEvent::Lifecycle(LifecycleChange::Added),
-            "user_removed" => SeatEvent::Lifecycle(LifecycleChange::Removed),
-            "user_disabled" => SeatEvent::Lifecycle(LifecycleChange::Disabled),
-            "user_enabled" => SeatEvent::Lifecycle(LifecycleChange::Enabled),
-            _ => SeatEvent::Organization,
-        }
+/// How the seat state reads events of `kind`; `None` for kinds it never
+/// reads. Every kind is named, so a new kind must say.
+fn seat_reading(kind: EventKind) -> Option<SeatReading> {
+    match kind {
+        EventKind::Login => Some(SeatReading::Login),
+        EventKind::UserAdded => Some(SeatReading::Lifecycle(LifecycleChange::Added)),
+        EventKind::UserRemoved => Some(SeatReading::Lifecycle(LifecycleChange::Removed)),
+        EventKind::UserDisabled => Some(SeatReading::Lifecycle(LifecycleChange::Disabled)),
+        EventKind::UserEnabled => Some(SeatReading::Lifecycle(LifecycleChange::Enabled)),
+        EventKind::UserRoleChanged | EventKind::UserTeamsChanged => Some(SeatReading::Profile),
+        EventKind::PageVisit
+        | EventKind::EntityChange
+        | EventKind::ActionRun
+        | EventKind::AutomationRun
+        | EventKind::DataSourceChange
+        | EventKind::AiInvocation
+        | EventKind::McpCall
+        | EventKind::Activity
+        | EventKind::SyncObservation
+        | EventKind::EntitySync
+        | EventKind::AuditEntry => None,
     }
-}
-
-/// The (organization, month) counts `user` is in: `""` for the whole account.
-fn counted_in(ledger: &SeatLedger, user: &str, first: Month, last: Month) -> Vec<(String, Month)> {
-    let months = ledger.active_months(user, first, last);
-    let groups = std::iter::once("").chain(ledger.organizations(user).iter().map(String::as_str));
-    groups.flat_map(|group| months.iter().map(move |month| (group.to_owned(), *month))).collect()
 }
 
 fn ledger_for(
@@ -551,13 +534,6 @@ fn read_rule(connection: &rusqlite::Connection, account: &Account) -> Result<Sea
     Ok(stored.map_or_else(SeatRule::default, |(weeks_needed, logins_needed, logins_per_week)| {
         SeatRule { weeks_needed, logins_needed, logins_per_week }
     }))
-}
-
-/// The first and last month the account's terms touch.
-fn month_range(account: &Account) -> Option<(Month, Month)> {
-    let first = account.terms.iter().map(|term| term.start).min()?;
-    let last = account.terms.iter().map(|term| term.end).max()? - Duration::days(1);
-    Some((Month::of(first), Month::of(last)))
 }
 
 fn read_history(

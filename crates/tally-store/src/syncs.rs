@@ -7,7 +7,9 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 use tally_access::UsageReports;
+use tally_events::EventKind;
 
+use crate::kind::StoredKind;
 use crate::{Store, StoreError};
 
 /// A user seen in an integrated system.
@@ -66,12 +68,17 @@ impl Store {
         self.connection
             .prepare_cached(
                 "SELECT count(*) FROM events
-                 WHERE account_id = ?1 AND kind = 'sync_observation'
+                 WHERE account_id = ?1 AND kind = ?4
                    AND at_us >= ?2 AND at_us < ?3",
             )
             .and_then(|mut statement| {
                 statement.query_row(
-                    params![account.id.0, from.timestamp_micros(), to.timestamp_micros()],
+                    params![
+                        account.id.0,
+                        from.timestamp_micros(),
+                        to.timestamp_micros(),
+                        StoredKind(EventKind::SyncObservation)
+                    ],
                     |row| row.get::<_, i64>(0),
                 )
             })
@@ -97,13 +104,18 @@ impl Store {
             .connection
             .prepare_cached(
                 "SELECT at_us, payload FROM events
-                 WHERE account_id = ?1 AND kind = 'sync_observation'
+                 WHERE account_id = ?1 AND kind = ?4
                    AND at_us >= ?2 AND at_us < ?3
                  ORDER BY at_us",
             )
             .map_err(sqlite)?;
         let mut rows = statement
-            .query(params![account.id.0, from.timestamp_micros(), to.timestamp_micros()])
+            .query(params![
+                account.id.0,
+                from.timestamp_micros(),
+                to.timestamp_micros(),
+                StoredKind(EventKind::SyncObservation)
+            ])
             .map_err(sqlite)?;
         let mut count = 0;
         while let Some(row) = rows.next().map_err(sqlite)? {
@@ -149,13 +161,18 @@ impl Store {
                         payload ->> '$.source_project', payload ->> '$.target_project',
                         payload ->> '$.entity_type', coalesce(payload ->> '$.entities', 1),
                         coalesce(payload ->> '$.status', 'active')
-                 FROM events WHERE account_id = ?1 AND kind = 'entity_sync'
+                 FROM events WHERE account_id = ?1 AND kind = ?4
                    AND at_us >= ?2 AND at_us < ?3
                  ORDER BY at_us",
             )
             .map_err(sqlite)?;
         let mut rows = statement
-            .query(params![account.id.0, from.timestamp_micros(), to.timestamp_micros()])
+            .query(params![
+                account.id.0,
+                from.timestamp_micros(),
+                to.timestamp_micros(),
+                StoredKind(EventKind::EntitySync)
+            ])
             .map_err(sqlite)?;
         let mut count = 0;
         while let Some(row) = rows.next().map_err(sqlite)? {

@@ -4,8 +4,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use tally_access::{AccountUsage, MonitorView, RunsView, TrackingChange};
+use tally_events::EventKind;
 use tally_seats::{Month, start_of_day};
 
+use crate::kind::StoredKind;
 use crate::{Store, StoreError};
 
 /// Events of one kind in one calendar month of the account's time zone.
@@ -13,8 +15,8 @@ use crate::{Store, StoreError};
 pub struct MonthlyKindCount {
     /// The month, in the account's time zone.
     pub month: Month,
-    /// The kind's wire name.
-    pub kind: String,
+    /// The kind.
+    pub kind: EventKind,
     /// Events stored.
     pub events: u64,
 }
@@ -256,7 +258,7 @@ impl Store {
                 .filter(|(_, events)| *events > 0)
                 .map(|((kind, month), events)| MonthlyKindCount { month, kind, events })
                 .collect();
-            counts.sort_by(|a, b| (a.month, &a.kind).cmp(&(b.month, &b.kind)));
+            counts.sort_by_key(|count| (count.month, count.kind));
             return Ok(counts);
         }
         self.counted_over_the_index(account)
@@ -288,9 +290,9 @@ impl Store {
         };
         let start_us = |month: Month| start_of_day(calendar, month.first_day()).timestamp_micros();
         let mut counts = Vec::new();
-        for kind in tally_events::KIND_NAMES {
+        for &kind in EventKind::ALL {
             let (first, last): (Option<i64>, Option<i64>) = span
-                .query_row(rusqlite::params![account.id.0, kind], |row| {
+                .query_row(rusqlite::params![account.id.0, StoredKind(kind)], |row| {
                     Ok((row.get(0)?, row.get(1)?))
                 })
                 .map_err(sqlite)?;
@@ -302,7 +304,7 @@ impl Store {
                     .query_row(
                         rusqlite::params![
                             account.id.0,
-                            kind,
+                            StoredKind(kind),
                             start_us(month),
                             start_us(month.next())
                         ],
@@ -310,16 +312,12 @@ impl Store {
                     )
                     .map_err(sqlite)?;
                 if events > 0 {
-                    counts.push(MonthlyKindCount {
-                        month,
-                        kind: (*kind).to_owned(),
-                        events: events as u64,
-                    });
+                    counts.push(MonthlyKindCount { month, kind, events: events as u64 });
                 }
                 month = month.next();
             }
         }
-        counts.sort_by(|a, b| (a.month, &a.kind).cmp(&(b.month, &b.kind)));
+        counts.sort_by_key(|count| (count.month, count.kind));
         Ok(counts)
     }
 
@@ -333,9 +331,10 @@ impl Store {
             "SELECT seq, at_us, payload ->> '$.run_id', payload ->> '$.action',
                     payload ->> '$.organization', payload ->> '$.trigger',
                     payload ->> '$.status', payload ->> '$.user'
-             FROM events WHERE account_id = ?1 AND kind = 'action_run'",
+             FROM events WHERE account_id = ?1 AND kind = ?2",
         );
-        let mut values: Vec<Value> = vec![Value::Integer(account.id.0)];
+        let mut values: Vec<Value> =
+            vec![Value::Integer(account.id.0), StoredKind(EventKind::ActionRun).into()];
         let mut bind = |sql: &mut String, condition: &str, value: Value| {
             values.push(value);
             sql.push_str(&format!(" AND {condition} ?{}", values.len()));

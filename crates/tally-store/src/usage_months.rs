@@ -13,12 +13,14 @@ use std::collections::HashMap;
 
 use chrono::DateTime;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use tally_events::EventKind;
 use tally_seats::Month;
 
+use crate::kind::StoredKind;
 use crate::{Account, Store, StoreError};
 
 /// Events per (kind, month).
-type MonthCounts = HashMap<(String, Month), u64>;
+type MonthCounts = HashMap<(EventKind, Month), u64>;
 
 /// Events counted per step of [`Store::update_usage_months`]: about a second of work.
 pub const USAGE_EVENTS_PER_STEP: usize = 1_000_000;
@@ -67,7 +69,7 @@ impl Store {
             .map_err(sqlite)?;
         let mut rows = statement.query([account.id.0]).map_err(sqlite)?;
         while let Some(row) = rows.next().map_err(sqlite)? {
-            let kind: String = row.get(0).map_err(sqlite)?;
+            let StoredKind(kind) = row.get(0).map_err(sqlite)?;
             let month: String = row.get(1).map_err(sqlite)?;
             let events: i64 = row.get(2).map_err(sqlite)?;
             let month = month.parse::<Month>().map_err(|_| StoreError::CorruptValue {
@@ -115,7 +117,8 @@ fn add_events_after(
         statement.query(params![through, account.id.0, limit.min(i64::MAX as usize) as i64])?;
     let (mut read, mut last) = (0, through);
     while let Some(row) = rows.next()? {
-        let (seq, kind, at_us): (i64, String, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let (seq, StoredKind(kind), at_us): (i64, StoredKind, i64) =
+            (row.get(0)?, row.get(1)?, row.get(2)?);
         let at = DateTime::from_timestamp_micros(at_us).unwrap_or_default();
         let month = Month::of(tally_seats::local_date(&account.calendar, at));
         *counts.entry((kind, month)).or_default() += 1;
@@ -150,7 +153,12 @@ fn usage_step(
          ON CONFLICT (account_id, kind, month) DO UPDATE SET events = events + excluded.events",
     )?;
     for ((kind, month), events) in &counts {
-        upsert.execute(params![account.id.0, kind, month.to_string(), *events as i64])?;
+        upsert.execute(params![
+            account.id.0,
+            StoredKind(*kind),
+            month.to_string(),
+            *events as i64
+        ])?;
     }
     let done = read < limit;
     // Done means every event up to `latest` was read (the write lock is held),

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use tally_events::{AccountCalendar, CheckedEvent, Limits, check_batch};
+use tally_calendar::AccountCalendar;
+use tally_events::{CheckedEvent, Limits, check_batch};
 use tally_store::{Account, NewAccount, Store, StoreOptions, WriteKey};
 
 pub fn open(path: &Path) -> Store {

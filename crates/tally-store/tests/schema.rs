@@ -36,7 +36,7 @@ fn a_version_1_file_upgrades_and_keeps_its_data() {
         .event_counts(account.id)
         .unwrap()
         .into_iter()
-        .map(|count| (count.kind, count.events))
+        .map(|count| (count.kind.wire_name().to_owned(), count.events))
         .collect();
     assert_eq!(counts, [("login".to_owned(), 2), ("page_visit".to_owned(), 1)]);
 
@@ -80,7 +80,7 @@ fn a_version_2_file_upgrades_and_keeps_its_data_and_keys() {
     assert_eq!(store.organizations("acme").unwrap()[0].name, "Brasil");
     assert_eq!(
         store.event_counts(account.id).unwrap()[0],
-        tally_store::KindCount { kind: "login".into(), events: 6 }
+        tally_store::KindCount { kind: tally_events::EventKind::Login, events: 6 }
     );
     // The merged keys became run 1: one block of four 16-byte keys.
     assert_eq!(stored_rows(&path, "SELECT keys FROM event_id_runs WHERE run = 1"), 4);

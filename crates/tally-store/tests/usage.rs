@@ -2,7 +2,7 @@
 //! listed with the reader's leave, sorted and paged.
 
 use tally_access::Principal;
-use tally_events::AccountCalendar;
+use tally_calendar::AccountCalendar;
 use tally_store::{RunColumn, RunQuery, RunState, RunsAfter};
 
 use crate::common::*;
@@ -60,7 +60,7 @@ fn events_are_counted_per_month_of_the_account_time_zone() {
         .monthly_event_counts(&usage("acme"))
         .unwrap()
         .iter()
-        .map(|count| (count.month.to_string(), count.kind.clone(), count.events))
+        .map(|count| (count.month.to_string(), count.kind.wire_name().to_owned(), count.events))
         .collect();
     // April has no event and is left out; l3 is 23:00 on March 31st in Tokyo.
     assert_eq!(
@@ -175,7 +175,7 @@ fn kept_counts_are_exact_between_updates_and_outlive_purged_events() {
             .monthly_event_counts(&usage("acme"))
             .unwrap()
             .into_iter()
-            .map(|count| (count.month.to_string(), count.kind, count.events))
+            .map(|count| (count.month.to_string(), count.kind.wire_name().to_owned(), count.events))
             .collect()
     };
     let row = |month: &str, kind: &str, events| (month.to_owned(), kind.to_owned(), events);

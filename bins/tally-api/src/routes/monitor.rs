@@ -78,7 +78,7 @@ pub async fn monitor_event_counts(
             let mut rows = tally_figures::usage::monitor_event_counts(store, &view)?;
             rows.retain(|row: &AccountEventCount| {
                 account.as_ref().is_none_or(|account| *account == row.account)
-                    && filter.keeps(&row.month, &row.kind)
+                    && filter.keeps(&row.month, row.kind)
             });
             Ok(rows)
         })

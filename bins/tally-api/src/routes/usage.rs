@@ -4,6 +4,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Serialize;
+use tally_events::EventKind;
 use tally_figures::usage::{EVENT_COUNTS, EventCount};
 use tally_report::WriteOptions;
 use tally_seats::Month;
@@ -25,30 +26,30 @@ pub struct EventCountPage {
 
 /// Filters shared by the event count listings.
 pub(crate) struct CountFilter {
-    pub kind: Option<String>,
+    pub kind: Option<EventKind>,
     pub from: Option<Month>,
     pub to: Option<Month>,
 }
 
 impl CountFilter {
     pub(crate) fn parse(params: &QueryParams) -> Result<CountFilter, ApiError> {
-        let kind = params.filter("kind")?;
-        if let Some(kind) = &kind
-            && !tally_events::KIND_NAMES.contains(&kind.as_str())
-        {
-            return Err(ApiError::bad_parameter(
-                "kind",
-                format!("{kind:?} is not an event kind; see docs/events.md"),
-            ));
-        }
+        let kind = match params.filter("kind")? {
+            None => None,
+            Some(kind) => Some(EventKind::parse(&kind).ok_or_else(|| {
+                ApiError::bad_parameter(
+                    "kind",
+                    format!("{kind:?} is not an event kind; see docs/events.md"),
+                )
+            })?),
+        };
         let (from, to) = (params.month("from")?, params.month("to")?);
         check_range(&from, &to)?;
         Ok(CountFilter { kind, from, to })
     }
 
     /// Whether a row of `month` (`YYYY-MM`, which orders as text) and `kind` passes.
-    pub(crate) fn keeps(&self, month: &str, kind: &str) -> bool {
-        self.kind.as_deref().is_none_or(|wanted| wanted == kind)
+    pub(crate) fn keeps(&self, month: &str, kind: EventKind) -> bool {
+        self.kind.is_none_or(|wanted| wanted == kind)
             && self.from.is_none_or(|from| month >= from.to_string().as_str())
             && self.to.is_none_or(|to| month <= to.to_string().as_str())
     }
@@ -103,7 +104,7 @@ pub async fn event_counts(
         .with_store(move |store| {
             let time_zone = store.account(usage.account())?.calendar.time_zone;
             let mut rows = tally_figures::usage::event_counts(store, &usage)?;
-            rows.retain(|row: &EventCount| filter.keeps(&row.month, &row.kind));
+            rows.retain(|row: &EventCount| filter.keeps(&row.month, row.kind));
             Ok((rows, time_zone))
         })
         .await?;

@@ -1,7 +1,7 @@
 //! Placing instants in an account's calendar: local days, weeks and months.
 
+use crate::account::AccountCalendar;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
-use tally_events::AccountCalendar;
 
 /// The calendar day of `at` in the account's zone.
 pub fn local_date(calendar: &AccountCalendar, at: DateTime<Utc>) -> NaiveDate {

@@ -1,12 +1,11 @@
-//! The figures the dashboard and reports show: monthly active seats, the
-//! activated seats log and one user's explanation.
+//! What is read off a ledger: monthly active seats, the activated seats log and
+//! one user's explanation, as the dashboard and reports show them.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use tally_events::SubscriptionTerm;
+use tally_calendar::{Month, SubscriptionTerm, start_of_day};
 
-use crate::calendar::{Month, start_of_day};
 use crate::ledger::{Activation, SeatLedger, SeatStatus, UserSeat, from_micros};
 use crate::rule::SeatRule;
 

@@ -1,0 +1,347 @@
+//! Keeping an account's monthly seat counts as counts, user by user.
+//!
+//! A store that keeps each user's history and the monthly counts does not
+//! recount every user when events arrive: it brings the users those events
+//! name up to date ([`SeatLedger::update_user`]) and applies what that changes
+//! in the counts ([`SeatCountChanges`]), summed per organization and month.
+
+use chrono::{DateTime, Duration, Utc};
+use hashbrown::HashMap;
+use tally_calendar::{Month, SubscriptionTerm};
+
+use crate::ledger::{LifecycleChange, SeatLedger, UserHistory};
+use crate::rule::SeatRule;
+
+/// One of a user's events, as the seat rule reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserEvent {
+    /// The user logged in, to `organization` when the product knows it.
+    Login {
+        /// When.
+        at: DateTime<Utc>,
+        /// The organization logged in to.
+        organization: Option<String>,
+    },
+    /// The user's membership of the account changed (adding them to
+    /// `organization`, when named).
+    Lifecycle {
+        /// When.
+        at: DateTime<Utc>,
+        /// What changed.
+        change: LifecycleChange,
+        /// The organization named with the change.
+        organization: Option<String>,
+    },
+    /// The user was seen in an organization and nothing else bears on their
+    /// seat (a role change): their seat counts in its figures too.
+    OrganizationSeen {
+        /// The organization.
+        organization: String,
+    },
+}
+
+/// What an update changes in an account's monthly seat counts, summed over the
+/// users it brings up to date, per organization and month.
+#[derive(Debug, Clone)]
+pub struct SeatCountChanges {
+    /// Whether the counts are rebuilt from nothing rather than changed.
+    from_nothing: bool,
+    /// By (organization, `None` for the whole account; month).
+    by_group: HashMap<(Option<String>, Month), i64>,
+}
+
+impl SeatCountChanges {
+    /// Changes to counts kept from earlier updates: each user's months before
+    /// the update are taken away and their months after it added.
+    pub fn to_kept_counts() -> SeatCountChanges {
+        SeatCountChanges { from_nothing: false, by_group: HashMap::new() }
+    }
+
+    /// Counts rebuilt from nothing (the first update, or after the terms or the
+    /// rule changed): nothing was counted, so nothing is taken away.
+    pub fn from_nothing() -> SeatCountChanges {
+        SeatCountChanges { from_nothing: true, by_group: HashMap::new() }
+    }
+
+    /// Whether these are counts rebuilt from nothing.
+    pub fn starts_from_nothing(&self) -> bool {
+        self.from_nothing
+    }
+
+    /// The changes that are not zero, in no particular order: the organization
+    /// (`None` for the whole account), the month and what to add to its count.
+    pub fn changes(&self) -> impl Iterator<Item = (Option<&str>, Month, i64)> {
+        self.by_group
+            .iter()
+            .filter(|(_, change)| **change != 0)
+            .map(|((organization, month), change)| (organization.as_deref(), *month, *change))
+    }
+}
+
+impl SeatLedger {
+    /// Brings one user up to date: restores what was kept of them (`kept`),
+    /// records their new `events`, and adds what that changes in the monthly
+    /// counts to `changes`. Answers what to keep of the user now (`None` when
+    /// the ledger knows nothing of them) and forgets them, so that a store
+    /// going through many users holds one at a time.
+    pub fn update_user(
+        &mut self,
+        user: &str,
+        kept: Option<UserHistory>,
+        events: impl IntoIterator<Item = UserEvent>,
+        changes: &mut SeatCountChanges,
+    ) -> Option<UserHistory> {
+        if let Some(history) = kept {
+            self.restore_user(user, history);
+        }
+        let months = term_months(self.subscription_terms());
+        let before = match months {
+            Some((first, last)) if !changes.from_nothing => self.counted_in(user, first, last),
+            _ => Vec::new(),
+        };
+        for event in events {
+            match event {
+                UserEvent::Login { at, organization } => {
+                    if let Some(organization) = &organization {
+                        self.record_organization(user, organization);
+                    }
+                    self.record_login(user, at);
+                }
+                UserEvent::Lifecycle { at, change, organization } => {
+                    if let Some(organization) = &organization {
+                        self.record_organization(user, organization);
+                    }
+                    self.record_lifecycle(user, at, change);
+                }
+                UserEvent::OrganizationSeen { organization } => {
+                    self.record_organization(user, &organization);
+                }
+            }
+        }
+        let after = match months {
+            Some((first, last)) => self.counted_in(user, first, last),
+            None => Vec::new(),
+        };
+        if before != after {
+            for group in before {
+                *changes.by_group.entry(group).or_default() -= 1;
+            }
+            for group in after {
+                *changes.by_group.entry(group).or_default() += 1;
+            }
+        }
+        let history = self.user_history(user);
+        self.forget_user(user);
+        history
+    }
+
+    /// The (organization, month) counts `user` is in: `None` for the whole
+    /// account, then each of their organizations.
+    fn counted_in(&self, user: &str, first: Month, last: Month) -> Vec<(Option<String>, Month)> {
+        let months = self.active_months(user, first, last);
+        let groups = std::iter::once(None).chain(self.organizations(user).iter().map(Some));
+        groups.flat_map(|group| months.iter().map(move |month| (group.cloned(), *month))).collect()
+    }
+}
+
+/// The first and last month the terms touch, in the account's calendar.
+pub fn term_months<'a>(
+    terms: impl IntoIterator<Item = &'a SubscriptionTerm> + Clone,
+) -> Option<(Month, Month)> {
+    let first = terms.clone().into_iter().map(|term| term.start).min()?;
+    let last = terms.into_iter().map(|term| term.end).max()? - Duration::days(1);
+    Some((Month::of(first), Month::of(last)))
+}
+
+/// What seat counts are counted under besides the events: the terms and the
+/// rule. A store keeps it with its counts and rebuilds them from nothing when
+/// it changes.
+pub fn counted_under(terms: &[SubscriptionTerm], rule: SeatRule) -> String {
+    format!(
+        "terms {}; rule {} weeks, {} logins, {} a week",
+        terms.iter().map(ToString::to_string).collect::<Vec<_>>().join(","),
+        rule.weeks_needed,
+        rule.logins_needed,
+        rule.logins_per_week
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use tally_calendar::AccountCalendar;
+
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn month(text: &str) -> Month {
+        text.parse().unwrap()
+    }
+
+    /// A ledger over March and April 2026, in UTC with Monday weeks, under the
+    /// seed's rule (3 logins in 3 calendar weeks).
+    fn ledger() -> SeatLedger {
+        let term = "2026-03-01..2026-05-01".parse().unwrap();
+        SeatLedger::new(AccountCalendar::default(), &[term], SeatRule::default()).unwrap()
+    }
+
+    fn login(text: &str, organization: Option<&str>) -> UserEvent {
+        UserEvent::Login { at: at(text), organization: organization.map(str::to_owned) }
+    }
+
+    /// Logins on Mondays 2026-03-02 and 03-09 (two weeks), kept earlier.
+    fn two_weeks_kept() -> UserHistory {
+        UserHistory {
+            logins_us: vec![
+                at("2026-03-02T09:00:00Z").timestamp_micros(),
+                at("2026-03-09T09:00:00Z").timestamp_micros(),
+            ],
+            lifecycle: Vec::new(),
+            organizations: vec!["acme-platform".to_owned()],
+        }
+    }
+
+    fn check(changes: &SeatCountChanges, expected: &[(Option<&str>, &str, i64)]) {
+        let mut got: Vec<(Option<&str>, Month, i64)> = changes.changes().collect();
+        got.sort();
+        let mut expected: Vec<(Option<&str>, Month, i64)> = expected
+            .iter()
+            .map(|(organization, text, change)| (*organization, month(text), *change))
+            .collect();
+        expected.sort();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_login_that_completes_the_rule_adds_the_user_to_each_month_and_organization() {
+        let mut ledger = ledger();
+        let mut changes = SeatCountChanges::to_kept_counts();
+        // The third week's login (Wednesday 2026-03-18) completes the rule: the
+        // user is a seat from then to the end of the term, so in March and
+        // April, of the account and of both organizations (one kept, one new).
+        let history = ledger.update_user(
+            "ada",
+            Some(two_weeks_kept()),
+            [login("2026-03-18T09:00:00Z", Some("acme-data"))],
+            &mut changes,
+        );
+        check(
+            &changes,
+            &[
+                (None, "2026-03", 1),
+                (None, "2026-04", 1),
+                (Some("acme-data"), "2026-03", 1),
+                (Some("acme-data"), "2026-04", 1),
+                (Some("acme-platform"), "2026-03", 1),
+                (Some("acme-platform"), "2026-04", 1),
+            ],
+        );
+        let history = history.unwrap();
+        assert_eq!(history.logins_us.len(), 3);
+        assert_eq!(history.logins_us[2], at("2026-03-18T09:00:00Z").timestamp_micros());
+        assert_eq!(history.organizations, ["acme-data", "acme-platform"]);
+        // The user is forgotten once kept.
+        assert_eq!(ledger.users().count(), 0);
+    }
+
+    #[test]
+    fn a_removal_takes_the_months_after_it_away() {
+        let mut ledger = ledger();
+        let mut changes = SeatCountChanges::to_kept_counts();
+        let mut kept = two_weeks_kept();
+        kept.logins_us.push(at("2026-03-18T09:00:00Z").timestamp_micros());
+        // A seat since 2026-03-18 (March and April), removed on 2026-03-25: a
+        // seat in March only, so April loses one, of the account and of the
+        // kept organization.
+        let removal = UserEvent::Lifecycle {
+            at: at("2026-03-25T12:00:00Z"),
+            change: LifecycleChange::Removed,
+            organization: None,
+        };
+        ledger.update_user("ada", Some(kept), [removal], &mut changes);
+        check(&changes, &[(None, "2026-04", -1), (Some("acme-platform"), "2026-04", -1)]);
+    }
+
+    #[test]
+    fn counts_rebuilt_from_nothing_take_nothing_away() {
+        let mut kept = two_weeks_kept();
+        kept.logins_us.push(at("2026-03-18T09:00:00Z").timestamp_micros());
+
+        // No new events on kept counts: the user's months are the same before
+        // and after, so nothing changes.
+        let mut changes = SeatCountChanges::to_kept_counts();
+        ledger().update_user("ada", Some(kept.clone()), [], &mut changes);
+        check(&changes, &[]);
+
+        // Rebuilt from nothing, the same user is added to each of their months.
+        let mut changes = SeatCountChanges::from_nothing();
+        assert!(changes.starts_from_nothing());
+        ledger().update_user("ada", Some(kept), [], &mut changes);
+        check(
+            &changes,
+            &[
+                (None, "2026-03", 1),
+                (None, "2026-04", 1),
+                (Some("acme-platform"), "2026-03", 1),
+                (Some("acme-platform"), "2026-04", 1),
+            ],
+        );
+    }
+
+    #[test]
+    fn changes_sum_over_users_and_zeros_are_left_out() {
+        let mut ledger = ledger();
+        let mut changes = SeatCountChanges::to_kept_counts();
+        // bob becomes a seat on 2026-03-18 (+1 in March and April); ada, a seat
+        // of acme-platform since then too, is removed on 2026-03-25 (-1 in April,
+        // of the account and of acme-platform). April nets 0 for the account.
+        let mut bob = two_weeks_kept();
+        bob.organizations.clear();
+        ledger.update_user("bob", Some(bob), [login("2026-03-18T09:00:00Z", None)], &mut changes);
+        let mut ada = two_weeks_kept();
+        ada.logins_us.push(at("2026-03-18T09:00:00Z").timestamp_micros());
+        let removal = UserEvent::Lifecycle {
+            at: at("2026-03-25T12:00:00Z"),
+            change: LifecycleChange::Removed,
+            organization: None,
+        };
+        ledger.update_user("ada", Some(ada), [removal], &mut changes);
+        check(&changes, &[(None, "2026-03", 1), (Some("acme-platform"), "2026-04", -1)]);
+    }
+
+    #[test]
+    fn an_organization_alone_is_kept_but_counts_nothing() {
+        let mut ledger = ledger();
+        let mut changes = SeatCountChanges::to_kept_counts();
+        let seen = UserEvent::OrganizationSeen { organization: "acme-data".to_owned() };
+        let history = ledger.update_user("cy", None, [seen], &mut changes);
+        check(&changes, &[]);
+        assert_eq!(
+            history,
+            Some(UserHistory {
+                logins_us: Vec::new(),
+                lifecycle: Vec::new(),
+                organizations: vec!["acme-data".to_owned()],
+            })
+        );
+        // A user the ledger never heard of leaves nothing to keep.
+        assert_eq!(ledger.update_user("dee", None, [], &mut changes), None);
+    }
+
+    #[test]
+    fn the_counts_name_the_terms_and_the_rule_they_were_counted_under() {
+        let terms: Vec<SubscriptionTerm> = ["2026-01-01..2027-01-01", "2027-01-01..2028-01-01"]
+            .iter()
+            .map(|term| term.parse().unwrap())
+            .collect();
+        assert_eq!(
+            counted_under(&terms, SeatRule::default()),
+            "terms 2026-01-01..2027-01-01,2027-01-01..2028-01-01; rule 3 weeks, 3 logins, 1 a week"
+        );
+        // The last day of the terms is 2027-12-31.
+        assert_eq!(term_months(&terms), Some((month("2026-01"), month("2027-12"))));
+        assert_eq!(term_months(&[]), None);
+    }
+}
