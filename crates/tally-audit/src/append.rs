@@ -1,9 +1,9 @@
 //! Appending entries to an account's chain, and reading one back.
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::canonical::{ROW_COLUMNS, ReadError, StoredRow, canonical_json};
-use crate::chain::{ChainRecord, as_hash};
+use crate::chain::{ChainEnd, ChainRecord, as_hash};
 use crate::redact::Redactor;
 use crate::seal::{Record, chain_hash};
 use crate::{AuditEntry, AuditError, AuditStore, NewAuditEntry, check_account};
@@ -60,14 +60,10 @@ impl AuditStore {
             .collect::<Result<Vec<StoredRow>, AuditError>>()?;
         let doing = || format!("appending {} audit entries to account {account}", entries.len());
         let sqlite = |error| AuditError::sqlite(doing())(error);
-        let transaction = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sqlite)?;
-        let chain =
-            ChainRecord::load_or_create(&transaction, account, &self.keys).map_err(sqlite)?;
+        let (transaction, chain) =
+            ChainRecord::begin_change(&mut self.connection, account, &self.keys).map_err(sqlite)?;
         let mut head_hash = match as_hash(&chain.head_hash) {
-            Some(hash) if chain.head_is_sealed(&self.keys, account) => hash,
+            Some(hash) if chain.is_sealed(&self.keys, account, ChainEnd::Head) => hash,
             _ => {
                 return Err(AuditError::Tampered {
                     account: account.to_owned(),
@@ -116,9 +112,10 @@ impl AuditStore {
             }
         }
         if outcome.accepted > 0 {
-            ChainRecord::save_head(
+            ChainRecord::save_end(
                 &transaction,
                 &self.keys,
+                ChainEnd::Head,
                 account,
                 chain.account_id,
                 head_seq,

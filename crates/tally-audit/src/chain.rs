@@ -1,6 +1,6 @@
 //! An account's chain record: its sealed head and its signed checkpoint.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::RetentionPolicy;
 use crate::seal::{GENESIS, Hash, Keys, Record};
@@ -22,6 +22,19 @@ pub(crate) struct ChainRecord {
 }
 
 impl ChainRecord {
+    /// Starts a change of the account's chain: an immediate transaction, so that
+    /// no other writer comes between reading the record and updating it, and
+    /// the record, created if the account has none.
+    pub(crate) fn begin_change<'c>(
+        connection: &'c mut Connection,
+        account: &str,
+        keys: &Keys,
+    ) -> rusqlite::Result<(Transaction<'c>, ChainRecord)> {
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let chain = ChainRecord::load_or_create(&transaction, account, keys)?;
+        Ok((transaction, chain))
+    }
+
     /// Reads the account's record; `None` before its first entry.
     pub(crate) fn load(
         connection: &Connection,
@@ -125,75 +138,65 @@ impl ChainRecord {
         Ok(())
     }
 
-    /// Whether the head's seal matches.
-    pub(crate) fn head_is_sealed(&self, keys: &Keys, account: &str) -> bool {
-        self.head_seq >= 0
-            && keys.is_sealed(
-                Record::Head,
-                account,
-                self.head_seq as u64,
-                &self.head_hash,
-                &self.head_seal,
-            )
+    /// Whether the seal of the chain's `end` matches.
+    pub(crate) fn is_sealed(&self, keys: &Keys, account: &str, end: ChainEnd) -> bool {
+        let (seq, hash, seal) = match end {
+            ChainEnd::Head => (self.head_seq, &self.head_hash, &self.head_seal),
+            ChainEnd::Checkpoint => {
+                (self.checkpoint_seq, &self.checkpoint_hash, &self.checkpoint_signature)
+            }
+        };
+        seq >= 0 && keys.is_sealed(end.record(), account, seq as u64, hash, seal)
     }
 
-    /// Whether the checkpoint's signature matches.
-    pub(crate) fn checkpoint_is_signed(&self, keys: &Keys, account: &str) -> bool {
-        self.checkpoint_seq >= 0
-            && keys.is_sealed(
-                Record::Checkpoint,
-                account,
-                self.checkpoint_seq as u64,
-                &self.checkpoint_hash,
-                &self.checkpoint_signature,
-            )
-    }
-
-    /// Moves the head to `seq` with `hash`, sealed.
-    pub(crate) fn save_head(
+    /// Moves the chain's `end` to `seq` with `hash`, sealed.
+    pub(crate) fn save_end(
         connection: &Connection,
         keys: &Keys,
+        end: ChainEnd,
         account: &str,
         account_id: i64,
         seq: u64,
         hash: &Hash,
     ) -> rusqlite::Result<()> {
-        connection
-            .prepare_cached(
+        let sql = match end {
+            ChainEnd::Head => {
                 "UPDATE audit_accounts SET head_seq = ?2, head_hash = ?3, head_seal = ?4
-                 WHERE account_id = ?1",
-            )?
-            .execute(params![
-                account_id,
-                seq as i64,
-                hash,
-                keys.seal(Record::Head, account, seq, hash)
-            ])?;
-        Ok(())
-    }
-
-    /// Moves the checkpoint to `seq` with `hash`, signed.
-    pub(crate) fn save_checkpoint(
-        connection: &Connection,
-        keys: &Keys,
-        account: &str,
-        account_id: i64,
-        seq: u64,
-        hash: &Hash,
-    ) -> rusqlite::Result<()> {
-        connection
-            .prepare_cached(
+                 WHERE account_id = ?1"
+            }
+            ChainEnd::Checkpoint => {
                 "UPDATE audit_accounts
                  SET checkpoint_seq = ?2, checkpoint_hash = ?3, checkpoint_signature = ?4
-                 WHERE account_id = ?1",
-            )?
-            .execute(params![
-                account_id,
-                seq as i64,
-                hash,
-                keys.seal(Record::Checkpoint, account, seq, hash)
-            ])?;
+                 WHERE account_id = ?1"
+            }
+        };
+        connection.prepare_cached(sql)?.execute(params![
+            account_id,
+            seq as i64,
+            hash,
+            keys.seal(end.record(), account, seq, hash)
+        ])?;
         Ok(())
+    }
+}
+
+/// The two ends of an account's chain that its record keeps, each a seq and a
+/// hash under a seal of the key (the checkpoint's seal is stored as its
+/// signature).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ChainEnd {
+    /// The last entry appended.
+    Head,
+    /// Every entry up to this seq is purged; verification starts here.
+    Checkpoint,
+}
+
+impl ChainEnd {
+    fn record(self) -> Record {
+        match self {
+            ChainEnd::Head => Record::Head,
+            ChainEnd::Checkpoint => Record::Checkpoint,
+        }
     }
 }
 

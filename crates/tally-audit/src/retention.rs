@@ -6,7 +6,7 @@ use std::num::NonZeroUsize;
 use chrono::{DateTime, Days, Utc};
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use crate::chain::{ChainRecord, as_hash};
+use crate::chain::{ChainEnd, ChainRecord, as_hash};
 use crate::seal::{Keys, Record};
 use crate::{AuditError, AuditStore, check_account};
 
@@ -71,12 +71,8 @@ impl AuditStore {
         }
         let doing = || format!("setting the retention of account {account}");
         let sqlite = |error| AuditError::sqlite(doing())(error);
-        let transaction = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sqlite)?;
-        let chain =
-            ChainRecord::load_or_create(&transaction, account, &self.keys).map_err(sqlite)?;
+        let (transaction, chain) =
+            ChainRecord::begin_change(&mut self.connection, account, &self.keys).map_err(sqlite)?;
         if chain.retention(&self.keys, account).is_none() {
             return Err(tampered_retention(account, &chain, "set the retention"));
         }
@@ -247,7 +243,7 @@ fn fold_tombstones(
         record,
         doing: "purge",
     };
-    if !chain.checkpoint_is_signed(keys, account) {
+    if !chain.is_sealed(keys, account, ChainEnd::Checkpoint) {
         return Err(tampered("checkpoint", chain.checkpoint_seq));
     }
     let mut statement = connection
@@ -289,9 +285,10 @@ fn fold_tombstones(
                 params![chain.account_id, chain.checkpoint_seq, checkpoint_seq],
             )
             .map_err(sqlite)?;
-        ChainRecord::save_checkpoint(
+        ChainRecord::save_end(
             connection,
             keys,
+            ChainEnd::Checkpoint,
             account,
             chain.account_id,
             checkpoint_seq as u64,

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use rusqlite::{Connection, params};
 
 use crate::canonical::{BadColumn, ROW_COLUMNS, ReadError, StoredRow, is_canonical_json};
-use crate::chain::{ChainRecord, as_hash};
+use crate::chain::{ChainEnd, ChainRecord, as_hash};
 use crate::seal::{GENESIS, Hash, Keys, Record, chain_hash};
 use crate::{AuditError, AuditStore};
 
@@ -271,7 +271,7 @@ impl AuditStore {
             return Ok(Anchor::new(account, 0, &GENESIS));
         };
         match as_hash(&chain.head_hash) {
-            Some(hash) if chain.head_is_sealed(&self.keys, account) => {
+            Some(hash) if chain.is_sealed(&self.keys, account, ChainEnd::Head) => {
                 Ok(Anchor::new(account, chain.head_seq as u64, &hash))
             }
             _ => Err(AuditError::Tampered {
@@ -313,7 +313,7 @@ impl AuditStore {
         let started = match &chain {
             None => walk.start(0, Some(GENESIS)),
             Some(chain) => {
-                let signed = chain.checkpoint_is_signed(&self.keys, account);
+                let signed = chain.is_sealed(&self.keys, account, ChainEnd::Checkpoint);
                 let hash = as_hash(&chain.checkpoint_hash).filter(|_| signed);
                 walk.start(chain.checkpoint_seq.max(0) as u64, hash)
                     && walk_records(&transaction, chain.account_id, &mut walk).map_err(sqlite)?
@@ -434,7 +434,7 @@ impl<'a> Walk<'a> {
                 let head_seq = chain.head_seq.max(0) as u64;
                 let hash = as_hash(&chain.head_hash);
                 let trusted = hash
-                    .filter(|_| chain.head_is_sealed(keys, account))
+                    .filter(|_| chain.is_sealed(keys, account, ChainEnd::Head))
                     .map(|hash| (head_seq, hash));
                 (Anchor::new(account, head_seq, &hash.unwrap_or(GENESIS)), head_seq, trusted)
             }

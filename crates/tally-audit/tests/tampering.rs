@@ -61,36 +61,18 @@ fn altered(seq: u64, alteration: Alteration) -> Option<Tampering> {
 /// An entry's canonical bytes rebuilt from its columns, as docs/audit.md says:
 /// sorted keys, absent fields left out, text as JSON strings, snapshots as stored.
 fn canonical(path: &Path, account: &str, seq: u64) -> String {
-    const NAMES: [&str; 18] = [
-        "seq",
-        "event_id",
-        "at_us",
-        "resource",
-        "resource_id",
-        "operation",
-        "source_type",
-        "source",
-        "origin",
-        "status",
-        "error",
-        "user",
-        "blueprint",
-        "entity",
-        "run_id",
-        "integration",
-        "before",
-        "after",
-    ];
+    // The integer columns, then the text ones; `fields` sorts them by name.
+    let names: Vec<&str> = ["seq", "at_us"].into_iter().chain(TEXT_COLUMNS).collect();
     let sql = format!(
         "SELECT {} FROM audit_entries WHERE seq = ?1
          AND account_id = (SELECT account_id FROM audit_accounts WHERE account = ?2)",
-        NAMES.join(", ")
+        names.join(", ")
     );
     raw(path)
         .query_row(&sql, params![seq as i64, account], |row| {
             let mut fields = BTreeMap::new();
             fields.insert("account", serde_json::to_string(account).unwrap());
-            for (index, name) in NAMES.into_iter().enumerate() {
+            for (index, name) in names.into_iter().enumerate() {
                 let value = match name {
                     "seq" | "at_us" => Some(row.get::<_, i64>(index)?.to_string()),
                     "before" | "after" => row.get::<_, Option<String>>(index)?,
@@ -513,6 +495,7 @@ fn template() -> &'static [u8] {
     })
 }
 
+/// The columns of `audit_entries` stored as text (JSON text for the snapshots).
 const TEXT_COLUMNS: [&str; 16] = [
     "event_id",
     "resource",

@@ -62,6 +62,12 @@ pub(crate) fn entry(
     }
 }
 
+/// `person` signing in through `origin` (an expired or mistyped sign-in is
+/// this entry, failed).
+pub(crate) fn sign_in(person: &Person, origin: OriginType) -> AuditEntry {
+    entry(ResourceKind::SignIn, &person.id, Operation::Create, &Source::User(person), origin)
+}
+
 /// The entry with both snapshots, either of which may be absent.
 pub(crate) fn with_snapshots(
     mut entry: AuditEntry,

@@ -133,6 +133,9 @@ struct Edit<'a> {
     audit_percent: u32,
 }
 
+/// A background activity: records one occurrence at the instant given.
+type BackgroundActivity<'p> = fn(&mut Catalog<'p>, &mut Recorder, DateTime<Utc>);
+
 struct Catalog<'p> {
     plan: &'p Plan,
     live: Vec<LiveEntity>,
@@ -206,37 +209,29 @@ impl<'p> Catalog<'p> {
     fn background_week(&mut self, week: NaiveDate, recorder: &mut Recorder) {
         let plan = self.plan;
         let shape = &plan.shape;
-        for _ in 0..Plan::weekly_count(shape.entity_changes, &mut recorder.dice) {
-            if let Some(at) = plan.working_time(week, &mut recorder.dice) {
-                self.background_entity_change(recorder, at);
+        // Each activity draws from the dice in turn: this order is part of what
+        // a seed generates.
+        let activities: [(u32, BackgroundActivity<'p>); 6] = [
+            (shape.entity_changes, Self::background_entity_change),
+            (shape.action_runs, Self::background_action_run),
+            (shape.automation_runs, Self::background_automation_run),
+            (shape.environments, Self::background_environment),
+            (shape.data_source_updates, Self::update_data_source),
+            (shape.definition_updates, Self::update_definition),
+        ];
+        for (rate_per_year, activity) in activities {
+            for _ in 0..Plan::weekly_count(rate_per_year, &mut recorder.dice) {
+                if let Some(at) = plan.working_time(week, &mut recorder.dice) {
+                    activity(self, recorder, at);
+                }
             }
         }
-        for _ in 0..Plan::weekly_count(shape.action_runs, &mut recorder.dice) {
-            if let Some(at) = plan.working_time(week, &mut recorder.dice) {
-                self.background_action_run(recorder, at);
-            }
-        }
-        for _ in 0..Plan::weekly_count(shape.automation_runs, &mut recorder.dice) {
-            if let Some(at) = plan.working_time(week, &mut recorder.dice) {
-                self.background_automation_run(recorder, at);
-            }
-        }
-        for _ in 0..Plan::weekly_count(shape.environments, &mut recorder.dice) {
-            if let Some(at) = plan.working_time(week, &mut recorder.dice)
-                && let Some(person) = plan.actor_at(at, &mut recorder.dice)
-            {
-                self.environment(recorder, at, person);
-            }
-        }
-        for _ in 0..Plan::weekly_count(shape.data_source_updates, &mut recorder.dice) {
-            if let Some(at) = plan.working_time(week, &mut recorder.dice) {
-                self.update_data_source(recorder, at);
-            }
-        }
-        for _ in 0..Plan::weekly_count(shape.definition_updates, &mut recorder.dice) {
-            if let Some(at) = plan.working_time(week, &mut recorder.dice) {
-                self.update_definition(recorder, at);
-            }
+    }
+
+    /// An environment made by whoever is at work at `at`, if anyone is.
+    fn background_environment(&mut self, recorder: &mut Recorder, at: DateTime<Utc>) {
+        if let Some(person) = self.plan.actor_at(at, &mut recorder.dice) {
+            self.environment(recorder, at, person);
         }
     }
 

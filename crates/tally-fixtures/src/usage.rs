@@ -3,12 +3,9 @@
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeDelta, Utc, Weekday};
 use serde_json::{Map, Value};
-use tally_events::{
-    Activity, AiInvocation, EventBody, Login, McpCall, Operation, OriginType, PageVisit,
-    ResourceKind,
-};
+use tally_events::{Activity, AiInvocation, EventBody, Login, McpCall, OriginType, PageVisit};
 
-use crate::audit::{self, Source};
+use crate::audit;
 use crate::dice::Dice;
 use crate::people::{Habit, Person};
 use crate::plan::Plan;
@@ -77,13 +74,7 @@ pub(crate) fn record(plan: &Plan, recorder: &mut Recorder) {
                 }),
             );
             if recorder.dice.percent(4) {
-                let entry = audit::entry(
-                    ResourceKind::SignIn,
-                    &person.id,
-                    Operation::Create,
-                    &Source::User(person),
-                    OriginType::Ui,
-                );
+                let entry = audit::sign_in(person, OriginType::Ui);
                 recorder.push(at, audit::body(entry));
             }
             if person.id == plan.admin().id && at == first_login {
@@ -319,26 +310,14 @@ fn record_failed_sign_ins(plan: &Plan, recorder: &mut Recorder) {
     let near_miss =
         plan.people.iter().find(|person| person.habit == Habit::NearMiss).expect("scenario user");
     let first_login = plan.clock.at(plan.boundary_week() + Days::new(14), 0, 1, 0);
-    let mistyped = audit::entry(
-        ResourceKind::SignIn,
-        &near_miss.id,
-        Operation::Create,
-        &Source::User(near_miss),
-        OriginType::Ui,
-    );
+    let mistyped = audit::sign_in(near_miss, OriginType::Ui);
     recorder.push(
         first_login - TimeDelta::seconds(40),
         audit::body(audit::failed(mistyped, "Invalid credentials")),
     );
 
     let admin = plan.admin();
-    let expired = audit::entry(
-        ResourceKind::SignIn,
-        &admin.id,
-        Operation::Create,
-        &Source::User(admin),
-        OriginType::Api,
-    );
+    let expired = audit::sign_in(admin, OriginType::Api);
     let at = plan.at_fraction(0.33, 8, 59);
     recorder.push(at, audit::body(audit::failed(expired, "SSO assertion expired; sign in again")));
 }

@@ -76,48 +76,47 @@ fn terms_start_mid_month_and_one_account_renews() {
     assert_eq!(terms["equator-labs"], ["2025-12-10..2026-12-10"]);
 }
 
+/// The local days of the account with a login in the last `margin_minutes`
+/// before they begin and one in the first `margin_minutes` after, among the
+/// days `counts` accepts.
+fn days_begun_between_logins(
+    account: &AccountFixture,
+    margin_minutes: u32,
+    counts: impl Fn(NaiveDate) -> bool,
+) -> BTreeSet<NaiveDate> {
+    let early = NaiveTime::from_hms_opt(0, margin_minutes, 0).unwrap();
+    let late = NaiveTime::from_hms_opt(23, 60 - margin_minutes, 0).unwrap();
+    let mut after = BTreeSet::new();
+    let mut before = BTreeSet::new();
+    for (_, at) in logins(account) {
+        let local = at.with_timezone(&account.calendar.time_zone);
+        let day = local.date_naive();
+        if local.time() < early && counts(day) {
+            after.insert(day);
+        }
+        if local.time() >= late && counts(day + Days::new(1)) {
+            before.insert(day + Days::new(1));
+        }
+    }
+    after.intersection(&before).copied().collect()
+}
+
 #[test]
 fn every_account_has_logins_a_minute_either_side_of_a_local_week_boundary() {
-    let two_minutes = NaiveTime::from_hms_opt(0, 2, 0).unwrap();
-    let two_minutes_to_midnight = NaiveTime::from_hms_opt(23, 58, 0).unwrap();
     for account in small() {
-        let calendar = &account.calendar;
-        let mut after = BTreeSet::new();
-        let mut before = BTreeSet::new();
-        for (_, at) in logins(account) {
-            let local = at.with_timezone(&calendar.time_zone);
-            if local.weekday() == calendar.week_start && local.time() < two_minutes {
-                after.insert(local.date_naive());
-            }
-            if local.weekday() == calendar.week_start.pred()
-                && local.time() >= two_minutes_to_midnight
-            {
-                before.insert(local.date_naive() + Days::new(1));
-            }
-        }
-        let straddled: Vec<_> = after.intersection(&before).collect();
+        let week_start = account.calendar.week_start;
+        // Within two minutes: 00:00 to 00:01:59 and 23:58 to 23:59:59.
+        let straddled = days_begun_between_logins(account, 2, |day| day.weekday() == week_start);
         assert!(!straddled.is_empty(), "{}: no login pair around a week boundary", account.slug);
     }
 }
 
 #[test]
 fn every_account_has_logins_either_side_of_a_local_midnight() {
-    let one_minute = NaiveTime::from_hms_opt(0, 1, 0).unwrap();
-    let one_minute_to_midnight = NaiveTime::from_hms_opt(23, 59, 0).unwrap();
     for account in small() {
-        let calendar = &account.calendar;
-        let mut after = BTreeSet::new();
-        let mut before = BTreeSet::new();
-        for (_, at) in logins(account) {
-            let local = at.with_timezone(&calendar.time_zone);
-            if local.time() < one_minute {
-                after.insert(local.date_naive());
-            }
-            if local.time() >= one_minute_to_midnight {
-                before.insert(local.date_naive() + Days::new(1));
-            }
-        }
-        assert!(after.intersection(&before).next().is_some(), "{}", account.slug);
+        // Within one minute: 00:00 to 00:00:59 and 23:59 to 23:59:59.
+        let straddled = days_begun_between_logins(account, 1, |_| true);
+        assert!(!straddled.is_empty(), "{}", account.slug);
     }
 }
 

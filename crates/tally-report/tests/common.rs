@@ -19,11 +19,10 @@ pub fn berlin() -> WriteOptions {
     WriteOptions::new(chrono_tz::Europe::Berlin)
 }
 
-/// Every column kind; text with quotes, commas and a line break; text that
-/// looks like a formula; date-times on both sides of Berlin's 2026 clock
-/// changes (29 March and 25 October, at 01:00 UTC).
-pub fn sample_table() -> Table {
-    let header = TableHeader::new(
+/// The header of the logins tables: a column of every kind, and a line chart
+/// of logins by day.
+pub fn logins_header() -> TableHeader {
+    TableHeader::new(
         "Logins",
         vec![
             Column::new("day", "Day", ColumnKind::Date),
@@ -34,7 +33,14 @@ pub fn sample_table() -> Table {
             Column::new("last_login", "Last login", ColumnKind::DateTime),
         ],
     )
-    .with_chart(Chart::new(ChartKind::Line, "day", vec!["logins".to_owned()]));
+    .with_chart(Chart::new(ChartKind::Line, "day", vec!["logins".to_owned()]))
+}
+
+/// Every column kind; text with quotes, commas and a line break; text that
+/// looks like a formula; date-times on both sides of Berlin's 2026 clock
+/// changes (29 March and 25 October, at 01:00 UTC).
+pub fn sample_table() -> Table {
+    let header = logins_header();
     let rows = vec![
         vec![
             date("2026-03-02"),
