@@ -93,24 +93,6 @@ pub fn openapi() -> OpenApiDocument {
     document
 }
 
-/// The values each listing's `sort` takes: every column, either way.
-fn sort_choices(path: &str) -> Vec<String> {
-    use tally_figures::{FigureTable, runs, seats, usage};
-    fn names<R>(listing: &FigureTable<R>) -> Vec<&'static str> {
-        listing.columns.iter().map(|column| column.name).collect()
-    }
-    let columns = match path {
-        "/v1/accounts/{account}/event-counts" => names(&usage::EVENT_COUNTS),
-        "/v1/accounts/{account}/seats/monthly" => names(&seats::MONTHLY_SEATS),
-        "/v1/accounts/{account}/seats/activated" => names(&seats::ACTIVATED_SEATS),
-        "/v1/accounts/{account}/runs" => names(&runs::RUNS),
-        "/v1/accounts/{account}/audit" => names(&tally_figures::audit::AUDIT_ENTRIES),
-        "/v1/monitor/event-counts" => names(&usage::MONITOR_EVENT_COUNTS),
-        other => panic!("{other} takes `sort` but names no listing in sort_choices"),
-    };
-    columns.iter().flat_map(|name| [name.to_string(), format!("-{name}")]).collect()
-}
-
 fn wire_names(names: &[&str]) -> Vec<String> {
     names.iter().map(|name| (*name).to_owned()).collect()
 }
@@ -128,11 +110,11 @@ fn narrow_query_parameters(document: &mut OpenApiDocument) {
             for parameter in operation.parameters.iter_mut().flatten() {
                 let RefOr::T(parameter) = parameter else { continue };
                 if parameter.parameter_in != ParameterIn::Query || parameter.name == "limit" {
+                    // The list convention's choices come from the listing's own
+                    // parameters (`ListParameters`); `limit` is a number.
                     continue;
                 }
                 let choices: Option<Vec<String>> = match parameter.name.as_str() {
-                    "sort" => Some(sort_choices(path)),
-                    "format" => Some(["json", "csv", "xlsx"].map(String::from).to_vec()),
                     "kind" => {
                         Some(tally_events::KIND_NAMES.iter().map(|kind| kind.to_string()).collect())
                     }
@@ -142,16 +124,18 @@ fn narrow_query_parameters(document: &mut OpenApiDocument) {
                     "status" if path.ends_with("/audit") => {
                         Some(wire_names(tally_events::AuditStatus::WIRE_NAMES))
                     }
-                    "status" if path.ends_with("/seats/activated") => {
-                        Some(tally_figures::seats::STATUSES.map(String::from).to_vec())
-                    }
+                    "status" if path.ends_with("/seats/activated") => Some(
+                        tally_figures::seats::SEAT_STATUSES
+                            .map(|status| status.as_str().to_owned())
+                            .to_vec(),
+                    ),
                     _ => None,
                 };
-                let (pattern, format) = match &parameter.schema {
+                let (pattern, format, documented_choices) = match &parameter.schema {
                     Some(RefOr::T(Schema::Object(object))) => {
-                        (object.pattern.clone(), object.format.clone())
+                        (object.pattern.clone(), object.format.clone(), object.enum_values.clone())
                     }
-                    _ => (None, None),
+                    _ => (None, None, None),
                 };
                 let mut schema = ObjectBuilder::new()
                     .schema_type(Type::String)
@@ -159,6 +143,8 @@ fn narrow_query_parameters(document: &mut OpenApiDocument) {
                     .pattern(pattern)
                     .format(format);
                 if let Some(choices) = choices {
+                    schema = schema.enum_values(Some(choices));
+                } else if let Some(choices) = documented_choices {
                     schema = schema.enum_values(Some(choices));
                 }
                 parameter.schema = Some(RefOr::T(Schema::Object(schema.build())));

@@ -3,18 +3,24 @@
 //! JSON, CSV or XLSX.
 
 use std::cmp::Ordering;
+use std::marker::PhantomData;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use headers_accept::Accept;
+use mediatype::{MediaType, Name, names};
 use serde::{Deserialize, Serialize};
 use tally_figures::FigureTable;
 use tally_report::{Cell, Format, WriteOptions};
+use utoipa::IntoParams;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 
 use crate::error::ApiError;
-use crate::query::QueryParams;
 
 /// Rows per page when `limit` is not given.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -86,6 +92,95 @@ struct CursorBody {
     at: Option<i64>,
 }
 
+/// A row type the API lists, and the table that defines its listing: its
+/// columns are what `sort` takes.
+pub trait Listed: Sized + 'static {
+    /// The listing's table.
+    fn listing() -> &'static FigureTable<Self>;
+}
+
+macro_rules! listed {
+    ($($row:ty => $table:expr),+ $(,)?) => {$(
+        impl Listed for $row {
+            fn listing() -> &'static FigureTable<Self> {
+                &$table
+            }
+        }
+    )+};
+}
+
+listed!(
+    tally_figures::usage::EventCount => tally_figures::usage::EVENT_COUNTS,
+    tally_figures::usage::AccountEventCount => tally_figures::usage::MONITOR_EVENT_COUNTS,
+    tally_figures::seats::MonthlySeatsRow => tally_figures::seats::MONTHLY_SEATS,
+    tally_figures::seats::ActivatedSeatRow => tally_figures::seats::ACTIVATED_SEATS,
+    tally_figures::runs::RunRow => tally_figures::runs::RUNS,
+    tally_figures::audit::AuditRow => tally_figures::audit::AUDIT_ENTRIES,
+);
+
+/// The list convention's query parameters of the listing of `R`, which every
+/// listing takes after its filters. Read as text here and checked by
+/// [`ListRequest::parse`]; documented with the listing's columns as the choices
+/// of `sort`, so the document and the check read the same table.
+#[derive(Debug, Deserialize)]
+#[serde(bound = "")]
+pub struct ListParameters<R> {
+    /// A column of the listing; a leading - sorts descending.
+    pub sort: Option<String>,
+    /// The previous page's next_cursor.
+    pub cursor: Option<String>,
+    /// Rows per page, 1 to 1000; default 100.
+    pub limit: Option<String>,
+    /// json (default), csv or xlsx; or send an Accept header.
+    pub format: Option<String>,
+    #[serde(skip)]
+    listing: PhantomData<fn() -> R>,
+}
+
+impl<R: Listed> IntoParams for ListParameters<R> {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let listing = R::listing();
+        let text = |choices: Option<Vec<String>>| {
+            ObjectBuilder::new().schema_type(Type::String).enum_values(choices)
+        };
+        let formats = [Format::Json, Format::Csv, Format::Xlsx].map(|format| format.to_string());
+        let limit = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1))
+            .maximum(Some(MAX_LIMIT as i64));
+        [
+            (
+                "sort",
+                format!(
+                    "{}, with a leading - for descending. Default {}.",
+                    listing.columns.iter().map(|column| column.name).collect::<Vec<_>>().join(", "),
+                    listing.default_sort
+                ),
+                text(Some(listing.sort_choices())),
+            ),
+            ("cursor", "The previous page's next_cursor.".to_owned(), text(None)),
+            ("limit", format!("Rows per page, 1 to {MAX_LIMIT}; default {DEFAULT_LIMIT}."), limit),
+            (
+                "format",
+                "json (default), csv or xlsx; or send an Accept header.".to_owned(),
+                text(Some(formats.to_vec())),
+            ),
+        ]
+        .into_iter()
+        .map(|(name, description, schema)| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(schema))
+                .build()
+        })
+        .collect()
+    }
+}
+
 /// A validated `sort`, `cursor`, `limit` and format.
 #[derive(Debug, Clone)]
 pub struct ListRequest {
@@ -110,13 +205,13 @@ impl ListRequest {
     /// Reads the list parameters of `listing` from `params` and the `Accept` header.
     ///
     /// `key_len` is how many values a cursor of this listing holds.
-    pub fn parse<R>(
-        params: &QueryParams,
+    pub fn parse<R: Listed>(
+        params: &ListParameters<R>,
         headers: &HeaderMap,
-        listing: &FigureTable<R>,
         key_len: usize,
     ) -> Result<ListRequest, ApiError> {
-        let sort_text = params.text("sort").unwrap_or_else(|| listing.default_sort.to_owned());
+        let listing = R::listing();
+        let sort_text = params.sort.clone().unwrap_or_else(|| listing.default_sort.to_owned());
         let (descending, name) = match sort_text.strip_prefix('-') {
             Some(name) => (true, name),
             None => (false, sort_text.as_str()),
@@ -132,7 +227,7 @@ impl ListRequest {
                 ),
             )
         })?;
-        let limit = match params.text("limit") {
+        let limit = match &params.limit {
             None => DEFAULT_LIMIT,
             Some(text) => match text.parse::<i64>() {
                 Ok(limit) if (1..=MAX_LIMIT as i64).contains(&limit) => limit as usize,
@@ -153,14 +248,15 @@ impl ListRequest {
             },
         };
         let cursor = params
-            .text("cursor")
-            .map(|cursor| read_cursor(&cursor, &sort_text, key_len))
+            .cursor
+            .as_deref()
+            .map(|cursor| read_cursor(cursor, &sort_text, key_len))
             .transpose()?;
         let (after, cursor_at) = match cursor {
             Some(body) => (Some(body.after), body.at),
             None => (None, None),
         };
-        let format = answer_format(params, headers)?;
+        let format = answer_format(params.format.as_deref(), headers)?;
         Ok(ListRequest {
             sort_column,
             descending,
@@ -296,9 +392,14 @@ impl ListRequest {
     }
 }
 
-/// The format asked for: the `format` parameter, else the `Accept` header, else JSON.
-pub fn answer_format(params: &QueryParams, headers: &HeaderMap) -> Result<Format, ApiError> {
-    if let Some(text) = params.text("format") {
+/// The format asked for: the `format` parameter, else the `Accept` header
+/// negotiated by its q-values (a type at `q=0` is refused, the highest q wins,
+/// ties go to the type listed first, then to JSON, CSV, XLSX in that order),
+/// else JSON. JSON is also the answer when the header accepts none of the three
+/// or cannot be read: a listing always has an answer, and the problem documents
+/// are JSON anyway.
+pub fn answer_format(format: Option<&str>, headers: &HeaderMap) -> Result<Format, ApiError> {
+    if let Some(text) = format {
         return text.parse::<Format>().map_err(|_| {
             ApiError::bad(
                 "bad_format",
@@ -307,17 +408,21 @@ pub fn answer_format(params: &QueryParams, headers: &HeaderMap) -> Result<Format
             )
         });
     }
-    let accept = headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()).unwrap_or("");
-    // The first listed type we can answer wins; anything else gets JSON.
-    for media_type in accept.split(',').map(|part| part.split(';').next().unwrap_or("").trim()) {
-        for format in [Format::Json, Format::Csv, Format::Xlsx] {
-            let essence = format.media_type().split(';').next().unwrap_or("");
-            if media_type.eq_ignore_ascii_case(essence) {
-                return Ok(format);
-            }
-        }
-    }
-    Ok(Format::Json)
+    const JSON: MediaType = MediaType::new(names::APPLICATION, names::JSON);
+    const CSV: MediaType = MediaType::new(names::TEXT, names::CSV);
+    const XLSX: MediaType = MediaType::new(
+        names::APPLICATION,
+        Name::new_unchecked("vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    );
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|value| Accept::try_from(value).ok())
+    else {
+        return Ok(Format::Json);
+    };
+    Ok(match accept.negotiate(&[JSON, CSV, XLSX]) {
+        Some(media_type) if *media_type == CSV => Format::Csv,
+        Some(media_type) if *media_type == XLSX => Format::Xlsx,
+        _ => Format::Json,
+    })
 }
 
 /// A page of rows and the cursor of the next, if there is one.
@@ -413,4 +518,49 @@ pub fn respond<R: Serialize>(
 struct JsonPage<'a, R> {
     items: &'a [R],
     next_cursor: &'a Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(accept: Option<&str>, format: Option<&str>, expected: Format) {
+        let mut headers = HeaderMap::new();
+        if let Some(accept) = accept {
+            headers.insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap());
+        }
+        assert_eq!(answer_format(format, &headers).unwrap(), expected, "{accept:?} {format:?}");
+    }
+
+    #[test]
+    fn the_accept_header_is_negotiated_by_q_values() {
+        check(None, None, Format::Json);
+        check(Some("text/csv"), None, Format::Csv);
+        check(
+            Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            None,
+            Format::Xlsx,
+        );
+        // q=0 means "not this one".
+        check(Some("text/csv;q=0"), None, Format::Json);
+        // The higher q wins, wherever it is listed.
+        check(Some("text/csv;q=0.1, application/json"), None, Format::Json);
+        check(Some("text/csv;q=0.9, application/json;q=0.5"), None, Format::Csv);
+        // Equal q: the first listed.
+        check(Some("text/csv, application/json"), None, Format::Csv);
+        // Ranges: */* is JSON, the API's first choice; text/* is CSV.
+        check(Some("*/*"), None, Format::Json);
+        check(Some("text/*"), None, Format::Csv);
+        // Nothing the API writes, or a header it cannot read: JSON.
+        check(Some("image/png"), None, Format::Json);
+        check(Some("text/csv;q=0, application/json;q=0"), None, Format::Json);
+        check(Some("not a media type"), None, Format::Json);
+    }
+
+    #[test]
+    fn the_format_parameter_wins_over_the_accept_header() {
+        check(Some("text/csv"), Some("xlsx"), Format::Xlsx);
+        check(Some("application/json"), Some("csv"), Format::Csv);
+        check(Some("text/csv;q=0"), Some("csv"), Format::Csv);
+    }
 }
