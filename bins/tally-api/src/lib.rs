@@ -40,6 +40,7 @@ use crate::state::AppState;
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     modifiers(&BearerAuth),
+    components(schemas(error::Problem)),
     tags(
         (name = "usage", description = "An account's usage, from its events."),
         (name = "seats", description = "Active seats (D1-D3)."),

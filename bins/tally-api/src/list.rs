@@ -12,13 +12,14 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use headers_accept::Accept;
 use mediatype::{MediaType, Name, names};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tally_figures::FigureTable;
 use tally_report::{Cell, Format, WriteOptions};
-use utoipa::IntoParams;
 use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 
@@ -97,26 +98,50 @@ struct CursorBody {
 pub trait Listed: Sized + 'static {
     /// The listing's table.
     fn listing() -> &'static FigureTable<Self>;
+    /// Who cuts its pages.
+    const PAGING: Paging;
+}
+
+/// Who cuts a listing's pages, which decides what its cursors hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// The API, from every row held in memory: a cursor holds the sort
+    /// column's value and the listing's key columns.
+    InMemory,
+    /// The store (runs, the audit log): a cursor holds the sort column's value
+    /// and the last row's sequence number.
+    ByStore,
 }
 
 macro_rules! listed {
-    ($($row:ty => $table:expr),+ $(,)?) => {$(
+    ($($row:ty => $table:expr, $paging:ident);+ $(;)?) => {$(
         impl Listed for $row {
             fn listing() -> &'static FigureTable<Self> {
                 &$table
             }
+            const PAGING: Paging = Paging::$paging;
         }
     )+};
 }
 
 listed!(
-    tally_figures::usage::EventCount => tally_figures::usage::EVENT_COUNTS,
-    tally_figures::usage::AccountEventCount => tally_figures::usage::MONITOR_EVENT_COUNTS,
-    tally_figures::seats::MonthlySeatsRow => tally_figures::seats::MONTHLY_SEATS,
-    tally_figures::seats::ActivatedSeatRow => tally_figures::seats::ACTIVATED_SEATS,
-    tally_figures::runs::RunRow => tally_figures::runs::RUNS,
-    tally_figures::audit::AuditRow => tally_figures::audit::AUDIT_ENTRIES,
+    tally_figures::usage::EventCount => tally_figures::usage::EVENT_COUNTS, InMemory;
+    tally_figures::usage::AccountEventCount => tally_figures::usage::MONITOR_EVENT_COUNTS, InMemory;
+    tally_figures::seats::MonthlySeatsRow => tally_figures::seats::MONTHLY_SEATS, InMemory;
+    tally_figures::seats::ActivatedSeatRow => tally_figures::seats::ACTIVATED_SEATS, InMemory;
+    tally_figures::runs::RunRow => tally_figures::runs::RUNS, ByStore;
+    tally_figures::audit::AuditRow => tally_figures::audit::AUDIT_ENTRIES, ByStore;
 );
+
+/// Reads a listing's query, its filters `F` and the list parameters of the
+/// listing of `R`, with the `Accept` header.
+pub fn read_listing<F: DeserializeOwned + IntoParams, R: Listed>(
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<(F, ListRequest), ApiError> {
+    let (filters, list_params) = crate::query::parse_listing::<F, R>(query)?;
+    Ok((filters, ListRequest::parse(&list_params, headers)?))
+}
 
 /// The list convention's query parameters of the listing of `R`, which every
 /// listing takes after its filters. Read as text here and checked by
@@ -202,15 +227,17 @@ pub struct ListRequest {
 }
 
 impl ListRequest {
-    /// Reads the list parameters of `listing` from `params` and the `Accept` header.
-    ///
-    /// `key_len` is how many values a cursor of this listing holds.
+    /// Reads the list parameters of the listing of `R` from `params` and the
+    /// `Accept` header.
     pub fn parse<R: Listed>(
         params: &ListParameters<R>,
         headers: &HeaderMap,
-        key_len: usize,
     ) -> Result<ListRequest, ApiError> {
         let listing = R::listing();
+        let key_len = match R::PAGING {
+            Paging::InMemory => 1 + listing.key.len(),
+            Paging::ByStore => STORE_KEY_LEN,
+        };
         let sort_text = params.sort.clone().unwrap_or_else(|| listing.default_sort.to_owned());
         let (descending, name) = match sort_text.strip_prefix('-') {
             Some(name) => (true, name),
@@ -336,10 +363,8 @@ fn not_of_this_listing() -> ApiError {
     ApiError::bad("bad_cursor", "cursor", "not a cursor of this listing; start again without one")
 }
 
-/// A listing the store pages itself (runs, the audit log) keeps in its cursor
-/// the sort column's value and the last row's sequence number: how many values
-/// its cursor holds.
-pub const STORE_KEY_LEN: usize = 2;
+/// How many values the cursor of a listing the store pages holds.
+const STORE_KEY_LEN: usize = 2;
 
 /// The sort column's value in a store-paged listing's cursor.
 pub enum StoreKey {
@@ -425,17 +450,24 @@ pub fn answer_format(format: Option<&str>, headers: &HeaderMap) -> Result<Format
     })
 }
 
-/// A page of rows and the cursor of the next, if there is one.
+/// A page of a listing: its rows and the cursor of the next page, if there is
+/// one. Answered as it is in JSON, and documented as each listing's answer.
+#[derive(Serialize, ToSchema)]
 pub struct Page<R> {
     /// The rows.
     pub items: Vec<R>,
-    /// Where the next page starts.
+    /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
 }
 
-/// How many values a cursor of `listing` holds: the sort column and the key.
-pub fn key_len<R>(listing: &FigureTable<R>) -> usize {
-    1 + listing.key.len()
+/// Answers the listing of `R` from all its `rows`, held in memory: sorts them,
+/// cuts the requested page and writes it in the requested format.
+pub fn answer<R: Listed + Serialize>(
+    rows: Vec<R>,
+    request: &ListRequest,
+    options: &WriteOptions,
+) -> Result<Response, ApiError> {
+    respond(page(R::listing(), rows, request), request, options)
 }
 
 /// The key of `row` under `request`'s sort: the sort column, then the key columns.
@@ -476,15 +508,14 @@ pub fn page<R>(listing: &FigureTable<R>, rows: Vec<R>, request: &ListRequest) ->
 
 /// The page as the request's format: JSON `{items, next_cursor}`, or a CSV or
 /// XLSX file of the page with the next cursor in the `Next-Cursor` header.
-pub fn respond<R: Serialize>(
-    listing: &FigureTable<R>,
+pub fn respond<R: Listed + Serialize>(
     page: Page<R>,
     request: &ListRequest,
     options: &WriteOptions,
 ) -> Result<Response, ApiError> {
+    let listing = R::listing();
     let mut response = match request.format {
-        Format::Json => axum::Json(JsonPage { items: &page.items, next_cursor: &page.next_cursor })
-            .into_response(),
+        Format::Json => axum::Json(&page).into_response(),
         format => {
             let mut bytes = Vec::new();
             tally_report::write_table(format, &listing.to_table(&page.items), options, &mut bytes)
@@ -512,12 +543,6 @@ pub fn respond<R: Serialize>(
         response.headers_mut().insert("next-cursor", value);
     }
     Ok(response)
-}
-
-#[derive(Serialize)]
-struct JsonPage<'a, R> {
-    items: &'a [R],
-    next_cursor: &'a Option<String>,
 }
 
 #[cfg(test)]

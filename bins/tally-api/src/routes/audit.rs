@@ -7,26 +7,17 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tally_audit::{AuditAfter, AuditColumn, AuditKey, AuditQuery};
 use tally_events::{AuditStatus, Operation, OriginType, ResourceKind, SourceType};
 use tally_figures::audit::{AUDIT_ENTRIES, AuditDetail, AuditReadError, AuditRow};
 use tally_report::WriteOptions;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use crate::error::{ApiError, Problem};
-use crate::list::{self, ListParameters, ListRequest, StoreKey};
+use crate::list::{self, ListParameters, Page, StoreKey};
 use crate::query::{self, NoParameters, check_range};
 use crate::state::{AppState, Authenticated, PathParams};
-
-/// A page of the audit log.
-#[derive(Serialize, ToSchema)]
-pub struct AuditPage {
-    /// The rows.
-    pub items: Vec<AuditRow>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
-}
 
 impl From<AuditReadError> for ApiError {
     fn from(error: AuditReadError) -> ApiError {
@@ -114,7 +105,7 @@ pub struct AuditParameters {
     ),
     responses(
         (status = 200, description = "A page of entries.", content(
-            (AuditPage = "application/json"),
+            (Page<AuditRow> = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
@@ -133,10 +124,9 @@ pub async fn audit_entries(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let view = principal.read_audit(&account)?;
-    let (params, list_params) =
-        query::parse_listing::<AuditParameters, AuditRow>(query.as_deref())?;
+    let (params, request) =
+        list::read_listing::<AuditParameters, AuditRow>(query.as_deref(), &headers)?;
     check_range(&params.from, &params.to)?;
-    let request = ListRequest::parse(&list_params, &headers, list::STORE_KEY_LEN)?;
     let sort = AuditColumn::from_name(AUDIT_ENTRIES.columns[request.sort_column].name)
         .expect("every listing column is an audit column");
     let after = request.store_after(sort.is_integer())?.map(|(value, seq)| AuditAfter {
@@ -186,7 +176,7 @@ pub async fn audit_entries(
         },
         |entry| AuditRow::from(&entry),
     );
-    list::respond(&AUDIT_ENTRIES, page, &request, &WriteOptions::new(time_zone))
+    list::respond(page, &request, &WriteOptions::new(time_zone))
 }
 
 /// One audit entry.

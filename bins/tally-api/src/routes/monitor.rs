@@ -7,25 +7,16 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use tally_figures::usage::{AccountEventCount, MONITOR_EVENT_COUNTS};
+use tally_figures::usage::AccountEventCount;
 use tally_report::WriteOptions;
 use tally_store::TrackedActivity;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::list::{self, ListParameters, ListRequest};
+use crate::list::{self, ListParameters, ListRequest, Page};
 use crate::query::{self, NoParameters};
 use crate::routes::usage::CountParameters;
 use crate::state::{AppState, Authenticated};
-
-/// A page of event counts across accounts.
-#[derive(Serialize, ToSchema)]
-pub struct AccountEventCountPage {
-    /// The rows.
-    pub items: Vec<AccountEventCount>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
-}
 
 /// The usage monitor's choice of one account.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -47,7 +38,7 @@ pub struct AccountParameter {
     params(AccountParameter, CountParameters, ListParameters<AccountEventCount>),
     responses(
         (status = 200, description = "A page of counts.", content(
-            (AccountEventCountPage = "application/json"),
+            (Page<AccountEventCount> = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
@@ -73,7 +64,7 @@ pub async fn monitor_event_counts(
     let AccountParameter { account } = checked.read()?;
     let filter = checked.read::<CountParameters>()?.filter()?;
     let list_params: ListParameters<AccountEventCount> = checked.read()?;
-    let request = ListRequest::parse(&list_params, &headers, list::key_len(&MONITOR_EVENT_COUNTS))?;
+    let request = ListRequest::parse(&list_params, &headers)?;
     let rows = state
         .with_store(move |store| {
             Ok(tally_figures::usage::monitor_event_counts(
@@ -84,8 +75,7 @@ pub async fn monitor_event_counts(
             )?)
         })
         .await?;
-    let page = list::page(&MONITOR_EVENT_COUNTS, rows, &request);
-    list::respond(&MONITOR_EVENT_COUNTS, page, &request, &WriteOptions::default())
+    list::answer(rows, &request, &WriteOptions::default())
 }
 
 /// A module, or one activity (the `action` of `activity` events) of a module.

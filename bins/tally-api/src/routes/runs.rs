@@ -5,25 +5,17 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use tally_figures::runs::{RUNS, RunRow};
+use serde::Deserialize;
+use tally_figures::runs::RunRow;
 use tally_report::WriteOptions;
 use tally_store::{RunColumn, RunKey, RunQuery, RunsAfter};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
-use crate::error::{ApiError, Problem};
-use crate::list::{self, ListParameters, ListRequest, StoreKey};
+use crate::error::ApiError;
+use crate::list::{self, ListParameters, Page, StoreKey};
 use crate::query::{self, check_range};
+use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
-
-/// A page of runs.
-#[derive(Serialize, ToSchema)]
-pub struct RunPage {
-    /// The rows.
-    pub items: Vec<RunRow>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
-}
 
 /// The runs listing's filters.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -66,14 +58,11 @@ pub struct RunParameters {
     ),
     responses(
         (status = 200, description = "A page of run states.", content(
-            (RunPage = "application/json"),
+            (Page<RunRow> = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 400, description = "A bad query parameter.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role may not read this.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account visible to the token.", body = Problem, content_type = "application/problem+json"),
+        AccountProblems,
     ),
     security(("bearer" = []))
 )]
@@ -85,10 +74,10 @@ pub async fn runs(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let view = principal.read_runs(&account)?;
-    let (params, list_params) = query::parse_listing::<RunParameters, RunRow>(query.as_deref())?;
+    let (params, request) =
+        list::read_listing::<RunParameters, RunRow>(query.as_deref(), &headers)?;
     check_range(&params.from, &params.to)?;
     // A cursor holds the sort value and the row's sequence number.
-    let request = ListRequest::parse(&list_params, &headers, list::STORE_KEY_LEN)?;
     let sort = RunColumn::ALL[request.sort_column];
     let after = request.store_after(sort == RunColumn::At)?.map(|(value, seq)| RunsAfter {
         key: match value {
@@ -127,5 +116,5 @@ pub async fn runs(
         },
         RunRow::from,
     );
-    list::respond(&RUNS, page, &request, &WriteOptions::new(time_zone))
+    list::respond(page, &request, &WriteOptions::new(time_zone))
 }

@@ -6,29 +6,20 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tally_figures::MonthRange;
 use tally_figures::seats::{
-    ACTIVATED_SEATS, ActivatedSeatFilter, ActivatedSeatRow, MONTHLY_SEATS, MonthlySeatsRow,
-    SeatExplanationBody,
+    ActivatedSeatFilter, ActivatedSeatRow, MonthlySeatsRow, SeatExplanationBody,
 };
 use tally_report::WriteOptions;
 use tally_seats::{Month, SeatStatus};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
-use crate::error::{ApiError, Problem};
-use crate::list::{self, ListParameters, ListRequest};
+use crate::error::ApiError;
+use crate::list::{self, ListParameters, Page};
 use crate::query;
+use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
-
-/// A page of monthly seats.
-#[derive(Serialize, ToSchema)]
-pub struct MonthlySeatsPage {
-    /// The rows.
-    pub items: Vec<MonthlySeatsRow>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
-}
 
 /// The monthly seats' filters.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -62,14 +53,11 @@ pub struct MonthlySeatsParameters {
     ),
     responses(
         (status = 200, description = "A page of monthly figures.", content(
-            (MonthlySeatsPage = "application/json"),
+            (Page<MonthlySeatsRow> = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 400, description = "A bad query parameter.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role may not read this.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account visible to the token.", body = Problem, content_type = "application/problem+json"),
+        AccountProblems,
     ),
     security(("bearer" = []))
 )]
@@ -81,10 +69,9 @@ pub async fn monthly_seats(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let usage = principal.read_usage(&account)?;
-    let (params, list_params) =
-        query::parse_listing::<MonthlySeatsParameters, MonthlySeatsRow>(query.as_deref())?;
+    let (params, request) =
+        list::read_listing::<MonthlySeatsParameters, MonthlySeatsRow>(query.as_deref(), &headers)?;
     let months = MonthRange::new(params.from, params.to)?;
-    let request = ListRequest::parse(&list_params, &headers, list::key_len(&MONTHLY_SEATS))?;
     let organization = params.organization;
     let (rows, time_zone) = state
         .with_store(move |store| {
@@ -98,17 +85,7 @@ pub async fn monthly_seats(
             Ok((rows, time_zone))
         })
         .await?;
-    let page = list::page(&MONTHLY_SEATS, rows, &request);
-    list::respond(&MONTHLY_SEATS, page, &request, &WriteOptions::new(time_zone))
-}
-
-/// A page of the activated seats log.
-#[derive(Serialize, ToSchema)]
-pub struct ActivatedSeatPage {
-    /// The rows.
-    pub items: Vec<ActivatedSeatRow>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
+    list::answer(rows, &request, &WriteOptions::new(time_zone))
 }
 
 /// The activated seats log's instant and filters.
@@ -143,14 +120,11 @@ pub struct ActivatedSeatsParameters {
     ),
     responses(
         (status = 200, description = "A page of the log.", content(
-            (ActivatedSeatPage = "application/json"),
+            (Page<ActivatedSeatRow> = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 400, description = "A bad query parameter.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role may not read this.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account visible to the token.", body = Problem, content_type = "application/problem+json"),
+        AccountProblems,
     ),
     security(("bearer" = []))
 )]
@@ -162,10 +136,11 @@ pub async fn activated_seats(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let usage = principal.read_usage(&account)?;
-    let (params, list_params) =
-        query::parse_listing::<ActivatedSeatsParameters, ActivatedSeatRow>(query.as_deref())?;
+    let (params, mut request) = list::read_listing::<ActivatedSeatsParameters, ActivatedSeatRow>(
+        query.as_deref(),
+        &headers,
+    )?;
     let filter = ActivatedSeatFilter { status: params.status, organization: params.organization };
-    let mut request = ListRequest::parse(&list_params, &headers, list::key_len(&ACTIVATED_SEATS))?;
     let at = request.instant(params.at, Utc::now())?;
     let logs = state.activated_logs();
     let (rows, time_zone) = state
@@ -178,8 +153,7 @@ pub async fn activated_seats(
             Ok((filter.select(&log), time_zone))
         })
         .await?;
-    let page = list::page(&ACTIVATED_SEATS, rows, &request);
-    list::respond(&ACTIVATED_SEATS, page, &request, &WriteOptions::new(time_zone))
+    list::answer(rows, &request, &WriteOptions::new(time_zone))
 }
 
 /// The instant a seat explanation is given at.
@@ -208,10 +182,7 @@ pub struct ExplanationParameters {
     ),
     responses(
         (status = 200, description = "The explanation.", body = SeatExplanationBody),
-        (status = 400, description = "A bad query parameter.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role may not read this.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account visible to the token.", body = Problem, content_type = "application/problem+json"),
+        AccountProblems,
     ),
     security(("bearer" = []))
 )]

@@ -3,26 +3,18 @@
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tally_figures::MonthRange;
-use tally_figures::usage::{CountFilter, EVENT_COUNTS, EventCount};
+use tally_figures::usage::{CountFilter, EventCount};
 use tally_report::WriteOptions;
 use tally_seats::Month;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
-use crate::error::{ApiError, Problem};
-use crate::list::{self, ListParameters, ListRequest};
+use crate::error::ApiError;
+use crate::list::{self, ListParameters, Page};
 use crate::query;
+use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
-
-/// A page of event counts.
-#[derive(Serialize, ToSchema)]
-pub struct EventCountPage {
-    /// The rows.
-    pub items: Vec<EventCount>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
-}
 
 /// The event count listings' filters.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -63,14 +55,11 @@ impl CountParameters {
     ),
     responses(
         (status = 200, description = "A page of counts.", content(
-            (EventCountPage = "application/json"),
+            (Page<EventCount> = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 400, description = "A bad query parameter.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role may not read this.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account visible to the token.", body = Problem, content_type = "application/problem+json"),
+        AccountProblems,
     ),
     security(("bearer" = []))
 )]
@@ -84,16 +73,14 @@ pub async fn event_counts(
     // Access first: a token learns nothing of another account, not even
     // which parameters its endpoints take.
     let usage = principal.read_usage(&account)?;
-    let (params, list_params) =
-        query::parse_listing::<CountParameters, EventCount>(query.as_deref())?;
+    let (params, request) =
+        list::read_listing::<CountParameters, EventCount>(query.as_deref(), &headers)?;
     let filter = params.filter()?;
-    let request = ListRequest::parse(&list_params, &headers, list::key_len(&EVENT_COUNTS))?;
     let (rows, time_zone) = state
         .with_store(move |store| {
             let time_zone = store.account(usage.account())?.calendar.time_zone;
             Ok((tally_figures::usage::event_counts(store, &usage, &filter)?, time_zone))
         })
         .await?;
-    let page = list::page(&EVENT_COUNTS, rows, &request);
-    list::respond(&EVENT_COUNTS, page, &request, &WriteOptions::new(time_zone))
+    list::answer(rows, &request, &WriteOptions::new(time_zone))
 }
