@@ -16,6 +16,7 @@ use tally_figures::FilterError;
 use tally_seats::Month;
 use utoipa::IntoParams;
 use utoipa::openapi::path::ParameterIn;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 use crate::error::ApiError;
 use crate::list::{ListParameters, Listed};
@@ -162,6 +163,12 @@ impl WireName for tally_seats::SeatStatus {
     fn from_wire(text: &str) -> Option<Self> {
         tally_figures::seats::seat_status(text)
     }
+}
+
+/// The documented schema of a filter taking a member of `T`: its wire names,
+/// from the same list [`closed`] reads them from.
+pub fn choices<T: WireName>() -> Object {
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(T::wire_names())).build()
 }
 
 /// A member of the closed set `T`, by its wire name.

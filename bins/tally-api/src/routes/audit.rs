@@ -49,22 +49,22 @@ pub struct AuditParameters {
     pub to: Option<DateTime<Utc>>,
     /// entity, blueprint, action, automation, scorecard, run, integration, secret, sign_in or account_access.
     #[serde(default, deserialize_with = "query::closed")]
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = query::choices::<ResourceKind>)]
     pub resource: Option<ResourceKind>,
     /// create, update, delete or timer_expired.
     #[serde(default, deserialize_with = "query::closed")]
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = query::choices::<Operation>)]
     pub operation: Option<Operation>,
     /// The origin type, in any spelling (docs/events.md).
     #[serde(default, deserialize_with = "query::filter")]
     pub origin: Option<String>,
     /// success or failure.
     #[serde(default, deserialize_with = "query::closed")]
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = query::choices::<AuditStatus>)]
     pub status: Option<AuditStatus>,
     /// user, integration or webhook.
     #[serde(default, deserialize_with = "query::closed")]
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = query::choices::<SourceType>)]
     pub source_type: Option<SourceType>,
     /// Source containing this text, ignoring case.
     #[serde(default, deserialize_with = "query::filter")]

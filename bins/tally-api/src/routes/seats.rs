@@ -98,7 +98,7 @@ pub struct ActivatedSeatsParameters {
     pub at: Option<DateTime<Utc>>,
     /// Only users with this status: active, not_yet_active, disabled, removed or outside_term.
     #[serde(default, deserialize_with = "query::closed")]
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = query::choices::<SeatStatus>)]
     pub status: Option<SeatStatus>,
     /// Only users seen in this organization.
     #[serde(default, deserialize_with = "query::filter")]
