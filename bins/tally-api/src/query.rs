@@ -205,6 +205,18 @@ pub fn check_range<T: PartialOrd + std::fmt::Display>(
     }
 }
 
+/// The query of an answer given as of an instant, which the operation's
+/// description explains.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AsOf {
+    /// The instant the answer is as of (RFC 3339); default now.
+    #[serde(default, deserialize_with = "instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub at: Option<DateTime<Utc>>,
+}
+
 /// The query of an endpoint that takes no parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -6,27 +6,14 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use chrono::Utc;
 use tally_figures::usage_reports::{ZIP_NAME, write_usage_reports};
 use tally_identity::{Matcher, MatcherConfig};
 use tokio_util::io::ReaderStream;
-use utoipa::IntoParams;
 
 use crate::error::{ApiError, Problem};
-use crate::query;
+use crate::query::{self, AsOf};
 use crate::state::{AppState, Authenticated};
-
-/// The instant the usage reports' periods end at.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct UsageReportsParameters {
-    /// The instant both periods end at (RFC 3339); default now.
-    #[serde(default, deserialize_with = "query::instant")]
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub at: Option<DateTime<Utc>>,
-}
 
 /// Usage Reports.zip.
 ///
@@ -37,7 +24,7 @@ pub struct UsageReportsParameters {
     get,
     path = "/export/usage-reports",
     tag = "reports",
-    params(UsageReportsParameters),
+    params(AsOf),
     responses(
         (status = 200, description = "The zip.", content_type = "application/zip", body = Vec<u8>,
             headers(("content-disposition" = String, description = "attachment; filename=\"Usage Reports.zip\""))),
@@ -53,7 +40,7 @@ pub async fn usage_reports(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let reports = principal.download_own_usage_reports()?;
-    let params = query::parse::<UsageReportsParameters>(query.as_deref())?;
+    let params = query::parse::<AsOf>(query.as_deref())?;
     let end = params.at.unwrap_or_else(Utc::now);
     // The zip goes to a temporary file, then to the client from there: its
     // size is not held in memory.

@@ -17,7 +17,7 @@ use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::list::{self, ListParameters, Page};
-use crate::query;
+use crate::query::{self, AsOf};
 use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
 
@@ -156,17 +156,6 @@ pub async fn activated_seats(
     list::answer(rows, &request, &WriteOptions::new(time_zone))
 }
 
-/// The instant a seat explanation is given at.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ExplanationParameters {
-    /// The instant to explain (RFC 3339); default now.
-    #[serde(default, deserialize_with = "query::instant")]
-    #[param(value_type = Option<String>, format = DateTime)]
-    pub at: Option<DateTime<Utc>>,
-}
-
 /// One user's seat explanation.
 ///
 /// Their counted logins grouped by week, and why they are or are not an active
@@ -178,7 +167,7 @@ pub struct ExplanationParameters {
     params(
         ("account" = String, Path, description = "The account's slug."),
         ("user" = String, Path, description = "The user's id in the account's events."),
-        ExplanationParameters,
+        AsOf,
     ),
     responses(
         (status = 200, description = "The explanation.", body = SeatExplanationBody),
@@ -193,7 +182,7 @@ pub async fn seat_explanation(
     RawQuery(query): RawQuery,
 ) -> Result<Json<SeatExplanationBody>, ApiError> {
     let usage = principal.read_usage(&account)?;
-    let params = query::parse::<ExplanationParameters>(query.as_deref())?;
+    let params = query::parse::<AsOf>(query.as_deref())?;
     let at = params.at.unwrap_or_else(Utc::now);
     Ok(Json(
         state
