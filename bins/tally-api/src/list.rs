@@ -14,8 +14,10 @@ use headers_accept::Accept;
 use mediatype::{MediaType, Name, names};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use tally_audit::{AuditAfter, AuditKey};
 use tally_figures::FigureTable;
 use tally_report::{Cell, Format, WriteOptions};
+use tally_store::{RunKey, RunsAfter};
 use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
@@ -366,6 +368,16 @@ fn not_of_this_listing() -> ApiError {
 /// How many values the cursor of a listing the store pages holds.
 const STORE_KEY_LEN: usize = 2;
 
+/// Where a store-paged listing's page starts, as the store takes it: after a
+/// row with this sort value and sequence number. A cursor holds the two, so
+/// the cursor and the store's position convert here, in one place.
+pub trait StorePosition: Sized {
+    /// The position after a row whose sort column holds `value`, with `seq`.
+    fn from_cursor(value: StoreKey, seq: i64) -> Self;
+    /// The sort value and sequence number a cursor keeps of this position.
+    fn into_cursor(self) -> (StoreKey, i64);
+}
+
 /// The sort column's value in a store-paged listing's cursor.
 pub enum StoreKey {
     /// An integer column's (instants as microseconds).
@@ -374,37 +386,73 @@ pub enum StoreKey {
     Text(String),
 }
 
+impl StorePosition for RunsAfter {
+    fn from_cursor(value: StoreKey, seq: i64) -> RunsAfter {
+        let key = match value {
+            StoreKey::Integer(micros) => RunKey::Micros(micros),
+            StoreKey::Text(text) => RunKey::Text(text),
+        };
+        RunsAfter { key, seq }
+    }
+
+    fn into_cursor(self) -> (StoreKey, i64) {
+        let value = match self.key {
+            RunKey::Micros(micros) => StoreKey::Integer(micros),
+            RunKey::Text(text) => StoreKey::Text(text),
+        };
+        (value, self.seq)
+    }
+}
+
+impl StorePosition for AuditAfter {
+    fn from_cursor(value: StoreKey, seq: i64) -> AuditAfter {
+        let key = match value {
+            StoreKey::Integer(value) => AuditKey::Integer(value),
+            StoreKey::Text(text) => AuditKey::Text(text),
+        };
+        AuditAfter { key, seq: seq as u64 }
+    }
+
+    fn into_cursor(self) -> (StoreKey, i64) {
+        let value = match self.key {
+            AuditKey::Integer(value) => StoreKey::Integer(value),
+            AuditKey::Text(text) => StoreKey::Text(text),
+        };
+        (value, self.seq as i64)
+    }
+}
+
 impl ListRequest {
-    /// The sort value and sequence number of a store-paged listing's cursor.
-    /// `integer_sort` says whether the sort column holds integers, so that a
-    /// cursor of another column is refused.
-    pub fn store_after(&self, integer_sort: bool) -> Result<Option<(StoreKey, i64)>, ApiError> {
+    /// Where the store's page starts, from the cursor. `integer_sort` says
+    /// whether the sort column holds integers, so that a cursor of another
+    /// column is refused.
+    pub fn store_after<P: StorePosition>(&self, integer_sort: bool) -> Result<Option<P>, ApiError> {
         let Some(after) = &self.after else { return Ok(None) };
         match (&after[0], &after[1], integer_sort) {
             (Key::Integer(value), Key::Integer(seq), true) => {
-                Ok(Some((StoreKey::Integer(*value), *seq)))
+                Ok(Some(P::from_cursor(StoreKey::Integer(*value), *seq)))
             }
             (Key::Text(text), Key::Integer(seq), false) => {
-                Ok(Some((StoreKey::Text(text.clone()), *seq)))
+                Ok(Some(P::from_cursor(StoreKey::Text(text.clone()), *seq)))
             }
             _ => Err(not_of_this_listing()),
         }
     }
 
     /// The page of a store-paged listing, from rows fetched with one more than
-    /// `limit` (to know whether a next page exists); `key` gives a row's sort
-    /// value and sequence number for the next cursor.
-    pub fn store_page<T, R>(
+    /// `limit` (to know whether a next page exists); `position` gives the
+    /// store's position after a row, kept in the next cursor.
+    pub fn store_page<T, P: StorePosition, R>(
         &self,
         mut rows: Vec<T>,
-        key: impl Fn(&T) -> (StoreKey, i64),
+        position: impl Fn(&T) -> P,
         item: impl FnMut(T) -> R,
     ) -> Page<R> {
         let more = rows.len() > self.limit;
         rows.truncate(self.limit);
         let next_cursor = match rows.last() {
             Some(last) if more => {
-                let (value, seq) = key(last);
+                let (value, seq) = position(last).into_cursor();
                 let value = match value {
                     StoreKey::Integer(value) => Key::Integer(value),
                     StoreKey::Text(text) => Key::Text(text),

@@ -8,14 +8,14 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use tally_audit::{AuditAfter, AuditColumn, AuditKey, AuditQuery};
+use tally_audit::{AuditColumn, AuditQuery};
 use tally_events::{AuditStatus, Operation, OriginType, ResourceKind, SourceType};
 use tally_figures::audit::{AUDIT_ENTRIES, AuditDetail, AuditReadError, AuditRow};
 use tally_report::WriteOptions;
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, Problem};
-use crate::list::{self, ListParameters, Page, StoreKey};
+use crate::list::{self, ListParameters, Page};
 use crate::query::{self, NoParameters, check_range};
 use crate::state::{AppState, Authenticated, PathParams};
 
@@ -129,13 +129,7 @@ pub async fn audit_entries(
     check_range(&params.from, &params.to)?;
     let sort = AuditColumn::from_name(AUDIT_ENTRIES.columns[request.sort_column].name)
         .expect("every listing column is an audit column");
-    let after = request.store_after(sort.is_integer())?.map(|(value, seq)| AuditAfter {
-        key: match value {
-            StoreKey::Text(text) => AuditKey::Text(text),
-            StoreKey::Integer(value) => AuditKey::Integer(value),
-        },
-        seq: seq as u64,
-    });
+    let after = request.store_after(sort.is_integer())?;
     let query = AuditQuery {
         from: params.from,
         to: params.to,
@@ -164,18 +158,7 @@ pub async fn audit_entries(
             Ok((tally_figures::audit::audit_entries(store, log, &view, &query)?, time_zone))
         })
         .await?;
-    let page = request.store_page(
-        entries,
-        |last| {
-            let after = last.after(sort);
-            let value = match after.key {
-                AuditKey::Integer(value) => StoreKey::Integer(value),
-                AuditKey::Text(text) => StoreKey::Text(text),
-            };
-            (value, after.seq as i64)
-        },
-        |entry| AuditRow::from(&entry),
-    );
+    let page = request.store_page(entries, |last| last.after(sort), |entry| AuditRow::from(&entry));
     list::respond(page, &request, &WriteOptions::new(time_zone))
 }
 

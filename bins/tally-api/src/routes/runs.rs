@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tally_figures::runs::RunRow;
 use tally_report::WriteOptions;
-use tally_store::{RunColumn, RunKey, RunQuery, RunsAfter};
+use tally_store::{RunColumn, RunQuery, RunsAfter};
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::list::{self, ListParameters, Page, StoreKey};
+use crate::list::{self, ListParameters, Page};
 use crate::query::{self, check_range};
 use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
@@ -79,13 +79,7 @@ pub async fn runs(
     check_range(&params.from, &params.to)?;
     // A cursor holds the sort value and the row's sequence number.
     let sort = RunColumn::ALL[request.sort_column];
-    let after = request.store_after(sort == RunColumn::At)?.map(|(value, seq)| RunsAfter {
-        key: match value {
-            StoreKey::Text(text) => RunKey::Text(text),
-            StoreKey::Integer(value) => RunKey::Micros(value),
-        },
-        seq,
-    });
+    let after = request.store_after(sort == RunColumn::At)?;
     let query = RunQuery {
         user: params.user,
         action: params.action,
@@ -107,13 +101,7 @@ pub async fn runs(
         .await?;
     let page = request.store_page(
         states,
-        |last| {
-            let value = match last.key(sort) {
-                RunKey::Micros(micros) => StoreKey::Integer(micros),
-                RunKey::Text(text) => StoreKey::Text(text),
-            };
-            (value, last.seq)
-        },
+        |last| RunsAfter { key: last.key(sort), seq: last.seq },
         RunRow::from,
     );
     list::respond(page, &request, &WriteOptions::new(time_zone))
