@@ -14,9 +14,10 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 use tally_figures::FilterError;
 use tally_seats::Month;
-use utoipa::IntoParams;
+use utoipa::openapi::RefOr;
 use utoipa::openapi::path::ParameterIn;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::error::ApiError;
 use crate::list::{ListParameters, Listed};
@@ -165,20 +166,74 @@ impl WireName for tally_seats::SeatStatus {
     }
 }
 
-/// The documented schema of a filter taking a member of `T`: its wire names,
-/// from the same list [`closed`] reads them from.
-pub fn choices<T: WireName>() -> Object {
-    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(T::wire_names())).build()
+/// A filter taking a member of a closed set by its wire name, documented as
+/// the choice of those names, from the same list it is read against.
+pub trait ClosedFilter: Sized {
+    /// The set's type.
+    type Member: WireName;
+    /// The filter of `member`.
+    fn of(member: Self::Member) -> Self;
+    /// The member named.
+    fn member(self) -> Self::Member;
 }
 
-/// A member of the closed set `T`, by its wire name.
-pub fn closed<'de, D: Deserializer<'de>, T: WireName>(
-    deserializer: D,
-) -> Result<Option<T>, D::Error> {
+/// The member a closed-set filter names, if it was given.
+pub fn member<F: ClosedFilter>(filter: Option<F>) -> Option<F::Member> {
+    filter.map(F::member)
+}
+
+fn read_member<'de, F: ClosedFilter, D: Deserializer<'de>>(deserializer: D) -> Result<F, D::Error> {
     let text = given(deserializer)?;
-    T::from_wire(&text).map(Some).ok_or_else(|| {
-        D::Error::custom(format!("{text:?} is not one of {}", T::wire_names().join(", ")))
+    F::Member::from_wire(&text).map(F::of).ok_or_else(|| {
+        D::Error::custom(format!("{text:?} is not one of {}", F::Member::wire_names().join(", ")))
     })
+}
+
+fn member_choices<T: WireName>() -> RefOr<Schema> {
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(T::wire_names())).into()
+}
+
+// One type per closed set, rather than one generic type: utoipa documents
+// parameters of generic types through its internal composition, which these
+// do not need.
+macro_rules! closed_filters {
+    ($($filter:ident: $member:ty, $what:literal;)+) => {$(
+        #[doc = concat!("A filter naming ", $what, ".")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $filter(pub $member);
+
+        impl ClosedFilter for $filter {
+            type Member = $member;
+            fn of(member: $member) -> $filter {
+                $filter(member)
+            }
+            fn member(self) -> $member {
+                self.0
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $filter {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$filter, D::Error> {
+                read_member(deserializer)
+            }
+        }
+
+        impl PartialSchema for $filter {
+            fn schema() -> RefOr<Schema> {
+                member_choices::<$member>()
+            }
+        }
+
+        impl ToSchema for $filter {}
+    )+};
+}
+
+closed_filters! {
+    ResourceFilter: tally_events::ResourceKind, "a resource kind";
+    OperationFilter: tally_events::Operation, "an operation";
+    AuditStatusFilter: tally_events::AuditStatus, "an audit entry's status";
+    SourceTypeFilter: tally_events::SourceType, "a source type";
+    SeatStatusFilter: tally_seats::SeatStatus, "a seat status";
 }
 
 impl From<FilterError> for ApiError {
@@ -263,6 +318,32 @@ mod tests {
         check("kind=", Err(("bad_parameter", "kind")));
         check("kind", Err(("bad_parameter", "kind")));
         check("from=2026-13", Err(("bad_parameter", "from")));
+    }
+
+    #[derive(Debug, Deserialize, IntoParams)]
+    #[serde(deny_unknown_fields)]
+    #[into_params(parameter_in = Query)]
+    struct Statuses {
+        #[param(inline)]
+        status: Option<AuditStatusFilter>,
+    }
+
+    #[test]
+    fn a_closed_set_is_read_by_its_wire_names_and_documented_with_them() {
+        let status = |query: &str| {
+            parse::<Statuses>(Some(query))
+                .map(|statuses| member(statuses.status))
+                .map_err(|error| error.to_string())
+        };
+        assert_eq!(status("status=failure"), Ok(Some(tally_events::AuditStatus::Failure)));
+        assert_eq!(status(""), Ok(None));
+        assert_eq!(
+            status("status=done"),
+            Err("query parameter \"status\": \"done\" is not one of success, failure".to_owned())
+        );
+        assert!(status("status=").is_err());
+        let documented = serde_json::to_value(&Statuses::into_params(|| None)[0]).unwrap();
+        assert_eq!(documented["schema"]["enum"], serde_json::json!(["success", "failure"]));
     }
 
     #[test]

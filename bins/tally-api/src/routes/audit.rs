@@ -9,14 +9,17 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tally_audit::{AuditColumn, AuditQuery};
-use tally_events::{AuditStatus, Operation, OriginType, ResourceKind, SourceType};
+use tally_events::OriginType;
 use tally_figures::audit::{AUDIT_ENTRIES, AuditDetail, AuditReadError, AuditRow};
 use tally_report::WriteOptions;
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, Problem};
 use crate::list::{self, ListParameters, Page};
-use crate::query::{self, NoParameters, check_range};
+use crate::query::{
+    self, AuditStatusFilter, NoParameters, OperationFilter, ResourceFilter, SourceTypeFilter,
+    check_range,
+};
 use crate::state::{AppState, Authenticated, PathParams};
 
 impl From<AuditReadError> for ApiError {
@@ -48,24 +51,20 @@ pub struct AuditParameters {
     #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<DateTime<Utc>>,
     /// entity, blueprint, action, automation, scorecard, run, integration, secret, sign_in or account_access.
-    #[serde(default, deserialize_with = "query::closed")]
-    #[param(schema_with = query::choices::<ResourceKind>)]
-    pub resource: Option<ResourceKind>,
+    #[param(inline)]
+    pub resource: Option<ResourceFilter>,
     /// create, update, delete or timer_expired.
-    #[serde(default, deserialize_with = "query::closed")]
-    #[param(schema_with = query::choices::<Operation>)]
-    pub operation: Option<Operation>,
+    #[param(inline)]
+    pub operation: Option<OperationFilter>,
     /// The origin type, in any spelling (docs/events.md).
     #[serde(default, deserialize_with = "query::filter")]
     pub origin: Option<String>,
     /// success or failure.
-    #[serde(default, deserialize_with = "query::closed")]
-    #[param(schema_with = query::choices::<AuditStatus>)]
-    pub status: Option<AuditStatus>,
+    #[param(inline)]
+    pub status: Option<AuditStatusFilter>,
     /// user, integration or webhook.
-    #[serde(default, deserialize_with = "query::closed")]
-    #[param(schema_with = query::choices::<SourceType>)]
-    pub source_type: Option<SourceType>,
+    #[param(inline)]
+    pub source_type: Option<SourceTypeFilter>,
     /// Source containing this text, ignoring case.
     #[serde(default, deserialize_with = "query::filter")]
     pub source: Option<String>,
@@ -133,12 +132,12 @@ pub async fn audit_entries(
     let query = AuditQuery {
         from: params.from,
         to: params.to,
-        resource: params.resource,
+        resource: query::member(params.resource),
         resource_id: None,
-        operation: params.operation,
+        operation: query::member(params.operation),
         origin: params.origin.map(|text| OriginType::parse(&text)),
-        status: params.status,
-        source_type: params.source_type,
+        status: query::member(params.status),
+        source_type: query::member(params.source_type),
         source: params.source,
         user: params.user,
         blueprint: params.blueprint,

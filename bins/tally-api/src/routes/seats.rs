@@ -12,12 +12,12 @@ use tally_figures::seats::{
     ActivatedSeatFilter, ActivatedSeatRow, MonthlySeatsRow, SeatExplanationBody,
 };
 use tally_report::WriteOptions;
-use tally_seats::{Month, SeatStatus};
+use tally_seats::Month;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::list::{self, ListParameters, Page};
-use crate::query::{self, AsOf};
+use crate::query::{self, AsOf, SeatStatusFilter};
 use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
 
@@ -97,9 +97,8 @@ pub struct ActivatedSeatsParameters {
     #[param(value_type = Option<String>, format = DateTime)]
     pub at: Option<DateTime<Utc>>,
     /// Only users with this status: active, not_yet_active, disabled, removed or outside_term.
-    #[serde(default, deserialize_with = "query::closed")]
-    #[param(schema_with = query::choices::<SeatStatus>)]
-    pub status: Option<SeatStatus>,
+    #[param(inline)]
+    pub status: Option<SeatStatusFilter>,
     /// Only users seen in this organization.
     #[serde(default, deserialize_with = "query::filter")]
     pub organization: Option<String>,
@@ -140,7 +139,10 @@ pub async fn activated_seats(
         query.as_deref(),
         &headers,
     )?;
-    let filter = ActivatedSeatFilter { status: params.status, organization: params.organization };
+    let filter = ActivatedSeatFilter {
+        status: query::member(params.status),
+        organization: params.organization,
+    };
     let at = request.instant(params.at, Utc::now())?;
     let logs = state.activated_logs();
     let (rows, time_zone) = state
