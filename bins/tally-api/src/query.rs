@@ -5,8 +5,9 @@
 //! (what the OpenAPI document lists), so the two cannot drift apart. [`parse`]
 //! refuses, naming the parameter: a name the struct does not have, a name given
 //! twice, a value that is not UTF-8 once decoded. The fields' own readers
-//! ([`filter`], [`month`], [`instant`], [`closed`]) refuse an empty filter and a
-//! bad month, instant or closed-set value, saying what is accepted.
+//! ([`filter`], [`month`], [`instant`], the [`ClosedFilter`] types) refuse an
+//! empty filter and a bad month, instant or closed-set value, saying what is
+//! accepted.
 
 use chrono::{DateTime, Utc};
 use percent_encoding::percent_decode;
