@@ -3,18 +3,27 @@
 //! JSON, CSV or XLSX.
 
 use std::cmp::Ordering;
+use std::marker::PhantomData;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use headers_accept::Accept;
+use mediatype::{MediaType, Name, names};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use tally_audit::{AuditAfter, AuditKey};
 use tally_figures::FigureTable;
 use tally_report::{Cell, Format, WriteOptions};
+use tally_store::{RunKey, RunsAfter};
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
-use crate::query::QueryParams;
 
 /// Rows per page when `limit` is not given.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -86,6 +95,119 @@ struct CursorBody {
     at: Option<i64>,
 }
 
+/// A row type the API lists, and the table that defines its listing: its
+/// columns are what `sort` takes.
+pub trait Listed: Sized + 'static {
+    /// The listing's table.
+    fn listing() -> &'static FigureTable<Self>;
+    /// Who cuts its pages.
+    const PAGING: Paging;
+}
+
+/// Who cuts a listing's pages, which decides what its cursors hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// The API, from every row held in memory: a cursor holds the sort
+    /// column's value and the listing's key columns.
+    InMemory,
+    /// The store (runs, the audit log): a cursor holds the sort column's value
+    /// and the last row's sequence number.
+    ByStore,
+}
+
+macro_rules! listed {
+    ($($row:ty => $table:expr, $paging:ident);+ $(;)?) => {$(
+        impl Listed for $row {
+            fn listing() -> &'static FigureTable<Self> {
+                &$table
+            }
+            const PAGING: Paging = Paging::$paging;
+        }
+    )+};
+}
+
+listed!(
+    tally_figures::usage::EventCount => tally_figures::usage::EVENT_COUNTS, InMemory;
+    tally_figures::usage::AccountEventCount => tally_figures::usage::MONITOR_EVENT_COUNTS, InMemory;
+    tally_figures::seats::MonthlySeatsRow => tally_figures::seats::MONTHLY_SEATS, InMemory;
+    tally_figures::seats::ActivatedSeatRow => tally_figures::seats::ACTIVATED_SEATS, InMemory;
+    tally_figures::runs::RunRow => tally_figures::runs::RUNS, ByStore;
+    tally_figures::audit::AuditRow => tally_figures::audit::AUDIT_ENTRIES, ByStore;
+);
+
+/// Reads a listing's query, its filters `F` and the list parameters of the
+/// listing of `R`, with the `Accept` header.
+pub fn read_listing<F: DeserializeOwned + IntoParams, R: Listed>(
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<(F, ListRequest), ApiError> {
+    let (filters, list_params) = crate::query::parse_listing::<F, R>(query)?;
+    Ok((filters, ListRequest::parse(&list_params, headers)?))
+}
+
+/// The list convention's query parameters of the listing of `R`, which every
+/// listing takes after its filters. Read as text here and checked by
+/// [`ListRequest::parse`]; documented with the listing's columns as the choices
+/// of `sort`, so the document and the check read the same table.
+#[derive(Debug, Deserialize)]
+#[serde(bound = "")]
+pub struct ListParameters<R> {
+    /// A column of the listing; a leading - sorts descending.
+    pub sort: Option<String>,
+    /// The previous page's next_cursor.
+    pub cursor: Option<String>,
+    /// Rows per page, 1 to 1000; default 100.
+    pub limit: Option<String>,
+    /// json (default), csv or xlsx; or send an Accept header.
+    pub format: Option<String>,
+    #[serde(skip)]
+    listing: PhantomData<fn() -> R>,
+}
+
+impl<R: Listed> IntoParams for ListParameters<R> {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let listing = R::listing();
+        let text = |choices: Option<Vec<String>>| {
+            ObjectBuilder::new().schema_type(Type::String).enum_values(choices)
+        };
+        let formats = [Format::Json, Format::Csv, Format::Xlsx].map(|format| format.to_string());
+        let limit = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1))
+            .maximum(Some(MAX_LIMIT as i64));
+        [
+            (
+                "sort",
+                format!(
+                    "{}, with a leading - for descending. Default {}.",
+                    listing.columns.iter().map(|column| column.name).collect::<Vec<_>>().join(", "),
+                    listing.default_sort
+                ),
+                text(Some(listing.sort_choices())),
+            ),
+            ("cursor", "The previous page's next_cursor.".to_owned(), text(None)),
+            ("limit", format!("Rows per page, 1 to {MAX_LIMIT}; default {DEFAULT_LIMIT}."), limit),
+            (
+                "format",
+                "json (default), csv or xlsx; or send an Accept header.".to_owned(),
+                text(Some(formats.to_vec())),
+            ),
+        ]
+        .into_iter()
+        .map(|(name, description, schema)| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(schema))
+                .build()
+        })
+        .collect()
+    }
+}
+
 /// A validated `sort`, `cursor`, `limit` and format.
 #[derive(Debug, Clone)]
 pub struct ListRequest {
@@ -107,16 +229,18 @@ pub struct ListRequest {
 }
 
 impl ListRequest {
-    /// Reads the list parameters of `listing` from `params` and the `Accept` header.
-    ///
-    /// `key_len` is how many values a cursor of this listing holds.
-    pub fn parse<R>(
-        params: &QueryParams,
+    /// Reads the list parameters of the listing of `R` from `params` and the
+    /// `Accept` header.
+    pub fn parse<R: Listed>(
+        params: &ListParameters<R>,
         headers: &HeaderMap,
-        listing: &FigureTable<R>,
-        key_len: usize,
     ) -> Result<ListRequest, ApiError> {
-        let sort_text = params.text("sort").unwrap_or_else(|| listing.default_sort.to_owned());
+        let listing = R::listing();
+        let key_len = match R::PAGING {
+            Paging::InMemory => 1 + listing.key.len(),
+            Paging::ByStore => STORE_KEY_LEN,
+        };
+        let sort_text = params.sort.clone().unwrap_or_else(|| listing.default_sort.to_owned());
         let (descending, name) = match sort_text.strip_prefix('-') {
             Some(name) => (true, name),
             None => (false, sort_text.as_str()),
@@ -132,7 +256,7 @@ impl ListRequest {
                 ),
             )
         })?;
-        let limit = match params.text("limit") {
+        let limit = match &params.limit {
             None => DEFAULT_LIMIT,
             Some(text) => match text.parse::<i64>() {
                 Ok(limit) if (1..=MAX_LIMIT as i64).contains(&limit) => limit as usize,
@@ -153,14 +277,15 @@ impl ListRequest {
             },
         };
         let cursor = params
-            .text("cursor")
-            .map(|cursor| read_cursor(&cursor, &sort_text, key_len))
+            .cursor
+            .as_deref()
+            .map(|cursor| read_cursor(cursor, &sort_text, key_len))
             .transpose()?;
         let (after, cursor_at) = match cursor {
             Some(body) => (Some(body.after), body.at),
             None => (None, None),
         };
-        let format = answer_format(params, headers)?;
+        let format = answer_format(params.format.as_deref(), headers)?;
         Ok(ListRequest {
             sort_column,
             descending,
@@ -240,10 +365,18 @@ fn not_of_this_listing() -> ApiError {
     ApiError::bad("bad_cursor", "cursor", "not a cursor of this listing; start again without one")
 }
 
-/// A listing the store pages itself (runs, the audit log) keeps in its cursor
-/// the sort column's value and the last row's sequence number: how many values
-/// its cursor holds.
-pub const STORE_KEY_LEN: usize = 2;
+/// How many values the cursor of a listing the store pages holds.
+const STORE_KEY_LEN: usize = 2;
+
+/// Where a store-paged listing's page starts, as the store takes it: after a
+/// row with this sort value and sequence number. A cursor holds the two, so
+/// the cursor and the store's position convert here, in one place.
+pub trait StorePosition: Sized {
+    /// The position after a row whose sort column holds `value`, with `seq`.
+    fn from_cursor(value: StoreKey, seq: i64) -> Self;
+    /// The sort value and sequence number a cursor keeps of this position.
+    fn into_cursor(self) -> (StoreKey, i64);
+}
 
 /// The sort column's value in a store-paged listing's cursor.
 pub enum StoreKey {
@@ -253,37 +386,73 @@ pub enum StoreKey {
     Text(String),
 }
 
+impl StorePosition for RunsAfter {
+    fn from_cursor(value: StoreKey, seq: i64) -> RunsAfter {
+        let key = match value {
+            StoreKey::Integer(micros) => RunKey::Micros(micros),
+            StoreKey::Text(text) => RunKey::Text(text),
+        };
+        RunsAfter { key, seq }
+    }
+
+    fn into_cursor(self) -> (StoreKey, i64) {
+        let value = match self.key {
+            RunKey::Micros(micros) => StoreKey::Integer(micros),
+            RunKey::Text(text) => StoreKey::Text(text),
+        };
+        (value, self.seq)
+    }
+}
+
+impl StorePosition for AuditAfter {
+    fn from_cursor(value: StoreKey, seq: i64) -> AuditAfter {
+        let key = match value {
+            StoreKey::Integer(value) => AuditKey::Integer(value),
+            StoreKey::Text(text) => AuditKey::Text(text),
+        };
+        AuditAfter { key, seq: seq as u64 }
+    }
+
+    fn into_cursor(self) -> (StoreKey, i64) {
+        let value = match self.key {
+            AuditKey::Integer(value) => StoreKey::Integer(value),
+            AuditKey::Text(text) => StoreKey::Text(text),
+        };
+        (value, self.seq as i64)
+    }
+}
+
 impl ListRequest {
-    /// The sort value and sequence number of a store-paged listing's cursor.
-    /// `integer_sort` says whether the sort column holds integers, so that a
-    /// cursor of another column is refused.
-    pub fn store_after(&self, integer_sort: bool) -> Result<Option<(StoreKey, i64)>, ApiError> {
+    /// Where the store's page starts, from the cursor. `integer_sort` says
+    /// whether the sort column holds integers, so that a cursor of another
+    /// column is refused.
+    pub fn store_after<P: StorePosition>(&self, integer_sort: bool) -> Result<Option<P>, ApiError> {
         let Some(after) = &self.after else { return Ok(None) };
         match (&after[0], &after[1], integer_sort) {
             (Key::Integer(value), Key::Integer(seq), true) => {
-                Ok(Some((StoreKey::Integer(*value), *seq)))
+                Ok(Some(P::from_cursor(StoreKey::Integer(*value), *seq)))
             }
             (Key::Text(text), Key::Integer(seq), false) => {
-                Ok(Some((StoreKey::Text(text.clone()), *seq)))
+                Ok(Some(P::from_cursor(StoreKey::Text(text.clone()), *seq)))
             }
             _ => Err(not_of_this_listing()),
         }
     }
 
     /// The page of a store-paged listing, from rows fetched with one more than
-    /// `limit` (to know whether a next page exists); `key` gives a row's sort
-    /// value and sequence number for the next cursor.
-    pub fn store_page<T, R>(
+    /// `limit` (to know whether a next page exists); `position` gives the
+    /// store's position after a row, kept in the next cursor.
+    pub fn store_page<T, P: StorePosition, R>(
         &self,
         mut rows: Vec<T>,
-        key: impl Fn(&T) -> (StoreKey, i64),
+        position: impl Fn(&T) -> P,
         item: impl FnMut(T) -> R,
     ) -> Page<R> {
         let more = rows.len() > self.limit;
         rows.truncate(self.limit);
         let next_cursor = match rows.last() {
             Some(last) if more => {
-                let (value, seq) = key(last);
+                let (value, seq) = position(last).into_cursor();
                 let value = match value {
                     StoreKey::Integer(value) => Key::Integer(value),
                     StoreKey::Text(text) => Key::Text(text),
@@ -296,9 +465,14 @@ impl ListRequest {
     }
 }
 
-/// The format asked for: the `format` parameter, else the `Accept` header, else JSON.
-pub fn answer_format(params: &QueryParams, headers: &HeaderMap) -> Result<Format, ApiError> {
-    if let Some(text) = params.text("format") {
+/// The format asked for: the `format` parameter, else the `Accept` header
+/// negotiated by its q-values (a type at `q=0` is refused, the highest q wins,
+/// ties go to the type listed first, then to JSON, CSV, XLSX in that order),
+/// else JSON. JSON is also the answer when the header accepts none of the three
+/// or cannot be read: a listing always has an answer, and the problem documents
+/// are JSON anyway.
+pub fn answer_format(format: Option<&str>, headers: &HeaderMap) -> Result<Format, ApiError> {
+    if let Some(text) = format {
         return text.parse::<Format>().map_err(|_| {
             ApiError::bad(
                 "bad_format",
@@ -307,30 +481,41 @@ pub fn answer_format(params: &QueryParams, headers: &HeaderMap) -> Result<Format
             )
         });
     }
-    let accept = headers.get(header::ACCEPT).and_then(|value| value.to_str().ok()).unwrap_or("");
-    // The first listed type we can answer wins; anything else gets JSON.
-    for media_type in accept.split(',').map(|part| part.split(';').next().unwrap_or("").trim()) {
-        for format in [Format::Json, Format::Csv, Format::Xlsx] {
-            let essence = format.media_type().split(';').next().unwrap_or("");
-            if media_type.eq_ignore_ascii_case(essence) {
-                return Ok(format);
-            }
-        }
-    }
-    Ok(Format::Json)
+    const JSON: MediaType = MediaType::new(names::APPLICATION, names::JSON);
+    const CSV: MediaType = MediaType::new(names::TEXT, names::CSV);
+    const XLSX: MediaType = MediaType::new(
+        names::APPLICATION,
+        Name::new_unchecked("vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    );
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|value| Accept::try_from(value).ok())
+    else {
+        return Ok(Format::Json);
+    };
+    Ok(match accept.negotiate(&[JSON, CSV, XLSX]) {
+        Some(media_type) if *media_type == CSV => Format::Csv,
+        Some(media_type) if *media_type == XLSX => Format::Xlsx,
+        _ => Format::Json,
+    })
 }
 
-/// A page of rows and the cursor of the next, if there is one.
+/// A page of a listing: its rows and the cursor of the next page, if there is
+/// one. Answered as it is in JSON, and documented as each listing's answer.
+#[derive(Serialize, ToSchema)]
 pub struct Page<R> {
     /// The rows.
     pub items: Vec<R>,
-    /// Where the next page starts.
+    /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
 }
 
-/// How many values a cursor of `listing` holds: the sort column and the key.
-pub fn key_len<R>(listing: &FigureTable<R>) -> usize {
-    1 + listing.key.len()
+/// Answers the listing of `R` from all its `rows`, held in memory: sorts them,
+/// cuts the requested page and writes it in the requested format.
+pub fn answer<R: Listed + Serialize>(
+    rows: Vec<R>,
+    request: &ListRequest,
+    options: &WriteOptions,
+) -> Result<Response, ApiError> {
+    respond(page(R::listing(), rows, request), request, options)
 }
 
 /// The key of `row` under `request`'s sort: the sort column, then the key columns.
@@ -371,15 +556,14 @@ pub fn page<R>(listing: &FigureTable<R>, rows: Vec<R>, request: &ListRequest) ->
 
 /// The page as the request's format: JSON `{items, next_cursor}`, or a CSV or
 /// XLSX file of the page with the next cursor in the `Next-Cursor` header.
-pub fn respond<R: Serialize>(
-    listing: &FigureTable<R>,
+pub fn respond<R: Listed + Serialize>(
     page: Page<R>,
     request: &ListRequest,
     options: &WriteOptions,
 ) -> Result<Response, ApiError> {
+    let listing = R::listing();
     let mut response = match request.format {
-        Format::Json => axum::Json(JsonPage { items: &page.items, next_cursor: &page.next_cursor })
-            .into_response(),
+        Format::Json => axum::Json(&page).into_response(),
         format => {
             let mut bytes = Vec::new();
             tally_report::write_table(format, &listing.to_table(&page.items), options, &mut bytes)
@@ -409,8 +593,47 @@ pub fn respond<R: Serialize>(
     Ok(response)
 }
 
-#[derive(Serialize)]
-struct JsonPage<'a, R> {
-    items: &'a [R],
-    next_cursor: &'a Option<String>,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(accept: Option<&str>, format: Option<&str>, expected: Format) {
+        let mut headers = HeaderMap::new();
+        if let Some(accept) = accept {
+            headers.insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap());
+        }
+        assert_eq!(answer_format(format, &headers).unwrap(), expected, "{accept:?} {format:?}");
+    }
+
+    #[test]
+    fn the_accept_header_is_negotiated_by_q_values() {
+        check(None, None, Format::Json);
+        check(Some("text/csv"), None, Format::Csv);
+        check(
+            Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            None,
+            Format::Xlsx,
+        );
+        // q=0 means "not this one".
+        check(Some("text/csv;q=0"), None, Format::Json);
+        // The higher q wins, wherever it is listed.
+        check(Some("text/csv;q=0.1, application/json"), None, Format::Json);
+        check(Some("text/csv;q=0.9, application/json;q=0.5"), None, Format::Csv);
+        // Equal q: the first listed.
+        check(Some("text/csv, application/json"), None, Format::Csv);
+        // Ranges: */* is JSON, the API's first choice; text/* is CSV.
+        check(Some("*/*"), None, Format::Json);
+        check(Some("text/*"), None, Format::Csv);
+        // Nothing the API writes, or a header it cannot read: JSON.
+        check(Some("image/png"), None, Format::Json);
+        check(Some("text/csv;q=0, application/json;q=0"), None, Format::Json);
+        check(Some("not a media type"), None, Format::Json);
+    }
+
+    #[test]
+    fn the_format_parameter_wins_over_the_accept_header() {
+        check(Some("text/csv"), Some("xlsx"), Format::Xlsx);
+        check(Some("application/json"), Some("csv"), Format::Csv);
+        check(Some("text/csv;q=0"), Some("csv"), Format::Csv);
+    }
 }

@@ -1,91 +1,96 @@
-//! Query strings, read strictly: every parameter must be one the endpoint
-//! documents, given once, in UTF-8.
+//! Query strings, read strictly into one typed struct per endpoint.
+//!
+//! Each endpoint's query is a struct that derives both serde's `Deserialize`
+//! (what is accepted, read by `serde_urlencoded`) and utoipa's `IntoParams`
+//! (what the OpenAPI document lists), so the two cannot drift apart. [`parse`]
+//! refuses, naming the parameter: a name the struct does not have, a name given
+//! twice, a value that is not UTF-8 once decoded. The fields' own readers
+//! ([`filter`], [`month`], [`instant`], the [`ClosedFilter`] types) refuse an
+//! empty filter and a bad month, instant or closed-set value, saying what is
+//! accepted.
 
 use chrono::{DateTime, Utc};
 use percent_encoding::percent_decode;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
+use tally_figures::FilterError;
 use tally_seats::Month;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::path::ParameterIn;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::error::ApiError;
+use crate::list::{ListParameters, Listed};
 
-/// A request's query parameters, taken one by one by the handler.
-pub struct QueryParams {
-    pairs: Vec<(String, String)>,
+/// Reads `query` (the raw text after `?`) into `T`, whose `IntoParams` names
+/// the parameters accepted.
+pub fn parse<T: DeserializeOwned + IntoParams>(query: Option<&str>) -> Result<T, ApiError> {
+    Checked::new(query, &[names::<T>()])?.read()
 }
 
-impl QueryParams {
-    /// Reads `query` (the raw text after `?`) against the query parameters that
-    /// the operation `P` documents in the OpenAPI document, so that what is
-    /// accepted and what is documented cannot drift apart.
-    ///
-    /// Unknown names, repeated names and values that are not UTF-8 once decoded
-    /// are refused, each naming the parameter.
-    pub fn parse<P: utoipa::Path>(query: Option<&str>) -> Result<QueryParams, ApiError> {
-        let known: Vec<String> = P::operation()
-            .parameters
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|parameter| match parameter {
-                RefOr::T(parameter) if parameter.parameter_in == ParameterIn::Query => {
-                    Some(parameter.name)
-                }
-                _ => None,
-            })
-            .collect();
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        for piece in query.unwrap_or("").split('&').filter(|piece| !piece.is_empty()) {
-            let (raw_name, raw_value) = piece.split_once('=').unwrap_or((piece, ""));
-            let name = decode(raw_name).map_err(|_| ApiError::UnknownParameter {
-                name: String::from_utf8_lossy(raw_name.as_bytes()).into_owned(),
-                known: known.join(", "),
-            })?;
-            if !known.contains(&name) {
-                return Err(ApiError::UnknownParameter { name, known: known.join(", ") });
-            }
-            let value = decode(raw_value)
-                .map_err(|_| ApiError::bad_parameter(&name, "the value is not UTF-8 text"))?;
-            if pairs.iter().any(|(seen, _)| *seen == name) {
-                return Err(ApiError::bad_parameter(&name, "given more than once"));
-            }
-            pairs.push((name, value));
+/// Reads a listing's query: its filters `F`, then the list convention's
+/// parameters. The listing's operation documents both (`params(F,
+/// ListParameters)`), and a name neither takes is refused.
+pub fn parse_listing<F: DeserializeOwned + IntoParams, R: Listed>(
+    query: Option<&str>,
+) -> Result<(F, ListParameters<R>), ApiError> {
+    let checked = Checked::new(query, &[names::<F>(), names::<ListParameters<R>>()])?;
+    Ok((checked.read()?, checked.read()?))
+}
+
+/// The names of the parameters `T` takes, in the order it documents them.
+pub fn names<T: IntoParams>() -> Vec<String> {
+    T::into_params(|| Some(ParameterIn::Query))
+        .into_iter()
+        .map(|parameter| parameter.name)
+        .collect()
+}
+
+/// A query string whose names are known and given once, and whose values are
+/// UTF-8: its parts can be read into the structs that document them.
+pub struct Checked<'a> {
+    query: &'a str,
+}
+
+impl Checked<'_> {
+    /// Checks `query` against the names of the parts it is made of.
+    pub fn new<'a>(query: Option<&'a str>, parts: &[Vec<String>]) -> Result<Checked<'a>, ApiError> {
+        let query = query.unwrap_or("");
+        check_names(query, &parts.concat())?;
+        Ok(Checked { query })
+    }
+
+    /// Reads the part `T`, leaving the names of the other parts to them.
+    pub fn read<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let pairs = form_urlencoded::parse(self.query.as_bytes());
+        serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(pairs)).map_err(
+            |error| ApiError::bad_parameter(&error.path().to_string(), error.inner().to_string()),
+        )
+    }
+}
+
+/// What serde_urlencoded does not check: it decodes bytes that are not UTF-8
+/// into replacement characters, so a filter would silently look for them.
+fn check_names(query: &str, known: &[String]) -> Result<(), ApiError> {
+    let mut seen: Vec<String> = Vec::new();
+    for piece in query.split('&').filter(|piece| !piece.is_empty()) {
+        let (raw_name, raw_value) = piece.split_once('=').unwrap_or((piece, ""));
+        let name = decode(raw_name).map_err(|_| ApiError::UnknownParameter {
+            name: String::from_utf8_lossy(raw_name.as_bytes()).into_owned(),
+            known: known.join(", "),
+        })?;
+        if !known.contains(&name) {
+            return Err(ApiError::UnknownParameter { name, known: known.join(", ") });
         }
-        Ok(QueryParams { pairs })
-    }
-
-    /// The value of `name`, if given.
-    pub fn text(&self, name: &str) -> Option<String> {
-        self.pairs.iter().find(|(seen, _)| seen == name).map(|(_, value)| value.clone())
-    }
-
-    /// The value of `name`, if given and not empty.
-    pub fn filter(&self, name: &str) -> Result<Option<String>, ApiError> {
-        match self.text(name) {
-            Some(value) if value.is_empty() => {
-                Err(ApiError::bad_parameter(name, "is empty; leave it out to not filter"))
-            }
-            value => Ok(value),
+        decode(raw_value)
+            .map_err(|_| ApiError::bad_parameter(&name, "the value is not UTF-8 text"))?;
+        if seen.contains(&name) {
+            return Err(ApiError::bad_parameter(&name, "given more than once"));
         }
+        seen.push(name);
     }
-
-    /// A month, `YYYY-MM`.
-    pub fn month(&self, name: &str) -> Result<Option<Month>, ApiError> {
-        self.text(name).map(|text| parse_month(name, &text)).transpose()
-    }
-
-    /// An RFC 3339 instant.
-    pub fn instant(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
-        self.text(name)
-            .map(|text| {
-                DateTime::parse_from_rfc3339(&text).map(|at| at.with_timezone(&Utc)).map_err(|_| {
-                    ApiError::bad_parameter(
-                        name,
-                        format!("{text:?} is not an RFC 3339 instant such as 2026-03-02T09:00:00Z"),
-                    )
-                })
-            })
-            .transpose()
-    }
+    Ok(())
 }
 
 fn decode(raw: &str) -> Result<String, std::str::Utf8Error> {
@@ -94,9 +99,153 @@ fn decode(raw: &str) -> Result<String, std::str::Utf8Error> {
     percent_decode(raw.as_bytes()).decode_utf8().map(|text| text.into_owned())
 }
 
-fn parse_month(name: &str, text: &str) -> Result<Month, ApiError> {
-    text.parse()
-        .map_err(|error: tally_seats::MonthError| ApiError::bad_parameter(name, error.to_string()))
+fn given<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    if text.is_empty() {
+        return Err(D::Error::custom("is empty; leave it out to not filter"));
+    }
+    Ok(text)
+}
+
+/// A filter's text, refused when empty (rather than read as "no filter").
+pub fn filter<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    given(deserializer).map(Some)
+}
+
+/// A month, `YYYY-MM`.
+pub fn month<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Month>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse().map(Some).map_err(|error: tally_seats::MonthError| D::Error::custom(error))
+}
+
+/// An RFC 3339 instant.
+pub fn instant<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    DateTime::parse_from_rfc3339(&text).map(|at| Some(at.with_timezone(&Utc))).map_err(|_| {
+        D::Error::custom(format!(
+            "{text:?} is not an RFC 3339 instant such as 2026-03-02T09:00:00Z"
+        ))
+    })
+}
+
+/// A closed set a filter takes, by wire name.
+pub trait WireName: Sized {
+    /// Every member's wire name.
+    fn wire_names() -> Vec<&'static str>;
+    /// The member called `text`.
+    fn from_wire(text: &str) -> Option<Self>;
+}
+
+macro_rules! wire_name_of_events {
+    ($($closed:ty),+) => {$(
+        impl WireName for $closed {
+            fn wire_names() -> Vec<&'static str> {
+                <$closed>::WIRE_NAMES.to_vec()
+            }
+            fn from_wire(text: &str) -> Option<Self> {
+                <$closed>::parse(text)
+            }
+        }
+    )+};
+}
+
+wire_name_of_events!(
+    tally_events::ResourceKind,
+    tally_events::Operation,
+    tally_events::AuditStatus,
+    tally_events::SourceType
+);
+
+impl WireName for tally_seats::SeatStatus {
+    fn wire_names() -> Vec<&'static str> {
+        tally_figures::seats::SEAT_STATUSES.map(tally_seats::SeatStatus::as_str).to_vec()
+    }
+    fn from_wire(text: &str) -> Option<Self> {
+        tally_figures::seats::seat_status(text)
+    }
+}
+
+/// A filter taking a member of a closed set by its wire name, documented as
+/// the choice of those names, from the same list it is read against.
+pub trait ClosedFilter: Sized {
+    /// The set's type.
+    type Member: WireName;
+    /// The filter of `member`.
+    fn of(member: Self::Member) -> Self;
+    /// The member named.
+    fn member(self) -> Self::Member;
+}
+
+/// The member a closed-set filter names, if it was given.
+pub fn member<F: ClosedFilter>(filter: Option<F>) -> Option<F::Member> {
+    filter.map(F::member)
+}
+
+fn read_member<'de, F: ClosedFilter, D: Deserializer<'de>>(deserializer: D) -> Result<F, D::Error> {
+    let text = given(deserializer)?;
+    F::Member::from_wire(&text).map(F::of).ok_or_else(|| {
+        D::Error::custom(format!("{text:?} is not one of {}", F::Member::wire_names().join(", ")))
+    })
+}
+
+fn member_choices<T: WireName>() -> RefOr<Schema> {
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(T::wire_names())).into()
+}
+
+// One type per closed set, rather than one generic type: utoipa documents
+// parameters of generic types through its internal composition, which these
+// do not need.
+macro_rules! closed_filters {
+    ($($filter:ident: $member:ty, $what:literal;)+) => {$(
+        #[doc = concat!("A filter naming ", $what, ".")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $filter(pub $member);
+
+        impl ClosedFilter for $filter {
+            type Member = $member;
+            fn of(member: $member) -> $filter {
+                $filter(member)
+            }
+            fn member(self) -> $member {
+                self.0
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $filter {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$filter, D::Error> {
+                read_member(deserializer)
+            }
+        }
+
+        impl PartialSchema for $filter {
+            fn schema() -> RefOr<Schema> {
+                member_choices::<$member>()
+            }
+        }
+
+        impl ToSchema for $filter {}
+    )+};
+}
+
+closed_filters! {
+    ResourceFilter: tally_events::ResourceKind, "a resource kind";
+    OperationFilter: tally_events::Operation, "an operation";
+    AuditStatusFilter: tally_events::AuditStatus, "an audit entry's status";
+    SourceTypeFilter: tally_events::SourceType, "a source type";
+    SeatStatusFilter: tally_seats::SeatStatus, "a seat status";
+}
+
+impl From<FilterError> for ApiError {
+    fn from(error: FilterError) -> ApiError {
+        match error {
+            FilterError::UnknownKind { .. } => ApiError::bad_parameter("kind", error.to_string()),
+            FilterError::BackwardsRange { .. } => {
+                ApiError::bad("bad_range", "from", error.to_string())
+            }
+        }
+    }
 }
 
 /// Checks that `from` is not after `to`.
@@ -112,45 +261,109 @@ pub fn check_range<T: PartialOrd + std::fmt::Display>(
     }
 }
 
+/// The query of an answer given as of an instant, which the operation's
+/// description explains.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AsOf {
+    /// The instant the answer is as of (RFC 3339); default now.
+    #[serde(default, deserialize_with = "instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// The query of an endpoint that takes no parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NoParameters {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[utoipa::path(
-        get,
-        path = "/example",
-        params(("kind" = Option<String>, Query), ("from" = Option<String>, Query)),
-        responses((status = 200))
-    )]
-    fn example() {}
+    #[derive(Debug, PartialEq, Deserialize, IntoParams)]
+    #[serde(deny_unknown_fields)]
+    #[into_params(parameter_in = Query)]
+    struct Example {
+        #[serde(default, deserialize_with = "filter")]
+        kind: Option<String>,
+        #[serde(default, deserialize_with = "month")]
+        #[param(value_type = Option<String>)]
+        from: Option<Month>,
+    }
 
-    fn check(query: &str, expected: Result<Vec<(&str, &str)>, &str>) {
-        example();
-        let found = QueryParams::parse::<__path_example>(Some(query))
-            .map(|params| params.pairs)
-            .map_err(|error| error.problem().code);
-        let expected = expected
-            .map(|pairs| pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect())
-            .map_err(str::to_owned);
+    fn check(query: &str, expected: Result<Example, (&str, &str)>) {
+        let found = parse::<Example>(Some(query)).map_err(|error| {
+            let problem = error.problem();
+            (problem.code, problem.parameter.unwrap_or_default())
+        });
+        let expected =
+            expected.map_err(|(code, parameter)| (code.to_owned(), parameter.to_owned()));
         assert_eq!(found, expected, "{query}");
     }
 
     #[test]
     fn queries_are_read_strictly() {
-        check("kind=login&from=2026-03", Ok(vec![("kind", "login"), ("from", "2026-03")]));
-        check("kind=a%20b+c%2B", Ok(vec![("kind", "a b c+")]));
-        check("", Ok(vec![]));
-        check("kind=login&sort=month", Err("unknown_parameter"));
-        check("kind=%FF", Err("bad_parameter"));
-        check("%FF=1", Err("unknown_parameter"));
-        check("kind=a&kind=b", Err("bad_parameter"));
+        let march = Some(Month { year: 2026, month: 3 });
+        check("kind=login&from=2026-03", Ok(Example { kind: Some("login".into()), from: march }));
+        check("kind=a%20b+c%2B", Ok(Example { kind: Some("a b c+".into()), from: None }));
+        check("", Ok(Example { kind: None, from: None }));
+        check("&&kind=x&", Ok(Example { kind: Some("x".into()), from: None }));
+        check("kind=login&sort=month", Err(("unknown_parameter", "sort")));
+        check("sort=%FF", Err(("unknown_parameter", "sort")));
+        check("kind=%FF", Err(("bad_parameter", "kind")));
+        check("%FF=1", Err(("unknown_parameter", "%FF")));
+        check("kind=a&kind=b", Err(("bad_parameter", "kind")));
+        check("kind=", Err(("bad_parameter", "kind")));
+        check("kind", Err(("bad_parameter", "kind")));
+        check("from=2026-13", Err(("bad_parameter", "from")));
+    }
+
+    #[derive(Debug, Deserialize, IntoParams)]
+    #[serde(deny_unknown_fields)]
+    #[into_params(parameter_in = Query)]
+    struct Statuses {
+        #[param(inline)]
+        status: Option<AuditStatusFilter>,
+    }
+
+    #[test]
+    fn a_closed_set_is_read_by_its_wire_names_and_documented_with_them() {
+        let status = |query: &str| {
+            parse::<Statuses>(Some(query))
+                .map(|statuses| member(statuses.status))
+                .map_err(|error| error.to_string())
+        };
+        assert_eq!(status("status=failure"), Ok(Some(tally_events::AuditStatus::Failure)));
+        assert_eq!(status(""), Ok(None));
+        assert_eq!(
+            status("status=done"),
+            Err("query parameter \"status\": \"done\" is not one of success, failure".to_owned())
+        );
+        assert!(status("status=").is_err());
+        let documented = serde_json::to_value(&Statuses::into_params(|| None)[0]).unwrap();
+        assert_eq!(documented["schema"]["enum"], serde_json::json!(["success", "failure"]));
+    }
+
+    #[test]
+    fn an_unknown_parameter_is_told_the_known_ones() {
+        let error = parse::<Example>(Some("colour=red")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unknown query parameter \"colour\"; this endpoint takes: kind, from"
+        );
     }
 
     #[test]
     fn months_are_year_dash_month() {
-        assert_eq!(parse_month("from", "2026-03").unwrap(), Month { year: 2026, month: 3 });
+        let month = |text: &str| {
+            parse::<Example>(Some(&format!("from={text}"))).map(|example| example.from)
+        };
+        assert_eq!(month("2026-03").unwrap(), Some(Month { year: 2026, month: 3 }));
         for bad in ["2026-13", "2026-3", "26-03", "2026/03", "2026-03-01", "march"] {
-            assert!(parse_month("from", bad).is_err(), "{bad}");
+            assert!(month(bad).is_err(), "{bad}");
         }
     }
 }

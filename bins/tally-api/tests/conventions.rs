@@ -322,3 +322,25 @@ fn the_activated_log_keeps_its_instant_in_the_cursor_and_follows_seat_updates() 
         [("u-1".to_owned(), 3), ("u-2".to_owned(), 3), ("u-3".to_owned(), 3)]
     );
 }
+
+#[test]
+fn the_accept_header_is_negotiated_by_its_q_values() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let token = Some(fixture.tokens.acme_administrator.as_str());
+    let path = "/v1/accounts/acme/event-counts";
+    let answer = |accept: &str| api.send("GET", path, token, None, &[("Accept", accept)]);
+    // q=0 refuses CSV; nothing else is named, so the answer is the default, JSON.
+    let refused = answer("text/csv;q=0");
+    assert_eq!((refused.status, refused.content_type.as_str()), (200, "application/json"));
+    // JSON at q=1 beats CSV at q=0.1, though CSV is listed first.
+    let preferred = answer("text/csv;q=0.1, application/json");
+    assert_eq!((preferred.status, preferred.content_type.as_str()), (200, "application/json"));
+    // Nothing the API writes is acceptable: JSON all the same (docs/api.md).
+    let nothing = answer("image/png");
+    assert_eq!((nothing.status, nothing.content_type.as_str()), (200, "application/json"));
+    // The format parameter wins over the header.
+    let by_parameter =
+        api.send("GET", &format!("{path}?format=csv"), token, None, &[("Accept", "text/csv;q=0")]);
+    assert!(by_parameter.content_type.starts_with("text/csv"), "{}", by_parameter.content_type);
+}

@@ -10,6 +10,12 @@ use crate::canonical::StoredRow;
 use crate::diff::{Diff, diff_entry};
 
 /// An entry to append: who changed what, how, and the resource before and after.
+///
+/// The checked `tally_events::AuditEntry` event with its id and instant, its
+/// snapshots in clear. It is not the stored [`AuditEntry`]: that one has been
+/// redacted and given a place in the account's chain (`seq`, `hash`), which an
+/// entry has only once appended; the two share the event's fields, in the same
+/// order and with the same types.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAuditEntry {
     /// When it happened. Stored to the microsecond (finer digits are dropped).
@@ -109,6 +115,10 @@ impl Serialize for ChainHash {
 }
 
 /// A stored entry, as read back: redacted snapshots, its place in the chain.
+///
+/// Apart from [`NewAuditEntry`] because its snapshots are the redacted ones and
+/// it carries what appending gave it (`account`, `seq`, `hash`). Listings show
+/// it as `tally_figures::audit::AuditRow`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEntry {
     /// The account.

@@ -32,6 +32,11 @@ pub enum AuditReadError {
     Audit(#[from] AuditError),
 }
 
+// The stored `tally_audit::AuditEntry` less what a listing does not show
+// (the account, which is the listing's, the sender's event id, the snapshots
+// and the chain hash), read from it by `From`. It is its own struct because it
+// is what the listing's table, its JSON and its OpenAPI schema describe, none
+// of which belongs in the audit store.
 /// One audit log entry as the listing shows it (snapshots are in its detail).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct AuditRow {

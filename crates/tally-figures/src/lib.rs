@@ -9,7 +9,8 @@
 //! ```
 //! use tally_figures::seats::{MONTHLY_SEATS, MonthlySeatsRow};
 //!
-//! let rows = [MonthlySeatsRow { month: "2026-03".into(), seats: 4, change: 1, change_percent: Some(33.3) }];
+//! let month = "2026-03".parse().unwrap();
+//! let rows = [MonthlySeatsRow { month, seats: 4, change: 1, change_percent: Some(33.3) }];
 //! let table = MONTHLY_SEATS.to_table(&rows);
 //! let mut csv = Vec::new();
 //! tally_report::write_table(tally_report::Format::Csv, &table, &Default::default(), &mut csv).unwrap();
@@ -26,6 +27,48 @@ pub mod usage;
 pub mod usage_reports;
 
 use tally_report::{Cell, Column, ColumnKind, Table, TableHeader};
+use tally_seats::Month;
+
+/// Why a filter cannot be used; each variant names the value at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    /// A kind no event has.
+    #[error("{kind:?} is not an event kind; see docs/events.md")]
+    UnknownKind {
+        /// The kind asked for.
+        kind: String,
+    },
+    /// A range whose first month is after its last.
+    #[error("from ({from}) is after to ({to})")]
+    BackwardsRange {
+        /// The first month asked for.
+        from: Month,
+        /// The last month asked for.
+        to: Month,
+    },
+}
+
+/// Months from `from` to `to`, both included; either end may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MonthRange {
+    from: Option<Month>,
+    to: Option<Month>,
+}
+
+impl MonthRange {
+    /// The months from `from` to `to`, refused when `from` is after `to`.
+    pub fn new(from: Option<Month>, to: Option<Month>) -> Result<MonthRange, FilterError> {
+        match (from, to) {
+            (Some(from), Some(to)) if from > to => Err(FilterError::BackwardsRange { from, to }),
+            _ => Ok(MonthRange { from, to }),
+        }
+    }
+
+    /// Whether `month` is in the range.
+    pub fn contains(&self, month: Month) -> bool {
+        self.from.is_none_or(|from| month >= from) && self.to.is_none_or(|to| month <= to)
+    }
+}
 
 /// One column of a figure table.
 pub struct FigureColumn<R> {
@@ -73,10 +116,27 @@ impl<R> FigureTable<R> {
         Table::new(self.header(), rows.iter().map(|row| self.cells(row)).collect())
     }
 
+    /// The values a listing of this table's `sort` takes: every column, either way.
+    pub fn sort_choices(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .flat_map(|column| [column.name.to_owned(), format!("-{}", column.name)])
+            .collect()
+    }
+
     /// The column called `name`.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|column| column.name == name)
     }
+}
+
+/// Writes a value as its `Display` text: a month as `YYYY-MM`, a status as
+/// its wire name.
+fn display<T: std::fmt::Display, S: serde::Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
 }
 
 fn text(value: &str) -> Cell {
@@ -85,4 +145,39 @@ fn text(value: &str) -> Cell {
 
 fn optional_text(value: Option<&str>) -> Cell {
     value.map_or(Cell::Empty, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn month(text: &str) -> Month {
+        text.parse().unwrap()
+    }
+
+    fn check(from: Option<&str>, to: Option<&str>, expected: &[(&str, bool)]) {
+        let range = MonthRange::new(from.map(month), to.map(month)).unwrap();
+        for (text, inside) in expected {
+            assert_eq!(range.contains(month(text)), *inside, "{from:?}..={to:?} {text}");
+        }
+    }
+
+    #[test]
+    fn a_month_range_holds_both_ends() {
+        check(
+            Some("2026-02"),
+            Some("2026-04"),
+            &[("2026-01", false), ("2026-02", true), ("2026-04", true), ("2026-05", false)],
+        );
+        // Months order by year first: 2025-12 is before 2026-01.
+        check(Some("2025-12"), None, &[("2025-11", false), ("2025-12", true), ("2026-01", true)]);
+        check(None, Some("2026-01"), &[("2025-12", true), ("2026-02", false)]);
+        check(Some("2026-03"), Some("2026-03"), &[("2026-03", true), ("2026-04", false)]);
+    }
+
+    #[test]
+    fn a_backwards_range_is_refused_naming_both_ends() {
+        let error = MonthRange::new(Some(month("2026-05")), Some(month("2026-03"))).unwrap_err();
+        assert_eq!(error.to_string(), "from (2026-05) is after to (2026-03)");
+    }
 }

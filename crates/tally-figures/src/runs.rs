@@ -8,6 +8,11 @@ use utoipa::ToSchema;
 
 use crate::{FigureColumn, FigureTable, optional_text, text};
 
+// The store's `tally_store::RunState` less its sequence number in the event
+// log, which only the store's keyset paging needs. It is its own struct
+// because it is what the listing's table, its JSON and its OpenAPI schema
+// describe, which the store knows nothing of; `From<RunState>` is the one
+// place the two meet.
 /// One reported state of an action run: a run that reports progress has a row
 /// per report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

@@ -5,17 +5,19 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tally_access::AccountUsage;
 use tally_report::{Cell, ColumnKind};
+use tally_seats::{Month, SeatStatus};
 use tally_store::{Store, StoreError};
 use utoipa::ToSchema;
 
-use crate::{FigureColumn, FigureTable, optional_text, text};
+use crate::{FigureColumn, FigureTable, MonthRange, optional_text, text};
 
 /// Active seats in one calendar month of the account's time zone.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct MonthlySeatsRow {
     /// The month, `YYYY-MM`.
-    #[schema(example = "2026-03")]
-    pub month: String,
+    #[serde(serialize_with = "crate::display")]
+    #[schema(value_type = String, example = "2026-03")]
+    pub month: Month,
     /// Users who were an active seat at some moment of the month.
     pub seats: u32,
     /// `seats` minus the month before's.
@@ -33,7 +35,7 @@ pub static MONTHLY_SEATS: FigureTable<MonthlySeatsRow> = FigureTable {
             name: "month",
             title: "Month",
             kind: ColumnKind::Text,
-            cell: |row| text(&row.month),
+            cell: |row| Cell::Text(row.month.to_string()),
         },
         FigureColumn {
             name: "seats",
@@ -69,7 +71,7 @@ pub fn monthly_seats(
         .monthly_seats(usage, organization)?
         .into_iter()
         .map(|figure| MonthlySeatsRow {
-            month: figure.month.to_string(),
+            month: figure.month,
             seats: figure.seats,
             change: figure.change,
             change_percent: figure.change_percent,
@@ -77,8 +79,65 @@ pub fn monthly_seats(
         .collect())
 }
 
-/// The statuses a user in the activated seats log can have.
-pub const STATUSES: [&str; 5] = ["active", "not_yet_active", "disabled", "removed", "outside_term"];
+/// [`monthly_seats`] in `months` only.
+pub fn monthly_seats_between(
+    store: &Store,
+    usage: &AccountUsage,
+    organization: Option<&str>,
+    months: MonthRange,
+) -> Result<Vec<MonthlySeatsRow>, StoreError> {
+    let mut rows = monthly_seats(store, usage, organization)?;
+    rows.retain(|row| months.contains(row.month));
+    Ok(rows)
+}
+
+/// Every status a user in the activated seats log can have, in the order the
+/// API documents them; their wire names are `SeatStatus::as_str`.
+pub const SEAT_STATUSES: [SeatStatus; 5] = [
+    SeatStatus::Active,
+    SeatStatus::NotYetActive,
+    SeatStatus::Disabled,
+    SeatStatus::Removed,
+    SeatStatus::OutsideTerm,
+];
+
+/// The status whose wire name is `text`.
+pub fn seat_status(text: &str) -> Option<SeatStatus> {
+    SEAT_STATUSES.into_iter().find(|status| status.as_str() == text)
+}
+
+fn status_name<S: serde::Serializer>(
+    status: &SeatStatus,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(status.as_str())
+}
+
+/// Which users of the activated seats log to keep: those with one status, and
+/// those seen in one organization.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActivatedSeatFilter {
+    /// Only users with this status at the log's instant.
+    pub status: Option<SeatStatus>,
+    /// Only users seen in this organization.
+    pub organization: Option<String>,
+}
+
+impl ActivatedSeatFilter {
+    /// Whether `row` is kept.
+    pub fn keeps(&self, row: &ActivatedSeatRow) -> bool {
+        self.status.is_none_or(|status| row.status == status)
+            && self
+                .organization
+                .as_ref()
+                .is_none_or(|organization| row.organizations.contains(organization))
+    }
+
+    /// The rows of `log` that are kept, in order.
+    pub fn select(&self, log: &[ActivatedSeatRow]) -> Vec<ActivatedSeatRow> {
+        log.iter().filter(|row| self.keeps(row)).cloned().collect()
+    }
+}
 
 /// A user in the activated seats log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -99,8 +158,10 @@ pub struct ActivatedSeatRow {
     pub logins: u32,
     /// Distinct calendar weeks with a counted login in the term up to the log's instant.
     pub weeks: u32,
-    /// One of [`STATUSES`].
-    pub status: String,
+    /// The user's status at the log's instant: active, not_yet_active, disabled, removed or outside_term.
+    #[serde(serialize_with = "status_name")]
+    #[schema(value_type = String)]
+    pub status: SeatStatus,
 }
 
 /// The activated seats log. Lists of organizations and teams are joined with
@@ -160,7 +221,7 @@ pub static ACTIVATED_SEATS: FigureTable<ActivatedSeatRow> = FigureTable {
             name: "status",
             title: "Status",
             kind: ColumnKind::Text,
-            cell: |row| text(&row.status),
+            cell: |row| text(row.status.as_str()),
         },
     ],
     key: &["user"],
@@ -185,7 +246,7 @@ pub fn activated_seats(
             activated_at: entry.seat.activated_at,
             logins: entry.seat.logins,
             weeks: entry.seat.weeks,
-            status: entry.seat.status.as_str().to_owned(),
+            status: entry.seat.status,
         })
         .collect())
 }
@@ -197,8 +258,10 @@ pub struct SeatExplanationBody {
     pub user: String,
     /// The instant explained.
     pub at: DateTime<Utc>,
-    /// One of [`STATUSES`].
-    pub status: String,
+    /// The user's status at `at`: active, not_yet_active, disabled, removed or outside_term.
+    #[serde(serialize_with = "status_name")]
+    #[schema(value_type = String)]
+    pub status: SeatStatus,
     /// Why, in one sentence.
     pub reason: String,
     /// The term holding `at`, if any.
@@ -253,7 +316,7 @@ pub fn seat_explanation(
     Ok(SeatExplanationBody {
         user: user.to_owned(),
         at,
-        status: explanation.status.as_str().to_owned(),
+        status: explanation.status,
         reason: explanation.reason(),
         term: explanation.term.map(|term| TermBody { start: term.start, end: term.end }),
         rule: RuleBody {
@@ -333,3 +396,51 @@ pub static COUNTED_LOGINS: FigureTable<CountedLogin> = FigureTable {
     key: &["login_at"],
     default_sort: "login_at",
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(user: &str, organizations: &[&str], status: SeatStatus) -> ActivatedSeatRow {
+        ActivatedSeatRow {
+            user: user.into(),
+            email: None,
+            display_name: None,
+            organizations: organizations.iter().map(|name| name.to_string()).collect(),
+            teams: Vec::new(),
+            activated_at: "2026-03-16T09:00:00Z".parse().unwrap(),
+            logins: 3,
+            weeks: 3,
+            status,
+        }
+    }
+
+    fn check(filter: ActivatedSeatFilter, expected: &[&str]) {
+        let log = [
+            row("u-1", &["east"], SeatStatus::Active),
+            row("u-2", &["east", "west"], SeatStatus::Removed),
+            row("u-3", &["west"], SeatStatus::Active),
+        ];
+        let kept: Vec<String> = filter.select(&log).into_iter().map(|row| row.user).collect();
+        assert_eq!(kept, expected, "{filter:?}");
+    }
+
+    #[test]
+    fn the_activated_log_is_filtered_by_status_and_organization() {
+        check(ActivatedSeatFilter::default(), &["u-1", "u-2", "u-3"]);
+        let active = Some(SeatStatus::Active);
+        check(ActivatedSeatFilter { status: active, organization: None }, &["u-1", "u-3"]);
+        let west = Some("west".to_owned());
+        check(ActivatedSeatFilter { status: None, organization: west.clone() }, &["u-2", "u-3"]);
+        check(ActivatedSeatFilter { status: active, organization: west }, &["u-3"]);
+    }
+
+    #[test]
+    fn statuses_are_read_by_their_wire_names() {
+        for status in SEAT_STATUSES {
+            assert_eq!(seat_status(status.as_str()), Some(status));
+        }
+        assert_eq!(seat_status("happy"), None);
+        assert_eq!(seat_status("Active"), None);
+    }
+}

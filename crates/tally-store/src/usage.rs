@@ -134,7 +134,8 @@ pub struct RunQuery {
     pub limit: usize,
 }
 
-/// One reported state of an action run.
+/// One reported state of an action run, with its place in the event log for
+/// paging; the runs listing shows it as `tally_figures::runs::RunRow`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunState {
     /// The event's sequence number in the log.

@@ -6,26 +6,21 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde::Serialize;
-use tally_audit::{AuditAfter, AuditColumn, AuditKey, AuditQuery};
-use tally_events::{AuditStatus, Operation, OriginType, ResourceKind, SourceType};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use tally_audit::{AuditColumn, AuditQuery};
+use tally_events::OriginType;
 use tally_figures::audit::{AUDIT_ENTRIES, AuditDetail, AuditReadError, AuditRow};
 use tally_report::WriteOptions;
-use utoipa::ToSchema;
+use utoipa::IntoParams;
 
 use crate::error::{ApiError, Problem};
-use crate::list::{self, ListRequest, StoreKey};
-use crate::query::{QueryParams, check_range};
+use crate::list::{self, ListParameters, Page};
+use crate::query::{
+    self, AuditStatusFilter, NoParameters, OperationFilter, ResourceFilter, SourceTypeFilter,
+    check_range,
+};
 use crate::state::{AppState, Authenticated, PathParams};
-
-/// A page of the audit log.
-#[derive(Serialize, ToSchema)]
-pub struct AuditPage {
-    /// The rows.
-    pub items: Vec<AuditRow>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
-}
 
 impl From<AuditReadError> for ApiError {
     fn from(error: AuditReadError) -> ApiError {
@@ -43,22 +38,54 @@ impl From<AuditReadError> for ApiError {
     }
 }
 
-fn closed<T>(
-    params: &QueryParams,
-    name: &str,
-    parse: fn(&str) -> Option<T>,
-) -> Result<Option<T>, ApiError> {
-    params
-        .filter(name)?
-        .map(|text| {
-            parse(&text).ok_or_else(|| {
-                ApiError::bad_parameter(
-                    name,
-                    format!("{text:?} is not a value of {name}; see docs/events.md"),
-                )
-            })
-        })
-        .transpose()
+/// The audit log's filters: every one the seed names.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParameters {
+    /// Entries at or after this instant (RFC 3339).
+    #[serde(default, deserialize_with = "query::instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<DateTime<Utc>>,
+    /// Entries before this instant (RFC 3339).
+    #[serde(default, deserialize_with = "query::instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<DateTime<Utc>>,
+    /// entity, blueprint, action, automation, scorecard, run, integration, secret, sign_in or account_access.
+    #[param(inline)]
+    pub resource: Option<ResourceFilter>,
+    /// create, update, delete or timer_expired.
+    #[param(inline)]
+    pub operation: Option<OperationFilter>,
+    /// The origin type, in any spelling (docs/events.md).
+    #[serde(default, deserialize_with = "query::filter")]
+    pub origin: Option<String>,
+    /// success or failure.
+    #[param(inline)]
+    pub status: Option<AuditStatusFilter>,
+    /// user, integration or webhook.
+    #[param(inline)]
+    pub source_type: Option<SourceTypeFilter>,
+    /// Source containing this text, ignoring case.
+    #[serde(default, deserialize_with = "query::filter")]
+    pub source: Option<String>,
+    /// Only this user's entries.
+    #[serde(default, deserialize_with = "query::filter")]
+    pub user: Option<String>,
+    /// Only this blueprint.
+    #[serde(default, deserialize_with = "query::filter")]
+    pub blueprint: Option<String>,
+    /// Only this entity.
+    #[serde(default, deserialize_with = "query::filter")]
+    pub entity: Option<String>,
+    /// Only this action run (required for members).
+    #[serde(default, deserialize_with = "query::filter")]
+    pub run_id: Option<String>,
+    /// Only this integration.
+    #[serde(default, deserialize_with = "query::filter")]
+    pub integration: Option<String>,
+    /// Error containing this text, ignoring case.
+    #[serde(default, deserialize_with = "query::filter")]
+    pub error: Option<String>,
 }
 
 /// The audit log.
@@ -72,28 +99,12 @@ fn closed<T>(
     tag = "audit",
     params(
         ("account" = String, Path, description = "The account's slug."),
-        ("from" = Option<String>, Query, description = "Entries at or after this instant (RFC 3339).", format = DateTime),
-        ("to" = Option<String>, Query, description = "Entries before this instant (RFC 3339).", format = DateTime),
-        ("resource" = Option<String>, Query, description = "entity, blueprint, action, automation, scorecard, run, integration, secret, sign_in or account_access."),
-        ("operation" = Option<String>, Query, description = "create, update, delete or timer_expired."),
-        ("origin" = Option<String>, Query, description = "The origin type, in any spelling (docs/events.md)."),
-        ("status" = Option<String>, Query, description = "success or failure."),
-        ("source_type" = Option<String>, Query, description = "user, integration or webhook."),
-        ("source" = Option<String>, Query, description = "Source containing this text, ignoring case."),
-        ("user" = Option<String>, Query, description = "Only this user's entries."),
-        ("blueprint" = Option<String>, Query, description = "Only this blueprint."),
-        ("entity" = Option<String>, Query, description = "Only this entity."),
-        ("run_id" = Option<String>, Query, description = "Only this action run (required for members)."),
-        ("integration" = Option<String>, Query, description = "Only this integration."),
-        ("error" = Option<String>, Query, description = "Error containing this text, ignoring case."),
-        ("sort" = Option<String>, Query, description = "Any column; a leading - sorts descending. Default -at."),
-        ("cursor" = Option<String>, Query, description = "The previous page's next_cursor."),
-        ("limit" = Option<i64>, Query, description = "Rows per page, 1 to 1000; default 100.", minimum = 1, maximum = 1000),
-        ("format" = Option<String>, Query, description = "json (default), csv or xlsx; or send an Accept header."),
+        AuditParameters,
+        ListParameters<AuditRow>,
     ),
     responses(
         (status = 200, description = "A page of entries.", content(
-            (AuditPage = "application/json"),
+            (Page<AuditRow> = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
@@ -112,35 +123,28 @@ pub async fn audit_entries(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let view = principal.read_audit(&account)?;
-    let params = QueryParams::parse::<__path_audit_entries>(query.as_deref())?;
-    let (from, to) = (params.instant("from")?, params.instant("to")?);
-    check_range(&from, &to)?;
-    let request = ListRequest::parse(&params, &headers, &AUDIT_ENTRIES, list::STORE_KEY_LEN)?;
+    let (params, request) =
+        list::read_listing::<AuditParameters, AuditRow>(query.as_deref(), &headers)?;
+    check_range(&params.from, &params.to)?;
     let sort = AuditColumn::from_name(AUDIT_ENTRIES.columns[request.sort_column].name)
         .expect("every listing column is an audit column");
-    let after = request.store_after(sort.is_integer())?.map(|(value, seq)| AuditAfter {
-        key: match value {
-            StoreKey::Text(text) => AuditKey::Text(text),
-            StoreKey::Integer(value) => AuditKey::Integer(value),
-        },
-        seq: seq as u64,
-    });
+    let after = request.store_after(sort.is_integer())?;
     let query = AuditQuery {
-        from,
-        to,
-        resource: closed(&params, "resource", ResourceKind::parse)?,
+        from: params.from,
+        to: params.to,
+        resource: query::member(params.resource),
         resource_id: None,
-        operation: closed(&params, "operation", Operation::parse)?,
-        origin: params.filter("origin")?.map(|text| OriginType::parse(&text)),
-        status: closed(&params, "status", AuditStatus::parse)?,
-        source_type: closed(&params, "source_type", SourceType::parse)?,
-        source: params.filter("source")?,
-        user: params.filter("user")?,
-        blueprint: params.filter("blueprint")?,
-        entity: params.filter("entity")?,
-        run_id: params.filter("run_id")?,
-        integration: params.filter("integration")?,
-        error_contains: params.filter("error")?,
+        operation: query::member(params.operation),
+        origin: params.origin.map(|text| OriginType::parse(&text)),
+        status: query::member(params.status),
+        source_type: query::member(params.source_type),
+        source: params.source,
+        user: params.user,
+        blueprint: params.blueprint,
+        entity: params.entity,
+        run_id: params.run_id,
+        integration: params.integration,
+        error_contains: params.error,
         sort,
         descending: request.descending,
         after,
@@ -153,19 +157,8 @@ pub async fn audit_entries(
             Ok((tally_figures::audit::audit_entries(store, log, &view, &query)?, time_zone))
         })
         .await?;
-    let page = request.store_page(
-        entries,
-        |last| {
-            let after = last.after(sort);
-            let value = match after.key {
-                AuditKey::Integer(value) => StoreKey::Integer(value),
-                AuditKey::Text(text) => StoreKey::Text(text),
-            };
-            (value, after.seq as i64)
-        },
-        |entry| AuditRow::from(&entry),
-    );
-    list::respond(&AUDIT_ENTRIES, page, &request, &WriteOptions::new(time_zone))
+    let page = request.store_page(entries, |last| last.after(sort), |entry| AuditRow::from(&entry));
+    list::respond(page, &request, &WriteOptions::new(time_zone))
 }
 
 /// One audit entry.
@@ -196,7 +189,7 @@ pub async fn audit_entry(
     RawQuery(query): RawQuery,
 ) -> Result<Json<AuditDetail>, ApiError> {
     let view = principal.read_audit(&account)?;
-    QueryParams::parse::<__path_audit_entry>(query.as_deref())?;
+    query::parse::<NoParameters>(query.as_deref())?;
     let detail = state
         .with_audit(move |store, log| {
             Ok(tally_figures::audit::audit_entry(store, log, &view, seq)?)

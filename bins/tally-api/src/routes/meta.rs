@@ -7,7 +7,7 @@ use tally_access::{Principal, StaffScope};
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::query::QueryParams;
+use crate::query::{self, NoParameters};
 use crate::state::{AppState, Authenticated};
 
 /// The service's health.
@@ -36,7 +36,7 @@ pub async fn healthz(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Health>, ApiError> {
-    QueryParams::parse::<__path_healthz>(query.as_deref())?;
+    query::parse::<NoParameters>(query.as_deref())?;
     state.with_store(|store| Ok(store.accounts().map(|_| ())?)).await?;
     Ok(Json(Health { status: "ok".into(), schema_version: tally_store::SCHEMA_VERSION as u32 }))
 }
@@ -77,7 +77,7 @@ pub async fn me(
     Authenticated(principal): Authenticated,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Me>, ApiError> {
-    QueryParams::parse::<__path_me>(query.as_deref())?;
+    query::parse::<NoParameters>(query.as_deref())?;
     let role = principal.role().as_str().to_owned();
     Ok(Json(match principal {
         Principal::Administrator { account, server_management_read } => Me {

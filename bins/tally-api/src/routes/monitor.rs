@@ -7,24 +7,24 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use tally_figures::usage::{AccountEventCount, MONITOR_EVENT_COUNTS};
+use tally_figures::usage::AccountEventCount;
 use tally_report::WriteOptions;
 use tally_store::TrackedActivity;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::list::{self, ListRequest};
-use crate::query::QueryParams;
-use crate::routes::usage::CountFilter;
+use crate::list::{self, ListParameters, ListRequest, Page};
+use crate::query::{self, NoParameters};
+use crate::routes::usage::CountParameters;
 use crate::state::{AppState, Authenticated};
 
-/// A page of event counts across accounts.
-#[derive(Serialize, ToSchema)]
-pub struct AccountEventCountPage {
-    /// The rows.
-    pub items: Vec<AccountEventCount>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
+/// The usage monitor's choice of one account.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccountParameter {
+    /// Only this account (in scope).
+    #[serde(default, deserialize_with = "query::filter")]
+    pub account: Option<String>,
 }
 
 /// Event counts across accounts.
@@ -35,19 +35,10 @@ pub struct AccountEventCountPage {
     get,
     path = "/v1/monitor/event-counts",
     tag = "monitor",
-    params(
-        ("account" = Option<String>, Query, description = "Only this account (in scope)."),
-        ("kind" = Option<String>, Query, description = "Only this event kind."),
-        ("from" = Option<String>, Query, description = "First month, YYYY-MM.", pattern = r"^\d{4}-(0[1-9]|1[0-2])$"),
-        ("to" = Option<String>, Query, description = "Last month, YYYY-MM, included.", pattern = r"^\d{4}-(0[1-9]|1[0-2])$"),
-        ("sort" = Option<String>, Query, description = "account, month, kind or events; a leading - sorts descending. Default account."),
-        ("cursor" = Option<String>, Query, description = "The previous page's next_cursor."),
-        ("limit" = Option<i64>, Query, description = "Rows per page, 1 to 1000; default 100.", minimum = 1, maximum = 1000),
-        ("format" = Option<String>, Query, description = "json (default), csv or xlsx; or send an Accept header."),
-    ),
+    params(AccountParameter, CountParameters, ListParameters<AccountEventCount>),
     responses(
         (status = 200, description = "A page of counts.", content(
-            (AccountEventCountPage = "application/json"),
+            (Page<AccountEventCount> = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
@@ -64,27 +55,27 @@ pub async fn monitor_event_counts(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let view = principal.read_monitor()?;
-    let params = QueryParams::parse::<__path_monitor_event_counts>(query.as_deref())?;
-    let account = params.filter("account")?;
-    let filter = CountFilter::parse(&params)?;
-    let request = ListRequest::parse(
-        &params,
-        &headers,
-        &MONITOR_EVENT_COUNTS,
-        list::key_len(&MONITOR_EVENT_COUNTS),
-    )?;
+    let parts = [
+        query::names::<AccountParameter>(),
+        query::names::<CountParameters>(),
+        query::names::<ListParameters<AccountEventCount>>(),
+    ];
+    let checked = query::Checked::new(query.as_deref(), &parts)?;
+    let AccountParameter { account } = checked.read()?;
+    let filter = checked.read::<CountParameters>()?.filter()?;
+    let list_params: ListParameters<AccountEventCount> = checked.read()?;
+    let request = ListRequest::parse(&list_params, &headers)?;
     let rows = state
         .with_store(move |store| {
-            let mut rows = tally_figures::usage::monitor_event_counts(store, &view)?;
-            rows.retain(|row: &AccountEventCount| {
-                account.as_ref().is_none_or(|account| *account == row.account)
-                    && filter.keeps(&row.month, row.kind)
-            });
-            Ok(rows)
+            Ok(tally_figures::usage::monitor_event_counts(
+                store,
+                &view,
+                account.as_deref(),
+                &filter,
+            )?)
         })
         .await?;
-    let page = list::page(&MONITOR_EVENT_COUNTS, rows, &request);
-    list::respond(&MONITOR_EVENT_COUNTS, page, &request, &WriteOptions::default())
+    list::answer(rows, &request, &WriteOptions::default())
 }
 
 /// A module, or one activity (the `action` of `activity` events) of a module.
@@ -127,7 +118,7 @@ pub async fn tracking(
     Authenticated(principal): Authenticated,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Tracking>, ApiError> {
-    QueryParams::parse::<__path_tracking>(query.as_deref())?;
+    query::parse::<NoParameters>(query.as_deref())?;
     let view = principal.read_monitor()?;
     let tracked = state.with_store(move |store| Ok(store.monitor_tracking(&view)?)).await?;
     Ok(Json(Tracking {
@@ -160,7 +151,7 @@ pub async fn set_tracking(
     RawQuery(query): RawQuery,
     body: Result<Json<Tracking>, JsonRejection>,
 ) -> Result<Json<Tracking>, ApiError> {
-    QueryParams::parse::<__path_set_tracking>(query.as_deref())?;
+    query::parse::<NoParameters>(query.as_deref())?;
     let change = principal.change_tracking()?;
     let view = principal.read_monitor()?;
     let Json(tracking) = body.map_err(|rejection| ApiError::BadBody(rejection.body_text()))?;

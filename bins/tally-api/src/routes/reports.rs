@@ -12,7 +12,7 @@ use tally_identity::{Matcher, MatcherConfig};
 use tokio_util::io::ReaderStream;
 
 use crate::error::{ApiError, Problem};
-use crate::query::QueryParams;
+use crate::query::{self, AsOf};
 use crate::state::{AppState, Authenticated};
 
 /// Usage Reports.zip.
@@ -24,9 +24,7 @@ use crate::state::{AppState, Authenticated};
     get,
     path = "/export/usage-reports",
     tag = "reports",
-    params(
-        ("at" = Option<String>, Query, description = "The instant both periods end at (RFC 3339); default now.", format = DateTime),
-    ),
+    params(AsOf),
     responses(
         (status = 200, description = "The zip.", content_type = "application/zip", body = Vec<u8>,
             headers(("content-disposition" = String, description = "attachment; filename=\"Usage Reports.zip\""))),
@@ -42,8 +40,8 @@ pub async fn usage_reports(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let reports = principal.download_own_usage_reports()?;
-    let params = QueryParams::parse::<__path_usage_reports>(query.as_deref())?;
-    let end = params.instant("at")?.unwrap_or_else(Utc::now);
+    let params = query::parse::<AsOf>(query.as_deref())?;
+    let end = params.at.unwrap_or_else(Utc::now);
     // The zip goes to a temporary file, then to the client from there: its
     // size is not held in memory.
     let zip = state

@@ -4,24 +4,43 @@
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde::Serialize;
-use tally_figures::runs::{RUNS, RunRow};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use tally_figures::runs::RunRow;
 use tally_report::WriteOptions;
-use tally_store::{RunColumn, RunKey, RunQuery, RunsAfter};
-use utoipa::ToSchema;
+use tally_store::{RunColumn, RunQuery, RunsAfter};
+use utoipa::IntoParams;
 
-use crate::error::{ApiError, Problem};
-use crate::list::{self, ListRequest, StoreKey};
-use crate::query::{QueryParams, check_range};
+use crate::error::ApiError;
+use crate::list::{self, ListParameters, Page};
+use crate::query::{self, check_range};
+use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
 
-/// A page of runs.
-#[derive(Serialize, ToSchema)]
-pub struct RunPage {
-    /// The rows.
-    pub items: Vec<RunRow>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
+/// The runs listing's filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunParameters {
+    /// Only this user's runs.
+    #[serde(default, deserialize_with = "query::filter")]
+    pub user: Option<String>,
+    /// Only this action's runs.
+    #[serde(default, deserialize_with = "query::filter")]
+    pub action: Option<String>,
+    /// Only states of this kind: in_progress, success, failure or cancelled.
+    #[serde(default, deserialize_with = "query::filter")]
+    pub status: Option<String>,
+    /// Only this run.
+    #[serde(default, deserialize_with = "query::filter")]
+    pub run_id: Option<String>,
+    /// Reported at or after this instant (RFC 3339).
+    #[serde(default, deserialize_with = "query::instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub from: Option<DateTime<Utc>>,
+    /// Reported before this instant (RFC 3339).
+    #[serde(default, deserialize_with = "query::instant")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// Action runs.
@@ -34,27 +53,16 @@ pub struct RunPage {
     tag = "runs",
     params(
         ("account" = String, Path, description = "The account's slug."),
-        ("user" = Option<String>, Query, description = "Only this user's runs."),
-        ("action" = Option<String>, Query, description = "Only this action's runs."),
-        ("status" = Option<String>, Query, description = "Only states of this kind: in_progress, success, failure or cancelled."),
-        ("run_id" = Option<String>, Query, description = "Only this run."),
-        ("from" = Option<String>, Query, description = "Reported at or after this instant (RFC 3339).", format = DateTime),
-        ("to" = Option<String>, Query, description = "Reported before this instant (RFC 3339).", format = DateTime),
-        ("sort" = Option<String>, Query, description = "at, run_id, action, organization, trigger, status or user; a leading - sorts descending. Default -at."),
-        ("cursor" = Option<String>, Query, description = "The previous page's next_cursor."),
-        ("limit" = Option<i64>, Query, description = "Rows per page, 1 to 1000; default 100.", minimum = 1, maximum = 1000),
-        ("format" = Option<String>, Query, description = "json (default), csv or xlsx; or send an Accept header."),
+        RunParameters,
+        ListParameters<RunRow>,
     ),
     responses(
         (status = 200, description = "A page of run states.", content(
-            (RunPage = "application/json"),
+            (Page<RunRow> = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 400, description = "A bad query parameter.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token.", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token's role may not read this.", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account visible to the token.", body = Problem, content_type = "application/problem+json"),
+        AccountProblems,
     ),
     security(("bearer" = []))
 )]
@@ -66,26 +74,19 @@ pub async fn runs(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let view = principal.read_runs(&account)?;
-    let params = QueryParams::parse::<__path_runs>(query.as_deref())?;
-    let (from, to) = (params.instant("from")?, params.instant("to")?);
-    check_range(&from, &to)?;
+    let (params, request) =
+        list::read_listing::<RunParameters, RunRow>(query.as_deref(), &headers)?;
+    check_range(&params.from, &params.to)?;
     // A cursor holds the sort value and the row's sequence number.
-    let request = ListRequest::parse(&params, &headers, &RUNS, list::STORE_KEY_LEN)?;
     let sort = RunColumn::ALL[request.sort_column];
-    let after = request.store_after(sort == RunColumn::At)?.map(|(value, seq)| RunsAfter {
-        key: match value {
-            StoreKey::Text(text) => RunKey::Text(text),
-            StoreKey::Integer(value) => RunKey::Micros(value),
-        },
-        seq,
-    });
+    let after = request.store_after(sort == RunColumn::At)?;
     let query = RunQuery {
-        user: params.filter("user")?,
-        action: params.filter("action")?,
-        status: params.filter("status")?,
-        run_id: params.filter("run_id")?,
-        from,
-        to,
+        user: params.user,
+        action: params.action,
+        status: params.status,
+        run_id: params.run_id,
+        from: params.from,
+        to: params.to,
         sort,
         descending: request.descending,
         after,
@@ -100,14 +101,8 @@ pub async fn runs(
         .await?;
     let page = request.store_page(
         states,
-        |last| {
-            let value = match last.key(sort) {
-                RunKey::Micros(micros) => StoreKey::Integer(micros),
-                RunKey::Text(text) => StoreKey::Text(text),
-            };
-            (value, last.seq)
-        },
+        |last| RunsAfter { key: last.key(sort), seq: last.seq },
         RunRow::from,
     );
-    list::respond(&RUNS, page, &request, &WriteOptions::new(time_zone))
+    list::respond(page, &request, &WriteOptions::new(time_zone))
 }
