@@ -160,10 +160,10 @@ wire_name_of_events!(
 
 impl WireName for tally_seats::SeatStatus {
     fn wire_names() -> Vec<&'static str> {
-        tally_figures::seats::SEAT_STATUSES.map(tally_seats::SeatStatus::as_str).to_vec()
+        tally_seats::SeatStatus::ALL.map(tally_seats::SeatStatus::as_str).to_vec()
     }
     fn from_wire(text: &str) -> Option<Self> {
-        tally_figures::seats::seat_status(text)
+        tally_seats::SeatStatus::parse(text)
     }
 }
 

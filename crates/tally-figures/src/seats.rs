@@ -91,21 +91,6 @@ pub fn monthly_seats_between(
     Ok(rows)
 }
 
-/// Every status a user in the activated seats log can have, in the order the
-/// API documents them; their wire names are `SeatStatus::as_str`.
-pub const SEAT_STATUSES: [SeatStatus; 5] = [
-    SeatStatus::Active,
-    SeatStatus::NotYetActive,
-    SeatStatus::Disabled,
-    SeatStatus::Removed,
-    SeatStatus::OutsideTerm,
-];
-
-/// The status whose wire name is `text`.
-pub fn seat_status(text: &str) -> Option<SeatStatus> {
-    SEAT_STATUSES.into_iter().find(|status| status.as_str() == text)
-}
-
 fn status_name<S: serde::Serializer>(
     status: &SeatStatus,
     serializer: S,
@@ -433,14 +418,5 @@ mod tests {
         let west = Some("west".to_owned());
         check(ActivatedSeatFilter { status: None, organization: west.clone() }, &["u-2", "u-3"]);
         check(ActivatedSeatFilter { status: active, organization: west }, &["u-3"]);
-    }
-
-    #[test]
-    fn statuses_are_read_by_their_wire_names() {
-        for status in SEAT_STATUSES {
-            assert_eq!(seat_status(status.as_str()), Some(status));
-        }
-        assert_eq!(seat_status("happy"), None);
-        assert_eq!(seat_status("Active"), None);
     }
 }
