@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tally_identity::{Matcher, MatcherConfig};
 use tally_report::Format;
+use tally_seats::{Month, SeatStatus};
 
 #[derive(Parser)]
 #[command(name = "tally-export", version, about = "Tally's figures as CSV, JSON or XLSX tables")]
@@ -30,6 +31,21 @@ pub enum Command {
     /// The audit log's integrity (docs/audit.md).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Events per kind and calendar month of the account's time zone, the
+    /// filters as the API's `event-counts` (docs/api.md).
+    EventCounts {
+        #[command(flatten)]
+        output: Output,
+        /// Only this event kind (docs/events.md).
+        #[arg(long)]
+        kind: Option<String>,
+        /// The first month, YYYY-MM.
+        #[arg(long, value_name = "YYYY-MM")]
+        from: Option<Month>,
+        /// The last month, YYYY-MM, included.
+        #[arg(long, value_name = "YYYY-MM")]
+        to: Option<Month>,
+    },
     /// `Usage Reports.zip`: the last 6 months' and the last year's usage
     /// report workbooks (docs/usage-reports.md).
     UsageReports {
@@ -98,23 +114,36 @@ pub enum SeatsCommand {
     /// Monthly active seats over the account's terms.
     Monthly {
         #[command(flatten)]
-        output: Output,
+        output: SeatOutput,
         /// Only this organization's seats.
         #[arg(long)]
         organization: Option<String>,
+        /// The first month shown, YYYY-MM; default the terms' first.
+        #[arg(long, value_name = "YYYY-MM")]
+        from: Option<Month>,
+        /// The last month shown, YYYY-MM, included; default the terms' last.
+        #[arg(long, value_name = "YYYY-MM")]
+        to: Option<Month>,
     },
     /// The activated seats log.
     Log {
         #[command(flatten)]
-        output: Output,
+        output: SeatOutput,
         /// The instant the log is as of (RFC 3339); default now.
         #[arg(long)]
         at: Option<DateTime<Utc>>,
+        /// Only users with this status at that instant: active, not_yet_active,
+        /// disabled, removed or outside_term.
+        #[arg(long, value_parser = |text: &str| SeatStatus::parse(text).ok_or(format!("{text:?} is not one of {}", SeatStatus::ALL.map(SeatStatus::as_str).join(", "))))]
+        status: Option<SeatStatus>,
+        /// Only users seen in this organization.
+        #[arg(long)]
+        organization: Option<String>,
     },
     /// One user's counted logins by week, and why they are or are not a seat.
     Explain {
         #[command(flatten)]
-        output: Output,
+        output: SeatOutput,
         /// The user's id in the account's events.
         #[arg(long)]
         user: String,
@@ -124,6 +153,7 @@ pub enum SeatsCommand {
     },
 }
 
+/// Where and how a table of one account is written.
 #[derive(Args)]
 pub struct Output {
     /// The account's slug.
@@ -135,6 +165,13 @@ pub struct Output {
     /// Write here instead of standard output.
     #[arg(long)]
     pub output: Option<PathBuf>,
+}
+
+/// A seat table's output, and whether the seat state is brought up to date first.
+#[derive(Args)]
+pub struct SeatOutput {
+    #[command(flatten)]
+    pub table: Output,
     /// Read the seat state as it is, without first bringing it up to date with
     /// the events stored since the daemon last did.
     #[arg(long)]

@@ -7,6 +7,7 @@
 
 mod cli;
 mod output;
+mod tables;
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -17,17 +18,18 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::Parser;
 use tally_access::Principal;
+use tally_figures::MonthRange;
 use tally_figures::identity::{
     GENERIC_IDENTITIES, OBSERVATION_ASSIGNMENTS, UNIQUE_USERS, assignment_rows,
     generic_identity_rows, unique_users_rows,
 };
-use tally_figures::seats::{ACTIVATED_SEATS, COUNTED_LOGINS, MONTHLY_SEATS};
 use tally_identity::Matcher;
 use tally_report::WriteOptions;
 use tally_store::{Store, StoreOptions};
 
-use crate::cli::{AuditCommand, Cli, Command, IdentitiesCommand, IdentityTable, SeatsCommand};
-use crate::output::{refuse_xlsx_on_a_terminal, titled, write};
+use crate::cli::{AuditCommand, Cli, Command, IdentitiesCommand, IdentityTable};
+use crate::output::{refuse_xlsx_on_a_terminal, write};
+use crate::tables::{export_event_counts, export_seats};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -47,6 +49,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(command) => return audit(db, &cli.database.audit_key_file(), &command),
         Command::Seats(command) => export_seats(db, command)?,
         Command::Identities(command) => export_identities(&command)?,
+        Command::EventCounts { output, kind, from, to } => {
+            export_event_counts(db, &output, kind, MonthRange::new(from, to)?)?
+        }
         Command::UsageReports { account, out, at, matcher } => export_usage_reports(
             db,
             &account,
@@ -191,50 +196,6 @@ fn export_usage_reports(
     bar.finish_and_clear();
     eprintln!("wrote {}", out.display());
     Ok(())
-}
-
-fn export_seats(db: &Path, command: SeatsCommand) -> anyhow::Result<()> {
-    let output = match &command {
-        SeatsCommand::Monthly { output, .. }
-        | SeatsCommand::Log { output, .. }
-        | SeatsCommand::Explain { output, .. } => output,
-    };
-    refuse_xlsx_on_a_terminal(output.format, output.output.as_deref())?;
-    let mut store = open_store(db)?;
-    if !output.no_update {
-        store.update_seats(&output.account).with_context(|| {
-            format!("bringing the seats of account {} up to date", output.account)
-        })?;
-    }
-    let usage = Principal::database_holder(&output.account)
-        .read_usage(&output.account)
-        .expect("an administrator may read their own account's usage");
-    let time_zone = store.account(&output.account)?.calendar.time_zone;
-    let table = match &command {
-        SeatsCommand::Monthly { organization, .. } => {
-            let rows =
-                tally_figures::seats::monthly_seats(&store, &usage, organization.as_deref())?;
-            titled(&MONTHLY_SEATS, &rows, None)
-        }
-        SeatsCommand::Log { at, .. } => {
-            let rows =
-                tally_figures::seats::activated_seats(&store, &usage, at.unwrap_or_else(Utc::now))?;
-            titled(&ACTIVATED_SEATS, &rows, None)
-        }
-        SeatsCommand::Explain { user, at, .. } => {
-            let explanation = tally_figures::seats::seat_explanation(
-                &store,
-                &usage,
-                user,
-                at.unwrap_or_else(Utc::now),
-            )?;
-            let title =
-                format!("{user} at {}: {}", explanation.at.to_rfc3339(), explanation.reason);
-            eprintln!("{title}");
-            titled(&COUNTED_LOGINS, &explanation.counted_logins(), Some(title))
-        }
-    };
-    write(&table, output.format, output.output.as_deref(), &WriteOptions::new(time_zone))
 }
 
 fn export_identities(command: &IdentitiesCommand) -> anyhow::Result<()> {

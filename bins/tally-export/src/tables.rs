@@ -1,0 +1,85 @@
+//! The exporter's usage tables: the seat figures and the event counts, with
+//! the filters the API's listings take (the filters themselves are
+//! `tally-figures`').
+
+use std::path::Path;
+
+use anyhow::Context;
+use chrono::Utc;
+use tally_access::Principal;
+use tally_figures::MonthRange;
+use tally_figures::seats::{ACTIVATED_SEATS, ActivatedSeatFilter, COUNTED_LOGINS, MONTHLY_SEATS};
+use tally_figures::usage::{CountFilter, EVENT_COUNTS};
+use tally_report::WriteOptions;
+
+use crate::cli::{Output, SeatOutput, SeatsCommand};
+use crate::open_store;
+use crate::output::{refuse_xlsx_on_a_terminal, titled, write};
+
+pub fn export_seats(db: &Path, command: SeatsCommand) -> anyhow::Result<()> {
+    let (SeatsCommand::Monthly { output, .. }
+    | SeatsCommand::Log { output, .. }
+    | SeatsCommand::Explain { output, .. }) = &command;
+    let SeatOutput { table: output, no_update } = output;
+    refuse_xlsx_on_a_terminal(output.format, output.output.as_deref())?;
+    let mut store = open_store(db)?;
+    if !no_update {
+        store.update_seats(&output.account).with_context(|| {
+            format!("bringing the seats of account {} up to date", output.account)
+        })?;
+    }
+    let usage = Principal::database_holder(&output.account)
+        .read_usage(&output.account)
+        .expect("an administrator may read their own account's usage");
+    let time_zone = store.account(&output.account)?.calendar.time_zone;
+    let table = match &command {
+        SeatsCommand::Monthly { organization, from, to, .. } => {
+            let rows = tally_figures::seats::monthly_seats_between(
+                &store,
+                &usage,
+                organization.as_deref(),
+                MonthRange::new(*from, *to)?,
+            )?;
+            titled(&MONTHLY_SEATS, &rows, None)
+        }
+        SeatsCommand::Log { at, status, organization, .. } => {
+            let rows =
+                tally_figures::seats::activated_seats(&store, &usage, at.unwrap_or_else(Utc::now))?;
+            let filter =
+                ActivatedSeatFilter { status: *status, organization: organization.clone() };
+            titled(&ACTIVATED_SEATS, &filter.select(&rows), None)
+        }
+        SeatsCommand::Explain { user, at, .. } => {
+            let explanation = tally_figures::seats::seat_explanation(
+                &store,
+                &usage,
+                user,
+                at.unwrap_or_else(Utc::now),
+            )?;
+            let title =
+                format!("{user} at {}: {}", explanation.at.to_rfc3339(), explanation.reason);
+            eprintln!("{title}");
+            titled(&COUNTED_LOGINS, &explanation.counted_logins(), Some(title))
+        }
+    };
+    write(&table, output.format, output.output.as_deref(), &WriteOptions::new(time_zone))
+}
+
+/// Events per kind and month, filtered as the API's `event-counts` listing is.
+pub fn export_event_counts(
+    db: &Path,
+    output: &Output,
+    kind: Option<String>,
+    months: MonthRange,
+) -> anyhow::Result<()> {
+    refuse_xlsx_on_a_terminal(output.format, output.output.as_deref())?;
+    let filter = CountFilter::new(kind, months)?;
+    let store = open_store(db)?;
+    let usage = Principal::database_holder(&output.account)
+        .read_usage(&output.account)
+        .expect("an administrator may read their own account's usage");
+    let time_zone = store.account(&output.account)?.calendar.time_zone;
+    let rows = tally_figures::usage::event_counts(&store, &usage, &filter)?;
+    let table = titled(&EVENT_COUNTS, &rows, None);
+    write(&table, output.format, output.output.as_deref(), &WriteOptions::new(time_zone))
+}
