@@ -2,6 +2,7 @@
 
 mod audit;
 mod identities;
+mod operator;
 mod usage_reports;
 
 use std::path::{Path, PathBuf};
