@@ -1,7 +1,6 @@
 //! `tally-api`: the HTTP API service, its tokens and staff teams.
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -28,9 +27,10 @@ struct Cli {
 enum Command {
     /// Serve the API until SIGTERM or Ctrl-C.
     Serve {
-        /// Address to listen on; port 0 picks a free port (the chosen address is printed).
+        /// Address to listen on, HOST:PORT (a host name is resolved); port 0 picks
+        /// a free port (the chosen address is printed).
         #[arg(long, env = "TALLY_API_LISTEN", default_value = "127.0.0.1:8081")]
-        listen: SocketAddr,
+        listen: tally_service::ListenAddress,
     },
     /// Create, list and revoke API tokens.
     #[command(subcommand)]
@@ -111,7 +111,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let db = &cli.database.db;
+    // The API never makes a database: every command needs one with accounts.
+    let db = cli.database.existing_database()?;
     match cli.command {
         Command::Serve { listen } => serve(db, &cli.database.audit_key_file(), listen),
         Command::Token(TokenCommand::Create(args)) => create_token(db, args),
@@ -136,27 +137,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn open_store(db: &Path) -> anyhow::Result<Store> {
-    if !db.exists() {
-        bail!(
-            "no database at {}: create one with `tally-ingest account create` or `tally-ingest demo`, or pass --db",
-            db.display()
-        );
-    }
     Store::open(db, &StoreOptions::default())
         .with_context(|| format!("opening the database {}", db.display()))
 }
 
-fn serve(db: &Path, audit_key: &Path, listen: SocketAddr) -> anyhow::Result<()> {
-    if !db.exists() {
-        open_store(db)?;
-    }
+fn serve(db: &Path, audit_key: &Path, listen: tally_service::ListenAddress) -> anyhow::Result<()> {
     let state = AppState::open(db.to_owned(), audit_key)
         .with_context(|| format!("opening the database {}", db.display()))?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("listening on {listen}"))?;
+        let listener = listen.bind().await.with_context(|| format!("listening on {listen}"))?;
         let address = listener.local_addr().context("reading the bound address")?;
         // Tests and scripts wait for this line: it is printed once the port accepts.
         println!("tally-api listening on http://{address} (database {})", db.display());

@@ -141,10 +141,15 @@ pub struct Api {
 
 impl Api {
     pub fn start(db: &Path) -> Api {
+        Api::start_on(db, "127.0.0.1:0")
+    }
+
+    /// `tally-api serve --listen LISTEN`.
+    pub fn start_on(db: &Path, listen: &str) -> Api {
         let mut child = Command::new(BINARY)
             .arg("--db")
             .arg(db)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", listen])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

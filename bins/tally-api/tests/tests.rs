@@ -6,4 +6,5 @@ mod common;
 mod access;
 mod cli;
 mod conventions;
+mod operator;
 mod problems;

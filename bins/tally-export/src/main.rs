@@ -9,12 +9,11 @@ mod cli;
 mod output;
 mod tables;
 
-use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Parser;
 use tally_access::Principal;
@@ -28,7 +27,7 @@ use tally_report::WriteOptions;
 use tally_store::{Store, StoreOptions};
 
 use crate::cli::{AuditCommand, Cli, Command, IdentitiesCommand, IdentityTable};
-use crate::output::{refuse_xlsx_on_a_terminal, write};
+use crate::output::{OutputFile, refuse_xlsx_on_a_terminal, write};
 use crate::tables::{export_event_counts, export_seats};
 
 fn main() -> ExitCode {
@@ -36,6 +35,7 @@ fn main() -> ExitCode {
     tally_service::init_logging(cli.log.log_format, "warn");
     match run(cli) {
         Ok(code) => code,
+        Err(error) if is_closed_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("tally-export: error: {error:#}");
             ExitCode::FAILURE
@@ -43,17 +43,34 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether `error` comes from writing to a pipe whose reader is gone, as when
+/// `tally-export ... | head` has read the lines it wanted: the reader got
+/// what it asked for, so the export succeeded. (Rust ignores SIGPIPE, so the
+/// write fails with EPIPE instead of ending the process quietly.)
+fn is_closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let db = &cli.database.db;
+    let audit_key = cli.database.audit_key_file();
     match cli.command {
-        Command::Audit(command) => return audit(db, &cli.database.audit_key_file(), &command),
-        Command::Seats(command) => export_seats(db, command)?,
-        Command::Identities(command) => export_identities(&command)?,
-        Command::EventCounts { output, kind, from, to } => {
-            export_event_counts(db, &output, kind, MonthRange::new(from, to)?)?
+        Command::Audit(command) => {
+            return audit(cli.database.existing_database()?, &audit_key, &command);
         }
+        Command::Seats(command) => export_seats(cli.database.existing_database()?, command)?,
+        Command::Identities(command) => export_identities(&command)?,
+        Command::EventCounts { output, kind, from, to } => export_event_counts(
+            cli.database.existing_database()?,
+            &output,
+            kind,
+            MonthRange::new(from, to)?,
+        )?,
         Command::UsageReports { account, out, at, matcher } => export_usage_reports(
-            db,
+            cli.database.existing_database()?,
             &account,
             &out,
             at.unwrap_or_else(Utc::now),
@@ -66,10 +83,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Exit code of a verification that found the chain tampered with.
 const TAMPERED: u8 = 3;
 
-fn audit(db: &Path, key_file: &Path, command: &AuditCommand) -> anyhow::Result<ExitCode> {
-    if !db.exists() {
-        bail!("no database at {}: pass --db, or set TALLY_DB", db.display());
+/// Fails naming `account` unless the audit log holds a chain for it or the
+/// store has it: an unknown account must not pass as an intact, empty log.
+fn require_audit_account(
+    db: &Path,
+    log: &tally_audit::AuditStore,
+    account: &str,
+) -> anyhow::Result<()> {
+    if !log.accounts()?.iter().any(|known| known == account) {
+        open_store(db)?.account(account)?;
     }
+    Ok(())
+}
+
+fn audit(db: &Path, key_file: &Path, command: &AuditCommand) -> anyhow::Result<ExitCode> {
     let key = tally_audit::load_key(key_file).context(
         "the audit log is sealed with its own key: pass the key file the daemon used with --audit-key-file",
     )?;
@@ -96,11 +123,12 @@ fn audit(db: &Path, key_file: &Path, command: &AuditCommand) -> anyhow::Result<E
                 ..tally_audit::AuditQuery::default()
             };
             let table = &tally_figures::audit::AUDIT_ENTRIES;
-            let sink: Box<dyn Write + Send> = match &output.output {
-                Some(path) => Box::new(BufWriter::new(
-                    File::create(path).with_context(|| format!("creating {}", path.display()))?,
-                )),
-                None => Box::new(BufWriter::new(std::io::stdout())),
+            let (sink, output_file): (Box<dyn Write + Send>, _) = match &output.output {
+                Some(path) => {
+                    let (file, output_file) = OutputFile::create(path)?;
+                    (Box::new(BufWriter::new(file)), Some(output_file))
+                }
+                None => (Box::new(BufWriter::new(std::io::stdout())), None),
             };
             let mut writer = tally_report::TableWriter::new(
                 output.format,
@@ -115,16 +143,21 @@ fn audit(db: &Path, key_file: &Path, command: &AuditCommand) -> anyhow::Result<E
             })?;
             let rows = writer.rows_written();
             writer.finish()?.flush().context("writing the entries")?;
+            if let Some(output_file) = output_file {
+                output_file.persist()?;
+            }
             if let Some(path) = &output.output {
                 eprintln!("wrote {rows} entries to {}", path.display());
             }
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Anchor { account } => {
+            require_audit_account(db, &log, account)?;
             println!("{}", log.head(account)?);
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Verify { account, anchor } => {
+            require_audit_account(db, &log, account)?;
             let report = log.verify(account, anchor.as_ref())?;
             match &report.problem {
                 None => {
@@ -160,6 +193,7 @@ fn export_usage_reports(
     matcher: &Matcher,
 ) -> anyhow::Result<()> {
     let store = open_store(db)?;
+    store.account(account)?;
     let reports = Principal::database_holder(account)
         .download_usage_reports(account)
         .expect("an administrator with server-management read may download usage reports");
@@ -172,7 +206,7 @@ fn export_usage_reports(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let file = File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    let (file, output_file) = OutputFile::create(out)?;
     let mut steps = 0;
     let file = tally_figures::usage_reports::write_usage_reports(
         &store,
@@ -193,6 +227,7 @@ fn export_usage_reports(
         .map_err(|error| error.into_error())
         .and_then(|file| file.sync_all())
         .with_context(|| format!("writing {}", out.display()))?;
+    output_file.persist()?;
     bar.finish_and_clear();
     eprintln!("wrote {}", out.display());
     Ok(())
@@ -229,9 +264,6 @@ fn export_identities(command: &IdentitiesCommand) -> anyhow::Result<()> {
 }
 
 fn open_store(db: &Path) -> anyhow::Result<Store> {
-    if !db.exists() {
-        bail!("no database at {}: pass --db, or set TALLY_DB", db.display());
-    }
     Store::open(db, &StoreOptions::default())
         .with_context(|| format!("opening the database {}", db.display()))
 }

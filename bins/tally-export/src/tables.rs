@@ -23,6 +23,7 @@ pub fn export_seats(db: &Path, command: SeatsCommand) -> anyhow::Result<()> {
     let SeatOutput { table: output, no_update } = output;
     refuse_xlsx_on_a_terminal(output.format, output.output.as_deref())?;
     let mut store = open_store(db)?;
+    store.account(&output.account)?;
     if !no_update {
         store.update_seats(&output.account).with_context(|| {
             format!("bringing the seats of account {} up to date", output.account)

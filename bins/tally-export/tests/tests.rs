@@ -3,6 +3,7 @@
 mod audit;
 mod filters;
 mod identities;
+mod operator;
 mod usage_reports;
 
 use std::path::{Path, PathBuf};

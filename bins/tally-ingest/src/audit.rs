@@ -111,6 +111,12 @@ impl AuditLog {
         }
     }
 
+    /// Whether the log holds a chain for `account`: it had entries (purged or
+    /// not) or retention periods of its own.
+    pub fn has_chain(&self, account: &str) -> Result<bool, AuditError> {
+        Ok(self.lock().accounts()?.iter().any(|known| known == account))
+    }
+
     /// Sets how long `account`'s entries are kept.
     pub fn set_retention(&self, account: &str, policy: RetentionPolicy) -> Result<(), AuditError> {
         self.lock().set_retention(account, policy)

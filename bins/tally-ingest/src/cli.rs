@@ -1,7 +1,6 @@
 //! The command line of `tally-ingest`: its commands and their arguments (the
 //! binary's own module, not part of the library).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -25,7 +24,14 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve `POST /v1/batch` until SIGTERM or Ctrl-C.
-    Serve(ServeArgs),
+    Serve {
+        /// Make the database when it does not exist (by default a missing file
+        /// is refused, so that a mistyped --db is not served as an empty one).
+        #[arg(long)]
+        create: bool,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
     /// Import a file of events (NDJSON or a JSON array) for one account; `-` reads stdin.
     Import {
         /// The account's slug.
@@ -42,7 +48,8 @@ pub enum Command {
     Audit(AuditCommand),
     /// Write the deterministic fixture set as NDJSON files, one per account.
     Fixtures(FixturesArgs),
-    /// Build a demo database from the fixtures, then serve it.
+    /// Build a demo database in a new file from the fixtures, then serve it; an
+    /// existing file is never touched.
     Demo {
         /// Only build the database; do not serve.
         #[arg(long)]
@@ -54,9 +61,10 @@ pub enum Command {
 
 #[derive(Args, Clone)]
 pub struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port (the chosen address is printed).
+    /// Address to listen on, HOST:PORT (a host name is resolved); port 0 picks a
+    /// free port (the chosen address is printed).
     #[arg(long, env = "TALLY_INGEST_LISTEN", default_value = "127.0.0.1:7411")]
-    pub listen: SocketAddr,
+    pub listen: tally_service::ListenAddress,
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "TALLY_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -129,6 +137,27 @@ pub enum AccountCommand {
         account: String,
         /// The term, START..END.
         term: SubscriptionTerm,
+    },
+    /// Remove a subscription term, given as `account list` shows it.
+    RemoveTerm {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// The term, START..END.
+        term: SubscriptionTerm,
+        /// Confirm: seat figures are recounted without the term.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Delete an account with its events, seat figures, configuration and API
+    /// tokens; refused while the audit log holds a chain for it.
+    Delete {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// Confirm: what is deleted cannot be brought back.
+        #[arg(long)]
+        yes: bool,
     },
     /// Replace the write key; the old one stops working at once.
     RotateKey {

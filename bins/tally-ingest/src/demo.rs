@@ -47,19 +47,22 @@ pub struct DemoAccount {
 /// Why the demo could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    /// The database is the default one, which the demo will not replace.
+    /// Something is at the database's path already; the demo never replaces it.
     #[error(
-        "{} exists; the demo starts from an empty file, so point --db (or TALLY_DB) at a demo file such as tally-demo.sqlite",
+        "{} exists, and the demo never overwrites a database: pass --db (or TALLY_DB) a path \
+         where no file is, such as tally-demo-2.sqlite; to serve this one again, run \
+         `tally-ingest --db {} serve`",
+        path.display(),
         path.display()
     )]
-    DefaultDatabaseExists {
+    DatabaseExists {
         /// The database's path.
         path: PathBuf,
     },
-    /// An earlier demo's file could not be removed.
-    #[error("removing the old demo file {}", path.display())]
-    RemoveOld {
-        /// The file.
+    /// The new file could not be made.
+    #[error("creating the demo database {}", path.display())]
+    Create {
+        /// The database's path.
         path: PathBuf,
         /// Why.
         #[source]
@@ -106,18 +109,44 @@ impl From<StoreError> for DemoError {
     }
 }
 
-/// Builds the demo database at `db` from the fixtures of seed [`DEMO_SEED`]
-/// ending at `end`: removes an earlier demo's file (never `tally.sqlite`),
-/// creates the accounts with their organizations and teams, imports their
-/// events, then counts their seats and events. `progress` is called with an
-/// account's slug, the bytes of its fixtures imported so far and their total.
+/// Builds the demo database in a new file at `db` from the fixtures of seed
+/// [`DEMO_SEED`] ending at `end`: creates the accounts with their
+/// organizations and teams, imports their events, then counts their seats and
+/// events. `progress` is called with an account's slug, the bytes of its
+/// fixtures imported so far and their total.
+///
+/// The file must not exist: the demo never replaces a database. When the
+/// build fails, the file it made is removed.
 pub fn build_demo(
+    db: &Path,
+    audit_key: &Path,
+    end: DateTime<Utc>,
+    progress: impl FnMut(&str, u64, u64),
+) -> Result<Demo, DemoError> {
+    // `create_new` makes the file only if nothing is there, in one step: no
+    // other process can put a database there between a check and the write.
+    std::fs::OpenOptions::new().write(true).create_new(true).open(db).map_err(
+        |source| match source.kind() {
+            std::io::ErrorKind::AlreadyExists => DemoError::DatabaseExists { path: db.to_owned() },
+            _ => DemoError::Create { path: db.to_owned(), source },
+        },
+    )?;
+    let built = build_into(db, audit_key, end, progress);
+    if built.is_err() {
+        // The file is the one made above, and half a demo is of no use.
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+    }
+    built
+}
+
+fn build_into(
     db: &Path,
     audit_key: &Path,
     end: DateTime<Utc>,
     mut progress: impl FnMut(&str, u64, u64),
 ) -> Result<Demo, DemoError> {
-    remove_old_demo(db)?;
     let fixtures = tally_fixtures::generate(&tally_fixtures::FixtureConfig {
         seed: DEMO_SEED,
         scale: tally_fixtures::Scale::Demo,
@@ -196,25 +225,6 @@ pub fn build_demo(
         });
     }
     Ok(Demo { end, accounts })
-}
-
-/// The demo starts from an empty file: an earlier demo's file (and its WAL and
-/// shared-memory files) is removed, but never the default `tally.sqlite`, which
-/// may hold real data.
-fn remove_old_demo(db: &Path) -> Result<(), DemoError> {
-    if !db.exists() {
-        return Ok(());
-    }
-    if db.file_name().and_then(|name| name.to_str()) == Some("tally.sqlite") {
-        return Err(DemoError::DefaultDatabaseExists { path: db.to_owned() });
-    }
-    for suffix in ["", "-wal", "-shm"] {
-        let path = PathBuf::from(format!("{}{suffix}", db.display()));
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|source| DemoError::RemoveOld { path, source })?;
-        }
-    }
-    Ok(())
 }
 
 fn open_store(db: &Path) -> Result<Store, DemoError> {

@@ -6,7 +6,7 @@ mod console;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::Parser;
 use tally_calendar::AccountCalendar;
 use tally_events::Limits;
@@ -39,15 +39,24 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let db = &cli.database.db;
-    let audit_key = cli.database.audit_key_file();
+    let database = &cli.database;
+    let audit_key = database.audit_key_file();
+    // Only the commands that create may be given a path with no database.
     match cli.command {
-        Command::Serve(args) => serve(db, &audit_key, &args),
-        Command::Import { account, file } => import_file(db, &audit_key, &account, &file),
-        Command::Account(command) => account(db, command),
-        Command::Audit(command) => audit(db, &audit_key, command),
+        Command::Serve { create: true, serve: args } => serve(&database.db, &audit_key, &args),
+        Command::Serve { create: false, serve: args } => {
+            serve(database.existing_database()?, &audit_key, &args)
+        }
+        Command::Import { account, file } => {
+            import_file(database.existing_database()?, &audit_key, &account, &file)
+        }
+        Command::Account(command @ AccountCommand::Create { .. }) => {
+            account(&database.db, &audit_key, command)
+        }
+        Command::Account(command) => account(database.existing_database()?, &audit_key, command),
+        Command::Audit(command) => audit(database.existing_database()?, &audit_key, command),
         Command::Fixtures(args) => fixtures(&args),
-        Command::Demo { no_serve, serve: args } => demo(db, &audit_key, no_serve, &args),
+        Command::Demo { no_serve, serve: args } => demo(&database.db, &audit_key, no_serve, &args),
     }
 }
 
@@ -76,9 +85,8 @@ fn serve(db: &Path, audit_key: &Path, args: &ServeArgs) -> anyhow::Result<ExitCo
     );
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("listening on {}", args.listen))?;
+        let listener =
+            args.listen.bind().await.with_context(|| format!("listening on {}", args.listen))?;
         let address = listener.local_addr().context("reading the bound address")?;
         // Tests and scripts wait for this line: it is printed once the port accepts.
         println!("tally-ingest listening on http://{address} (database {})", db.display());
@@ -130,16 +138,29 @@ fn import_file(db: &Path, audit_key: &Path, slug: &str, file: &Path) -> anyhow::
     })
 }
 
+/// Fails naming `account` unless the store has it or the audit log holds a
+/// chain for it, so that a mistyped slug is not reported as purged or set.
+fn require_audit_account(db: &Path, log: &AuditLog, account: &str) -> anyhow::Result<()> {
+    if !log.has_chain(account).context("reading the audit log's accounts")? {
+        open_store(db, DurabilityArg::Process)?.account(account)?;
+    }
+    Ok(())
+}
+
 fn audit(db: &Path, audit_key: &Path, command: AuditCommand) -> anyhow::Result<ExitCode> {
     let log = open_audit_log(db, audit_key)?;
     match command {
         AuditCommand::Purge { account, batch } => {
+            if let Some(account) = &account {
+                require_audit_account(db, &log, account)?;
+            }
             let purged = log
                 .purge_expired(account.as_deref(), chrono::Utc::now(), batch)
                 .context("purging expired audit entries")?;
             println!("purged {purged} expired audit entries");
         }
         AuditCommand::SetRetention { account, audit_days, sign_in_days } => {
+            require_audit_account(db, &log, &account)?;
             log.set_retention(&account, tally_audit::RetentionPolicy { audit_days, sign_in_days })
                 .with_context(|| format!("setting the audit retention of {account}"))?;
             println!(
@@ -151,7 +172,7 @@ fn audit(db: &Path, audit_key: &Path, command: AuditCommand) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-fn account(db: &Path, command: AccountCommand) -> anyhow::Result<ExitCode> {
+fn account(db: &Path, audit_key: &Path, command: AccountCommand) -> anyhow::Result<ExitCode> {
     let mut store = open_store(db, DurabilityArg::Process)?;
     match command {
         AccountCommand::Create { slug, name, time_zone, week_start, terms } => {
@@ -180,6 +201,50 @@ fn account(db: &Path, command: AccountCommand) -> anyhow::Result<ExitCode> {
         AccountCommand::AddTerm { account, term } => {
             store.add_term(&account, term)?;
             println!("added term {term} to account {account}");
+        }
+        AccountCommand::RemoveTerm { account, term, yes } => {
+            store.account(&account)?;
+            if !yes {
+                bail!(
+                    "removing term {term} from account {account} changes its seat figures, which \
+                     are recounted without it: run again with --yes to remove it"
+                );
+            }
+            store.remove_term(&account, term)?;
+            println!("removed term {term} from account {account}");
+        }
+        AccountCommand::Delete { account, yes } => {
+            store.account(&account)?;
+            if !yes {
+                bail!(
+                    "deleting account {account} removes its events, seat figures, configuration \
+                     and API tokens from {} for good: run again with --yes to delete it",
+                    db.display()
+                );
+            }
+            // The audit log is append-only evidence: an account with a chain
+            // in it stays, or its slug, made again, would take the chain over.
+            if open_audit_log(db, audit_key)?
+                .has_chain(&account)
+                .context("reading the audit log's accounts")?
+            {
+                bail!(
+                    "the audit log holds a chain for account {account}, and audit history is never \
+                     deleted: retire the account instead (rotate its write key, revoke its tokens, \
+                     remove its terms); see docs/RELIABILITY.md"
+                );
+            }
+            let deleted = store.delete_account(&account)?;
+            println!(
+                "deleted account {account}: {} events, {} API tokens{}",
+                deleted.events,
+                deleted.tokens,
+                if deleted.staff_teams.is_empty() {
+                    String::new()
+                } else {
+                    format!(", and its place in staff teams {}", deleted.staff_teams.join(", "))
+                }
+            );
         }
         AccountCommand::RotateKey { account } => {
             let key = store.rotate_write_key(&account)?;

@@ -37,18 +37,24 @@ impl Daemon {
         Daemon::start_with_log(db, extra, Stdio::null())
     }
 
-    /// Starts the daemon with its log (standard error) going to `log`.
+    /// Starts the daemon with its log (standard error) going to `log`. The
+    /// database is made when missing (`--create`), as tests of the HTTP
+    /// answers need no account.
     pub fn start_with_log(db: &Path, extra: &[&str], log: Stdio) -> Daemon {
-        let mut child = Command::new(BINARY)
+        let child = Command::new(BINARY)
             .arg("--db")
             .arg(db)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--create", "--listen", "127.0.0.1:0"])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
             .expect("spawn tally-ingest serve");
-        // Ready when it prints its address: it does so after binding.
+        Daemon::ready(child)
+    }
+
+    /// The daemon `child` once it prints its address, which it does after binding.
+    pub fn ready(mut child: Child) -> Daemon {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();

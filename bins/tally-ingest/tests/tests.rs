@@ -7,3 +7,4 @@ mod cli;
 mod crash;
 mod http;
 mod log;
+mod operator;

@@ -2,7 +2,10 @@
 //! arguments, log the same way, stop on the same signals and answer errors in
 //! the same shape.
 //!
-//! - [`DatabaseArgs`]: `--db` and `--audit-key-file`, to `#[command(flatten)]`.
+//! - [`DatabaseArgs`]: `--db` and `--audit-key-file`, to `#[command(flatten)]`;
+//!   [`DatabaseArgs::existing_database`] for the commands that must not create
+//!   the file.
+//! - [`ListenAddress`]: a daemon's `--listen HOST:PORT`, host names included.
 //! - [`LogArgs`] and [`init_logging`]: `--log-format text|json` and the
 //!   tracing subscriber on standard error.
 //! - [`shutdown_signal`]: SIGTERM or Ctrl-C.
@@ -31,11 +34,13 @@
 #![deny(missing_docs)]
 
 mod args;
+mod listen;
 mod logging;
 mod problem;
 mod shutdown;
 
-pub use args::DatabaseArgs;
+pub use args::{DatabaseArgs, MissingDatabase};
+pub use listen::{BadListenAddress, ListenAddress};
 pub use logging::{LogArgs, LogFormat, init_logging};
 pub use problem::{PROBLEM_TYPE_PREFIX, Problem};
 pub use shutdown::shutdown_signal;

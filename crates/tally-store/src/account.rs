@@ -111,7 +111,8 @@ impl Store {
             )
             .map_err(StoreError::sqlite(doing()))?;
         let id = AccountId(transaction.last_insert_rowid());
-        for term in &new.terms {
+        for (index, term) in new.terms.iter().enumerate() {
+            refuse_overlap(&new.slug, &new.terms[..index], *term)?;
             insert_term(&transaction, id, term).map_err(StoreError::sqlite(doing()))?;
         }
         transaction.commit().map_err(StoreError::sqlite(doing()))?;
@@ -119,12 +120,81 @@ impl Store {
         Ok((account, key))
     }
 
-    /// Adds a subscription term to an account.
+    /// Adds a subscription term to an account. A term sharing a day with one
+    /// the account has is refused: seat figures cannot be counted over
+    /// overlapping terms (docs/seats.md).
     pub fn add_term(&mut self, slug: &str, term: SubscriptionTerm) -> Result<Account, StoreError> {
         let account = self.account(slug)?;
+        refuse_overlap(slug, &account.terms, term)?;
         insert_term(&self.connection, account.id, &term)
             .map_err(StoreError::sqlite(format!("adding term {term} to account {slug}")))?;
         self.account(slug)
+    }
+
+    /// Removes one of an account's subscription terms, given exactly as the
+    /// account holds it. Seat figures are recounted under the remaining terms
+    /// at their next update, as after any change of terms.
+    pub fn remove_term(
+        &mut self,
+        slug: &str,
+        term: SubscriptionTerm,
+    ) -> Result<Account, StoreError> {
+        let account = self.account(slug)?;
+        if !account.terms.contains(&term) {
+            return Err(StoreError::UnknownTerm {
+                slug: slug.to_owned(),
+                term,
+                terms: account.terms,
+            });
+        }
+        self.connection
+            .execute(
+                "DELETE FROM subscription_terms
+                 WHERE account_id = ?1 AND start_date = ?2 AND end_date = ?3",
+                params![account.id.0, term.start.to_string(), term.end.to_string()],
+            )
+            .map_err(StoreError::sqlite(format!("removing term {term} from account {slug}")))?;
+        self.account(slug)
+    }
+
+    /// Deletes an account and everything the store holds of it: its terms,
+    /// configuration, events, seat state, kept counts and API tokens, and its
+    /// slug from the staff teams that list it. One transaction: all of it goes,
+    /// or nothing does. The audit log is not the store's: see `tally-audit`.
+    pub fn delete_account(&mut self, slug: &str) -> Result<DeletedAccount, StoreError> {
+        let account = self.account(slug)?;
+        let teams = self.staff_teams_listing(slug)?;
+        let doing = || format!("deleting account {slug}");
+        let transaction = self.connection.transaction().map_err(StoreError::sqlite(doing()))?;
+        let mut deleted = DeletedAccount { events: 0, tokens: 0, staff_teams: Vec::new() };
+        // Children first: the other tables name the account by foreign key.
+        for table in ACCOUNT_TABLES {
+            let rows = transaction
+                .execute(&format!("DELETE FROM {table} WHERE account_id = ?1"), [account.id.0])
+                .map_err(StoreError::sqlite(doing()))?;
+            match table {
+                "events" => deleted.events = rows,
+                "api_tokens" => deleted.tokens = rows,
+                _ => {}
+            }
+        }
+        for (team, mut accounts) in teams {
+            accounts.remove(slug);
+            let accounts =
+                serde_json::to_string(&accounts).expect("a set of strings serialises to JSON");
+            transaction
+                .execute(
+                    "UPDATE staff_teams SET accounts = ?2 WHERE team = ?1",
+                    params![team, accounts],
+                )
+                .map_err(StoreError::sqlite(doing()))?;
+            deleted.staff_teams.push(team);
+        }
+        transaction
+            .execute("DELETE FROM accounts WHERE account_id = ?1", [account.id.0])
+            .map_err(StoreError::sqlite(doing()))?;
+        transaction.commit().map_err(StoreError::sqlite(doing()))?;
+        Ok(deleted)
     }
 
     /// Replaces an account's write key; the old key stops working at once.
@@ -234,6 +304,49 @@ impl Store {
                 })
             })
             .collect())
+    }
+}
+
+/// What deleting an account removed besides the account itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedAccount {
+    /// Its events.
+    pub events: usize,
+    /// Its API tokens.
+    pub tokens: usize,
+    /// The staff teams whose lists named it, by name.
+    pub staff_teams: Vec<String>,
+}
+
+/// Every table holding rows of one account by `account_id`, besides `accounts`
+/// itself; `delete_account` empties them of the account's rows.
+const ACCOUNT_TABLES: [&str; 12] = [
+    "subscription_terms",
+    "organizations",
+    "teams",
+    "events",
+    "seat_users",
+    "seat_months",
+    "seat_progress",
+    "seat_profiles",
+    "seat_rules",
+    "api_tokens",
+    "usage_months",
+    "usage_progress",
+];
+
+/// Refuses `term` when it shares a day with one of `terms` (each term ends the
+/// day before its `end`).
+fn refuse_overlap(
+    slug: &str,
+    terms: &[SubscriptionTerm],
+    term: SubscriptionTerm,
+) -> Result<(), StoreError> {
+    match terms.iter().find(|held| held.start < term.end && term.start < held.end) {
+        Some(held) => {
+            Err(StoreError::OverlappingTerms { slug: slug.to_owned(), held: *held, term })
+        }
+        None => Ok(()),
     }
 }
 

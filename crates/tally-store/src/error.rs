@@ -55,6 +55,48 @@ pub enum StoreError {
         /// The slug given.
         slug: String,
     },
+    /// A new subscription term shares days with one the account has.
+    #[error(
+        "term {term} of account {slug:?} overlaps its term {held}: terms may not share a day; \
+         remove or change the held term first"
+    )]
+    OverlappingTerms {
+        /// The account.
+        slug: String,
+        /// The term the account has.
+        held: tally_calendar::SubscriptionTerm,
+        /// The term refused.
+        term: tally_calendar::SubscriptionTerm,
+    },
+    /// The account has no such term.
+    #[error(
+        "account {slug:?} has no term {term}; its terms: {}",
+        if terms.is_empty() {
+            "none".to_owned()
+        } else {
+            terms.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        }
+    )]
+    UnknownTerm {
+        /// The account.
+        slug: String,
+        /// The term asked for.
+        term: tally_calendar::SubscriptionTerm,
+        /// The terms it has.
+        terms: Vec<tally_calendar::SubscriptionTerm>,
+    },
+    /// A token would stop working before it is made.
+    #[error(
+        "the token would expire at {}, which is not after now ({}): a token must expire in the future",
+        expires_at.to_rfc3339(),
+        now.to_rfc3339()
+    )]
+    TokenAlreadyExpired {
+        /// The expiry asked for.
+        expires_at: chrono::DateTime<chrono::Utc>,
+        /// When the token would have been made.
+        now: chrono::DateTime<chrono::Utc>,
+    },
     /// A member token needs the member's user id.
     #[error("a member token of account {account:?} needs the member's user id")]
     MemberWithoutUser {

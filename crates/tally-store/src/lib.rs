@@ -49,7 +49,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-pub use account::{Account, AccountId, NewAccount, WriteKey, is_valid_slug};
+pub use account::{Account, AccountId, DeletedAccount, NewAccount, WriteKey, is_valid_slug};
 pub use error::StoreError;
 pub use log::{AppendOutcome, Conflict, EventRecord, KindCount, PendingBatch};
 pub use organization::{Organization, Team};

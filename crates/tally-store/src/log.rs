@@ -1,6 +1,6 @@
 //! The event log: idempotent, transactional appends.
 
-use rusqlite::{Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use tally_events::{CheckedEvent, EventKind};
 
 use crate::checkpoint::Checkpointer;
@@ -123,12 +123,17 @@ fn append_in(
             index.candidates(transaction, pending, hash, &mut candidates)?;
             let mut seen = Seen::New;
             for seq in &candidates {
-                let same_key = read.query_row([seq], |row| {
-                    let same_key = row.get::<_, i64>(0)? == batch.account.0
-                        && row.get_ref(1)?.as_str()? == event.id;
-                    let same_payload = row.get_ref(2)?.as_str()? == event.canonical_json;
-                    Ok(same_key.then_some(same_payload))
-                })?;
+                // A key outlives its event when the event's account was deleted:
+                // no row, so not this event.
+                let same_key = read
+                    .query_row([seq], |row| {
+                        let same_key = row.get::<_, i64>(0)? == batch.account.0
+                            && row.get_ref(1)?.as_str()? == event.id;
+                        let same_payload = row.get_ref(2)?.as_str()? == event.canonical_json;
+                        Ok(same_key.then_some(same_payload))
+                    })
+                    .optional()?
+                    .flatten();
                 if let Some(same_payload) = same_key {
                     seen = if same_payload { Seen::Same } else { Seen::Different };
                     break;

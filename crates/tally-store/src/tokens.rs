@@ -103,6 +103,11 @@ impl Store {
             }
         };
         let created_at = Utc::now();
+        if let Some(expires_at) = new.expires_at
+            && expires_at <= created_at
+        {
+            return Err(StoreError::TokenAlreadyExpired { expires_at, now: created_at });
+        }
         let info = TokenInfo {
             id: token.id(),
             grant: new.grant.clone(),
@@ -241,6 +246,29 @@ impl Store {
             }
         };
         Ok(StaffTeam { team: team.to_owned(), scope })
+    }
+
+    /// The staff teams whose lists of accounts name `slug`, with their lists.
+    pub(crate) fn staff_teams_listing(
+        &self,
+        slug: &str,
+    ) -> Result<Vec<(String, BTreeSet<String>)>, StoreError> {
+        let teams: Vec<String> = self
+            .connection
+            .prepare("SELECT team FROM staff_teams WHERE accounts IS NOT NULL ORDER BY team")
+            .and_then(|mut statement| {
+                statement.query_map([], |row| row.get(0))?.collect::<Result<_, _>>()
+            })
+            .map_err(StoreError::sqlite("listing staff teams"))?;
+        let mut listing = Vec::new();
+        for team in teams {
+            if let StaffScope::Accounts(accounts) = self.staff_team(&team)?.scope
+                && accounts.contains(slug)
+            {
+                listing.push((team, accounts));
+            }
+        }
+        Ok(listing)
     }
 
     fn token(&self, id: &TokenId) -> Result<Option<TokenInfo>, StoreError> {

@@ -50,7 +50,8 @@ fn an_expired_or_revoked_token_stops_working() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir.path().join("tally.sqlite"));
     create(&mut store, "acme");
-    let expires_at = at("2026-06-01T00:00:00Z");
+    // In the future: a token already expired when made is refused (issue 13).
+    let expires_at = at("2100-06-01T00:00:00Z");
     let (_, expiring) = store
         .create_token(&NewToken { expires_at: Some(expires_at), ..administrator_of("acme") })
         .unwrap();
