@@ -150,8 +150,14 @@ fn serve(db: &Path, audit_key: &Path, listen: SocketAddr) -> anyhow::Result<()> 
     if !db.exists() {
         open_store(db)?;
     }
-    let state = AppState::open(db.to_owned(), audit_key)
-        .with_context(|| format!("opening the database {}", db.display()))?;
+    let state = AppState::open(db.to_owned(), audit_key).with_context(|| {
+        format!(
+            "opening the database {} and its audit log with the key file {} (name the key \
+             file with --audit-key-file or TALLY_AUDIT_KEY_FILE)",
+            db.display(),
+            audit_key.display()
+        )
+    })?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)

@@ -6,4 +6,6 @@ mod common;
 mod cli;
 mod crash;
 mod http;
+mod keys;
 mod log;
+mod retention;
