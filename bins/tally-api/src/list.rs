@@ -1,6 +1,7 @@
 //! The list convention every table endpoint shares: `sort` by any column, either
-//! way; opaque keyset cursors; a `limit` with a hard maximum; and the answer as
-//! JSON, CSV or XLSX.
+//! way; opaque keyset cursors, sealed so that only the cursors the API made for
+//! a listing, account and sort are taken back; a `limit` with a hard maximum;
+//! and the answer as JSON, CSV or XLSX.
 
 use std::cmp::Ordering;
 use std::marker::PhantomData;
@@ -11,9 +12,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use headers_accept::Accept;
+use hmac::{Hmac, Mac};
 use mediatype::{MediaType, Name, names};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use tally_audit::{AuditAfter, AuditKey};
 use tally_figures::FigureTable;
 use tally_report::{Cell, Format, WriteOptions};
@@ -95,6 +98,98 @@ struct CursorBody {
     at: Option<i64>,
 }
 
+/// The key the API seals its cursors with, derived from the audit log's key
+/// (HMAC-SHA256 of a tag of its own under that key). So it needs no file or
+/// table of its own, is the same in every API process over one database and
+/// after a restart, and tells nothing of the audit key. Cursors made under
+/// another key (another database's, or before the key file was replaced) are
+/// refused as `bad_cursor`.
+#[derive(Clone)]
+pub struct CursorKey([u8; 32]);
+
+impl CursorKey {
+    /// The cursor key of the API whose audit log is sealed with `audit_key`.
+    pub fn from_audit_key(audit_key: &[u8; 32]) -> CursorKey {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(audit_key).expect("HMAC accepts keys of any length");
+        mac.update(b"tally-api/v1/cursor-key");
+        CursorKey(mac.finalize().into_bytes().into())
+    }
+}
+
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKey { .. }")
+    }
+}
+
+/// Whose rows a listing holds, which its cursors are sealed with, so that a
+/// cursor made for one account's listing is refused on another's.
+#[derive(Debug, Clone, Copy)]
+pub enum CursorScope<'a> {
+    /// One account's listing, by slug.
+    Account(&'a str),
+    /// The usage monitor's listing across the accounts in a staff team's scope.
+    Monitor,
+}
+
+/// How many bytes of its HMAC-SHA256 a cursor keeps: 128 bits, as HMAC-SHA-256-128.
+const CURSOR_TAG_BYTES: usize = 16;
+
+/// What seals the cursors of one listing for one scope: HMAC-SHA256 under the
+/// cursor key over a tag, the listing's name and the scope (each preceded by
+/// its length as 8 big-endian bytes), then the cursor's body. A cursor is
+/// `base64url(body).base64url(first 16 bytes of the MAC)`; its body holds the
+/// sort, so a cursor is also tied to its sort.
+#[derive(Clone)]
+struct CursorSeal(Hmac<Sha256>);
+
+impl std::fmt::Debug for CursorSeal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorSeal { .. }")
+    }
+}
+
+impl CursorSeal {
+    fn new(key: &CursorKey, listing: &str, scope: CursorScope<'_>) -> CursorSeal {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&key.0).expect("HMAC accepts keys of any length");
+        let (scope_kind, account) = match scope {
+            CursorScope::Account(slug) => ("account", slug),
+            CursorScope::Monitor => ("monitor", ""),
+        };
+        for field in ["tally-api/v1/cursor", listing, scope_kind, account] {
+            mac.update(&(field.len() as u64).to_be_bytes());
+            mac.update(field.as_bytes());
+        }
+        CursorSeal(mac)
+    }
+
+    fn seal(&self, body: &[u8]) -> String {
+        let mut mac = self.0.clone();
+        mac.update(body);
+        let tag = mac.finalize().into_bytes();
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(body),
+            URL_SAFE_NO_PAD.encode(&tag[..CURSOR_TAG_BYTES])
+        )
+    }
+
+    /// The body of `cursor` if this seal made it (compared in constant time).
+    fn open(&self, cursor: &str) -> Option<Vec<u8>> {
+        let (body, tag) = cursor.split_once('.')?;
+        let body = URL_SAFE_NO_PAD.decode(body).ok()?;
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        if tag.len() != CURSOR_TAG_BYTES {
+            return None;
+        }
+        let mut mac = self.0.clone();
+        mac.update(&body);
+        mac.verify_truncated_left(&tag).ok().map(|()| body)
+    }
+}
+
 /// A row type the API lists, and the table that defines its listing: its
 /// columns are what `sort` takes.
 pub trait Listed: Sized + 'static {
@@ -102,6 +197,9 @@ pub trait Listed: Sized + 'static {
     fn listing() -> &'static FigureTable<Self>;
     /// Who cuts its pages.
     const PAGING: Paging;
+    /// The listing's name, which its cursors are sealed with: a cursor of one
+    /// listing is refused on another.
+    const NAME: &'static str;
 }
 
 /// Who cuts a listing's pages, which decides what its cursors hold.
@@ -116,33 +214,37 @@ pub enum Paging {
 }
 
 macro_rules! listed {
-    ($($row:ty => $table:expr, $paging:ident);+ $(;)?) => {$(
+    ($($row:ty => $name:literal, $table:expr, $paging:ident);+ $(;)?) => {$(
         impl Listed for $row {
             fn listing() -> &'static FigureTable<Self> {
                 &$table
             }
             const PAGING: Paging = Paging::$paging;
+            const NAME: &'static str = $name;
         }
     )+};
 }
 
 listed!(
-    tally_figures::usage::EventCount => tally_figures::usage::EVENT_COUNTS, InMemory;
-    tally_figures::usage::AccountEventCount => tally_figures::usage::MONITOR_EVENT_COUNTS, InMemory;
-    tally_figures::seats::MonthlySeatsRow => tally_figures::seats::MONTHLY_SEATS, InMemory;
-    tally_figures::seats::ActivatedSeatRow => tally_figures::seats::ACTIVATED_SEATS, InMemory;
-    tally_figures::runs::RunRow => tally_figures::runs::RUNS, ByStore;
-    tally_figures::audit::AuditRow => tally_figures::audit::AUDIT_ENTRIES, ByStore;
+    tally_figures::usage::EventCount => "event-counts", tally_figures::usage::EVENT_COUNTS, InMemory;
+    tally_figures::usage::AccountEventCount => "monitor/event-counts", tally_figures::usage::MONITOR_EVENT_COUNTS, InMemory;
+    tally_figures::seats::MonthlySeatsRow => "seats/monthly", tally_figures::seats::MONTHLY_SEATS, InMemory;
+    tally_figures::seats::ActivatedSeatRow => "seats/activated", tally_figures::seats::ACTIVATED_SEATS, InMemory;
+    tally_figures::runs::RunRow => "runs", tally_figures::runs::RUNS, ByStore;
+    tally_figures::audit::AuditRow => "audit", tally_figures::audit::AUDIT_ENTRIES, ByStore;
 );
 
 /// Reads a listing's query, its filters `F` and the list parameters of the
-/// listing of `R`, with the `Accept` header.
+/// listing of `R`, with the `Accept` header; its cursors are sealed with `key`
+/// for `scope`.
 pub fn read_listing<F: DeserializeOwned + IntoParams, R: Listed>(
     query: Option<&str>,
     headers: &HeaderMap,
+    key: &CursorKey,
+    scope: CursorScope<'_>,
 ) -> Result<(F, ListRequest), ApiError> {
     let (filters, list_params) = crate::query::parse_listing::<F, R>(query)?;
-    Ok((filters, ListRequest::parse(&list_params, headers)?))
+    Ok((filters, ListRequest::parse(&list_params, headers, key, scope)?))
 }
 
 /// The list convention's query parameters of the listing of `R`, which every
@@ -226,16 +328,22 @@ pub struct ListRequest {
     cursor_at: Option<i64>,
     /// The instant this page is computed at, kept in its next cursor.
     at: Option<DateTime<Utc>>,
+    /// What seals this listing's cursors.
+    seal: CursorSeal,
 }
 
 impl ListRequest {
     /// Reads the list parameters of the listing of `R` from `params` and the
-    /// `Accept` header.
+    /// `Accept` header. A cursor is taken only if `key` sealed it for this
+    /// listing and `scope`, and it was made under the same sort.
     pub fn parse<R: Listed>(
         params: &ListParameters<R>,
         headers: &HeaderMap,
+        key: &CursorKey,
+        scope: CursorScope<'_>,
     ) -> Result<ListRequest, ApiError> {
         let listing = R::listing();
+        let seal = CursorSeal::new(key, R::NAME, scope);
         let key_len = match R::PAGING {
             Paging::InMemory => 1 + listing.key.len(),
             Paging::ByStore => STORE_KEY_LEN,
@@ -279,7 +387,7 @@ impl ListRequest {
         let cursor = params
             .cursor
             .as_deref()
-            .map(|cursor| read_cursor(cursor, &sort_text, key_len))
+            .map(|cursor| read_cursor(&seal, cursor, &sort_text, key_len))
             .transpose()?;
         let (after, cursor_at) = match cursor {
             Some(body) => (Some(body.after), body.at),
@@ -295,6 +403,7 @@ impl ListRequest {
             sort_text,
             cursor_at,
             at: None,
+            seal,
         })
     }
 
@@ -337,13 +446,21 @@ impl ListRequest {
             after: key,
             at: self.at.map(|at| at.timestamp_micros()),
         };
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).expect("a cursor always serialises"))
+        self.seal.seal(&serde_json::to_vec(&body).expect("a cursor always serialises"))
     }
 }
 
-fn read_cursor(cursor: &str, sort: &str, key_len: usize) -> Result<CursorBody, ApiError> {
+/// The body of `cursor`, if `seal` made it under `sort`. Whatever does not
+/// carry the seal (made up, changed, made for another listing or account, or
+/// under another key) gets one answer, which tells nothing of why.
+fn read_cursor(
+    seal: &CursorSeal,
+    cursor: &str,
+    sort: &str,
+    key_len: usize,
+) -> Result<CursorBody, ApiError> {
     let bad = |reason: &str| ApiError::bad("bad_cursor", "cursor", reason.to_owned());
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| not_given_out())?;
+    let bytes = seal.open(cursor).ok_or_else(not_given_out)?;
     let body: CursorBody = serde_json::from_slice(&bytes).map_err(|_| not_given_out())?;
     if body.sort != sort {
         return Err(bad(&format!(
@@ -358,7 +475,11 @@ fn read_cursor(cursor: &str, sort: &str, key_len: usize) -> Result<CursorBody, A
 }
 
 fn not_given_out() -> ApiError {
-    ApiError::bad("bad_cursor", "cursor", "not a cursor this API gave out; start again without one")
+    ApiError::bad(
+        "bad_cursor",
+        "cursor",
+        "not a cursor this API gave out for this listing; start again without one",
+    )
 }
 
 fn not_of_this_listing() -> ApiError {
@@ -628,6 +749,38 @@ mod tests {
         check(Some("image/png"), None, Format::Json);
         check(Some("text/csv;q=0, application/json;q=0"), None, Format::Json);
         check(Some("not a media type"), None, Format::Json);
+    }
+
+    #[test]
+    fn a_cursor_opens_only_under_its_key_listing_and_account() {
+        let key = CursorKey::from_audit_key(&[7; 32]);
+        let acme_runs = CursorSeal::new(&key, "runs", CursorScope::Account("acme"));
+        let body = br#"{"sort":"-at","after":[1,2]}"#;
+        let cursor = acme_runs.seal(body);
+        assert_eq!(acme_runs.open(&cursor).as_deref(), Some(&body[..]));
+        let others = [
+            CursorSeal::new(&key, "runs", CursorScope::Account("globex")),
+            CursorSeal::new(&key, "audit", CursorScope::Account("acme")),
+            CursorSeal::new(&key, "runs", CursorScope::Monitor),
+            CursorSeal::new(
+                &CursorKey::from_audit_key(&[8; 32]),
+                "runs",
+                CursorScope::Account("acme"),
+            ),
+        ];
+        for other in &others {
+            assert_eq!(other.open(&cursor), None, "{other:?}");
+        }
+        // Lengths keep fields apart: ("acme", "runs") is not ("acm", "eruns").
+        let shifted = CursorSeal::new(&key, "eruns", CursorScope::Account("acm"));
+        assert_eq!(shifted.open(&cursor), None);
+        // Not the shape of a cursor: no tag, a short tag, not base64.
+        let (encoded_body, tag) = cursor.split_once('.').unwrap();
+        for bad in
+            [encoded_body.to_owned(), format!("{encoded_body}.{}", &tag[..10]), "!.!".to_owned()]
+        {
+            assert_eq!(acme_runs.open(&bad), None, "{bad}");
+        }
     }
 
     #[test]

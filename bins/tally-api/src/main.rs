@@ -142,8 +142,14 @@ fn open_store(db: &Path) -> anyhow::Result<Store> {
 }
 
 fn serve(db: &Path, audit_key: &Path, listen: tally_service::ListenAddress) -> anyhow::Result<()> {
-    let state = AppState::open(db.to_owned(), audit_key)
-        .with_context(|| format!("opening the database {}", db.display()))?;
+    let state = AppState::open(db.to_owned(), audit_key).with_context(|| {
+        format!(
+            "opening the database {} and its audit log with the key file {} (name the key \
+             file with --audit-key-file or TALLY_AUDIT_KEY_FILE)",
+            db.display(),
+            audit_key.display()
+        )
+    })?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let listener = listen.bind().await.with_context(|| format!("listening on {listen}"))?;

@@ -13,6 +13,7 @@ use tally_store::{Store, StoreError, StoreOptions};
 
 use crate::cache::ActivatedLogs;
 use crate::error::ApiError;
+use crate::list::CursorKey;
 
 /// The service's shared state.
 #[derive(Clone)]
@@ -20,6 +21,7 @@ pub struct AppState {
     stores: Arc<Pool<Store>>,
     audit_logs: Arc<Pool<AuditStore>>,
     activated_logs: Arc<ActivatedLogs>,
+    cursor_key: CursorKey,
 }
 
 /// Open connections of one kind, reused across requests: opening one reads
@@ -48,13 +50,16 @@ impl<T> Pool<T> {
 
 impl AppState {
     /// State over the store at `path` and its audit log, sealed with the key in
-    /// `audit_key` (made when missing, as the ingest daemon does). Both are opened
-    /// (and upgraded) here so that a bad file is reported at start-up rather than
-    /// on the first request.
+    /// `audit_key` (made when missing while the log holds nothing, as the ingest
+    /// daemon does; a missing or wrong key for a log with entries is refused).
+    /// Both are opened (and upgraded) here so that a bad file is reported at
+    /// start-up rather than on the first request.
     pub fn open(path: PathBuf, audit_key: &Path) -> Result<AppState, OpenError> {
         let options = StoreOptions { cache_kib: 4 * 1024, ..StoreOptions::default() };
         let store = Store::open(&path, &options)?;
-        let audit_options = AuditOptions::new(tally_audit::load_or_create_key(audit_key)?);
+        let secret_key = tally_audit::load_or_create_key_for(&path, audit_key)?;
+        let cursor_key = CursorKey::from_audit_key(&secret_key);
+        let audit_options = AuditOptions::new(secret_key);
         let audit = AuditStore::open(&path, &audit_options)?;
         let stores = {
             let path = path.clone();
@@ -70,7 +75,13 @@ impl AppState {
             stores: Arc::new(stores),
             audit_logs: Arc::new(audit_logs),
             activated_logs: Arc::default(),
+            cursor_key,
         })
+    }
+
+    /// The key the listings' cursors are sealed with.
+    pub fn cursor_key(&self) -> &CursorKey {
+        &self.cursor_key
     }
 
     /// The activated seats logs computed lately.

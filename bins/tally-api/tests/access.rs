@@ -220,8 +220,8 @@ fn no_token_of_one_account_reads_a_row_of_another() {
             }
         }
     }
-    // A cursor made on acme's listing, replayed by globex on its own, shows
-    // globex rows only.
+    // A cursor made on acme's listing, replayed by globex on its own, is
+    // refused (it is sealed for acme) and shows no row.
     let acme_page =
         api.get("/v1/accounts/acme/runs?limit=1", Some(&tokens.acme_administrator)).json();
     let cursor = acme_page["next_cursor"].as_str().unwrap().to_owned();
@@ -229,6 +229,7 @@ fn no_token_of_one_account_reads_a_row_of_another() {
         &format!("/v1/accounts/globex/runs?limit=5&cursor={cursor}"),
         Some(&tokens.globex_administrator),
     );
+    assert_eq!(replay.status, 400, "{}", replay.text());
     for secret in ACME_ONLY {
         assert!(!replay.text().contains(secret), "replayed cursor leaked {secret:?}");
     }

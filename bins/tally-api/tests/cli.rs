@@ -122,3 +122,47 @@ fn json_log_lines_parse_as_json() {
     assert!(messages.contains(&"finished processing request"), "{log}");
     assert!(messages.contains(&"shutting down: finishing the requests in flight"), "{log}");
 }
+
+/// Issue 13: started without its audit key file, the service made a new key
+/// beside the database, which sealed nothing of the log (and which the ingest
+/// daemon then found instead of the real one). A log with entries is never
+/// given a new key: the service refuses to start, naming the key file.
+#[test]
+fn the_service_refuses_to_start_without_the_key_that_sealed_the_audit_log() {
+    let fixture = fixture();
+    let key_file = tally_audit::key_file_for(&fixture.db);
+    let kept = fixture.db.with_extension("kept-key");
+    std::fs::rename(&key_file, &kept).unwrap();
+    let mut child = Command::new(BINARY)
+        .arg("--db")
+        .arg(&fixture.db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("tally-api serve started without its key");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("but its key file {} does not exist", key_file.display())),
+        "{stderr}"
+    );
+    assert!(!key_file.exists(), "a new key was made");
+    // Given the key that sealed it, it serves.
+    std::fs::rename(&kept, &key_file).unwrap();
+    let api = Api::start(&fixture.db);
+    assert_eq!(api.get("/healthz", None).status, 200);
+}

@@ -248,6 +248,62 @@ fn runs_and_audit_entries_page_by_cursor_one_row_at_a_time() {
     assert_eq!(by_source, ["acme-vault", "ana@acme.test", "bo@acme.test"]);
 }
 
+/// Issue 13: a cursor made by hand was taken (`/runs` answered 200 with rows,
+/// `/seats/monthly` took any two values). Now only a cursor the API made for
+/// that listing, account and sort is taken; anything else is a `bad_cursor`.
+#[test]
+fn only_cursors_the_api_made_for_the_listing_account_and_sort_are_taken() {
+    use base64::Engine;
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let acme = Some(fixture.tokens.acme_administrator.as_str());
+    let globex = Some(fixture.tokens.globex_administrator.as_str());
+    let refused = |path: &str, token: Option<&str>| {
+        let answer = api.get(path, token);
+        assert_eq!(problem(&answer), (400, "bad_cursor".into(), "cursor".into()), "{path}");
+        assert_eq!(
+            answer.json()["detail"],
+            "query parameter \"cursor\": not a cursor this API gave out for this listing; \
+             start again without one",
+            "{path}"
+        );
+    };
+    let forged =
+        |body: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(body.as_bytes());
+    let forgeries = [
+        ("runs", r#"{"sort":"-at","after":[4102444800000000,999999999]}"#),
+        ("seats/monthly", r#"{"sort":"month","after":[null,3.5]}"#),
+        ("seats/monthly", r#"{"sort":"month","after":["x","y"]}"#),
+    ];
+    for (listing, body) in forgeries {
+        refused(&format!("/v1/accounts/acme/{listing}?cursor={}", forged(body)), acme);
+    }
+
+    // acme's runs, newest first: r-a2's failure, then r-a1's success.
+    let first = api.get("/v1/accounts/acme/runs?limit=1", acme).json();
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let second = api.get(&format!("/v1/accounts/acme/runs?limit=1&cursor={cursor}"), acme);
+    assert_eq!(second.status, 200, "{}", second.text());
+    assert_eq!(second.json()["items"][0]["status"], "success");
+
+    // Replayed on another account's runs, on another listing of the same
+    // shape (the audit log, also by -at and seq), under another sort.
+    refused(&format!("/v1/accounts/globex/runs?limit=1&cursor={cursor}"), globex);
+    refused(&format!("/v1/accounts/acme/audit?limit=1&cursor={cursor}"), acme);
+    let other_sort =
+        api.get(&format!("/v1/accounts/acme/runs?limit=1&sort=at&cursor={cursor}"), acme);
+    assert_eq!(problem(&other_sort), (400, "bad_cursor".into(), "cursor".into()));
+    // One character changed, in the body or in the seal.
+    let flipped = |at: usize| {
+        let mut bytes = cursor.clone().into_bytes();
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        String::from_utf8(bytes).unwrap()
+    };
+    for at in [10, cursor.len() - 3] {
+        refused(&format!("/v1/accounts/acme/runs?limit=1&cursor={}", flipped(at)), acme);
+    }
+}
+
 /// Sends `lines` to account acme of the fixture's file and brings its seats up
 /// to date, as the ingest daemon would.
 fn ingest_into_acme(db: &std::path::Path, lines: &[&str]) {

@@ -82,6 +82,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Exit code of a verification that found the chain tampered with.
 const TAMPERED: u8 = 3;
+/// Exit code of an audit command given a key that sealed none of the log's
+/// chains: the log may be intact, but cannot be checked with this key.
+const WRONG_KEY: u8 = 4;
 
 /// Fails naming `account` unless the audit log holds a chain for it or the
 /// store has it: an unknown account must not pass as an intact, empty log.
@@ -97,9 +100,21 @@ fn require_audit_account(
 }
 
 fn audit(db: &Path, key_file: &Path, command: &AuditCommand) -> anyhow::Result<ExitCode> {
-    let key = tally_audit::load_key(key_file).context(
-        "the audit log is sealed with its own key: pass the key file the daemon used with --audit-key-file",
-    )?;
+    let key = match tally_audit::load_key_for(db, key_file) {
+        Ok(key) => key,
+        Err(error @ tally_audit::AuditError::WrongKey { .. }) => {
+            eprintln!(
+                "tally-export: error: {error} (with --audit-key-file or TALLY_AUDIT_KEY_FILE); \
+                 the log was not checked"
+            );
+            return Ok(ExitCode::from(WRONG_KEY));
+        }
+        Err(error) => {
+            return Err(anyhow::Error::new(error).context(
+                "the audit log is sealed with its own key: pass the key file the daemon used with --audit-key-file",
+            ));
+        }
+    };
     let log = tally_audit::AuditStore::open(db, &tally_audit::AuditOptions::new(key))
         .with_context(|| format!("opening the audit log in {}", db.display()))?;
     match command {

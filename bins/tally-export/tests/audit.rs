@@ -129,3 +129,40 @@ fn every_matching_entry_is_exported_past_a_page() {
     );
     assert_eq!(failures.lines().count(), 1 + 241);
 }
+
+/// Issue 13: verified with a key that did not seal it, an intact log was
+/// reported as tampered with (exit 3). The key is named as wrong instead, with
+/// an exit code of its own, and the log is not reported on.
+#[test]
+fn a_wrong_key_is_named_as_such_not_as_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tally.sqlite");
+    let key = tally_audit::load_or_create_key(&tally_audit::key_file_for(&db)).unwrap();
+    let mut log = tally_audit::AuditStore::open(&db, &tally_audit::AuditOptions::new(key)).unwrap();
+    log.append("acme", &[entry("e1", "2026-03-02T09:00:00Z", "bronze", "silver")]).unwrap();
+    log.append("globex", &[entry("g1", "2026-03-02T09:00:00Z", "bronze", "silver")]).unwrap();
+    drop(log);
+    let other = dir.path().join("other.audit-key");
+    std::fs::write(&other, format!("{}\n", "ab".repeat(32))).unwrap();
+    let other_arg = other.to_str().unwrap();
+
+    for command in
+        [&["audit", "verify", "--account", "acme"][..], &["audit", "anchor", "--account", "acme"]]
+    {
+        let mut args = vec!["--audit-key-file", other_arg];
+        args.extend_from_slice(command);
+        let (code, stdout, stderr) = export(&db, &args);
+        assert_eq!(code, 4, "{command:?}: {stdout}{stderr}");
+        assert!(stdout.is_empty(), "{command:?}: {stdout}");
+        assert!(
+            stderr.contains(&format!(
+                "the key in {other_arg} is not the key that sealed the audit log"
+            )) && stderr.contains("2 account(s)")
+                && !stderr.contains("tampered"),
+            "{command:?}: {stderr}"
+        );
+    }
+    // The right key still verifies it.
+    let (code, report, _) = export(&db, &["audit", "verify", "--account", "acme"]);
+    assert_eq!(code, 0, "{report}");
+}

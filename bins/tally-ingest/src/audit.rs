@@ -9,9 +9,13 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use tally_audit::{AuditError, AuditOptions, AuditStore, NewAuditEntry, RetentionPolicy};
-use tally_events::{CheckedEvent, EventBody};
-use tally_store::{AppendOutcome, Conflict, EventRecord};
+use tally_audit::{
+    AuditError, AuditOptions, AuditStore, NewAuditEntry, RetentionPeriod, RetentionPolicy,
+};
+use tally_events::{CheckedEvent, EventBody, Problem, Rejection, ResourceKind};
+use tally_store::{Conflict, EventRecord};
+
+use crate::outcome::BatchOutcome;
 
 /// How much longer than a purge batch took the purge rests before the next.
 const PURGE_REST_RATIO: u32 = 2;
@@ -22,33 +26,68 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    /// Opens the audit log kept in `database`, with the key in `key_file` (made
-    /// when missing; `tally_audit::key_file_for(database)` by default).
+    /// Opens the audit log kept in `database`, with the key in `key_file`
+    /// (`tally_audit::key_file_for(database)` by default), made when missing
+    /// only while the log holds nothing sealed; a missing or wrong key for a log
+    /// that holds chains is refused, since every append would then fail.
     pub fn open(database: &Path, key_file: &Path) -> Result<AuditLog, AuditError> {
-        let key = tally_audit::load_or_create_key(key_file)?;
+        let key = tally_audit::load_or_create_key_for(database, key_file)?;
         let store = AuditStore::open(database, &AuditOptions::new(key))?;
         Ok(AuditLog { store: Mutex::new(store) })
     }
 
     /// Appends a batch's audit entries to `account`'s log, idempotently by event
     /// id; conflicts are reported with the batch's line numbers.
-    pub fn append(&self, account: &str, batch: AuditBatch) -> Result<AppendOutcome, AuditError> {
+    ///
+    /// An entry already past the account's retention at `now` is refused
+    /// (`past_retention`) rather than appended: it would be purged at once,
+    /// and its event id forgotten with it, so that a resend after a lost
+    /// answer would be stored again. Refused, it is refused again when resent.
+    pub fn append(
+        &self,
+        account: &str,
+        batch: AuditBatch,
+        now: DateTime<Utc>,
+    ) -> Result<BatchOutcome, AuditError> {
         if batch.entries.is_empty() {
-            return Ok(AppendOutcome::default());
+            return Ok(BatchOutcome::default());
         }
-        let mut store = self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let outcome = store.append(account, &batch.entries)?;
-        Ok(AppendOutcome {
+        let mut store = self.lock();
+        let policy = match store.retention(account) {
+            Ok(policy) => Some(policy),
+            // Periods changed without the key: the purge refuses this account
+            // too, so nothing appended now is purged and forgotten; the entries
+            // are kept, and `verify` reports the periods.
+            Err(AuditError::Tampered { .. }) => None,
+            Err(error) => return Err(error),
+        };
+        let mut rejections = Vec::new();
+        let mut lines = Vec::with_capacity(batch.lines.len());
+        let mut entries = Vec::with_capacity(batch.entries.len());
+        for (line, entry) in batch.lines.into_iter().zip(batch.entries) {
+            if let Some(policy) = &policy
+                && policy.has_expired(entry.resource, entry.at, now)
+            {
+                rejections.push(past_retention(line, entry.resource, policy));
+            } else {
+                lines.push(line);
+                entries.push(entry);
+            }
+        }
+        let outcome = if entries.is_empty() {
+            tally_audit::AppendOutcome::default()
+        } else {
+            store.append(account, &entries)?
+        };
+        Ok(BatchOutcome {
             accepted: outcome.accepted,
             duplicates: outcome.duplicates,
             conflicts: outcome
                 .conflicts
                 .into_iter()
-                .map(|conflict| Conflict {
-                    line: batch.lines[conflict.index],
-                    id: conflict.event_id,
-                })
+                .map(|conflict| Conflict { line: lines[conflict.index], id: conflict.event_id })
                 .collect(),
+            rejections,
         })
     }
 }
@@ -124,6 +163,16 @@ impl AuditLog {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, AuditStore> {
         self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The rejection of the audit entry on `line`, about `resource`, past `policy`.
+fn past_retention(line: usize, resource: ResourceKind, policy: &RetentionPolicy) -> Rejection {
+    let period = RetentionPeriod::of(resource);
+    Rejection {
+        line,
+        field: Some("at".to_owned()),
+        problem: Problem::PastRetention { days: policy.days(period), resources: period.entries() },
     }
 }
 

@@ -20,6 +20,11 @@ use crate::writer::Writer;
 /// The fixture seed the demo uses.
 pub const DEMO_SEED: u64 = 7;
 
+/// How long the demo's accounts keep their audit entries: the fixtures span a
+/// year, and an entry already past retention when it arrives is refused.
+pub const DEMO_RETENTION: tally_audit::RetentionPolicy =
+    tally_audit::RetentionPolicy { audit_days: 400, sign_in_days: 400 };
+
 /// The database the demo built.
 pub struct Demo {
     /// The fixed clock the fixtures end at.
@@ -86,6 +91,15 @@ pub enum DemoError {
         #[source]
         source: Box<tally_audit::AuditError>,
     },
+    /// An account's audit retention could not be set.
+    #[error("setting the audit retention of {slug}")]
+    Retention {
+        /// The account.
+        slug: String,
+        /// The audit log's error.
+        #[source]
+        source: Box<tally_audit::AuditError>,
+    },
     /// Setting up an account, or reading its figures, failed.
     #[error(transparent)]
     Store(Box<StoreError>),
@@ -111,9 +125,10 @@ impl From<StoreError> for DemoError {
 
 /// Builds the demo database in a new file at `db` from the fixtures of seed
 /// [`DEMO_SEED`] ending at `end`: creates the accounts with their
-/// organizations and teams, imports their events, then counts their seats and
-/// events. `progress` is called with an account's slug, the bytes of its
-/// fixtures imported so far and their total.
+/// organizations and teams, keeps their audit entries [`DEMO_RETENTION`],
+/// imports their events, then counts their seats and events. `progress` is
+/// called with an account's slug, the bytes of its fixtures imported so far
+/// and their total.
 ///
 /// The file must not exist: the demo never replaces a database. When the
 /// build fails, the file it made is removed.
@@ -177,6 +192,11 @@ fn build_into(
     }
     let audit = AuditLog::open(db, audit_key)
         .map_err(|source| DemoError::OpenAudit { path: db.to_owned(), source: Box::new(source) })?;
+    for (account, _) in &created {
+        audit.set_retention(&account.slug, DEMO_RETENTION).map_err(|source| {
+            DemoError::Retention { slug: account.slug.clone(), source: Box::new(source) }
+        })?;
+    }
     let (writer, handle) = Writer::start(store, 2);
     let mut imported = Vec::new();
     for ((account, _), fixture) in created.iter().zip(&fixtures) {

@@ -172,9 +172,9 @@ fn commit(
     let records: Vec<EventRecord> =
         batch.events.into_iter().filter_map(|event| audit_batch.take(event)).collect();
     let audited = audit
-        .append(&account.slug, audit_batch)
+        .append(&account.slug, audit_batch, chrono::Utc::now())
         .map_err(|source| ImportError::Audit { first_line, source })?;
-    summary.add_stored(audited);
+    summary.merge(audited);
     if records.is_empty() {
         return Ok(());
     }

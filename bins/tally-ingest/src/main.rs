@@ -61,8 +61,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn open_audit_log(db: &Path, key_file: &Path) -> anyhow::Result<AuditLog> {
-    AuditLog::open(db, key_file)
-        .with_context(|| format!("opening the audit log in {}", db.display()))
+    AuditLog::open(db, key_file).with_context(|| {
+        format!(
+            "opening the audit log in {} with the key file {} (name the key file with \
+             --audit-key-file or TALLY_AUDIT_KEY_FILE)",
+            db.display(),
+            key_file.display()
+        )
+    })
 }
 
 fn open_store(db: &Path, durability: DurabilityArg) -> anyhow::Result<Store> {

@@ -29,6 +29,21 @@ impl BatchOutcome {
         }
     }
 
+    /// Adds what another part of the batch did (its audit entries), keeping
+    /// conflicts and rejections in line order.
+    pub fn merge(&mut self, other: BatchOutcome) {
+        self.accepted += other.accepted;
+        self.duplicates += other.duplicates;
+        if !other.conflicts.is_empty() {
+            self.conflicts.extend(other.conflicts);
+            self.conflicts.sort_by_key(|conflict| conflict.line);
+        }
+        if !other.rejections.is_empty() {
+            self.rejections.extend(other.rejections);
+            self.rejections.sort_by_key(|rejection| rejection.line);
+        }
+    }
+
     /// Events refused because their id is stored with other contents.
     pub fn conflicting(&self) -> usize {
         self.conflicts.len()

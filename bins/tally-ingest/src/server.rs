@@ -195,7 +195,7 @@ async fn store_batch(
     if !audit.is_empty() {
         let log = Arc::clone(&state.audit);
         let slug = account.slug.clone();
-        let appended = tokio::task::spawn_blocking(move || log.append(&slug, audit))
+        let appended = tokio::task::spawn_blocking(move || log.append(&slug, audit, chrono::Utc::now()))
             .await
             .expect("appending audit entries does not panic")
             .map_err(|error| {
@@ -206,7 +206,7 @@ async fn store_batch(
                     "the audit log could not be written right now; retry the batch (what was written is recognised as duplicates)".into(),
                 )
             })?;
-        outcome.add_stored(appended);
+        outcome.merge(appended);
     }
     if !events.is_empty() {
         let appended = state.writer.append(account.id, events).await.map_err(|failure| {

@@ -1,6 +1,7 @@
 //! The import and account commands.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::common::*;
@@ -171,6 +172,9 @@ fn the_small_fixtures_import_without_rejections() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/small/globex.ndjson");
     let lines = std::fs::read_to_string(&file).unwrap().lines().count();
     create_account(&db, "globex");
+    // The fixtures' year ends in 2026-11: their audit entries are kept a
+    // century here, so that none is past retention (and refused) as time goes on.
+    set_retention(&db, "globex", "36500", "36500");
     let first = run(&db, &["import", "--account", "globex", file.to_str().unwrap()]);
     assert_eq!(
         String::from_utf8(first.stdout).unwrap(),
@@ -228,12 +232,33 @@ fn an_accounts_seat_rule_is_set_by_command_and_checked() {
     );
 }
 
+/// Sets an account's audit retention with the CLI.
+fn set_retention(db: &Path, account: &str, audit_days: &str, sign_in_days: &str) {
+    let set = run(
+        db,
+        &[
+            "audit",
+            "set-retention",
+            "--account",
+            account,
+            "--audit-days",
+            audit_days,
+            "--sign-in-days",
+            sign_in_days,
+        ],
+    );
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+}
+
 /// Entries past their retention go at `audit purge`; sign-ins sooner than the
 /// rest; what is left still verifies as a chain.
 #[test]
 fn audit_purge_removes_what_retention_expired_and_the_chain_still_verifies() {
     let (dir, db) = temp_db();
     create_account(&db, "acme");
+    // Kept a year while they are imported: an entry already past retention
+    // when it arrives is refused (`past_retention`).
+    set_retention(&db, "acme", "365", "365");
     let entry = |id: &str, days_ago: i64, resource: &str| {
         let at = chrono::Utc::now() - chrono::Duration::days(days_ago);
         format!(
@@ -255,26 +280,14 @@ fn audit_purge_removes_what_retention_expired_and_the_chain_still_verifies() {
     assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
     assert_eq!(count(&db, "SELECT count(*) FROM audit_entries"), 4);
 
+    set_retention(&db, "acme", "90", "30");
     let purged = run(&db, &["audit", "purge", "--batch", "1"]);
     assert!(purged.status.success(), "{}", String::from_utf8_lossy(&purged.stderr));
     assert_eq!(String::from_utf8_lossy(&purged.stdout).trim(), "purged 2 expired audit entries");
     assert_eq!(count(&db, "SELECT count(*) FROM audit_entries"), 2);
 
     // A shorter retention removes the rest.
-    let set = run(
-        &db,
-        &[
-            "audit",
-            "set-retention",
-            "--account",
-            "acme",
-            "--audit-days",
-            "5",
-            "--sign-in-days",
-            "5",
-        ],
-    );
-    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    set_retention(&db, "acme", "5", "5");
     run(&db, &["audit", "purge", "--account", "acme"]);
     assert_eq!(count(&db, "SELECT count(*) FROM audit_entries"), 0);
 
@@ -298,12 +311,15 @@ fn audit_purge_goes_on_past_an_account_whose_retention_was_tampered_with() {
         )
     };
     // Both accounts keep entries 90 days: each one's entry, 100 days old, expired.
+    // (Imported while kept a year: past retention on arrival, it would be refused.)
     for account in ["acme", "globex"] {
         create_account(&db, account);
+        set_retention(&db, account, "365", "30");
         let file = dir.path().join(format!("{account}.ndjson"));
         std::fs::write(&file, entry(&format!("{account}-1"))).unwrap();
         let imported = run(&db, &["import", "--account", account, file.to_str().unwrap()]);
         assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+        set_retention(&db, account, "90", "30");
     }
     // acme (the first purged, by name) now claims to keep entries one day.
     rusqlite::Connection::open(&db)

@@ -203,9 +203,11 @@ fn audit_entries_go_to_the_audit_log_with_their_secrets_hashed() {
     let key = create_account(&db, "acme");
     let daemon = Daemon::start(&db, &[]);
     let secret = "s3cr3t-Value-1234567890";
+    // A day old: within its retention (an older one is refused, tests/retention.rs).
+    let at = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
     let body = [
         format!(
-            r#"{{"id":"au1","kind":"audit_entry","at":"2026-03-02T09:00:00Z","resource":"secret","resource_id":"db-password","operation":"update","source_type":"user","source":"ana@acme.test","origin":"ui","status":"success","before":{{"value":"old-{secret}"}},"after":{{"value":"{secret}"}}}}"#
+            r#"{{"id":"au1","kind":"audit_entry","at":"{at}","resource":"secret","resource_id":"db-password","operation":"update","source_type":"user","source":"ana@acme.test","origin":"ui","status":"success","before":{{"value":"old-{secret}"}},"after":{{"value":"{secret}"}}}}"#
         ),
         login("l1", "u-1"),
     ]

@@ -21,6 +21,10 @@ fn import_audit_entry(dir: &std::path::Path, db: &std::path::Path, account: &str
         r#"{"id":"au1","kind":"audit_entry","at":"2026-03-02T08:00:00Z","resource":"entity","operation":"update","source_type":"user","source":"ana@acme.test","origin":"ui","status":"success"}"#,
     )
     .unwrap();
+    // The entry is older than the default 90 days, which ingest now refuses
+    // as past retention: keep ten years.
+    let kept = run(db, &["audit", "set-retention", "--account", account, "--audit-days", "3650"]);
+    assert!(kept.status.success(), "{}", stderr(&kept));
     let imported = run(db, &["import", "--account", account, file.to_str().unwrap()]);
     assert!(imported.status.success(), "{}", stderr(&imported));
 }

@@ -6,5 +6,7 @@ mod common;
 mod cli;
 mod crash;
 mod http;
+mod keys;
 mod log;
 mod operator;
+mod retention;

@@ -17,6 +17,31 @@ pub enum AuditError {
         /// What went wrong.
         reason: String,
     },
+    /// The log holds sealed chains but its key file is missing: a new key would
+    /// make every seal fail, so none is made.
+    #[error(
+        "the audit log in {database} holds the sealed chains of {accounts} account(s), but its key file {key_file} does not exist: put the key file that sealed them there, or give its path; no new key was made, since a new key would make every seal fail"
+    )]
+    MissingKey {
+        /// The database file.
+        database: PathBuf,
+        /// The key file looked for.
+        key_file: PathBuf,
+        /// Accounts with a sealed chain.
+        accounts: usize,
+    },
+    /// The key file holds a key that sealed none of the log's chains.
+    #[error(
+        "the key in {key_file} is not the key that sealed the audit log in {database}: no chain of its {accounts} account(s) verifies with it; give the key file that sealed them"
+    )]
+    WrongKey {
+        /// The database file.
+        database: PathBuf,
+        /// The key file read.
+        key_file: PathBuf,
+        /// Accounts with a sealed chain.
+        accounts: usize,
+    },
     /// The file could not be opened or configured.
     #[error("cannot open the audit log database {path}")]
     Open {

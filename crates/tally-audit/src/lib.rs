@@ -90,10 +90,13 @@ pub use append::{AppendOutcome, Conflict};
 pub use diff::{Change, ChangeKind, Diff, MissingSnapshot};
 pub use entry::{AuditEntry, ChainHash, NewAuditEntry};
 pub use error::AuditError;
-pub use key::{key_file_for, load_key, load_or_create_key};
+pub use key::{
+    KeyCheck, check_key, key_file_for, load_key, load_key_for, load_or_create_key,
+    load_or_create_key_for,
+};
 pub use options::{AuditOptions, DEFAULT_SENSITIVE_FIELDS};
 pub use query::{AuditAfter, AuditColumn, AuditKey, AuditQuery};
-pub use retention::{PurgeOutcome, RetentionPolicy};
+pub use retention::{PurgeOutcome, RetentionPeriod, RetentionPolicy};
 pub use schema::SCHEMA_VERSION;
 pub use verify::{Alteration, Anchor, AnchorCheck, SealedRecord, Tampering, VerifyReport};
 

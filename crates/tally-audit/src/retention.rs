@@ -6,6 +6,8 @@ use std::num::NonZeroUsize;
 use chrono::{DateTime, Days, Utc};
 use rusqlite::{Connection, TransactionBehavior, params};
 
+use tally_events::ResourceKind;
+
 use crate::chain::{ChainEnd, ChainRecord, as_hash};
 use crate::seal::{Keys, Record};
 use crate::{AuditError, AuditStore, check_account};
@@ -22,6 +24,64 @@ pub struct RetentionPolicy {
 impl Default for RetentionPolicy {
     fn default() -> RetentionPolicy {
         RetentionPolicy { audit_days: 90, sign_in_days: 30 }
+    }
+}
+
+/// Which of an account's two periods keeps the entries of a resource kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionPeriod {
+    /// Sign-ins and account access: [`RetentionPolicy::sign_in_days`].
+    SignIn,
+    /// Every other kind: [`RetentionPolicy::audit_days`].
+    Audit,
+}
+
+impl RetentionPeriod {
+    /// The period that keeps entries about `resource`.
+    pub fn of(resource: ResourceKind) -> RetentionPeriod {
+        match resource {
+            ResourceKind::SignIn | ResourceKind::AccountAccess => RetentionPeriod::SignIn,
+            ResourceKind::Entity
+            | ResourceKind::Blueprint
+            | ResourceKind::Action
+            | ResourceKind::Automation
+            | ResourceKind::Scorecard
+            | ResourceKind::Run
+            | ResourceKind::Integration
+            | ResourceKind::Secret => RetentionPeriod::Audit,
+        }
+    }
+
+    /// The entries it keeps, in words: `sign-in and account-access`, or `audit`.
+    pub fn entries(self) -> &'static str {
+        match self {
+            RetentionPeriod::SignIn => "sign-in and account-access",
+            RetentionPeriod::Audit => "audit",
+        }
+    }
+}
+
+impl RetentionPolicy {
+    /// How many days the entries of `period` are kept.
+    pub fn days(&self, period: RetentionPeriod) -> u32 {
+        match period {
+            RetentionPeriod::SignIn => self.sign_in_days,
+            RetentionPeriod::Audit => self.audit_days,
+        }
+    }
+
+    /// Whether an entry about `resource` at `at` has expired by `now`: `at <
+    /// now - days`, the rule [`AuditStore::purge`] removes entries by. A sender
+    /// refuses such an entry rather than append it: it would be purged at once,
+    /// its event id forgotten with it, and a resend stored again.
+    pub fn has_expired(
+        &self,
+        resource: ResourceKind,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        now.checked_sub_days(Days::new(self.days(RetentionPeriod::of(resource)).into()))
+            .is_some_and(|cutoff| at.timestamp_micros() < cutoff.timestamp_micros())
     }
 }
 
@@ -46,7 +106,8 @@ struct SealedRow {
     seal: Vec<u8>,
 }
 
-/// The resource kinds kept for [`RetentionPolicy::sign_in_days`].
+/// The resource kinds kept for [`RetentionPolicy::sign_in_days`], as
+/// [`RetentionPeriod::of`] says.
 const SIGN_IN_KINDS: &str = "'sign_in', 'account_access'";
 
 impl AuditStore {
@@ -297,4 +358,28 @@ fn fold_tombstones(
         .map_err(sqlite)?;
     }
     Ok(Fold { folded, checkpoint_seq: checkpoint_seq.max(0) as u64, more })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(resource: ResourceKind, at: &str, expired: bool) {
+        let now: DateTime<Utc> = "2026-06-01T00:00:00Z".parse().unwrap();
+        let at: DateTime<Utc> = at.parse().unwrap();
+        assert_eq!(RetentionPolicy::default().has_expired(resource, at, now), expired, "{at}");
+    }
+
+    #[test]
+    fn an_entry_expires_once_older_than_its_kinds_period() {
+        // 90 days before 2026-06-01 is 2026-03-03 (31 days of May, 30 of
+        // April, 29 of March); 30 days before is 2026-05-02.
+        check(ResourceKind::Entity, "2026-03-03T00:00:00Z", false);
+        check(ResourceKind::Entity, "2026-03-02T23:59:59.999999Z", true);
+        check(ResourceKind::Secret, "2026-03-02T23:59:59Z", true);
+        check(ResourceKind::SignIn, "2026-05-02T00:00:00Z", false);
+        check(ResourceKind::SignIn, "2026-05-01T23:59:59.999999Z", true);
+        check(ResourceKind::AccountAccess, "2026-04-01T00:00:00Z", true);
+        check(ResourceKind::AccountAccess, "2026-05-31T00:00:00Z", false);
+    }
 }

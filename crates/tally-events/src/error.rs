@@ -126,6 +126,18 @@ pub enum Problem {
         /// The limit.
         max: usize,
     },
+    /// An audit entry older than its account keeps entries of its resource
+    /// kind: it would be purged at once, and stored again if resent. Found when
+    /// the entry is appended to the audit log, not by the checks.
+    #[error(
+        "the entry is older than the {days} days its account keeps {resources} entries, so it would be purged at once; it is not stored (lengthen the account's retention first to keep it)"
+    )]
+    PastRetention {
+        /// The account's retention for the entry's resource kind, in days.
+        days: u32,
+        /// Which entries the period is for: `sign-in and account-access`, or `audit`.
+        resources: &'static str,
+    },
 }
 
 impl Problem {
@@ -145,6 +157,7 @@ impl Problem {
             Problem::UnknownField { .. } => "unknown_field",
             Problem::NeedsOneOf { .. } => "needs_one_of",
             Problem::TooManyItems { .. } => "too_many_items",
+            Problem::PastRetention { .. } => "past_retention",
         }
     }
 }

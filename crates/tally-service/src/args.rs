@@ -12,7 +12,8 @@ pub struct DatabaseArgs {
     /// when missing; every other command fails naming the path.
     #[arg(long, global = true, env = "TALLY_DB", default_value = "tally.sqlite")]
     pub db: PathBuf,
-    /// The audit log's secret key (the ingest daemon makes it when missing); by
+    /// The audit log's secret key (made when missing while the audit log holds
+    /// nothing; once it holds entries, a missing or wrong key is refused); by
     /// default the database's path with `.audit-key` added. Keep it away from
     /// the database's backups.
     #[arg(long, global = true, env = "TALLY_AUDIT_KEY_FILE")]

@@ -15,7 +15,7 @@ use tally_report::WriteOptions;
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, Problem};
-use crate::list::{self, ListParameters, Page};
+use crate::list::{self, CursorScope, ListParameters, Page};
 use crate::query::{
     self, AuditStatusFilter, NoParameters, OperationFilter, ResourceFilter, SourceTypeFilter,
     check_range,
@@ -123,8 +123,12 @@ pub async fn audit_entries(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let view = principal.read_audit(&account)?;
-    let (params, request) =
-        list::read_listing::<AuditParameters, AuditRow>(query.as_deref(), &headers)?;
+    let (params, request) = list::read_listing::<AuditParameters, AuditRow>(
+        query.as_deref(),
+        &headers,
+        state.cursor_key(),
+        CursorScope::Account(&account),
+    )?;
     check_range(&params.from, &params.to)?;
     let sort = AuditColumn::from_name(AUDIT_ENTRIES.columns[request.sort_column].name)
         .expect("every listing column is an audit column");

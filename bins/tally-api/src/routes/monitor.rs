@@ -13,7 +13,7 @@ use tally_store::TrackedActivity;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::list::{self, ListParameters, ListRequest, Page};
+use crate::list::{self, CursorScope, ListParameters, ListRequest, Page};
 use crate::query::{self, NoParameters};
 use crate::routes::usage::CountParameters;
 use crate::state::{AppState, Authenticated};
@@ -64,7 +64,8 @@ pub async fn monitor_event_counts(
     let AccountParameter { account } = checked.read()?;
     let filter = checked.read::<CountParameters>()?.filter()?;
     let list_params: ListParameters<AccountEventCount> = checked.read()?;
-    let request = ListRequest::parse(&list_params, &headers)?;
+    let request =
+        ListRequest::parse(&list_params, &headers, state.cursor_key(), CursorScope::Monitor)?;
     let rows = state
         .with_store(move |store| {
             Ok(tally_figures::usage::monitor_event_counts(

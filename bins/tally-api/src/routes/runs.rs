@@ -12,7 +12,7 @@ use tally_store::{RunColumn, RunQuery, RunsAfter};
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::list::{self, ListParameters, Page};
+use crate::list::{self, CursorScope, ListParameters, Page};
 use crate::query::{self, check_range};
 use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
@@ -74,8 +74,12 @@ pub async fn runs(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let view = principal.read_runs(&account)?;
-    let (params, request) =
-        list::read_listing::<RunParameters, RunRow>(query.as_deref(), &headers)?;
+    let (params, request) = list::read_listing::<RunParameters, RunRow>(
+        query.as_deref(),
+        &headers,
+        state.cursor_key(),
+        CursorScope::Account(&account),
+    )?;
     check_range(&params.from, &params.to)?;
     // A cursor holds the sort value and the row's sequence number.
     let sort = RunColumn::ALL[request.sort_column];

@@ -16,7 +16,7 @@ use tally_seats::Month;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::list::{self, ListParameters, Page};
+use crate::list::{self, CursorScope, ListParameters, Page};
 use crate::query::{self, AsOf, SeatStatusFilter};
 use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
@@ -69,8 +69,12 @@ pub async fn monthly_seats(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let usage = principal.read_usage(&account)?;
-    let (params, request) =
-        list::read_listing::<MonthlySeatsParameters, MonthlySeatsRow>(query.as_deref(), &headers)?;
+    let (params, request) = list::read_listing::<MonthlySeatsParameters, MonthlySeatsRow>(
+        query.as_deref(),
+        &headers,
+        state.cursor_key(),
+        CursorScope::Account(&account),
+    )?;
     let months = MonthRange::new(params.from, params.to)?;
     let organization = params.organization;
     let (rows, time_zone) = state
@@ -138,6 +142,8 @@ pub async fn activated_seats(
     let (params, mut request) = list::read_listing::<ActivatedSeatsParameters, ActivatedSeatRow>(
         query.as_deref(),
         &headers,
+        state.cursor_key(),
+        CursorScope::Account(&account),
     )?;
     let filter = ActivatedSeatFilter {
         status: query::member(params.status),

@@ -11,7 +11,7 @@ use tally_seats::Month;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::list::{self, ListParameters, Page};
+use crate::list::{self, CursorScope, ListParameters, Page};
 use crate::query;
 use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
@@ -73,8 +73,12 @@ pub async fn event_counts(
     // Access first: a token learns nothing of another account, not even
     // which parameters its endpoints take.
     let usage = principal.read_usage(&account)?;
-    let (params, request) =
-        list::read_listing::<CountParameters, EventCount>(query.as_deref(), &headers)?;
+    let (params, request) = list::read_listing::<CountParameters, EventCount>(
+        query.as_deref(),
+        &headers,
+        state.cursor_key(),
+        CursorScope::Account(&account),
+    )?;
     let filter = params.filter()?;
     let (rows, time_zone) = state
         .with_store(move |store| {
