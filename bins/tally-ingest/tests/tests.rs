@@ -5,5 +5,7 @@ mod common;
 
 mod cli;
 mod crash;
+mod full_disk;
 mod http;
+mod input;
 mod log;
