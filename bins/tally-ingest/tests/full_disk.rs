@@ -136,6 +136,41 @@ fn stored_ids(db: &Path) -> HashSet<String> {
     ids
 }
 
+/// A batch of one audit entry whose snapshot is about 60 KiB.
+fn audit_batch(number: usize) -> (Vec<String>, String) {
+    let id = format!("audit-only-{number}");
+    let note = "y".repeat(60_000);
+    let line = format!(
+        r#"{{"id":"{id}","kind":"audit_entry","at":"2026-03-02T08:00:00Z","resource":"entity","operation":"update","source_type":"user","source":"dana@example.com","origin":"UI","status":"success","after":{{"note":"{note}"}}}}"#
+    );
+    (vec![id], line)
+}
+
+/// Sends `make(1)`, `make(2)`, ... until one is refused, which must be with 503
+/// `store_unavailable` and `Retry-After: 1`; the ids of those stored are added
+/// to `acknowledged`, and the refused batch is returned.
+fn send_until_refused(
+    daemon: &Daemon,
+    key: &str,
+    make: fn(usize) -> (Vec<String>, String),
+    acknowledged: &mut Vec<String>,
+) -> (Vec<String>, String) {
+    for number in 1..=200 {
+        let (ids, body) = make(number);
+        let (status, retry_after, answer) = send(daemon, key, &body);
+        match status {
+            200 => acknowledged.extend(ids),
+            503 => {
+                assert_eq!(answer["code"], "store_unavailable", "{answer}");
+                assert_eq!(retry_after.as_deref(), Some("1"), "a 503 says when to retry");
+                return (ids, body);
+            }
+            other => panic!("batch {number} on a full disk: {other} {answer}"),
+        }
+    }
+    panic!("no batch refused within 200 on a full disk");
+}
+
 #[test]
 fn regression_13_a_full_disk_refuses_batches_with_503_and_ingest_resumes_once_space_is_freed() {
     let disk = SmallDisk::mount("8m");
@@ -152,23 +187,11 @@ fn regression_13_a_full_disk_refuses_batches_with_503_and_ingest_resumes_once_sp
 
     disk.fill(&filler);
     // What the WAL already holds may take a few batches; then one is refused.
-    let mut refused = None;
-    for number in 1..=200 {
-        let (ids, body) = batch(number);
-        let (status, retry_after, answer) = send(&daemon, &key, &body);
-        match status {
-            200 => acknowledged.extend(ids),
-            503 => {
-                assert_eq!(answer["code"], "store_unavailable", "{answer}");
-                assert_eq!(retry_after.as_deref(), Some("1"), "a 503 says when to retry");
-                refused = Some((ids, body));
-                break;
-            }
-            other => panic!("batch {number} on a full disk: {other} {answer}"),
-        }
-    }
-    let (refused_ids, refused_body) = refused.expect("a batch refused within 200 on a full disk");
-    // Still full: the resend is refused again, and nothing is acknowledged.
+    // Usage events go through the writer thread, audit entries through the
+    // audit log's own connection: each is refused in its turn.
+    let (refused_ids, refused_body) = send_until_refused(&daemon, &key, batch, &mut acknowledged);
+    let (audit_ids, audit_body) = send_until_refused(&daemon, &key, audit_batch, &mut acknowledged);
+    // Still full: a resend is refused again.
     let (status, _, answer) = send(&daemon, &key, &refused_body);
     assert_eq!(status, 503, "{answer}");
 
@@ -181,6 +204,9 @@ fn regression_13_a_full_disk_refuses_batches_with_503_and_ingest_resumes_once_sp
     assert_eq!(answer["accepted"].as_u64().unwrap() + answer["duplicates"].as_u64().unwrap(), 101);
     assert!(answer["accepted"].as_u64().unwrap() >= 100, "{answer}");
     acknowledged.extend(refused_ids);
+    let (status, _, answer) = send(&daemon, &key, &audit_body);
+    assert_eq!((status, answer["accepted"].as_u64()), (200, Some(1)), "{answer}");
+    acknowledged.extend(audit_ids);
     // And the next new batch goes in as usual.
     let (ids, body) = batch(1000);
     let (status, _, answer) = send(&daemon, &key, &body);
