@@ -4,9 +4,9 @@
 //! A `Value` keeps the last of two values given one key, and holds every number
 //! that is not a 64-bit integer as a 64-bit float, so `1.0e-400` would become
 //! `0.0`. Reading the text instead finds keys sent twice, and keeps each number
-//! exactly: written as serde_json writes it when a 64-bit number holds it exactly
-//! (so events stored before this reader compare equal to their resends), and
-//! otherwise as sent.
+//! exactly: written as serde_json writes the 64-bit number it reads, when that
+//! is the same decimal number (so events stored before this reader compare equal
+//! to their resends), and otherwise as sent.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -429,6 +429,13 @@ mod tests {
         // 0.1 is not exactly a float, but the float nearest it is written 0.1:
         // serde_json gives it back as sent, so it is kept.
         check("0.1", Ok(("0.1", None)));
+        // serde_json reads floats fast rather than exactly: this one, as a float
+        // writes it, comes back one unit lower in the last place
+        // (1.2943755465123462e-236). It is kept as sent.
+        check(
+            "1.2943755465123464e-236",
+            Ok(("1.2943755465123464e-236", Some("1.2943755465123464e-236"))),
+        );
         // 2^64 is too large for a u64. A float holds it, but serde_json writes
         // that float 1.8446744073709552e+19, which is 384 more: kept as sent.
         check("18446744073709551616", Ok(("18446744073709551616", Some("18446744073709551616"))));
