@@ -31,7 +31,14 @@ fn record(id: String, user: &str, at_us: i64) -> EventRecord {
         properties: None,
     };
     let canonical_json = event.canonical_json();
-    EventRecord { line: 1, id: event.id, kind: EventKind::Login, at_us, canonical_json }
+    EventRecord {
+        line: 1,
+        id: event.id,
+        kind: EventKind::Login,
+        at_us,
+        canonical_json,
+        earlier_canonical_json: None,
+    }
 }
 
 fn seat_state(criterion: &mut Criterion) {

@@ -5,7 +5,9 @@ mod common;
 
 mod cli;
 mod crash;
+mod full_disk;
 mod http;
+mod input;
 mod keys;
 mod log;
 mod operator;

@@ -27,6 +27,12 @@ pub struct CheckedEvent {
     pub event: Event,
     /// [`Event::canonical_json`] of `event`.
     pub canonical_json: String,
+    /// The canonical JSON earlier versions of Tally gave this event, when it is
+    /// not `canonical_json`: they read `properties` into 64-bit numbers, so
+    /// `123456789012345678901234567890` became `1.2345678901234568e+29`. The
+    /// store takes an event stored with it for this event, so that an event
+    /// stored then and resent now is a duplicate, not a conflict.
+    pub earlier_canonical_json: Option<String>,
 }
 
 impl CheckedEvent {
@@ -37,12 +43,18 @@ impl CheckedEvent {
 
     fn check_read(
         line: usize,
-        value: TopLevel,
+        value: TopLevel<'_>,
         limits: &Limits,
     ) -> Result<CheckedEvent, Rejection> {
-        let event = check_top_level(line, value, limits)?;
+        let (mut event, earlier_properties) = check_top_level(line, value, limits)?;
         let canonical_json = event.canonical_json();
-        Ok(CheckedEvent { line, event, canonical_json })
+        let earlier_canonical_json = earlier_properties.map(|earlier| {
+            let exact = event.properties.replace(earlier);
+            let earlier_json = event.canonical_json();
+            event.properties = exact;
+            earlier_json
+        });
+        Ok(CheckedEvent { line, event, canonical_json, earlier_canonical_json })
     }
 }
 
@@ -116,7 +128,7 @@ fn check_array(
     limits: &Limits,
     mut each: impl FnMut(CheckedEvent),
 ) -> Result<Vec<Rejection>, BatchError> {
-    let items: Vec<TopLevel> = serde_json::from_str(text)
+    let items: Vec<TopLevel<'_>> = serde_json::from_str(text)
         .map_err(|error| BatchError::MalformedArray { reason: error.to_string() })?;
     if items.is_empty() {
         return Err(BatchError::Empty);

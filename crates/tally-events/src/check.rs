@@ -8,25 +8,37 @@ use serde_json::{Map, Value};
 
 use crate::error::{Problem, Rejection};
 use crate::event::*;
+use crate::free_json::{CanonicalJson, FreeJsonError, canonicalise, json_type_of};
 use crate::kind::EventKind;
 use crate::limits::Limits;
 use crate::object::{Object, TopLevel};
 use crate::values::*;
 
 /// Checks one line or array item (the event at `line`), as the batch reader
-/// read it, into an [`Event`].
+/// read it, into an [`Event`], with the properties earlier versions of Tally
+/// kept for it when they are not the ones kept now (see
+/// [`crate::CheckedEvent::earlier_canonical_json`]).
 pub(crate) fn check_top_level(
     line: usize,
-    value: TopLevel,
+    value: TopLevel<'_>,
     limits: &Limits,
-) -> Result<Event, Rejection> {
+) -> Result<(Event, Option<Properties>), Rejection> {
     let object = match value {
         TopLevel::Object(object) => object,
         TopLevel::Other(found) => {
             return Err(Rejection { line, field: None, problem: Problem::NotAnObject { found } });
         }
     };
-    let mut fields = Fields { line, object, limits, kind: None };
+    // Which of two values the sender meant is not known: keeping either would
+    // store something other than what was sent.
+    if let Some(name) = object.duplicate() {
+        return Err(Rejection {
+            line,
+            field: Some(name.to_owned()),
+            problem: Problem::DuplicateField,
+        });
+    }
+    let mut fields = Fields { line, object, limits, kind: None, earlier_properties: None };
     let id = fields.id()?;
     let kind_text = fields.required_text("kind", limits.max_name_bytes)?;
     let kind = EventKind::parse(&kind_text).ok_or_else(|| {
@@ -43,8 +55,9 @@ pub(crate) fn check_top_level(
     let properties = fields.properties()?;
     let body = check_body(kind, &mut fields)?;
     debug_assert_eq!(body.kind(), kind, "check_body builds the kind it is given");
+    let earlier_properties = fields.earlier_properties.take();
     fields.finish(kind)?;
-    Ok(Event { id, at, body, properties })
+    Ok((Event { id, at, body, properties }, earlier_properties))
 }
 
 /// The fields every kind has, besides its own.
@@ -192,10 +205,12 @@ fn check_body(kind: EventKind, f: &mut Fields<'_>) -> Result<EventBody, Rejectio
 
 struct Fields<'a> {
     line: usize,
-    object: Object,
+    object: Object<'a>,
     limits: &'a Limits,
     /// Once known: which fields are unknown depends on it.
     kind: Option<EventKind>,
+    /// The properties as earlier versions kept them, when not as now.
+    earlier_properties: Option<Properties>,
 }
 
 impl Fields<'_> {
@@ -222,7 +237,7 @@ impl Fields<'_> {
             .map(|name| (strsim::damerau_levenshtein(name, field), name))
             .filter(|(distance, _)| *distance <= reach)
             .min()
-            .map(|(_, name)| name.clone());
+            .map(|(_, name)| name.to_owned());
         self.reject(field, Problem::Missing { near })
     }
 
@@ -479,38 +494,71 @@ impl Fields<'_> {
         Ok(Some(names))
     }
 
+    /// Free-form JSON in canonical form, or the rejection of a key sent twice.
+    fn free_form(&self, field: &str, text: &str) -> Result<CanonicalJson, Rejection> {
+        canonicalise(text, field).map_err(|error| match error {
+            FreeJsonError::DuplicateKey { path } => self.reject(&path, Problem::DuplicateField),
+            FreeJsonError::Syntax { reason } => self.reject(field, Problem::Syntax { reason }),
+        })
+    }
+
+    /// A snapshot of any JSON type. The audit log reads it as a `Value`, whose
+    /// numbers are 64-bit: one that would change on the way is rejected.
     fn snapshot(&mut self, field: &str) -> Result<Option<Value>, Rejection> {
-        let Some(value) = self.take(field) else {
+        let Some(text) = self.object.remove_free_form(field) else {
             return Ok(None);
         };
-        let len = compact_len(&value);
+        if json_type_of(&text) == "null" {
+            return Ok(None);
+        }
+        let canonical = self.free_form(field, &text)?;
+        if let Some(value) = canonical.inexact_number {
+            return Err(self.reject(field, Problem::InexactNumber { value }));
+        }
+        let len = canonical.text.len();
         if len > self.limits.max_snapshot_bytes {
             return Err(
                 self.reject(field, Problem::TooLong { len, max: self.limits.max_snapshot_bytes })
             );
         }
+        let value = serde_json::from_str(&canonical.text)
+            .map_err(|error| self.reject(field, Problem::Syntax { reason: error.to_string() }))?;
         Ok(Some(value))
     }
 
-    fn properties(&mut self) -> Result<Option<Map<String, Value>>, Rejection> {
-        match self.take("properties") {
-            None => Ok(None),
-            Some(Value::Object(properties)) => {
-                let len = compact_len(&properties);
-                if len > self.limits.max_properties_bytes {
-                    return Err(self.reject(
-                        "properties",
-                        Problem::TooLong { len, max: self.limits.max_properties_bytes },
-                    ));
-                }
-                // An empty object says nothing: it is the same event as none.
-                Ok(Some(properties).filter(|properties| !properties.is_empty()))
+    fn properties(&mut self) -> Result<Option<Properties>, Rejection> {
+        let Some(text) = self.object.remove_free_form("properties") else {
+            return Ok(None);
+        };
+        match json_type_of(&text) {
+            "null" => return Ok(None),
+            "an object" => {}
+            found => {
+                return Err(
+                    self.reject("properties", Problem::WrongType { expected: "an object", found })
+                );
             }
-            Some(other) => Err(self.reject(
-                "properties",
-                Problem::WrongType { expected: "an object", found: json_type(&other) },
-            )),
         }
+        let canonical = self.free_form("properties", &text)?;
+        let len = canonical.text.len();
+        if len > self.limits.max_properties_bytes {
+            return Err(self.reject(
+                "properties",
+                Problem::TooLong { len, max: self.limits.max_properties_bytes },
+            ));
+        }
+        // An empty object says nothing: it is the same event as none.
+        if canonical.text == "{}" {
+            return Ok(None);
+        }
+        if canonical.inexact_number.is_some() {
+            // Earlier versions read properties into a `Value`, so into 64-bit
+            // numbers; a number too large for a float was a syntax error then.
+            self.earlier_properties = serde_json::from_str::<Map<String, Value>>(&canonical.text)
+                .ok()
+                .map(Properties::from);
+        }
+        Ok(Some(Properties::from_canonical(canonical.text)))
     }
 
     /// Rejects the first leftover field, in name order so the message is stable.
@@ -520,25 +568,6 @@ impl Fields<'_> {
         };
         let allowed: Vec<&str> = COMMON_FIELDS.iter().chain(kind.fields()).copied().collect();
         Err(self.reject(unknown, Problem::UnknownField { kind, allowed: allowed.join(", ") }))
-    }
-}
-
-/// Bytes of `value` as compact JSON, counted without building the text.
-fn compact_len(value: &impl serde::Serialize) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    match serde_json::to_writer(&mut counter, value) {
-        Ok(()) => counter.0,
-        Err(_) => usize::MAX,
     }
 }
 

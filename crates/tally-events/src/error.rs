@@ -118,6 +118,21 @@ pub enum Problem {
         /// The alternatives, comma-separated.
         fields: &'static str,
     },
+    /// An object gives one key twice: the event's own fields, or a key inside
+    /// `properties`, `before` or `after` (the field path names it, such as
+    /// `properties.plan`). Keeping either value would keep something other than
+    /// what was sent.
+    #[error("is given more than once in its object; give each key once")]
+    DuplicateField,
+    /// A number in a snapshot (`before`, `after`) that the audit log, which holds
+    /// numbers as 64-bit integers and floats, would store as another number.
+    #[error(
+        "holds the number {value}, which the audit log cannot keep exactly (it holds 64-bit numbers)"
+    )]
+    InexactNumber {
+        /// The number, as sent.
+        value: String,
+    },
     /// A list has more items than its limit.
     #[error("has {count} items; the limit is {max}")]
     TooManyItems {
@@ -158,6 +173,8 @@ impl Problem {
             Problem::NeedsOneOf { .. } => "needs_one_of",
             Problem::TooManyItems { .. } => "too_many_items",
             Problem::PastRetention { .. } => "past_retention",
+            Problem::DuplicateField => "duplicate_field",
+            Problem::InexactNumber { .. } => "inexact_number",
         }
     }
 }

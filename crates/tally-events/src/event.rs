@@ -1,7 +1,8 @@
 //! The typed events a vendor's product sends to Tally.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::kind::EventKind;
@@ -28,7 +29,48 @@ pub struct Event {
     pub body: EventBody,
     /// Free-form attributes the sender attached; kept, never interpreted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Map<String, Value>>,
+    pub properties: Option<Properties>,
+}
+
+/// An event's free-form attributes, kept as canonical JSON text: an object, keys
+/// sorted by their UTF-8 bytes at every depth, no whitespace, strings as
+/// serde_json writes them, and every number exactly as sent (written as
+/// serde_json writes it when that is the same number, so `1.50` is `1.5`, and
+/// otherwise as sent, so `123456789012345678901234567890` and `1.0e-400` stay
+/// what they are rather than pass through a 64-bit float).
+#[derive(Debug, Clone)]
+pub struct Properties(Box<RawValue>);
+
+impl Properties {
+    /// The canonical JSON text.
+    pub fn as_json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// Wraps text the checker made canonical.
+    pub(crate) fn from_canonical(text: String) -> Properties {
+        Properties(RawValue::from_string(text).expect("canonical JSON is JSON"))
+    }
+}
+
+/// A map's numbers are already 64-bit and its keys sorted, so its compact JSON is
+/// canonical.
+impl From<Map<String, Value>> for Properties {
+    fn from(map: Map<String, Value>) -> Properties {
+        Properties::from_canonical(serde_json::to_string(&map).expect("a Map always serialises"))
+    }
+}
+
+impl PartialEq for Properties {
+    fn eq(&self, other: &Properties) -> bool {
+        self.as_json() == other.as_json()
+    }
+}
+
+impl Serialize for Properties {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
 }
 
 /// What happened, by kind: one variant per [`EventKind`], serialised with the

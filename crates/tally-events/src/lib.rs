@@ -32,6 +32,7 @@ mod batch;
 mod check;
 mod error;
 mod event;
+mod free_json;
 mod kind;
 mod limits;
 mod object;

@@ -2,32 +2,51 @@
 //! fields rather than a map. An event has a dozen fields at most, each looked up
 //! once and taken out; a list does that without the tree a `serde_json::Map`
 //! builds and rebalances for every line of a batch.
+//!
+//! The free-form fields (`properties`, `before`, `after`) are kept as the text
+//! sent, for `free_json` to read: through a `Value` a key sent twice would keep its
+//! last value and numbers would pass through a 64-bit float.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+/// The fields whose value is free-form JSON, kept as text.
+const FREE_FORM_FIELDS: &[&str] = &["properties", "before", "after"];
+
 /// A line (or array item) of a batch: an object's fields, or what else it was.
-pub(crate) enum TopLevel {
+pub(crate) enum TopLevel<'de> {
     /// A JSON object.
-    Object(Object),
+    Object(Object<'de>),
     /// Anything else, named as [`crate::check::json_type`] names it.
     Other(&'static str),
 }
 
-/// A JSON object's fields, in the order sent; a name sent twice keeps its last
-/// value, as `serde_json::Value` does.
+/// A JSON object's fields, in the order sent. A name sent twice is remembered
+/// (the first such name) so that the event can be rejected for it.
 #[derive(Debug, Default)]
-pub(crate) struct Object {
+pub(crate) struct Object<'de> {
     fields: Vec<(String, Value)>,
+    /// The free-form fields, as the JSON text sent.
+    free_form: Vec<(&'static str, Cow<'de, str>)>,
+    /// The first name sent twice.
+    duplicate: Option<String>,
 }
 
-impl Object {
+impl<'de> Object<'de> {
     /// Takes `name` out.
     pub(crate) fn remove(&mut self, name: &str) -> Option<Value> {
         let position = self.fields.iter().position(|(field, _)| field == name)?;
         Some(self.fields.swap_remove(position).1)
+    }
+
+    /// Takes the free-form field `name` out, as the JSON text sent.
+    pub(crate) fn remove_free_form(&mut self, name: &str) -> Option<Cow<'de, str>> {
+        let position = self.free_form.iter().position(|(field, _)| *field == name)?;
+        Some(self.free_form.swap_remove(position).1)
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&Value> {
@@ -35,26 +54,47 @@ impl Object {
     }
 
     /// The names left, in no particular order.
-    pub(crate) fn keys(&self) -> impl Iterator<Item = &String> {
-        self.fields.iter().map(|(field, _)| field)
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.fields
+            .iter()
+            .map(|(field, _)| field.as_str())
+            .chain(self.free_form.iter().map(|(field, _)| *field))
+    }
+
+    /// The first name the object was sent with twice.
+    pub(crate) fn duplicate(&self) -> Option<&str> {
+        self.duplicate.as_deref()
+    }
+
+    fn note_if_duplicate(&mut self, name: &str) {
+        if self.duplicate.is_none() && self.keys().any(|field| field == name) {
+            self.duplicate = Some(name.to_owned());
+        }
     }
 
     fn insert(&mut self, name: String, value: Value) {
-        match self.fields.iter_mut().find(|(field, _)| *field == name) {
-            Some(slot) => slot.1 = value,
+        match FREE_FORM_FIELDS.iter().find(|field| **field == name) {
+            Some(field) => {
+                let text = serde_json::to_string(&value).expect("a Value always serialises");
+                self.free_form.push((*field, Cow::Owned(text)));
+            }
             None => self.fields.push((name, value)),
         }
     }
 }
 
-impl From<Map<String, Value>> for Object {
-    fn from(map: Map<String, Value>) -> Object {
-        Object { fields: map.into_iter().collect() }
+impl From<Map<String, Value>> for Object<'_> {
+    fn from(map: Map<String, Value>) -> Self {
+        let mut object = Object::default();
+        for (name, value) in map {
+            object.insert(name, value);
+        }
+        object
     }
 }
 
-impl<'de> Deserialize<'de> for TopLevel {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<TopLevel, D::Error> {
+impl<'de> Deserialize<'de> for TopLevel<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<TopLevel<'de>, D::Error> {
         deserializer.deserialize_any(TopLevelVisitor)
     }
 }
@@ -62,57 +102,69 @@ impl<'de> Deserialize<'de> for TopLevel {
 struct TopLevelVisitor;
 
 impl<'de> Visitor<'de> for TopLevelVisitor {
-    type Value = TopLevel;
+    type Value = TopLevel<'de>;
 
     fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.write_str("any JSON value")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
-        let mut object = Object { fields: Vec::with_capacity(map.size_hint().unwrap_or(12)) };
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel<'de>, A::Error> {
+        let mut object = Object {
+            fields: Vec::with_capacity(map.size_hint().unwrap_or(12)),
+            ..Object::default()
+        };
         while let Some(name) = map.next_key::<String>()? {
-            let value: Value = map.next_value()?;
-            object.insert(name, value);
+            object.note_if_duplicate(&name);
+            match FREE_FORM_FIELDS.iter().find(|field| **field == name) {
+                Some(field) => {
+                    let text: &'de RawValue = map.next_value()?;
+                    object.free_form.push((*field, Cow::Borrowed(text.get())));
+                }
+                None => {
+                    let value: Value = map.next_value()?;
+                    object.fields.push((name, value));
+                }
+            }
         }
         Ok(TopLevel::Object(object))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TopLevel, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TopLevel<'de>, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(TopLevel::Other("an array"))
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<TopLevel, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<TopLevel<'de>, E> {
         Ok(TopLevel::Other("a boolean"))
     }
 
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<TopLevel, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<TopLevel<'de>, E> {
         Ok(TopLevel::Other("a number"))
     }
 
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<TopLevel, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<TopLevel<'de>, E> {
         Ok(TopLevel::Other("a number"))
     }
 
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<TopLevel, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<TopLevel<'de>, E> {
         Ok(TopLevel::Other("a number"))
     }
 
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<TopLevel, E> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<TopLevel<'de>, E> {
         Ok(TopLevel::Other("a string"))
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<TopLevel, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<TopLevel<'de>, E> {
         Ok(TopLevel::Other("null"))
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<TopLevel, E> {
+    fn visit_none<E: de::Error>(self) -> Result<TopLevel<'de>, E> {
         Ok(TopLevel::Other("null"))
     }
 }
 
-impl From<Value> for TopLevel {
-    fn from(value: Value) -> TopLevel {
+impl From<Value> for TopLevel<'_> {
+    fn from(value: Value) -> Self {
         match value {
             Value::Object(map) => TopLevel::Object(map.into()),
             other => TopLevel::Other(crate::check::json_type(&other)),

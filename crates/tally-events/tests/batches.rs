@@ -238,20 +238,59 @@ fn a_line_that_is_json_but_not_an_object_is_named_by_its_type() {
 }
 
 #[test]
-fn a_field_sent_twice_keeps_its_last_value() {
-    // As serde_json's own maps do: the later `id` and `user` win.
+fn a_field_sent_twice_is_rejected_rather_than_one_value_kept() {
+    // Issue 13: the later `id` used to win silently, storing an event as "second".
     let line = r#"{"id":"first","kind":"login","at":"2026-03-01T09:30:00Z","user":"u1","id":"second","user":"u2"}"#;
     let batch = check_batch(line.as_bytes(), &Limits::default()).unwrap();
-    assert_eq!(summary(&batch), (vec![(1, "second")], vec![]));
-    let tally_events::EventBody::Login(login) = &batch.events[0].event.body else {
-        panic!("not a login: {:?}", batch.events[0].event.body);
-    };
-    assert_eq!(login.user, "u2");
-    // An unknown name sent twice is one unknown field.
+    assert_eq!(
+        summary(&batch),
+        (
+            vec![],
+            vec![
+                "line 1, field `id`: is given more than once in its object; give each key once"
+                    .to_owned()
+            ]
+        )
+    );
+    assert_eq!(batch.rejections[0].problem.code(), "duplicate_field");
+    // `kind` twice: neither a page visit nor a login is stored. The line after
+    // it is checked on its own.
+    let body = format!(
+        "{}\n{}",
+        r#"{"id":"e1","kind":"page_visit","kind":"login","at":"2026-03-01T09:30:00Z","user":"u1","page":"/"}"#,
+        login("e2"),
+    );
+    let batch = check_batch(body.as_bytes(), &Limits::default()).unwrap();
+    assert_eq!(
+        summary(&batch),
+        (
+            vec![(2, "e2")],
+            vec![
+                "line 1, field `kind`: is given more than once in its object; give each key once"
+                    .to_owned()
+            ]
+        )
+    );
+    // Two spellings of one name are one name; an unknown name twice is named too.
+    let escaped =
+        r#"{"id":"e1","kind":"login","at":"2026-03-01T09:30:00Z","user":"u1","\u0075ser":"u2"}"#;
     let unknown =
         r#"{"id":"e1","kind":"login","at":"2026-03-01T09:30:00Z","user":"u1","usr":"a","usr":"b"}"#;
-    let batch = check_batch(unknown.as_bytes(), &Limits::default()).unwrap();
-    let fields: Vec<Option<&str>> =
-        batch.rejections.iter().map(|rejection| rejection.field.as_deref()).collect();
-    assert_eq!(fields, [Some("usr")]);
+    // In an array, by position.
+    let array = format!(
+        "[{},{}]",
+        login("e1"),
+        r#"{"id":"e2","id":"e2","kind":"login","at":"2026-03-01T09:30:00Z","user":"u1"}"#
+    );
+    for (body, line, field) in
+        [(escaped, 1, "user"), (unknown, 1, "usr"), (array.as_str(), 2, "id")]
+    {
+        let batch = check_batch(body.as_bytes(), &Limits::default()).unwrap();
+        let rejections: Vec<(usize, Option<&str>, &str)> = batch
+            .rejections
+            .iter()
+            .map(|rejection| (rejection.line, rejection.field.as_deref(), rejection.problem.code()))
+            .collect();
+        assert_eq!(rejections, [(line, Some(field), "duplicate_field")], "{body}");
+    }
 }

@@ -142,3 +142,76 @@ fn instants_are_utc_with_the_fraction_they_need() {
     // A leap second, sent at +01:00, is 23:59:60 UTC.
     check(&login_at("2026-07-01T00:59:60+01:00"), &canonical_at("2026-06-30T23:59:60Z"));
 }
+
+/// A login with these properties, as sent and as canonical JSON.
+fn login_with_properties(properties: &str) -> String {
+    format!(
+        r#"{{"id":"e1","kind":"login","at":"2026-03-02T07:00:00Z","user":"u1","properties":{properties}}}"#
+    )
+}
+
+fn canonical_login_with_properties(properties: &str) -> String {
+    format!(
+        r#"{{"id":"e1","at":"2026-03-02T07:00:00Z","kind":"login","user":"u1","properties":{properties}}}"#
+    )
+}
+
+#[test]
+fn numbers_in_properties_are_kept_exactly() {
+    // Issue 13: these went through a 64-bit float, stored as
+    // 1.2345678901234568e+29 and 0.0. 1e400 was refused as out of range.
+    check(
+        &login_with_properties(
+            r#"{"big": 123456789012345678901234567890, "tiny": 1.0e-400, "huge": 1e400}"#,
+        ),
+        &canonical_login_with_properties(
+            r#"{"big":123456789012345678901234567890,"huge":1e400,"tiny":1.0e-400}"#,
+        ),
+    );
+    let batch = check_batch(
+        login_with_properties(r#"{"big":123456789012345678901234567890}"#).as_bytes(),
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        batch.events[0].event.properties.as_ref().map(|properties| properties.as_json()),
+        Some(r#"{"big":123456789012345678901234567890}"#)
+    );
+}
+
+#[test]
+fn numbers_a_64_bit_number_holds_are_written_as_before() {
+    // Stored by earlier versions as serde_json wrote the 64-bit number: 1.50 as
+    // the float 1.5, 1e3 as 1000.0, -0 as -0.0, 1E+20 as 1e+20. The canonical
+    // JSON is unchanged for them, so these events compare equal to their resends.
+    check(
+        &login_with_properties(
+            r#"{"a":1.50,"b":1e3,"c":-0,"d":1E+20,"e":0.1,"f":-7,"g":18446744073709551615}"#,
+        ),
+        &canonical_login_with_properties(
+            r#"{"a":1.5,"b":1000.0,"c":-0.0,"d":1e+20,"e":0.1,"f":-7,"g":18446744073709551615}"#,
+        ),
+    );
+    let batch =
+        check_batch(login_with_properties(r#"{"a":1.50}"#).as_bytes(), &Limits::default()).unwrap();
+    assert_eq!(batch.events[0].earlier_canonical_json, None);
+}
+
+#[test]
+fn an_event_whose_number_earlier_versions_changed_remembers_how_they_stored_it() {
+    // What earlier versions stored for this line, the number read as the
+    // float nearest it (1.2345678901234568e29, written with `e+`) and keys sorted.
+    let line = login_with_properties(r#"{"plan":"pro","big":123456789012345678901234567890}"#);
+    let batch = check_batch(line.as_bytes(), &Limits::default()).unwrap();
+    assert_eq!(
+        batch.events[0].earlier_canonical_json.as_deref(),
+        Some(
+            canonical_login_with_properties(r#"{"big":1.2345678901234568e+29,"plan":"pro"}"#)
+                .as_str()
+        )
+    );
+    assert_eq!(
+        batch.events[0].canonical_json,
+        canonical_login_with_properties(r#"{"big":123456789012345678901234567890,"plan":"pro"}"#)
+    );
+}

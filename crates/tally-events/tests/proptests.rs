@@ -78,3 +78,67 @@ proptest! {
         }
     }
 }
+
+/// Any JSON value, numbers included, nested up to three deep; object keys and
+/// strings hold characters that need escaping.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    let text = "[a-z\"\\\\/\u{0}-\u{1f}é\u{2028}\u{1f600}]{0,6}";
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_filter_map("finite", |float| {
+            serde_json::Number::from_f64(float).map(Value::Number)
+        }),
+        text.prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 32, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(text, inner, 0..6)
+                .prop_map(|map| Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn properties_are_kept_as_sent_and_as_earlier_versions_wrote_them(
+        properties in prop::collection::btree_map("[a-z\u{0}é]{0,4}", json_value(), 1..6),
+        pretty in any::<bool>(),
+    ) {
+        let properties = serde_json::Value::Object(properties.into_iter().collect());
+        let event = serde_json::json!([{
+            "id": "e1", "kind": "login", "at": "2026-03-01T09:30:00Z", "user": "u1",
+            "properties": properties,
+        }]);
+        // Whitespace anywhere, as a pretty-printing sender would send it.
+        let body = if pretty {
+            serde_json::to_string_pretty(&event).unwrap()
+        } else {
+            event.to_string()
+        };
+        // serde_json wrote every number from a 64-bit one and sorted the keys:
+        // its text is what is sent, and what earlier versions stored.
+        let sent = properties.to_string();
+        prop_assume!(sent.len() <= Limits::default().max_properties_bytes);
+        let batch = check_batch(body.as_bytes(), &Limits::default()).unwrap();
+        prop_assert!(batch.rejections.is_empty(), "{:?}", batch.rejections);
+        let checked = &batch.events[0];
+        prop_assert_eq!(checked.event.properties.as_ref().map(|kept| kept.as_json()), Some(sent.as_str()));
+        // Earlier versions read the body into a `Value` and wrote it back.
+        let earlier: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let earlier = format!(
+            r#"{{"id":"e1","at":"2026-03-01T09:30:00Z","kind":"login","user":"u1","properties":{}}}"#,
+            earlier[0]["properties"]
+        );
+        prop_assert!(
+            checked.canonical_json == earlier
+                || checked.earlier_canonical_json.as_deref() == Some(earlier.as_str()),
+            "{} / {:?} / {}", checked.canonical_json, checked.earlier_canonical_json, earlier
+        );
+        assert_round_trips(checked)?;
+    }
+}

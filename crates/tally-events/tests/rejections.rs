@@ -424,6 +424,9 @@ fn every_problem_has_a_stable_code() {
             r#"{{"id":"e13","kind":"user_teams_changed","at":"2026-03-01T09:30:00Z","user":"u1","teams":[{}]}}"#,
             [r#""sre""#; 101].join(",")
         ),
+        r#"{"id":"e14","id":"e14","kind":"login","at":"2026-03-01T09:30:00Z","user":"u1"}"#
+            .to_owned(),
+        r#"{"id":"e15","kind":"audit_entry","at":"2026-03-01T09:30:00Z","resource":"entity","operation":"update","source_type":"user","source":"dana@example.com","origin":"UI","status":"success","after":{"n":1e400}}"#.to_owned(),
     ];
     let batch = check_batch(lines.join("\n").as_bytes(), &Limits::default()).unwrap();
     let codes: Vec<(usize, &str)> = batch
@@ -447,6 +450,58 @@ fn every_problem_has_a_stable_code() {
             (11, "unknown_field"),
             (12, "needs_one_of"),
             (13, "too_many_items"),
+            (14, "duplicate_field"),
+            (15, "inexact_number"),
         ]
     );
+}
+
+#[test]
+fn a_key_sent_twice_inside_properties_or_a_snapshot_is_named_by_its_path() {
+    check(
+        r#"{"id":"e1","kind":"login","at":"2026-03-01T09:30:00Z","user":"u1","properties":{"plan":"pro","plan":"free"}}"#,
+        &[
+            "line 1, field `properties.plan`: is given more than once in its object; give each key once",
+        ],
+    );
+    check(
+        r#"{"id":"e1","kind":"login","at":"2026-03-01T09:30:00Z","user":"u1","properties":{"a":{"b":[1,{"c":1,"c":1}]}}}"#,
+        &[
+            "line 1, field `properties.a.b[1].c`: is given more than once in its object; give each key once",
+        ],
+    );
+    check(
+        r#"{"id":"e1","kind":"audit_entry","at":"2026-03-01T09:30:00Z","resource":"entity","operation":"update","source_type":"user","source":"dana@example.com","origin":"UI","status":"success","after":{"labels":{"tier":"gold","tier":"bronze"}}}"#,
+        &[
+            "line 1, field `after.labels.tier`: is given more than once in its object; give each key once",
+        ],
+    );
+    // The same key in two objects is no duplicate.
+    check(
+        r#"{"id":"e1","kind":"login","at":"2026-03-01T09:30:00Z","user":"u1","properties":{"a":{"x":1},"b":{"x":1}}}"#,
+        &[],
+    );
+}
+
+#[test]
+fn a_snapshot_number_the_audit_log_would_change_is_rejected() {
+    let audit_after = |after: &str| {
+        format!(
+            r#"{{"id":"e1","kind":"audit_entry","at":"2026-03-01T09:30:00Z","resource":"entity","operation":"update","source_type":"user","source":"dana@example.com","origin":"UI","status":"success","after":{after}}}"#
+        )
+    };
+    check(
+        &audit_after(r#"{"replicas":2,"ratio":0.25,"budget":123456789012345678901234567890}"#),
+        &[
+            "line 1, field `after`: holds the number 123456789012345678901234567890, which the audit log cannot keep exactly (it holds 64-bit numbers)",
+        ],
+    );
+    check(
+        &audit_after("[1.0e-400]"),
+        &[
+            "line 1, field `after`: holds the number 1.0e-400, which the audit log cannot keep exactly (it holds 64-bit numbers)",
+        ],
+    );
+    // 1e3 is the float 1000.0 exactly: another spelling, the same number.
+    check(&audit_after(r#"{"replicas":1e3,"ratio":0.25}"#), &[]);
 }

@@ -35,7 +35,7 @@ impl Recorder {
             return;
         }
         let id = self.dice.uuid();
-        self.events.push(Event { id, at, body, properties });
+        self.events.push(Event { id, at, body, properties: properties.map(Into::into) });
     }
 
     /// The events sorted by instant, then id.

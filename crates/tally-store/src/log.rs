@@ -42,6 +42,9 @@ pub struct EventRecord {
     pub at_us: i64,
     /// [`tally_events::Event::canonical_json`]: what is stored and compared.
     pub canonical_json: String,
+    /// [`CheckedEvent::earlier_canonical_json`]: a stored event equal to it is
+    /// this event too.
+    pub earlier_canonical_json: Option<String>,
 }
 
 impl From<&CheckedEvent> for EventRecord {
@@ -52,6 +55,7 @@ impl From<&CheckedEvent> for EventRecord {
             at_us: checked.event.at.timestamp_micros(),
             id: checked.event.id.clone(),
             canonical_json: checked.canonical_json.clone(),
+            earlier_canonical_json: checked.earlier_canonical_json.clone(),
         }
     }
 }
@@ -64,6 +68,7 @@ impl From<CheckedEvent> for EventRecord {
             at_us: checked.event.at.timestamp_micros(),
             id: checked.event.id,
             canonical_json: checked.canonical_json,
+            earlier_canonical_json: checked.earlier_canonical_json,
         }
     }
 }
@@ -124,12 +129,15 @@ fn append_in(
             let mut seen = Seen::New;
             for seq in &candidates {
                 // A key outlives its event when the event's account was deleted:
-                // no row, so not this event.
+                // no row, so not this event. A payload stored by an earlier
+                // version in the form it wrote is the same event.
                 let same_key = read
                     .query_row([seq], |row| {
                         let same_key = row.get::<_, i64>(0)? == batch.account.0
                             && row.get_ref(1)?.as_str()? == event.id;
-                        let same_payload = row.get_ref(2)?.as_str()? == event.canonical_json;
+                        let stored = row.get_ref(2)?.as_str()?;
+                        let same_payload = stored == event.canonical_json
+                            || event.earlier_canonical_json.as_deref() == Some(stored);
                         Ok(same_key.then_some(same_payload))
                     })
                     .optional()?

@@ -42,6 +42,33 @@ fn the_same_event_in_another_spelling_is_a_duplicate() {
 }
 
 #[test]
+fn an_event_stored_with_a_number_earlier_versions_rounded_is_a_duplicate_when_resent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let mut store = open(&path);
+    let (account, _) = create(&mut store, "acme");
+    let line = r#"{"id":"a","kind":"login","at":"2026-03-02T08:00:00Z","user":"u1","properties":{"big":123456789012345678901234567890}}"#;
+    // The payload earlier versions stored for `line`: the number read as a
+    // 64-bit float and written back as 1.2345678901234568e+29.
+    let stored_earlier = r#"{"id":"a","at":"2026-03-02T08:00:00Z","kind":"login","user":"u1","properties":{"big":1.2345678901234568e+29}}"#;
+    let mut earlier = tally_store::EventRecord::from(events(line).remove(0));
+    earlier.canonical_json = stored_earlier.to_owned();
+    earlier.earlier_canonical_json = None;
+    let first = store.append_records(account.id, &[earlier]).unwrap();
+    assert_eq!(first.accepted, 1);
+
+    let resent = store.append(account.id, &events(line)).unwrap();
+    assert_eq!((resent.accepted, resent.duplicates, resent.conflicts.len()), (0, 1, 0));
+    // A new event keeps the number exactly.
+    let new_line = line.replace(r#""id":"a""#, r#""id":"b""#);
+    store.append(account.id, &events(&new_line)).unwrap();
+    assert_eq!(
+        stored_text(&path, "SELECT payload FROM events WHERE payload ->> '$.id' = 'b'"),
+        r#"{"id":"b","at":"2026-03-02T08:00:00Z","kind":"login","user":"u1","properties":{"big":123456789012345678901234567890}}"#
+    );
+}
+
+#[test]
 fn a_reused_id_with_other_contents_is_a_conflict_and_keeps_the_first() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tally.sqlite");
