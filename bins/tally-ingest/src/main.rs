@@ -1,20 +1,21 @@
 //! `tally-ingest`: the ingest daemon, the import command, account set-up and the demo.
 
+mod accounts;
 mod cli;
 mod console;
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Parser;
-use tally_calendar::AccountCalendar;
 use tally_events::Limits;
 use tally_ingest::audit::AuditLog;
 use tally_ingest::import::import;
 use tally_ingest::writer::Writer;
-use tally_store::{Durability, NewAccount, Organization, Store, StoreOptions, Team};
+use tally_store::{Durability, Store, StoreOptions};
 
+use crate::accounts::account;
 use crate::cli::{
     AccountCommand, AuditCommand, Cli, Command, DurabilityArg, FixturesArgs, ScaleArg, ServeArgs,
 };
@@ -172,106 +173,6 @@ fn audit(db: &Path, audit_key: &Path, command: AuditCommand) -> anyhow::Result<E
             println!(
                 "{account}: audit entries kept {audit_days} days, sign-in and account-access \
                  entries {sign_in_days} days"
-            );
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn account(db: &Path, audit_key: &Path, command: AccountCommand) -> anyhow::Result<ExitCode> {
-    let mut store = open_store(db, DurabilityArg::Process)?;
-    match command {
-        AccountCommand::Create { slug, name, time_zone, week_start, terms } => {
-            let (account, key) = store.create_account(&NewAccount {
-                slug,
-                name,
-                calendar: AccountCalendar { time_zone, week_start },
-                terms,
-            })?;
-            println!("created account {} ({})", account.slug, account.name);
-            println!("write key (shown once, store it now): {}", key.expose());
-        }
-        AccountCommand::List => {
-            for account in store.accounts()? {
-                let terms: Vec<String> = account.terms.iter().map(ToString::to_string).collect();
-                println!(
-                    "{}\t{}\t{}\tweek starts {}\tterms {}",
-                    account.slug,
-                    account.name,
-                    account.calendar.time_zone,
-                    account.calendar.week_start,
-                    if terms.is_empty() { "none".to_owned() } else { terms.join(", ") }
-                );
-            }
-        }
-        AccountCommand::AddTerm { account, term } => {
-            store.add_term(&account, term)?;
-            println!("added term {term} to account {account}");
-        }
-        AccountCommand::RemoveTerm { account, term, yes } => {
-            store.account(&account)?;
-            if !yes {
-                bail!(
-                    "removing term {term} from account {account} changes its seat figures, which \
-                     are recounted without it: run again with --yes to remove it"
-                );
-            }
-            store.remove_term(&account, term)?;
-            println!("removed term {term} from account {account}");
-        }
-        AccountCommand::Delete { account, yes } => {
-            store.account(&account)?;
-            if !yes {
-                bail!(
-                    "deleting account {account} removes its events, seat figures, configuration \
-                     and API tokens from {} for good: run again with --yes to delete it",
-                    db.display()
-                );
-            }
-            // The audit log is append-only evidence: an account with a chain
-            // in it stays, or its slug, made again, would take the chain over.
-            if open_audit_log(db, audit_key)?
-                .has_chain(&account)
-                .context("reading the audit log's accounts")?
-            {
-                bail!(
-                    "the audit log holds a chain for account {account}, and audit history is never \
-                     deleted: retire the account instead (rotate its write key, revoke its tokens, \
-                     remove its terms); see docs/RELIABILITY.md"
-                );
-            }
-            let deleted = store.delete_account(&account)?;
-            println!(
-                "deleted account {account}: {} events, {} API tokens{}",
-                deleted.events,
-                deleted.tokens,
-                if deleted.staff_teams.is_empty() {
-                    String::new()
-                } else {
-                    format!(", and its place in staff teams {}", deleted.staff_teams.join(", "))
-                }
-            );
-        }
-        AccountCommand::RotateKey { account } => {
-            let key = store.rotate_write_key(&account)?;
-            println!(
-                "new write key for {account} (shown once; the old key no longer works): {}",
-                key.expose()
-            );
-        }
-        AccountCommand::SetOrganization { account, id, name } => {
-            store.set_organization(&account, &Organization { organization: id, name })?;
-        }
-        AccountCommand::SetTeam { account, id, name, organization } => {
-            store.set_team(&account, &Team { team: id, name, organization })?;
-        }
-        AccountCommand::SetSeatRule { account, weeks_needed, logins_needed, logins_per_week } => {
-            let rule = tally_seats::SeatRule { weeks_needed, logins_needed, logins_per_week };
-            store.set_seat_rule(&account, rule)?;
-            println!(
-                "{account}: a seat after {logins_needed} logins in {weeks_needed} calendar weeks \
-                 of at least {logins_per_week} login(s) each; seat figures are recounted at the \
-                 next update"
             );
         }
     }
