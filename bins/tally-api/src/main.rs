@@ -31,6 +31,8 @@ enum Command {
         /// Address to listen on; port 0 picks a free port (the chosen address is printed).
         #[arg(long, env = "TALLY_API_LISTEN", default_value = "127.0.0.1:8081")]
         listen: SocketAddr,
+        #[command(flatten)]
+        connections: tally_service::ConnectionArgs,
     },
     /// Create, list and revoke API tokens.
     #[command(subcommand)]
@@ -113,7 +115,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let db = &cli.database.db;
     match cli.command {
-        Command::Serve { listen } => serve(db, &cli.database.audit_key_file(), listen),
+        Command::Serve { listen, connections } => {
+            serve(db, &cli.database.audit_key_file(), listen, connections.limits())
+        }
         Command::Token(TokenCommand::Create(args)) => create_token(db, args),
         Command::Token(TokenCommand::List) => list_tokens(db),
         Command::Token(TokenCommand::Revoke { id }) => {
@@ -146,7 +150,12 @@ fn open_store(db: &Path) -> anyhow::Result<Store> {
         .with_context(|| format!("opening the database {}", db.display()))
 }
 
-fn serve(db: &Path, audit_key: &Path, listen: SocketAddr) -> anyhow::Result<()> {
+fn serve(
+    db: &Path,
+    audit_key: &Path,
+    listen: SocketAddr,
+    connections: tally_service::ConnectionLimits,
+) -> anyhow::Result<()> {
     if !db.exists() {
         open_store(db)?;
     }
@@ -163,6 +172,7 @@ fn serve(db: &Path, audit_key: &Path, listen: SocketAddr) -> anyhow::Result<()> 
         tally_api::serve(
             listener,
             state,
+            connections,
             tally_service::shutdown_signal(),
             Duration::from_secs(10),
         )

@@ -5,5 +5,6 @@ mod common;
 
 mod access;
 mod cli;
+mod connections;
 mod conventions;
 mod problems;
