@@ -129,10 +129,60 @@ fn describe_value(value: &[u8]) -> String {
     String::from_utf8_lossy(value).into_owned()
 }
 
+/// Bodies from this size on are kept in a memory map of their own.
+pub const MAPPED_FROM_BYTES: usize = 4 * 1024 * 1024;
+
+/// Where a body's bytes are kept. Small ones are on the heap. Large ones have
+/// an anonymous memory map of their own, so that their memory goes back to the
+/// system the moment they are dropped: mimalloc keeps freed memory for reuse
+/// and gives it back only at some later allocation, which after a burst of
+/// large uploads may not come.
+#[derive(Debug)]
+enum BodyStorage {
+    Heap(Vec<u8>),
+    Mapped { map: memmap2::MmapMut, len_bytes: usize },
+}
+
+impl BodyStorage {
+    fn with_capacity(capacity_bytes: usize) -> std::io::Result<BodyStorage> {
+        if capacity_bytes < MAPPED_FROM_BYTES {
+            Ok(BodyStorage::Heap(Vec::with_capacity(capacity_bytes)))
+        } else {
+            let map = memmap2::MmapMut::map_anon(capacity_bytes)?;
+            Ok(BodyStorage::Mapped { map, len_bytes: 0 })
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            BodyStorage::Heap(bytes) => bytes,
+            BodyStorage::Mapped { map, len_bytes } => &map[..*len_bytes],
+        }
+    }
+
+    fn capacity(&self) -> usize {
+        match self {
+            BodyStorage::Heap(bytes) => bytes.capacity(),
+            BodyStorage::Mapped { map, .. } => map.len(),
+        }
+    }
+
+    /// Appends `data`, which fits the capacity.
+    fn extend_from_slice(&mut self, data: &[u8]) {
+        match self {
+            BodyStorage::Heap(bytes) => bytes.extend_from_slice(data),
+            BodyStorage::Mapped { map, len_bytes } => {
+                map[*len_bytes..*len_bytes + data.len()].copy_from_slice(data);
+                *len_bytes += data.len();
+            }
+        }
+    }
+}
+
 /// A body's bytes, with the part of the budget they hold.
 #[derive(Debug)]
 pub struct BodyBuffer {
-    bytes: Vec<u8>,
+    bytes: BodyStorage,
     lease: BudgetLease,
     limit_bytes: usize,
 }
@@ -167,7 +217,7 @@ impl BudgetLease {
 impl BodyBuffer {
     fn new(budget: &BodyBudget, limit_bytes: usize) -> BodyBuffer {
         BodyBuffer {
-            bytes: Vec::new(),
+            bytes: BodyStorage::Heap(Vec::new()),
             lease: BudgetLease { budget: budget.clone(), permit: None },
             limit_bytes,
         }
@@ -175,7 +225,7 @@ impl BodyBuffer {
 
     /// The body.
     pub fn as_slice(&self) -> &[u8] {
-        &self.bytes
+        self.bytes.as_slice()
     }
 
     /// Frees the bytes but keeps their budget, for as long as what was made
@@ -192,13 +242,19 @@ impl BodyBuffer {
         let held_bytes = self.lease.held_bytes();
         if capacity_bytes > held_bytes {
             self.lease.take(capacity_bytes - held_bytes)?;
-            self.bytes.reserve_exact(capacity_bytes - self.bytes.len());
+        }
+        if capacity_bytes > self.bytes.capacity() {
+            let mut grown = BodyStorage::with_capacity(capacity_bytes).map_err(|_| {
+                BodyRefusal::OverBudget { budget_bytes: self.lease.budget.total_bytes }
+            })?;
+            grown.extend_from_slice(self.bytes.as_slice());
+            self.bytes = grown;
         }
         Ok(())
     }
 
     fn extend(&mut self, data: &[u8]) -> Result<(), BodyRefusal> {
-        let needed_bytes = self.bytes.len() + data.len();
+        let needed_bytes = self.bytes.as_slice().len() + data.len();
         if needed_bytes > self.lease.held_bytes() {
             // Doubling keeps a chunked body's copies few; when the budget cannot
             // give the double, exactly what is needed may still fit.
@@ -216,7 +272,7 @@ impl BodyBuffer {
     /// bytes' budget is given back once it is inflated.
     pub fn inflate_gzip(self) -> Result<BodyBuffer, BodyRefusal> {
         let mut inflated = BodyBuffer::new(&self.lease.budget, self.limit_bytes);
-        let mut decoder = flate2::read::MultiGzDecoder::new(self.bytes.as_slice());
+        let mut decoder = flate2::read::MultiGzDecoder::new(self.as_slice());
         let mut chunk = vec![0_u8; 64 * 1024];
         loop {
             let read = decoder
@@ -355,6 +411,21 @@ mod tests {
         let budget = BodyBudget::new(1000);
         let refusal = buffer_of(&budget, 1000, b"{\"id\":\"a\"}").inflate_gzip().unwrap_err();
         assert!(matches!(refusal, BodyRefusal::NotGzip { .. }), "{refusal:?}");
+    }
+
+    #[test]
+    fn a_large_body_is_kept_in_a_map_of_its_own_and_grows_into_it() {
+        let budget = BodyBudget::new(4 * MAPPED_FROM_BYTES);
+        let mut buffer = BodyBuffer::new(&budget, 2 * MAPPED_FROM_BYTES);
+        let first = vec![b'a'; MAPPED_FROM_BYTES - 1];
+        buffer.extend(&first).unwrap();
+        assert!(matches!(buffer.bytes, BodyStorage::Heap(_)));
+        buffer.extend(b"bc").unwrap();
+        // Doubled from MAPPED_FROM_BYTES - 1 bytes: into a map.
+        assert!(matches!(buffer.bytes, BodyStorage::Mapped { .. }));
+        assert_eq!(buffer.as_slice().len(), MAPPED_FROM_BYTES + 1);
+        assert_eq!(&buffer.as_slice()[MAPPED_FROM_BYTES - 2..], b"abc");
+        assert_eq!(budget.available_bytes(), 4 * MAPPED_FROM_BYTES - (2 * MAPPED_FROM_BYTES - 2));
     }
 
     #[test]
