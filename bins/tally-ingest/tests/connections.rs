@@ -392,3 +392,41 @@ fn issue_13_answers_hyper_makes_itself_have_no_body_as_documented() {
         assert!(answer.ends_with("\r\n\r\n"), "{answer}");
     }
 }
+
+/// A body that does not fit what is left of the budget is answered 503 before
+/// a byte of it is read: with `Expect: 100-continue`, before it is even sent.
+#[test]
+fn issue_13_a_body_over_the_budget_is_refused_before_it_is_read() {
+    let (_dir, db) = temp_db();
+    let key = create_account(&db, "acme");
+    let daemon = Daemon::start(&db, &["--max-body-bytes", "1000", "--body-budget-bytes", "1500"]);
+    // 1,000 bytes declared: once the daemon says to go on (after taking their
+    // budget), 10 sent, and the budget has 500 left.
+    let mut held = connect(&daemon.url);
+    held.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    held.write_all(batch_head(&key, "Content-Length: 1000\r\nExpect: 100-continue\r\n").as_bytes())
+        .unwrap();
+    let mut received = vec![0_u8; 4096];
+    let read = held.read(&mut received).unwrap();
+    assert!(received[..read].starts_with(b"HTTP/1.1 100 Continue\r\n"));
+    held.write_all(&[b'{'; 10]).unwrap();
+
+    let mut asking = connect(&daemon.url);
+    asking
+        .write_all(batch_head(&key, "Content-Length: 600\r\nExpect: 100-continue\r\n").as_bytes())
+        .unwrap();
+    let answer = String::from_utf8(read_until_closed(&mut asking, Duration::from_secs(5))).unwrap();
+    let (status, problem) = parse_answer(answer.as_bytes());
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(problem["code"], "busy");
+    // The held upload is the one that kept its budget: still waiting, unanswered.
+    held.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let waiting = held.read(&mut [0_u8; 64]).unwrap_err();
+    assert!(matches!(waiting.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut), "{waiting}");
+    assert!(answer.to_lowercase().contains("\r\nretry-after: 1\r\n"), "{answer}");
+    // 400 bytes fit the 500 left.
+    let body = login("a", "u1");
+    assert!(body.len() <= 400);
+    let (status, answer) = daemon.post(Some(&key), &body);
+    assert_eq!((status, &answer["accepted"]), (200, &serde_json::json!(1)), "{answer}");
+}
