@@ -22,7 +22,6 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 use rusqlite::Connection;
 use tally_benches::{BATCH_EVENTS, EventGenerator, agent, checked_events, post_batch, scratch_dir};
 use tally_calendar::AccountCalendar;
-use tally_events::Limits;
 use tally_store::{AccountId, EventRecord, NewAccount, Store, StoreOptions};
 
 /// Fresh events one timed iteration inserts.
@@ -300,8 +299,10 @@ impl Daemon {
                     write_store,
                     key_store,
                     audit,
-                    Limits::default(),
-                    MAX_BODY_BYTES,
+                    tally_ingest::ServeOptions {
+                        max_body_bytes: MAX_BODY_BYTES,
+                        ..tally_ingest::ServeOptions::default()
+                    },
                     stop,
                 )
                 .await

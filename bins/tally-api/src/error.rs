@@ -51,6 +51,9 @@ pub enum ApiError {
     /// A request body that cannot be used.
     #[error("the request body: {0}")]
     BadBody(String),
+    /// A request body that stopped arriving (the body-read timeout).
+    #[error("the request body stopped arriving: no byte came within the body-read timeout")]
+    BodyTimeout,
     /// The route exists, but not with this method.
     #[error("this endpoint does not answer {0}")]
     MethodNotAllowed(String),
@@ -93,6 +96,9 @@ impl ApiError {
             }
             ApiError::BadPath(_) => (StatusCode::BAD_REQUEST, "bad_path", "Bad path"),
             ApiError::BadBody(_) => (StatusCode::BAD_REQUEST, "bad_body", "Bad request body"),
+            ApiError::BodyTimeout => {
+                (StatusCode::REQUEST_TIMEOUT, "body_timeout", "Request body too slow")
+            }
             ApiError::MethodNotAllowed(_) => {
                 (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed")
             }
@@ -112,6 +118,16 @@ impl ApiError {
                 problem.with_parameter(name.clone())
             }
             _ => problem,
+        }
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> ApiError {
+        if tally_service::is_body_timeout(&rejection) {
+            ApiError::BodyTimeout
+        } else {
+            ApiError::BadBody(rejection.body_text())
         }
     }
 }

@@ -169,28 +169,14 @@ async fn method_not_allowed(request: Request) -> Response {
     ApiError::MethodNotAllowed(request.method().to_string()).into_response()
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets requests in
-/// flight finish (for at most `grace`).
+/// Serves `app` on `listener` within `connections` until `shutdown` completes,
+/// then lets requests in flight finish (for at most `grace`).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    connections: tally_service::ConnectionLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
-    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stopping.send(());
-    });
-    let server = tokio::spawn(async move { server.await });
-    // Wait for the server to end by itself, or for the grace period after the
-    // shutdown signal, whichever comes first.
-    let _ = stopped.await;
-    match tokio::time::timeout(grace, server).await {
-        Ok(result) => result.map_err(std::io::Error::other)?,
-        Err(_) => {
-            tracing::warn!("requests still running after {grace:?}; stopping anyway");
-            Ok(())
-        }
-    }
+    tally_service::serve(listener, app(state), connections, shutdown, grace).await
 }

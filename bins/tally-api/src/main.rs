@@ -31,6 +31,8 @@ enum Command {
         /// a free port (the chosen address is printed).
         #[arg(long, env = "TALLY_API_LISTEN", default_value = "127.0.0.1:8081")]
         listen: tally_service::ListenAddress,
+        #[command(flatten)]
+        connections: tally_service::ConnectionArgs,
     },
     /// Create, list and revoke API tokens.
     #[command(subcommand)]
@@ -114,7 +116,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     // The API never makes a database: every command needs one with accounts.
     let db = cli.database.existing_database()?;
     match cli.command {
-        Command::Serve { listen } => serve(db, &cli.database.audit_key_file(), listen),
+        Command::Serve { listen, connections } => {
+            serve(db, &cli.database.audit_key_file(), listen, connections.limits())
+        }
         Command::Token(TokenCommand::Create(args)) => create_token(db, args),
         Command::Token(TokenCommand::List) => list_tokens(db),
         Command::Token(TokenCommand::Revoke { id }) => {
@@ -141,7 +145,12 @@ fn open_store(db: &Path) -> anyhow::Result<Store> {
         .with_context(|| format!("opening the database {}", db.display()))
 }
 
-fn serve(db: &Path, audit_key: &Path, listen: tally_service::ListenAddress) -> anyhow::Result<()> {
+fn serve(
+    db: &Path,
+    audit_key: &Path,
+    listen: tally_service::ListenAddress,
+    connections: tally_service::ConnectionLimits,
+) -> anyhow::Result<()> {
     let state = AppState::open(db.to_owned(), audit_key).with_context(|| {
         format!(
             "opening the database {} and its audit log with the key file {} (name the key \
@@ -159,6 +168,7 @@ fn serve(db: &Path, audit_key: &Path, listen: tally_service::ListenAddress) -> a
         tally_api::serve(
             listener,
             state,
+            connections,
             tally_service::shutdown_signal(),
             Duration::from_secs(10),
         )

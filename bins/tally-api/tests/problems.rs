@@ -2,7 +2,6 @@
 //! scheme: the API's real binary and the ingest daemon's server, each on a
 //! loopback port over the same database, asked alike.
 
-use tally_events::Limits;
 use tally_store::{Store, StoreOptions};
 
 use crate::common::{Api, fixture};
@@ -33,8 +32,10 @@ impl Ingest {
                     write_store,
                     key_store,
                     audit,
-                    Limits::default(),
-                    1 << 20,
+                    tally_ingest::ServeOptions {
+                        max_body_bytes: 1 << 20,
+                        ..tally_ingest::ServeOptions::default()
+                    },
                     async move {
                         let _ = stopped.await;
                     },

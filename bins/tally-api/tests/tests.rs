@@ -5,6 +5,7 @@ mod common;
 
 mod access;
 mod cli;
+mod connections;
 mod conventions;
 mod operator;
 mod problems;

@@ -65,9 +65,15 @@ pub struct ServeArgs {
     /// free port (the chosen address is printed).
     #[arg(long, env = "TALLY_INGEST_LISTEN", default_value = "127.0.0.1:7411")]
     pub listen: tally_service::ListenAddress,
-    /// Largest request body accepted, in bytes.
-    #[arg(long, env = "TALLY_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    /// Largest request body accepted, in bytes, as sent and once inflated from gzip.
+    #[arg(long, env = "TALLY_MAX_BODY_BYTES", default_value_t = tally_ingest::DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// Bytes all request bodies in flight may hold at once (at least
+    /// --max-body-bytes); a body that does not fit is answered 503 before it is read.
+    #[arg(long, env = "TALLY_BODY_BUDGET_BYTES", default_value_t = tally_ingest::body::DEFAULT_BODY_BUDGET_BYTES)]
+    pub body_budget_bytes: usize,
+    #[command(flatten)]
+    pub connections: tally_service::ConnectionArgs,
     /// What an acknowledged batch survives: a killed process, or also a power loss (slower).
     #[arg(long, env = "TALLY_DURABILITY", value_enum, default_value_t = DurabilityArg::Process)]
     pub durability: DurabilityArg,

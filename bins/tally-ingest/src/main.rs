@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use tally_events::Limits;
+use tally_ingest::ServeOptions;
 use tally_ingest::audit::AuditLog;
 use tally_ingest::import::import;
 use tally_ingest::writer::Writer;
@@ -82,6 +83,13 @@ fn open_store(db: &Path, durability: DurabilityArg) -> anyhow::Result<Store> {
 }
 
 fn serve(db: &Path, audit_key: &Path, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    if args.body_budget_bytes < args.max_body_bytes {
+        anyhow::bail!(
+            "--body-budget-bytes {} is below --max-body-bytes {}: a body of the largest size could never be read",
+            args.body_budget_bytes,
+            args.max_body_bytes
+        );
+    }
     let audit = open_audit_log(db, audit_key)?;
     let write_store = open_store(db, args.durability)?;
     let key_store = open_store(db, args.durability)?;
@@ -102,8 +110,12 @@ fn serve(db: &Path, audit_key: &Path, args: &ServeArgs) -> anyhow::Result<ExitCo
             write_store,
             key_store,
             audit,
-            Limits::default(),
-            args.max_body_bytes,
+            ServeOptions {
+                limits: Limits::default(),
+                max_body_bytes: args.max_body_bytes,
+                body_budget_bytes: args.body_budget_bytes,
+                connections: args.connections.limits(),
+            },
             tally_service::shutdown_signal(),
         )
         .await

@@ -1,9 +1,12 @@
 //! The HTTP surface of the ingest daemon.
 //!
 //! `POST /v1/batch` with `Authorization: Bearer <write key>` and an NDJSON or
-//! JSON-array body. Checks run in this order, so a refused request costs little
-//! and writes nothing: key (401 missing, 403 wrong), body size (413), body shape
-//! (400), then per-event checks and the idempotent append (200 with counts).
+//! JSON-array body, plain or gzip. Checks run in this order, so a refused
+//! request costs little and writes nothing: key (401 missing, 403 wrong),
+//! `Content-Encoding` (415), declared size (413) and the budget for bodies in
+//! flight (503), all before the body is read; then reading it (400 broken,
+//! 408 too slow, 413 too large, also once inflated), body shape (400), then
+//! per-event checks and the idempotent append (200 with counts).
 //! Every refusal, an unknown path (404) and a wrong method (405) included, is a
 //! `tally-service` problem document, the same shape the API answers with. Each
 //! batch is logged in one line: status, bytes, counts and duration.
@@ -12,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -23,6 +26,7 @@ use tally_service::{Problem, error_chain};
 use tally_store::{Account, EventRecord, Store};
 
 use crate::audit::{AuditBatch, AuditLog};
+use crate::body::{BodyBudget, BodyRefusal, ContentCoding, read_body};
 use crate::outcome::BatchOutcome;
 use crate::writer::WriterHandle;
 
@@ -37,8 +41,10 @@ pub struct IngestState {
     pub audit: Arc<AuditLog>,
     /// Per-event and per-batch limits.
     pub limits: Limits,
-    /// Largest accepted body, in bytes.
+    /// Largest accepted body, in bytes, as sent and once inflated.
     pub max_body_bytes: usize,
+    /// The bytes all bodies in flight may hold at once.
+    pub body_budget: BodyBudget,
 }
 
 /// The daemon's routes.
@@ -166,29 +172,30 @@ async fn store_batch(
     body_bytes: &mut Option<usize>,
 ) -> Result<(Account, BatchOutcome), Problem> {
     let account = authenticate(state, headers)?;
-    let bytes = to_bytes(body, state.max_body_bytes).await.map_err(|_| {
-        refusal(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!(
-                "the body is larger than the limit of {} bytes; split the batch",
-                state.max_body_bytes
-            ),
-        )
-    })?;
-    *body_bytes = Some(bytes.len());
+    let coding = ContentCoding::of(headers).map_err(|refused| body_problem(&refused))?;
+    let buffer = read_body(body, headers, &state.body_budget, state.max_body_bytes)
+        .await
+        .map_err(|refused| body_problem(&refused))?;
+    *body_bytes = Some(buffer.as_slice().len());
     let limits = state.limits;
     // Each event is cut down to what the store writes as soon as it is checked, so
-    // a batch never holds its typed events all at once.
-    let (events, audit, rejections) = tokio::task::spawn_blocking(move || {
+    // a batch never holds its typed events all at once. The body's budget stays
+    // taken until the batch is answered: its events take memory until then.
+    let (events, audit, rejections, _budget) = tokio::task::spawn_blocking(move || {
+        let buffer = match coding {
+            ContentCoding::Identity => buffer,
+            ContentCoding::Gzip => {
+                buffer.inflate_gzip().map_err(|refused| body_problem(&refused))?
+            }
+        };
         let mut events: Vec<EventRecord> = Vec::new();
         let mut audit = AuditBatch::default();
-        check_batch_with(&bytes, &limits, |checked| events.extend(audit.take(checked)))
-            .map(|rejections| (events, audit, rejections))
+        check_batch_with(buffer.as_slice(), &limits, |checked| events.extend(audit.take(checked)))
+            .map(|rejections| (events, audit, rejections, buffer.into_lease()))
+            .map_err(|error| refusal(StatusCode::BAD_REQUEST, "malformed_body", error.to_string()))
     })
     .await
-    .expect("checking a batch does not panic")
-    .map_err(|error| refusal(StatusCode::BAD_REQUEST, "malformed_body", error.to_string()))?;
+    .expect("checking a batch does not panic")?;
 
     let mut outcome = BatchOutcome { rejections, ..BatchOutcome::default() };
     // Most batches hold no audit entry: they skip the trip to a blocking thread.
@@ -270,6 +277,24 @@ fn authenticate(state: &IngestState, headers: &HeaderMap) -> Result<Account, Pro
             ))
         }
     }
+}
+
+/// The answer to a body not read or not used.
+fn body_problem(refused: &BodyRefusal) -> Problem {
+    let (status, code) = match refused {
+        BodyRefusal::TooLarge { .. } | BodyRefusal::InflatesTooLarge { .. } => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+        }
+        BodyRefusal::OverBudget { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+        BodyRefusal::TooSlow => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+        BodyRefusal::Unreadable { .. } | BodyRefusal::NotGzip { .. } => {
+            (StatusCode::BAD_REQUEST, "malformed_body")
+        }
+        BodyRefusal::UnsupportedEncoding { .. } => {
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_encoding")
+        }
+    };
+    refusal(status, code, refused.to_string())
 }
 
 /// A refusal under the stable `code`, titled with the status's reason phrase.

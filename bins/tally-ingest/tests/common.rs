@@ -41,7 +41,19 @@ impl Daemon {
     /// database is made when missing (`--create`), as tests of the HTTP
     /// answers need no account.
     pub fn start_with_log(db: &Path, extra: &[&str], log: Stdio) -> Daemon {
-        let child = Command::new(BINARY)
+        Daemon::spawn(Command::new(BINARY), db, extra, log)
+    }
+
+    /// Starts the daemon under `prlimit` with `limit` (such as `--nofile=1024:1024`),
+    /// so that the daemon's own process has it and the test's does not.
+    pub fn start_under_prlimit(db: &Path, limit: &str, extra: &[&str]) -> Daemon {
+        let mut prlimit = Command::new("/usr/bin/prlimit");
+        prlimit.arg(limit).arg(BINARY);
+        Daemon::spawn(prlimit, db, extra, Stdio::null())
+    }
+
+    fn spawn(mut command: Command, db: &Path, extra: &[&str], log: Stdio) -> Daemon {
+        let child = command
             .arg("--db")
             .arg(db)
             .args(["serve", "--create", "--listen", "127.0.0.1:0"])

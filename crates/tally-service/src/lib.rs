@@ -10,6 +10,10 @@
 //!   tracing subscriber on standard error.
 //! - [`shutdown_signal`]: SIGTERM or Ctrl-C.
 //! - [`Problem`]: the RFC 9457 problem document both daemons answer errors with.
+//! - [`serve`] with [`ConnectionLimits`] (from [`ConnectionArgs`]): the HTTP/1.1
+//!   accept loop both daemons serve with: header and body read timeouts, a cap
+//!   on connections, requests declaring both `Content-Length` and
+//!   `Transfer-Encoding` refused, and the graceful stop.
 //!
 //! ```no_run
 //! use clap::Parser;
@@ -28,18 +32,24 @@
 //!     cli.database.audit_key_file().display());
 //! ```
 //!
-//! Only binaries depend on this crate: it brings in clap, axum, tokio's signals
-//! and tracing-subscriber, which the libraries stay free of.
+//! Only binaries depend on this crate: it brings in clap, axum, hyper, tokio's
+//! signals and tracing-subscriber, which the libraries stay free of.
 
 #![deny(missing_docs)]
 
 mod args;
+mod connections;
+mod framing;
 mod listen;
 mod logging;
 mod problem;
 mod shutdown;
 
 pub use args::{DatabaseArgs, MissingDatabase};
+pub use connections::{
+    ConnectionArgs, ConnectionLimits, DEFAULT_BODY_READ_TIMEOUT_SECS,
+    DEFAULT_HEADER_READ_TIMEOUT_SECS, DEFAULT_MAX_CONNECTIONS, is_body_timeout, serve,
+};
 pub use listen::{BadListenAddress, ListenAddress};
 pub use logging::{LogArgs, LogFormat, init_logging};
 pub use problem::{PROBLEM_TYPE_PREFIX, Problem};

@@ -143,6 +143,7 @@ pub async fn tracking(
         (status = 400, description = "A bad body or query parameter.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a staff-admin token.", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body stopped arriving (the body-read timeout).", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -155,7 +156,7 @@ pub async fn set_tracking(
     query::parse::<NoParameters>(query.as_deref())?;
     let change = principal.change_tracking()?;
     let view = principal.read_monitor()?;
-    let Json(tracking) = body.map_err(|rejection| ApiError::BadBody(rejection.body_text()))?;
+    let Json(tracking) = body?;
     if tracking.tracked.len() > 1000 {
         return Err(ApiError::BadBody("at most 1000 modules and activities".into()));
     }
