@@ -40,7 +40,16 @@ use crate::state::AppState;
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     modifiers(&BearerAuth),
-    components(schemas(error::Problem)),
+    // The listings' rows, which each listing's `ListingPage` refers to.
+    components(schemas(
+        error::Problem,
+        tally_figures::usage::EventCount,
+        tally_figures::usage::AccountEventCount,
+        tally_figures::seats::MonthlySeatsRow,
+        tally_figures::seats::ActivatedSeatRow,
+        tally_figures::runs::RunRow,
+        tally_figures::audit::AuditRow,
+    )),
     tags(
         (name = "usage", description = "An account's usage, from its events."),
         (name = "seats", description = "Active seats (D1-D3)."),

@@ -4,8 +4,12 @@
 //! and the answer as JSON, CSV or XLSX.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::marker::PhantomData;
 
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -24,9 +28,11 @@ use tally_store::{RunKey, RunsAfter};
 use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+use utoipa::{IntoParams, IntoResponses, PartialSchema, ToSchema};
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Rows per page when `limit` is not given.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -233,6 +239,39 @@ listed!(
     tally_figures::runs::RunRow => "runs", tally_figures::runs::RUNS, ByStore;
     tally_figures::audit::AuditRow => "audit", tally_figures::audit::AUDIT_ENTRIES, ByStore;
 );
+
+/// What a listing's request brings besides its path: the raw query string,
+/// the headers (for `Accept`) and the key its cursors are sealed with. Taken
+/// as text; [`ListingQuery::read`] reads it, after the handler has checked
+/// access, so that a token learns nothing of an account it may not read.
+pub struct ListingQuery {
+    query: Option<String>,
+    headers: HeaderMap,
+    cursor_key: CursorKey,
+}
+
+impl FromRequestParts<AppState> for ListingQuery {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        Ok(ListingQuery {
+            query: parts.uri.query().map(str::to_owned),
+            headers: parts.headers.clone(),
+            cursor_key: state.cursor_key().clone(),
+        })
+    }
+}
+
+impl ListingQuery {
+    /// The listing's filters `F` and the list parameters of the listing of
+    /// `R`, its cursors sealed for `scope` (see [`read_listing`]).
+    pub fn read<F: DeserializeOwned + IntoParams, R: Listed>(
+        &self,
+        scope: CursorScope<'_>,
+    ) -> Result<(F, ListRequest), ApiError> {
+        read_listing::<F, R>(self.query.as_deref(), &self.headers, &self.cursor_key, scope)
+    }
+}
 
 /// Reads a listing's query, its filters `F` and the list parameters of the
 /// listing of `R`, with the `Accept` header; its cursors are sealed with `key`
@@ -627,6 +666,24 @@ pub struct Page<R> {
     pub items: Vec<R>,
     /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
+}
+
+/// The answer of every listing of `R`, as the OpenAPI document gives it (200):
+/// a [`Page`] of rows in JSON, or the page as CSV or XLSX, by the `format`
+/// parameter or the `Accept` header (docs/api.md).
+pub struct ListingPage<R>(PhantomData<R>);
+
+impl<R: ToSchema> IntoResponses for ListingPage<R> {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        let content = |schema| ContentBuilder::new().schema(Some(schema)).build();
+        let page = ResponseBuilder::new()
+            .description("A page of the listing, in the format asked for.")
+            .content("application/json", content(Page::<R>::schema()))
+            .content("text/csv", content(String::schema()))
+            .content(Format::Xlsx.media_type(), content(<Vec<u8>>::schema()))
+            .build();
+        BTreeMap::from([("200".to_owned(), RefOr::T(page))])
+    }
 }
 
 /// Answers the listing of `R` from all its `rows`, held in memory: sorts them,

@@ -4,7 +4,6 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -15,7 +14,7 @@ use tally_report::WriteOptions;
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, Problem};
-use crate::list::{self, CursorScope, ListParameters, Page};
+use crate::list::{self, CursorScope, ListParameters, ListingPage, ListingQuery};
 use crate::query::{
     self, AuditStatusFilter, NoParameters, OperationFilter, ResourceFilter, SourceTypeFilter,
     check_range,
@@ -103,11 +102,7 @@ pub struct AuditParameters {
         ListParameters<AuditRow>,
     ),
     responses(
-        (status = 200, description = "A page of entries.", content(
-            (Page<AuditRow> = "application/json"),
-            (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )),
+        ListingPage<AuditRow>,
         (status = 400, description = "A bad query parameter.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token's role may not read this.", body = Problem, content_type = "application/problem+json"),
@@ -119,16 +114,11 @@ pub async fn audit_entries(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     PathParams(account): PathParams<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    listing: ListingQuery,
 ) -> Result<Response, ApiError> {
     let view = principal.read_audit(&account)?;
-    let (params, request) = list::read_listing::<AuditParameters, AuditRow>(
-        query.as_deref(),
-        &headers,
-        state.cursor_key(),
-        CursorScope::Account(&account),
-    )?;
+    let (params, request) =
+        listing.read::<AuditParameters, AuditRow>(CursorScope::Account(&account))?;
     check_range(&params.from, &params.to)?;
     let sort = AuditColumn::from_name(AUDIT_ENTRIES.columns[request.sort_column].name)
         .expect("every listing column is an audit column");

@@ -13,7 +13,7 @@ use tally_store::TrackedActivity;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
-use crate::list::{self, CursorScope, ListParameters, ListRequest, Page};
+use crate::list::{self, CursorScope, ListParameters, ListRequest, ListingPage};
 use crate::query::{self, NoParameters};
 use crate::routes::usage::CountParameters;
 use crate::state::{AppState, Authenticated};
@@ -37,11 +37,7 @@ pub struct AccountParameter {
     tag = "monitor",
     params(AccountParameter, CountParameters, ListParameters<AccountEventCount>),
     responses(
-        (status = 200, description = "A page of counts.", content(
-            (Page<AccountEventCount> = "application/json"),
-            (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )),
+        ListingPage<AccountEventCount>,
         (status = 400, description = "A bad query parameter.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a staff token.", body = Problem, content_type = "application/problem+json"),

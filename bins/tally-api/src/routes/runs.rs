@@ -1,8 +1,7 @@
 //! Action runs: all of an account's for its administrators, their own for a
 //! member (the seed's "My inbox > Runs").
 
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -12,7 +11,7 @@ use tally_store::{RunColumn, RunQuery, RunsAfter};
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::list::{self, CursorScope, ListParameters, Page};
+use crate::list::{self, CursorScope, ListParameters, ListingPage, ListingQuery};
 use crate::query::{self, check_range};
 use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
@@ -57,11 +56,7 @@ pub struct RunParameters {
         ListParameters<RunRow>,
     ),
     responses(
-        (status = 200, description = "A page of run states.", content(
-            (Page<RunRow> = "application/json"),
-            (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )),
+        ListingPage<RunRow>,
         AccountProblems,
     ),
     security(("bearer" = []))
@@ -70,16 +65,11 @@ pub async fn runs(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     PathParams(account): PathParams<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    listing: ListingQuery,
 ) -> Result<Response, ApiError> {
     let view = principal.read_runs(&account)?;
-    let (params, request) = list::read_listing::<RunParameters, RunRow>(
-        query.as_deref(),
-        &headers,
-        state.cursor_key(),
-        CursorScope::Account(&account),
-    )?;
+    let (params, request) =
+        listing.read::<RunParameters, RunRow>(CursorScope::Account(&account))?;
     check_range(&params.from, &params.to)?;
     // A cursor holds the sort value and the row's sequence number.
     let sort = RunColumn::ALL[request.sort_column];

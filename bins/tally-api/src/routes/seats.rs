@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -16,7 +15,7 @@ use tally_seats::Month;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::list::{self, CursorScope, ListParameters, Page};
+use crate::list::{self, CursorScope, ListParameters, ListingPage, ListingQuery};
 use crate::query::{self, AsOf, SeatStatusFilter};
 use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
@@ -52,11 +51,7 @@ pub struct MonthlySeatsParameters {
         ListParameters<MonthlySeatsRow>,
     ),
     responses(
-        (status = 200, description = "A page of monthly figures.", content(
-            (Page<MonthlySeatsRow> = "application/json"),
-            (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )),
+        ListingPage<MonthlySeatsRow>,
         AccountProblems,
     ),
     security(("bearer" = []))
@@ -65,16 +60,11 @@ pub async fn monthly_seats(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     PathParams(account): PathParams<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    listing: ListingQuery,
 ) -> Result<Response, ApiError> {
     let usage = principal.read_usage(&account)?;
-    let (params, request) = list::read_listing::<MonthlySeatsParameters, MonthlySeatsRow>(
-        query.as_deref(),
-        &headers,
-        state.cursor_key(),
-        CursorScope::Account(&account),
-    )?;
+    let (params, request) =
+        listing.read::<MonthlySeatsParameters, MonthlySeatsRow>(CursorScope::Account(&account))?;
     let months = MonthRange::new(params.from, params.to)?;
     let organization = params.organization;
     let (rows, time_zone) = state
@@ -122,11 +112,7 @@ pub struct ActivatedSeatsParameters {
         ListParameters<ActivatedSeatRow>,
     ),
     responses(
-        (status = 200, description = "A page of the log.", content(
-            (Page<ActivatedSeatRow> = "application/json"),
-            (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )),
+        ListingPage<ActivatedSeatRow>,
         AccountProblems,
     ),
     security(("bearer" = []))
@@ -135,16 +121,11 @@ pub async fn activated_seats(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     PathParams(account): PathParams<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    listing: ListingQuery,
 ) -> Result<Response, ApiError> {
     let usage = principal.read_usage(&account)?;
-    let (params, mut request) = list::read_listing::<ActivatedSeatsParameters, ActivatedSeatRow>(
-        query.as_deref(),
-        &headers,
-        state.cursor_key(),
-        CursorScope::Account(&account),
-    )?;
+    let (params, mut request) = listing
+        .read::<ActivatedSeatsParameters, ActivatedSeatRow>(CursorScope::Account(&account))?;
     let filter = ActivatedSeatFilter {
         status: query::member(params.status),
         organization: params.organization,

@@ -1,7 +1,6 @@
 //! An account's usage read from its events: event counts per kind and month.
 
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use tally_figures::MonthRange;
@@ -11,7 +10,7 @@ use tally_seats::Month;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::list::{self, CursorScope, ListParameters, Page};
+use crate::list::{self, CursorScope, ListParameters, ListingPage, ListingQuery};
 use crate::query;
 use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
@@ -54,11 +53,7 @@ impl CountParameters {
         ListParameters<EventCount>,
     ),
     responses(
-        (status = 200, description = "A page of counts.", content(
-            (Page<EventCount> = "application/json"),
-            (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )),
+        ListingPage<EventCount>,
         AccountProblems,
     ),
     security(("bearer" = []))
@@ -67,18 +62,13 @@ pub async fn event_counts(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     PathParams(account): PathParams<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    listing: ListingQuery,
 ) -> Result<Response, ApiError> {
     // Access first: a token learns nothing of another account, not even
     // which parameters its endpoints take.
     let usage = principal.read_usage(&account)?;
-    let (params, request) = list::read_listing::<CountParameters, EventCount>(
-        query.as_deref(),
-        &headers,
-        state.cursor_key(),
-        CursorScope::Account(&account),
-    )?;
+    let (params, request) =
+        listing.read::<CountParameters, EventCount>(CursorScope::Account(&account))?;
     let filter = params.filter()?;
     let (rows, time_zone) = state
         .with_store(move |store| {
