@@ -8,3 +8,4 @@ mod cli;
 mod conventions;
 mod operator;
 mod problems;
+mod seat_surprises;
