@@ -146,6 +146,11 @@ fn a_seat_removed_at_the_first_instant_of_a_month_does_not_count_in_it() {
     // bob removed at 22:00:00.000001Z: a seat for a microsecond of April too.
     ledger.record_lifecycle("bob", at("2026-03-31T22:00:00.000001Z"), LifecycleChange::Removed);
     assert_eq!(ledger.active_months("ada", month(2026, 3), month(2026, 4)), [month(2026, 3)]);
+    // Active from the third login to the removal, which is not included.
+    assert_eq!(
+        ledger.active_spans("ada"),
+        [(at("2026-03-30T10:00:00Z"), at("2026-03-31T22:00:00Z"))]
+    );
     assert_eq!(
         ledger.active_months("bob", month(2026, 3), month(2026, 4)),
         [month(2026, 3), month(2026, 4)]
@@ -179,6 +184,14 @@ fn a_term_holds_its_first_instant_and_its_last_microsecond() {
     assert_eq!(ledger.status_at("ada", at("2026-10-25T22:59:59.999999Z")), SeatStatus::Active);
     assert_eq!(ledger.status_at("ada", at("2026-10-25T23:00:00Z")), SeatStatus::OutsideTerm);
     assert_eq!(ledger.status_at("ada", at("2026-03-29T21:59:59.999999Z")), SeatStatus::OutsideTerm);
+    // A seat for exactly that microsecond.
+    assert_eq!(
+        ledger.active_spans("ada"),
+        [(at("2026-10-25T22:59:59.999999Z"), at("2026-10-25T23:00:00Z"))]
+    );
+    // Only logins inside the term make the ledger know a user.
+    assert!(!ledger.record_login("bob", at("2026-10-25T23:00:00Z")));
+    assert_eq!(ledger.users().collect::<Vec<_>>(), ["ada"]);
     // A seat for the last microsecond of October 25th: October only.
     assert_eq!(
         seats(&ledger, month(2026, 10), month(2026, 11)),
