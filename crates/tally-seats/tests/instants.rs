@@ -230,3 +230,29 @@ fn a_login_at_the_first_instant_of_a_term_counts_in_that_term_not_the_one_before
     assert_eq!(explanation.term, Some(term("2026-01-01..2026-03-30")));
     assert_eq!(explanation.counted_logins(), 2);
 }
+
+#[test]
+fn a_user_enabled_at_the_first_instant_of_a_term_is_no_seat_of_it() {
+    // Two terms meeting at Monday 03-16 00:00 CET (03-15T23:00Z).
+    let mut ledger = berlin(&["2026-01-01..2026-03-16", "2026-03-16..2027-01-01"]);
+    // ada: a seat of the first term from 01-19T09:00Z (weeks of 01-05, 01-12 and
+    // 01-19), disabled on 02-10T00:00Z, enabled at the second term's first
+    // instant, and never logs in again: a seat of the first term only.
+    logins(
+        &mut ledger,
+        "ada",
+        &["2026-01-05T09:00:00Z", "2026-01-12T09:00:00Z", "2026-01-19T09:00:00Z"],
+    );
+    ledger.record_lifecycle("ada", at("2026-02-10T00:00:00Z"), LifecycleChange::Disabled);
+    ledger.record_lifecycle("ada", at("2026-03-15T23:00:00Z"), LifecycleChange::Enabled);
+    assert_eq!(
+        ledger.active_spans("ada"),
+        [(at("2026-01-19T09:00:00Z"), at("2026-02-10T00:00:00Z"))]
+    );
+    // January and February; nothing in March.
+    assert_eq!(
+        seats(&ledger, month(2026, 1), month(2026, 3)),
+        [(month(2026, 1), 1), (month(2026, 2), 1), (month(2026, 3), 0)]
+    );
+    assert_eq!(ledger.status_at("ada", at("2026-03-15T23:00:00Z")), SeatStatus::NotYetActive);
+}
