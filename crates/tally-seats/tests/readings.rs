@@ -257,3 +257,62 @@ fn an_explanation_names_the_activation_of_a_removed_or_disabled_user() {
         ]
     );
 }
+
+#[test]
+fn the_log_lists_a_user_from_their_activation_instant_on() {
+    let mut ledger = ledger();
+    // ada: a seat at her third week's login, 03-16T09:00Z.
+    logins(
+        &mut ledger,
+        "ada",
+        &["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z"],
+    );
+    assert!(ledger.activated_seats(at("2026-03-16T08:59:59.999999Z")).is_empty());
+    let log = ledger.activated_seats(at("2026-03-16T09:00:00Z"));
+    assert_eq!((log.len(), log[0].user.as_str(), log[0].status), (1, "ada", SeatStatus::Active));
+}
+
+#[test]
+fn an_explanation_in_a_new_term_names_no_activation_of_the_term_before() {
+    let terms = [term("2026-01-01..2027-01-01"), term("2027-01-01..2028-01-01")];
+    let mut ledger = SeatLedger::new(Default::default(), &terms, SeatRule::default()).unwrap();
+    // ada: a seat of 2026 from 03-16; one login in 2027 (Tuesday 01-05).
+    logins(
+        &mut ledger,
+        "ada",
+        &[
+            "2026-03-02T09:00:00Z",
+            "2026-03-09T09:00:00Z",
+            "2026-03-16T09:00:00Z",
+            "2027-01-05T09:00:00Z",
+        ],
+    );
+    let explanation = ledger.explain("ada", at("2027-02-01T00:00:00Z"));
+    assert_eq!(explanation.status, SeatStatus::NotYetActive);
+    assert_eq!(explanation.term, Some(term("2027-01-01..2028-01-01")));
+    assert_eq!(explanation.activation, None);
+    assert_eq!(explanation.counted_logins(), 1);
+}
+
+#[test]
+fn an_explanation_counts_only_logins_of_the_current_membership_while_enabled() {
+    let mut ledger = ledger();
+    // bob: 03-02 counts; 03-06, while disabled (03-05 to 03-08), does not;
+    // 03-10 counts: 2 counted logins by 03-11.
+    logins(&mut ledger, "bob", &["2026-03-02T09:00:00Z"]);
+    ledger.record_lifecycle("bob", at("2026-03-05T00:00:00Z"), LifecycleChange::Disabled);
+    logins(&mut ledger, "bob", &["2026-03-06T09:00:00Z"]);
+    ledger.record_lifecycle("bob", at("2026-03-08T00:00:00Z"), LifecycleChange::Enabled);
+    logins(&mut ledger, "bob", &["2026-03-10T09:00:00Z"]);
+    assert_eq!(ledger.explain("bob", at("2026-03-11T00:00:00Z")).counted_logins(), 2);
+
+    // ada: two logins (03-02, 03-09), removed on 03-12, added again on 03-13,
+    // one login on 03-17: her new membership has 1 counted login.
+    logins(&mut ledger, "ada", &["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z"]);
+    ledger.record_lifecycle("ada", at("2026-03-12T00:00:00Z"), LifecycleChange::Removed);
+    ledger.record_lifecycle("ada", at("2026-03-13T00:00:00Z"), LifecycleChange::Added);
+    logins(&mut ledger, "ada", &["2026-03-17T09:00:00Z"]);
+    let explanation = ledger.explain("ada", at("2026-03-18T00:00:00Z"));
+    assert_eq!(explanation.status, SeatStatus::NotYetActive);
+    assert_eq!(explanation.counted_logins(), 1);
+}
