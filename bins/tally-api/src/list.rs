@@ -58,7 +58,9 @@ impl Key {
         match cell {
             Cell::Empty => Key::Null,
             Cell::Integer(value) => Key::Integer(*value),
-            Cell::Decimal(value) | Cell::Percent(value) => Key::Number(*value),
+            Cell::Decimal(value) | Cell::Percent(value) | Cell::Percentage(value) => {
+                Key::Number(*value)
+            }
             Cell::Text(text) => Key::Text(text.clone()),
             Cell::Date(date) => Key::Text(date.to_string()),
             Cell::DateTime(at) => Key::Integer(at.timestamp_micros()),

@@ -14,6 +14,7 @@ use percent_encoding::percent_decode;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 use tally_figures::FilterError;
+use tally_figures::InstantOrDay;
 use tally_seats::Month;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::path::ParameterIn;
@@ -128,6 +129,17 @@ pub fn instant<'de, D: Deserializer<'de>>(
             "{text:?} is not an RFC 3339 instant such as 2026-03-02T09:00:00Z"
         ))
     })
+}
+
+/// An RFC 3339 instant, or a date standing for the start of that day in the
+/// account's time zone.
+pub fn instant_or_day<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<InstantOrDay>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse()
+        .map(Some)
+        .map_err(|error: tally_figures::InstantOrDayError| D::Error::custom(error))
 }
 
 /// A closed set a filter takes, by wire name.

@@ -209,8 +209,9 @@ impl Api {
         let content_type = header("content-type");
         let next_cursor = header("next-cursor");
         let disposition = header("content-disposition");
+        let term = header("tally-term");
         let bytes = response.body_mut().read_to_vec().unwrap();
-        Answer { status, content_type, next_cursor, disposition, bytes }
+        Answer { status, content_type, next_cursor, disposition, term, bytes }
     }
 }
 
@@ -226,6 +227,8 @@ pub struct Answer {
     pub content_type: String,
     pub next_cursor: String,
     pub disposition: String,
+    /// The `Tally-Term` header: the term an activated seats log looked at.
+    pub term: String,
     pub bytes: Vec<u8>,
 }
 

@@ -9,3 +9,4 @@ mod connections;
 mod conventions;
 mod operator;
 mod problems;
+mod seat_surprises;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tally_figures::InstantOrDay;
 use tally_identity::{Matcher, MatcherConfig};
 use tally_report::Format;
 use tally_seats::{Month, SeatStatus};
@@ -124,14 +125,19 @@ pub enum SeatsCommand {
         /// The last month shown, YYYY-MM, included; default the terms' last.
         #[arg(long, value_name = "YYYY-MM")]
         to: Option<Month>,
+        /// No month after the one holding this instant (RFC 3339) or date (the
+        /// start of that day in the account's time zone); default now.
+        #[arg(long, value_name = "INSTANT|DATE")]
+        at: Option<InstantOrDay>,
     },
     /// The activated seats log.
     Log {
         #[command(flatten)]
         output: SeatOutput,
-        /// The instant the log is as of (RFC 3339); default now.
-        #[arg(long)]
-        at: Option<DateTime<Utc>>,
+        /// The instant the log is as of (RFC 3339), or a date (the start of
+        /// that day in the account's time zone); default now.
+        #[arg(long, value_name = "INSTANT|DATE")]
+        at: Option<InstantOrDay>,
         /// Only users with this status at that instant: active, not_yet_active,
         /// disabled, removed or outside_term.
         #[arg(long, value_parser = |text: &str| SeatStatus::parse(text).ok_or(format!("{text:?} is not one of {}", SeatStatus::ALL.map(SeatStatus::as_str).join(", "))))]
@@ -147,9 +153,10 @@ pub enum SeatsCommand {
         /// The user's id in the account's events.
         #[arg(long)]
         user: String,
-        /// The instant to explain (RFC 3339); default now.
-        #[arg(long)]
-        at: Option<DateTime<Utc>>,
+        /// The instant to explain (RFC 3339), or a date (the start of that day
+        /// in the account's time zone); default now.
+        #[arg(long, value_name = "INSTANT|DATE")]
+        at: Option<InstantOrDay>,
     },
 }
 

@@ -9,11 +9,11 @@ use crate::{export, fixture, stdout};
 fn monthly_seats_between_two_months() {
     let (_dir, db) = fixture();
     // Ana becomes a seat on 2026-03-16, so March has 1 seat, up 1 from
-    // February's 0 (no percent of 0), and April keeps it: 1, up 0, 0%.
+    // February's 0 (no percent of 0), and April keeps it: 1, up 0, 0.00%.
     let args = ["seats", "monthly", "--account", "acme", "--from", "2026-03", "--to", "2026-04"];
     assert_eq!(
         stdout(&export(&db, &args)),
-        "month,seats,change,change_percent\r\n2026-03,1,1,\r\n2026-04,1,0,0\r\n"
+        "month,seats,change,change_percent\r\n2026-03,1,1,\r\n2026-04,1,0,0.00\r\n"
     );
     let backwards =
         ["seats", "monthly", "--account", "acme", "--from", "2026-05", "--to", "2026-04"];

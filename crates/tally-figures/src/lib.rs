@@ -10,11 +10,12 @@
 //! use tally_figures::seats::{MONTHLY_SEATS, MonthlySeatsRow};
 //!
 //! let month = "2026-03".parse().unwrap();
-//! let rows = [MonthlySeatsRow { month, seats: 4, change: 1, change_percent: Some(33.3) }];
+//! // 4 seats after 3: +1 is 33.333...% of 3, written with two decimals.
+//! let rows = [MonthlySeatsRow { month, seats: 4, change: 1, change_percent: Some(100.0 / 3.0) }];
 //! let table = MONTHLY_SEATS.to_table(&rows);
 //! let mut csv = Vec::new();
 //! tally_report::write_table(tally_report::Format::Csv, &table, &Default::default(), &mut csv).unwrap();
-//! assert_eq!(String::from_utf8(csv).unwrap(), "month,seats,change,change_percent\r\n2026-03,4,1,33.3\r\n");
+//! assert_eq!(String::from_utf8(csv).unwrap(), "month,seats,change,change_percent\r\n2026-03,4,1,33.33\r\n");
 //! ```
 
 #![deny(missing_docs)]
@@ -26,8 +27,12 @@ pub mod seats;
 pub mod usage;
 pub mod usage_reports;
 
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tally_calendar::AccountCalendar;
 use tally_report::{Cell, Column, ColumnKind, Table, TableHeader};
-use tally_seats::Month;
+use tally_seats::{Month, start_of_day};
 
 /// Why a filter cannot be used; each variant names the value at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +51,50 @@ pub enum FilterError {
         /// The last month asked for.
         to: Month,
     },
+}
+
+/// The instant a figure is as of, as a person gives it: an RFC 3339 instant,
+/// or a date standing for the start of that day in the account's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstantOrDay {
+    /// An instant, such as `2024-12-31T09:00:00Z`.
+    Instant(DateTime<Utc>),
+    /// A day, such as `2024-12-31`.
+    Day(NaiveDate),
+}
+
+/// Text that is neither an instant nor a date.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{text:?} is neither an RFC 3339 instant such as 2024-12-31T09:00:00Z nor a date such as \
+     2024-12-31 (the start of that day in the account's time zone)"
+)]
+pub struct InstantOrDayError {
+    /// The text given.
+    pub text: String,
+}
+
+impl FromStr for InstantOrDay {
+    type Err = InstantOrDayError;
+
+    fn from_str(text: &str) -> Result<InstantOrDay, InstantOrDayError> {
+        if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+            return Ok(InstantOrDay::Instant(at.with_timezone(&Utc)));
+        }
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(InstantOrDay::Day)
+            .map_err(|_| InstantOrDayError { text: text.to_owned() })
+    }
+}
+
+impl InstantOrDay {
+    /// The instant meant, in an account with this calendar.
+    pub fn instant(self, calendar: &AccountCalendar) -> DateTime<Utc> {
+        match self {
+            InstantOrDay::Instant(at) => at,
+            InstantOrDay::Day(day) => start_of_day(calendar, day),
+        }
+    }
 }
 
 /// Months from `from` to `to`, both included; either end may be open.
@@ -159,6 +208,31 @@ mod tests {
         let range = MonthRange::new(from.map(month), to.map(month)).unwrap();
         for (text, inside) in expected {
             assert_eq!(range.contains(month(text)), *inside, "{from:?}..={to:?} {text}");
+        }
+    }
+
+    #[test]
+    fn an_instant_or_a_day_is_read_and_placed_in_the_accounts_zone() {
+        let berlin =
+            AccountCalendar { time_zone: chrono_tz::Europe::Berlin, ..AccountCalendar::default() };
+        let utc = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        let read = |text: &str| text.parse::<InstantOrDay>().unwrap().instant(&berlin);
+        // An instant stays itself whatever the zone; an offset is honoured.
+        assert_eq!(read("2024-12-31T09:00:00Z"), utc("2024-12-31T09:00:00Z"));
+        assert_eq!(read("2024-12-31T10:00:00+01:00"), utc("2024-12-31T09:00:00Z"));
+        // Midnight on 2024-12-31 in Berlin (CET, +1) is 23:00Z the day before;
+        // on 2024-07-01 (CEST, +2) it is 22:00Z.
+        assert_eq!(read("2024-12-31"), utc("2024-12-30T23:00:00Z"));
+        assert_eq!(read("2024-07-01"), utc("2024-06-30T22:00:00Z"));
+        for text in ["2024-12", "2024-12-32", "31.12.2024", "2024-12-31T09:00", ""] {
+            let error = text.parse::<InstantOrDay>().unwrap_err().to_string();
+            assert_eq!(
+                error,
+                format!(
+                    "{text:?} is neither an RFC 3339 instant such as 2024-12-31T09:00:00Z nor a \
+                     date such as 2024-12-31 (the start of that day in the account's time zone)"
+                )
+            );
         }
     }
 

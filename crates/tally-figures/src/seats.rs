@@ -4,9 +4,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use tally_access::AccountUsage;
+use tally_calendar::SubscriptionTerm;
 use tally_report::{Cell, ColumnKind};
-use tally_seats::{Month, SeatStatus};
-use tally_store::{Store, StoreError};
+use tally_seats::{Month, SeatStatus, local_date};
+use tally_store::{Account, Store, StoreError};
 use utoipa::ToSchema;
 
 use crate::{FigureColumn, FigureTable, MonthRange, optional_text, text};
@@ -52,8 +53,8 @@ pub static MONTHLY_SEATS: FigureTable<MonthlySeatsRow> = FigureTable {
         FigureColumn {
             name: "change_percent",
             title: "Change (%)",
-            kind: ColumnKind::Decimal,
-            cell: |row| row.change_percent.map_or(Cell::Empty, Cell::Decimal),
+            kind: ColumnKind::Percentage,
+            cell: |row| row.change_percent.map_or(Cell::Empty, Cell::Percentage),
         },
     ],
     key: &["month"],
@@ -79,16 +80,28 @@ pub fn monthly_seats(
         .collect())
 }
 
-/// [`monthly_seats`] in `months` only.
+/// [`monthly_seats`] in `months` only, up to the month holding `at` in the
+/// account's time zone: later months would only carry today's seats forward,
+/// since a seat stays active to the end of its term.
 pub fn monthly_seats_between(
     store: &Store,
     usage: &AccountUsage,
     organization: Option<&str>,
     months: MonthRange,
+    at: DateTime<Utc>,
 ) -> Result<Vec<MonthlySeatsRow>, StoreError> {
+    let calendar = store.account(usage.account())?.calendar;
+    let last = Month::of(local_date(&calendar, at));
     let mut rows = monthly_seats(store, usage, organization)?;
-    rows.retain(|row| months.contains(row.month));
+    rows.retain(|row| months.contains(row.month) && row.month <= last);
     Ok(rows)
+}
+
+/// The term of `account` holding `at`, in the account's time zone; `None`
+/// when `at` is in none of them.
+pub fn term_holding(account: &Account, at: DateTime<Utc>) -> Option<SubscriptionTerm> {
+    let day = local_date(&account.calendar, at);
+    account.terms.iter().find(|term| term.contains(day)).copied()
 }
 
 fn status_name<S: serde::Serializer>(

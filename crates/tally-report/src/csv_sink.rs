@@ -69,6 +69,13 @@ impl<W: Write> TableSink for CsvSink<W> {
                 Cell::Decimal(value) | Cell::Percent(value) => {
                     write!(self.field, "{value}").expect("writing to a String");
                 }
+                // Rounded half away from zero, as XLSX's `0.00` shows it; a
+                // value that rounds to zero is `0.00`, never `-0.00`.
+                Cell::Percentage(value) => {
+                    let hundredths = (value * 100.0).round();
+                    let shown = if hundredths == 0.0 { 0.0 } else { hundredths / 100.0 };
+                    write!(self.field, "{shown:.2}").expect("writing to a String");
+                }
                 Cell::Date(date) => write!(self.field, "{date}").expect("writing to a String"),
                 Cell::DateTime(instant) => {
                     let local = instant.with_timezone(&self.time_zone);

@@ -96,7 +96,9 @@ impl<W: Write> TableSink for JsonSink<W> {
                 Cell::Empty => out.write_all(b"null")?,
                 Cell::Text(text) => write_json(&mut *out, text.as_str())?,
                 Cell::Integer(value) => write_json(&mut *out, value)?,
-                Cell::Decimal(value) | Cell::Percent(value) => write_json(&mut *out, value)?,
+                Cell::Decimal(value) | Cell::Percent(value) | Cell::Percentage(value) => {
+                    write_json(&mut *out, value)?
+                }
                 Cell::Date(date) => write!(out, "\"{date}\"")?,
                 Cell::DateTime(instant) => {
                     write!(out, "\"{}\"", instant.to_rfc3339_opts(SecondsFormat::AutoSi, true))?;

@@ -38,6 +38,9 @@ pub enum ColumnKind {
     Decimal,
     /// A finite fraction shown as a percentage ([`Cell::Percent`]).
     Percent,
+    /// A finite number of percent, shown rounded to two decimals in CSV and
+    /// XLSX and exact in JSON ([`Cell::Percentage`]).
+    Percentage,
     /// A calendar date ([`Cell::Date`]).
     Date,
     /// An instant ([`Cell::DateTime`]), shown in [`WriteOptions::time_zone`](crate::WriteOptions::time_zone).
@@ -46,20 +49,27 @@ pub enum ColumnKind {
 
 impl ColumnKind {
     /// The kind's name in the JSON `columns` list and in error messages:
-    /// `text`, `integer`, `decimal`, `percent`, `date` or `date_time`.
+    /// `text`, `integer`, `decimal`, `percent`, `percentage`, `date` or `date_time`.
     pub fn name(self) -> &'static str {
         match self {
             ColumnKind::Text => "text",
             ColumnKind::Integer => "integer",
             ColumnKind::Decimal => "decimal",
             ColumnKind::Percent => "percent",
+            ColumnKind::Percentage => "percentage",
             ColumnKind::Date => "date",
             ColumnKind::DateTime => "date_time",
         }
     }
 
     fn is_numeric(self) -> bool {
-        matches!(self, ColumnKind::Integer | ColumnKind::Decimal | ColumnKind::Percent)
+        matches!(
+            self,
+            ColumnKind::Integer
+                | ColumnKind::Decimal
+                | ColumnKind::Percent
+                | ColumnKind::Percentage
+        )
     }
 }
 
@@ -83,6 +93,9 @@ pub enum Cell {
     Decimal(f64),
     /// A fraction: `0.25` is 25 %. Must be finite.
     Percent(f64),
+    /// A number of percent: `16.5` is 16.5 %. Must be finite. Files for people
+    /// (CSV, XLSX) show it with two decimals, JSON exactly.
+    Percentage(f64),
     /// A calendar date, written without a zone.
     Date(NaiveDate),
     /// An instant, converted to the options' time zone in CSV and XLSX.
@@ -99,6 +112,7 @@ impl Cell {
             Cell::Integer(_) => Some(ColumnKind::Integer),
             Cell::Decimal(_) => Some(ColumnKind::Decimal),
             Cell::Percent(_) => Some(ColumnKind::Percent),
+            Cell::Percentage(_) => Some(ColumnKind::Percentage),
             Cell::Date(_) => Some(ColumnKind::Date),
             Cell::DateTime(_) => Some(ColumnKind::DateTime),
         }
@@ -258,7 +272,7 @@ pub(crate) fn check_row(columns: &[Column], row: u64, cells: &[Cell]) -> Result<
                 found,
             });
         }
-        if let Cell::Decimal(value) | Cell::Percent(value) = cell
+        if let Cell::Decimal(value) | Cell::Percent(value) | Cell::Percentage(value) = cell
             && !value.is_finite()
         {
             return Err(ReportError::NonFiniteNumber {

@@ -144,6 +144,11 @@ impl SheetWriter {
                     worksheet.write_number_with_format(sheet_row, col, *value, &formats.decimal)?;
                     shown_len(format_args!("{value:.2}"))
                 }
+                Cell::Percentage(value) => {
+                    let format = &formats.percentage;
+                    worksheet.write_number_with_format(sheet_row, col, *value, format)?;
+                    shown_len(format_args!("{value:.2}"))
+                }
                 Cell::Percent(value) => {
                     worksheet.write_number_with_format(sheet_row, col, *value, &formats.percent)?;
                     shown_len(format_args!("{:.1}%", value * 100.0))
@@ -282,6 +287,7 @@ struct CellFormats {
     integer: Format,
     decimal: Format,
     percent: Format,
+    percentage: Format,
     date: Format,
     date_time: Format,
 }
@@ -298,6 +304,7 @@ impl CellFormats {
             integer: number(ColumnKind::Integer),
             decimal: number(ColumnKind::Decimal),
             percent: number(ColumnKind::Percent),
+            percentage: number(ColumnKind::Percentage),
             date: number(ColumnKind::Date),
             date_time: number(ColumnKind::DateTime),
         }
@@ -311,6 +318,7 @@ fn number_format(kind: ColumnKind) -> Option<&'static str> {
         ColumnKind::Integer => Some("0"),
         ColumnKind::Decimal => Some("0.00"),
         ColumnKind::Percent => Some("0.0%"),
+        ColumnKind::Percentage => Some("0.00"),
         ColumnKind::Date => Some("yyyy-mm-dd"),
         ColumnKind::DateTime => Some("yyyy-mm-dd hh:mm:ss"),
     }

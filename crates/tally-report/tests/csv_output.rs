@@ -87,3 +87,23 @@ fn a_table_without_rows_is_its_header() {
     );
     check(&Table::new(header, vec![]), &WriteOptions::default(), "a,b\r\n");
 }
+
+#[test]
+fn percentages_are_shown_with_two_decimals() {
+    let header = TableHeader::new(
+        "Changes",
+        vec![Column::new("change_percent", "Change (%)", ColumnKind::Percentage)],
+    );
+    // 225 / 1360 * 100 = 16.544117647058822 rounds to 16.54; 100 / 3 to 33.33;
+    // 2 / 3 * 100 = 66.666... up to 66.67; -25 keeps its sign; -0.001 rounds to
+    // zero, written 0.00 without a sign.
+    let rows = [16.544117647058822, 100.0 / 3.0, 200.0 / 3.0, -25.0, -0.001, 0.0]
+        .into_iter()
+        .map(|value| vec![Cell::Percentage(value)])
+        .collect();
+    check(
+        &Table::new(header, rows),
+        &WriteOptions::default(),
+        "change_percent\r\n16.54\r\n33.33\r\n66.67\r\n-25.00\r\n0.00\r\n0.00\r\n",
+    );
+}

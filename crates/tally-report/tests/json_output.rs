@@ -99,3 +99,15 @@ fn decimals_keep_every_digit_and_dates_have_fractions() {
     assert_eq!(parsed["rows"][0]["value"].as_f64(), Some(0.30000000000000004));
     assert_eq!(parsed["rows"][0]["at"], "2026-03-02T08:00:00.123456Z");
 }
+
+#[test]
+fn percentages_keep_every_digit() {
+    let header = TableHeader::new(
+        "Changes",
+        vec![Column::new("change_percent", "Change (%)", ColumnKind::Percentage)],
+    );
+    let table = Table::new(header, vec![vec![Cell::Percentage(16.544117647058822)]]);
+    let parsed: Value = serde_json::from_str(&write(&table, &berlin())).unwrap();
+    assert_eq!(parsed["columns"][0]["type"], "percentage");
+    assert_eq!(parsed["rows"][0]["change_percent"].as_f64(), Some(16.544117647058822));
+}

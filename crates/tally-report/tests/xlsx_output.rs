@@ -293,3 +293,18 @@ fn a_chart_of_percents_has_a_percent_axis() {
     assert!(chart.contains("<c:numFmt formatCode=\"0%\" sourceLinked=\"0\"/>"), "{chart}");
     assert!(!chart.contains("formatCode=\"yyyy-mm-dd\""), "{chart}");
 }
+
+#[test]
+fn a_percentage_is_the_exact_number_shown_with_two_decimals() {
+    let header = TableHeader::new(
+        "Changes",
+        vec![Column::new("change_percent", "Change (%)", ColumnKind::Percentage)],
+    );
+    let table = Table::new(header, vec![vec![Cell::Percentage(16.544117647058822)]]);
+    let bytes = write(&table, &berlin());
+    let mut workbook = open(&bytes);
+    let range = workbook.worksheet_range("Changes").unwrap();
+    assert_eq!(range.get((1, 0)), Some(&Data::Float(16.544117647058822)));
+    let styles = zip_entry(&bytes, "xl/styles.xml").unwrap();
+    assert!(styles.contains("formatCode=\"0.00\""), "{styles}");
+}

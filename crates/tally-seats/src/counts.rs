@@ -272,6 +272,7 @@ mod tests {
         // No new events on kept counts: the user's months are the same before
         // and after, so nothing changes.
         let mut changes = SeatCountChanges::to_kept_counts();
+        assert!(!changes.starts_from_nothing());
         ledger().update_user("ada", Some(kept.clone()), [], &mut changes);
         check(&changes, &[]);
 

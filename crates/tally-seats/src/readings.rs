@@ -31,7 +31,9 @@ pub struct ActivatedSeat {
     pub activated_at: DateTime<Utc>,
     /// Counted logins in the term up to the report's instant.
     pub logins: u32,
-    /// Distinct calendar weeks with a counted login in the term up to the report's instant.
+    /// Qualifying weeks in the term up to the report's instant: calendar weeks
+    /// holding at least the rule's `logins_per_week` counted logins, as
+    /// [`SeatExplanation::counting_weeks`] counts them.
     pub weeks: u32,
     /// Where the user stands at the report's instant.
     pub status: SeatStatus,
@@ -96,10 +98,20 @@ impl SeatExplanation {
             (SeatStatus::NotYetActive, _) => {
                 format!("not an active seat yet: {so_far} in this term; the rule needs {needs}")
             }
-            (SeatStatus::Disabled, _) => {
+            (SeatStatus::Disabled, Some(activation)) => format!(
+                "not a seat while disabled; an active seat since {}, the login that completed \
+                 {needs}, and again once enabled; {so_far} in this term",
+                activation.at.to_rfc3339()
+            ),
+            (SeatStatus::Disabled, None) => {
                 format!("not a seat while disabled; {so_far} in this term")
             }
-            (SeatStatus::Removed, _) => "not a seat: removed from the account".to_owned(),
+            (SeatStatus::Removed, Some(activation)) => format!(
+                "not a seat: removed from the account; it had been an active seat since {}, the \
+                 login that completed {needs}",
+                activation.at.to_rfc3339()
+            ),
+            (SeatStatus::Removed, None) => "not a seat: removed from the account".to_owned(),
             (SeatStatus::OutsideTerm, _) => {
                 "not a seat: the instant is in no subscription term".to_owned()
             }
@@ -252,7 +264,7 @@ impl SeatLedger {
                     user: user.to_owned(),
                     activated_at: activation.at,
                     logins: weeks.iter().map(|week| week.logins.len() as u32).sum(),
-                    weeks: weeks.len() as u32,
+                    weeks: weeks.iter().filter(|week| week.counts).count() as u32,
                     status: self.status_at(user, at),
                 })
             })

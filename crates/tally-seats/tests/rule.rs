@@ -241,3 +241,44 @@ fn overlapping_terms_are_refused() {
         "subscription terms 2026-01-01..2027-01-01 and 2026-12-01..2027-12-01 overlap; terms must follow each other"
     );
 }
+
+#[test]
+fn an_added_for_a_user_already_in_the_account_changes_nothing() {
+    let mut ledger = ledger();
+    // ada is disabled on 03-01; a late first sighting (added) on 03-05 does not
+    // enable her, so her logins in the weeks of 03-09, 03-16 and 03-23 do not count.
+    ledger.record_lifecycle("ada", at("2026-03-01T00:00:00Z"), LifecycleChange::Disabled);
+    ledger.record_lifecycle("ada", at("2026-03-05T00:00:00Z"), LifecycleChange::Added);
+    logins(
+        &mut ledger,
+        "ada",
+        &["2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z", "2026-03-23T09:00:00Z"],
+    );
+    assert_eq!(activated(&ledger, "ada"), Vec::<String>::new());
+    assert_eq!(ledger.status_at("ada", at("2026-03-24T00:00:00Z")), SeatStatus::Disabled);
+}
+
+#[test]
+fn a_membership_added_and_removed_at_one_instant_is_no_membership() {
+    let mut ledger = ledger();
+    // ada: a seat from 03-16 (weeks of 03-02, 03-09, 03-16), removed on 04-01,
+    // then added and removed at the same instant on 04-10: the removal wins, and
+    // the membership it would have begun never counted anything.
+    logins(
+        &mut ledger,
+        "ada",
+        &["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z"],
+    );
+    ledger.record_lifecycle("ada", at("2026-04-01T00:00:00Z"), LifecycleChange::Removed);
+    ledger.record_lifecycle("ada", at("2026-04-10T00:00:00Z"), LifecycleChange::Added);
+    ledger.record_lifecycle("ada", at("2026-04-10T00:00:00Z"), LifecycleChange::Removed);
+    assert_eq!(ledger.status_at("ada", at("2026-04-10T00:00:00Z")), SeatStatus::Removed);
+    // The explanation still names the activation of her last real membership.
+    let explanation = ledger.explain("ada", at("2026-04-20T00:00:00Z"));
+    assert_eq!(explanation.status, SeatStatus::Removed);
+    assert_eq!(
+        explanation.activation.map(|activation| activation.at),
+        Some(at("2026-03-16T09:00:00Z"))
+    );
+    assert_eq!(explanation.counted_logins(), 3);
+}

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod instants;
 mod properties;
 mod readings;
 mod rule;
