@@ -19,6 +19,15 @@ fn login_to(id: &str, user: &str, at: &str, organization: &str) -> String {
     )
 }
 
+/// ada's logins to `eu` on the Mondays 2026-03-02, 03-09 and 03-16: a seat from March.
+fn ada_on_three_march_mondays() -> [String; 3] {
+    [
+        login_to("a1", "ada", "2026-03-02T09:00:00Z", "eu"),
+        login_to("a2", "ada", "2026-03-09T09:00:00Z", "eu"),
+        login_to("a3", "ada", "2026-03-16T09:00:00Z", "eu"),
+    ]
+}
+
 fn lifecycle(id: &str, kind: &str, user: &str, at: &str) -> String {
     format!(r#"{{"id":"{id}","kind":"{kind}","at":"{at}","user":"{user}"}}"#)
 }
@@ -49,17 +58,11 @@ fn seats_survive_the_purge_of_the_logins_they_came_from() {
     let mut store = open(&path);
     let (account, _) = create(&mut store, "acme");
     // ada: Mondays 03-02, 03-09, 03-16 to eu: a seat from March. bob: two weeks only.
-    send(
-        &mut store,
-        account.id,
-        &[
-            login_to("a1", "ada", "2026-03-02T09:00:00Z", "eu"),
-            login_to("a2", "ada", "2026-03-09T09:00:00Z", "eu"),
-            login_to("a3", "ada", "2026-03-16T09:00:00Z", "eu"),
-            login_to("b1", "bob", "2026-03-02T09:00:00Z", "us"),
-            login_to("b2", "bob", "2026-03-09T09:00:00Z", "us"),
-        ],
-    );
+    let bob_two_weeks = [
+        login_to("b1", "bob", "2026-03-02T09:00:00Z", "us"),
+        login_to("b2", "bob", "2026-03-09T09:00:00Z", "us"),
+    ];
+    send(&mut store, account.id, &[&ada_on_three_march_mondays()[..], &bob_two_weeks].concat());
     store.update_seats("acme").unwrap();
     // The term is 2026: January to December; ada from March.
     let ada_only = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
@@ -114,15 +117,7 @@ fn a_late_removal_takes_a_seat_out_of_the_months_after_it() {
     let path = dir.path().join("tally.sqlite");
     let mut store = open(&path);
     let (account, _) = create(&mut store, "acme");
-    send(
-        &mut store,
-        account.id,
-        &[
-            login_to("a1", "ada", "2026-03-02T09:00:00Z", "eu"),
-            login_to("a2", "ada", "2026-03-09T09:00:00Z", "eu"),
-            login_to("a3", "ada", "2026-03-16T09:00:00Z", "eu"),
-        ],
-    );
+    send(&mut store, account.id, &ada_on_three_march_mondays());
     store.update_seats("acme").unwrap();
     // Removed in June: counted in March to June, not after.
     send(&mut store, account.id, &[lifecycle("r1", "user_removed", "ada", "2026-06-10T00:00:00Z")]);
