@@ -53,9 +53,7 @@ fn purge_logins(path: &Path) {
 
 #[test]
 fn seats_survive_the_purge_of_the_logins_they_came_from() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, path, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     // ada: Mondays 03-02, 03-09, 03-16 to eu: a seat from March. bob: two weeks only.
     let bob_two_weeks = [
@@ -113,9 +111,7 @@ fn seats_survive_the_purge_of_the_logins_they_came_from() {
 
 #[test]
 fn a_late_removal_takes_a_seat_out_of_the_months_after_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     send(&mut store, account.id, &ada_on_three_march_mondays());
     store.update_seats("acme").unwrap();
@@ -134,9 +130,7 @@ fn a_late_removal_takes_a_seat_out_of_the_months_after_it() {
 /// events at once: a check of the delta bookkeeping by an independent path.
 #[test]
 fn updating_batch_by_batch_equals_counting_everything_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     let mut all = Vec::new();
     let mut state = 7u64;
@@ -217,9 +211,7 @@ fn updating_batch_by_batch_equals_counting_everything_at_once() {
 
 #[test]
 fn an_accounts_own_seat_rule_recounts_every_user() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     // ada logs in in two weeks only (Mondays 03-02 and 03-09): no seat by the seed's rule.
     send(
@@ -250,9 +242,7 @@ fn an_accounts_own_seat_rule_recounts_every_user() {
 
 #[test]
 fn the_log_shows_each_seats_latest_names_organizations_and_teams() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     let added = |id: &str, at: &str, email: &str, teams: &str| {
         format!(
@@ -287,9 +277,7 @@ fn the_log_shows_each_seats_latest_names_organizations_and_teams() {
 
 #[test]
 fn the_seat_state_version_moves_with_updates_and_the_rule_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     let version = |store: &Store| store.seat_state_version(&usage("acme")).unwrap();
     let before_any_update = version(&store);

@@ -44,8 +44,7 @@ fn create_in_tokyo(store: &mut Store) -> tally_store::Account {
 
 /// A new store whose account `acme` holds `lines`; the directory keeps the file.
 fn acme_holding(lines: &[String]) -> (tempfile::TempDir, Store, AccountId) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     store.append(account.id, &events(&lines.join("\n"))).unwrap();
     (dir, store, account.id)
@@ -57,8 +56,7 @@ fn ids(states: &[RunState]) -> Vec<&str> {
 
 #[test]
 fn events_are_counted_per_month_of_the_account_time_zone() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (_dir, _, mut store) = fresh();
     let account = create_in_tokyo(&mut store);
     // 2026-02-28T15:30Z is 00:30 on March 1st in Tokyo (UTC+9): March's.
     // 2026-02-28T14:59Z is 23:59 on February 28th: February's.
@@ -163,9 +161,7 @@ fn pages_follow_the_sort_and_are_not_shifted_by_later_arrivals() {
 
 #[test]
 fn kept_counts_are_exact_between_updates_and_outlive_purged_events() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, path, mut store) = fresh();
     let account = create_in_tokyo(&mut store);
     let counts = |store: &tally_store::Store| -> Vec<(String, String, u64)> {
         store
@@ -199,9 +195,7 @@ fn kept_counts_are_exact_between_updates_and_outlive_purged_events() {
 
 #[test]
 fn a_new_time_zone_counts_everything_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, path, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     // 23:30Z on March 31st: March in UTC, April in Berlin (UTC+2 in summer).
     store.append(account.id, &events(&login("l1", "u-1", "2026-03-31T23:30:00Z"))).unwrap();
