@@ -12,7 +12,7 @@ use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use tally_audit::{
     AuditColumn, AuditOptions, AuditQuery, AuditStore, NewAuditEntry, RetentionPolicy,
 };
-use tally_events::{AuditStatus, Operation, OriginType, ResourceKind, SourceType};
+use tally_events::{AuditEntry, AuditStatus, Operation, OriginType, ResourceKind, SourceType};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -48,23 +48,27 @@ fn entry(n: u64, prefix: &str) -> NewAuditEntry {
     NewAuditEntry {
         event_id: format!("{prefix}{n}"),
         at,
-        resource,
-        resource_id: Some(format!("res-{}", n % 5_000)),
-        operation: [Operation::Create, Operation::Update, Operation::Delete][(n % 3) as usize],
-        source_type: SourceType::User,
-        source: format!("user{}@example.test", n % 2_000),
-        origin: OriginType::parse(["UI", "API", "Port Automation"][(n % 3) as usize]),
-        status: if failed { AuditStatus::Failure } else { AuditStatus::Success },
-        error: failed.then(|| format!("quota exceeded on res-{}", n % 5_000)),
-        user: Some(format!("u-{}", n % 2_000)),
-        blueprint: (resource == ResourceKind::Entity).then(|| format!("bp-{}", n % 20)),
-        entity: (resource == ResourceKind::Entity).then(|| format!("ent-{}", n % 5_000)),
-        run_id: n.is_multiple_of(4).then(|| format!("r-{}", n / 4)),
-        integration: None,
-        before: Some(
-            serde_json::json!({"tier": "bronze", "owner": {"team": format!("t{}", n % 30)}}),
-        ),
-        after: Some(serde_json::json!({"tier": "gold", "owner": {"team": format!("t{}", n % 31)}})),
+        change: AuditEntry {
+            resource,
+            resource_id: Some(format!("res-{}", n % 5_000)),
+            operation: [Operation::Create, Operation::Update, Operation::Delete][(n % 3) as usize],
+            source_type: SourceType::User,
+            source: format!("user{}@example.test", n % 2_000),
+            origin: OriginType::parse(["UI", "API", "Port Automation"][(n % 3) as usize]),
+            status: if failed { AuditStatus::Failure } else { AuditStatus::Success },
+            error: failed.then(|| format!("quota exceeded on res-{}", n % 5_000)),
+            user: Some(format!("u-{}", n % 2_000)),
+            blueprint: (resource == ResourceKind::Entity).then(|| format!("bp-{}", n % 20)),
+            entity: (resource == ResourceKind::Entity).then(|| format!("ent-{}", n % 5_000)),
+            run_id: n.is_multiple_of(4).then(|| format!("r-{}", n / 4)),
+            integration: None,
+            before: Some(
+                serde_json::json!({"tier": "bronze", "owner": {"team": format!("t{}", n % 30)}}),
+            ),
+            after: Some(
+                serde_json::json!({"tier": "gold", "owner": {"team": format!("t{}", n % 31)}}),
+            ),
+        },
     }
 }
 

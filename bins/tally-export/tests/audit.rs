@@ -104,8 +104,8 @@ fn every_matching_entry_is_exported_past_a_page() {
                 chrono::DateTime::<chrono::Utc>::from_timestamp(1_772_409_600 + 60 * n, 0).unwrap();
             let mut entry = entry(&format!("e{n}"), &at.to_rfc3339(), "a", "b");
             if n % 5 == 4 {
-                entry.status = tally_events::AuditStatus::Failure;
-                entry.error = Some("quota exceeded".into());
+                entry.change.status = tally_events::AuditStatus::Failure;
+                entry.change.error = Some("quota exceeded".into());
             }
             entry
         })

@@ -5,7 +5,7 @@
 use tally_seats::SeatRule;
 use tally_store::{Store, StoreOptions};
 
-use crate::{export, fixture_with, stdout};
+use crate::{acme_holding, export, stdout};
 
 /// Account acme (Europe/Berlin: CET, +1, until 2026-03-29; CEST, +2, until
 /// 10-25; term 2026). u-1, u-2 and u-3 log in on Mondays 03-02, 03-09 and
@@ -41,7 +41,7 @@ fn monthly(db: &std::path::Path, at: &str) -> String {
 
 #[test]
 fn monthly_seats_stop_at_the_month_holding_at() {
-    let (_dir, db) = fixture_with(&events());
+    let (_dir, db) = acme_holding(&events());
     // March: u-1, u-2, u-3 (3, up 3 from none: no percent). April: the same
     // and u-5 (u-1 was a seat until 04-10): 4, +1, 1 * 100 / 3 = 33.33%. May:
     // u-2, u-3, u-5: 3, -1, -1 * 100 / 4 = -25.00%.
@@ -63,7 +63,7 @@ fn monthly_seats_stop_at_the_month_holding_at() {
 
 #[test]
 fn percentages_are_rounded_in_csv_and_exact_in_json() {
-    let (_dir, db) = fixture_with(&events());
+    let (_dir, db) = acme_holding(&events());
     let args = ["seats", "monthly", "--account", "acme", "--at", "2026-04-15", "--format", "json"];
     let table: serde_json::Value = serde_json::from_str(&stdout(&export(&db, &args))).unwrap();
     assert_eq!(table["columns"][3]["type"], "percentage");
@@ -76,7 +76,7 @@ fn percentages_are_rounded_in_csv_and_exact_in_json() {
 
 #[test]
 fn a_date_is_accepted_as_at_and_a_bad_at_names_the_accepted_forms() {
-    let (_dir, db) = fixture_with(&events());
+    let (_dir, db) = acme_holding(&events());
     let log = |at: &str| export(&db, &["seats", "log", "--account", "acme", "--at", at]);
     // 2026-03-17 is 2026-03-16T23:00Z in Berlin: u-1, u-2 and u-3 are seats.
     let csv = stdout(&log("2026-03-17"));
@@ -97,7 +97,7 @@ fn a_date_is_accepted_as_at_and_a_bad_at_names_the_accepted_forms() {
 
 #[test]
 fn an_empty_log_says_which_term_it_looked_at() {
-    let (_dir, db) = fixture_with(&events());
+    let (_dir, db) = acme_holding(&events());
     let header = "user,email,display_name,organizations,teams,activated_at,logins,weeks,status\r\n";
     let log = |at: &str| export(&db, &["seats", "log", "--account", "acme", "--at", at]);
     // 2024-12-31 in Berlin begins at 2024-12-30T23:00Z: in no term.
@@ -121,7 +121,7 @@ fn an_empty_log_says_which_term_it_looked_at() {
 
 #[test]
 fn a_removed_users_explanation_names_the_activation_the_log_lists() {
-    let (_dir, db) = fixture_with(&events());
+    let (_dir, db) = acme_holding(&events());
     let args = ["seats", "explain", "--account", "acme", "--user", "u-1", "--at", "2026-05-01"];
     let output = export(&db, &args);
     stdout(&output);
@@ -150,7 +150,7 @@ fn the_log_and_the_explanation_count_the_rules_qualifying_weeks() {
             )
         })
         .collect();
-    let (_dir, db) = fixture_with(&events.join("\n"));
+    let (_dir, db) = acme_holding(&events.join("\n"));
     let mut store = Store::open(&db, &StoreOptions::default()).unwrap();
     let rule = SeatRule { weeks_needed: 4, logins_needed: 6, logins_per_week: 2 };
     store.set_seat_rule("acme", rule).unwrap();

@@ -3,12 +3,8 @@
 
 use std::io::{Cursor, Read};
 
+use crate::{BINARY, acme_holding};
 use calamine::{Data, DataType, Reader, Xlsx};
-use tally_calendar::AccountCalendar;
-use tally_events::{Limits, check_batch};
-use tally_store::{NewAccount, Store, StoreOptions};
-
-use crate::BINARY;
 
 /// Account acme in Europe/Berlin. Reports end at 2026-12-01T00:00Z, 01:00 in
 /// Berlin: the last 6 months start 2026-06-01 01:00 Berlin (summer time), which
@@ -34,27 +30,7 @@ fn workbooks_with(extra: &[&str]) -> Vec<(String, Xlsx<Cursor<Vec<u8>>>)> {
 
 /// The zip's workbooks for an account holding `events` (NDJSON; none if empty).
 fn workbooks_of(events: &str, extra: &[&str]) -> Vec<(String, Xlsx<Cursor<Vec<u8>>>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("tally.sqlite");
-    let mut store = Store::open(&db, &StoreOptions::default()).unwrap();
-    let (account, _) = store
-        .create_account(&NewAccount {
-            slug: "acme".into(),
-            name: "Acme".into(),
-            calendar: AccountCalendar {
-                time_zone: "Europe/Berlin".parse().unwrap(),
-                ..AccountCalendar::default()
-            },
-            terms: vec!["2026-01-01..2027-01-01".parse().unwrap()],
-        })
-        .unwrap();
-    if !events.is_empty() {
-        let batch = check_batch(events.as_bytes(), &Limits::default()).unwrap();
-        assert!(batch.rejections.is_empty(), "{:?}", batch.rejections);
-        store.append(account.id, &batch.events).unwrap();
-    }
-    drop(store);
-
+    let (dir, db) = acme_holding(events);
     let out = dir.path().join("reports.zip");
     let output = std::process::Command::new(BINARY)
         .arg("--db")

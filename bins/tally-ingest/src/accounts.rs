@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use tally_calendar::AccountCalendar;
 use tally_store::{NewAccount, Organization, Team};
 
-use crate::cli::{AccountCommand, DurabilityArg};
+use crate::cli::{AccountCommand, DurabilityArg, NamingArgs};
 use crate::{open_audit_log, open_store};
 
 /// Runs one `account` command on the database at `db`.
@@ -93,10 +93,10 @@ pub fn account(db: &Path, audit_key: &Path, command: AccountCommand) -> anyhow::
                 key.expose()
             );
         }
-        AccountCommand::SetOrganization { account, id, name } => {
+        AccountCommand::SetOrganization { naming: NamingArgs { account, id, name } } => {
             store.set_organization(&account, &Organization { organization: id, name })?;
         }
-        AccountCommand::SetTeam { account, id, name, organization } => {
+        AccountCommand::SetTeam { naming: NamingArgs { account, id, name }, organization } => {
             store.set_team(&account, &Team { team: id, name, organization })?;
         }
         AccountCommand::SetSeatRule { account, weeks_needed, logins_needed, logins_per_week } => {

@@ -66,9 +66,9 @@ impl AuditLog {
         let mut entries = Vec::with_capacity(batch.entries.len());
         for (line, entry) in batch.lines.into_iter().zip(batch.entries) {
             if let Some(policy) = &policy
-                && policy.has_expired(entry.resource, entry.at, now)
+                && policy.has_expired(entry.change.resource, entry.at, now)
             {
-                rejections.push(past_retention(line, entry.resource, policy));
+                rejections.push(past_retention(line, entry.change.resource, policy));
             } else {
                 lines.push(line);
                 entries.push(entry);

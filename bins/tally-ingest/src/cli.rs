@@ -173,27 +173,13 @@ pub enum AccountCommand {
     },
     /// Name an organization of the account (events may use it before it is named).
     SetOrganization {
-        /// The account's slug.
-        #[arg(long)]
-        account: String,
-        /// The id events use.
-        #[arg(long)]
-        id: String,
-        /// Display name.
-        #[arg(long)]
-        name: String,
+        #[command(flatten)]
+        naming: NamingArgs,
     },
     /// Name a team of the account.
     SetTeam {
-        /// The account's slug.
-        #[arg(long)]
-        account: String,
-        /// The id events use.
-        #[arg(long)]
-        id: String,
-        /// Display name.
-        #[arg(long)]
-        name: String,
+        #[command(flatten)]
+        naming: NamingArgs,
         /// The organization it belongs to.
         #[arg(long)]
         organization: Option<String>,
@@ -213,6 +199,20 @@ pub enum AccountCommand {
         #[arg(long, default_value_t = 1)]
         logins_per_week: u32,
     },
+}
+
+/// What naming an organization or a team of an account takes.
+#[derive(Args)]
+pub struct NamingArgs {
+    /// The account's slug.
+    #[arg(long)]
+    pub account: String,
+    /// The id events use.
+    #[arg(long)]
+    pub id: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
 }
 
 #[derive(Args)]

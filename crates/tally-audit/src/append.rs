@@ -166,30 +166,31 @@ impl AuditStore {
                 reason: "the event id is empty",
             });
         }
+        let change = &entry.change;
         let redactor =
             Redactor { keys: &self.keys, account, sensitive_fields: &self.sensitive_fields };
         let snapshot = |value: &Option<serde_json::Value>| {
-            value.as_ref().map(|value| canonical_json(&redactor.redact(entry.resource, value)))
+            value.as_ref().map(|value| canonical_json(&redactor.redact(change.resource, value)))
         };
         Ok(StoredRow {
             seq: 0,
             event_id: entry.event_id.clone(),
             at_us: entry.at.timestamp_micros(),
-            resource: entry.resource.as_str().to_owned(),
-            resource_id: entry.resource_id.clone(),
-            operation: entry.operation.as_str().to_owned(),
-            source_type: entry.source_type.as_str().to_owned(),
-            source: entry.source.clone(),
-            origin: entry.origin.as_str().to_owned(),
-            status: entry.status.as_str().to_owned(),
-            error: entry.error.clone(),
-            user: entry.user.clone(),
-            blueprint: entry.blueprint.clone(),
-            entity: entry.entity.clone(),
-            run_id: entry.run_id.clone(),
-            integration: entry.integration.clone(),
-            before: snapshot(&entry.before),
-            after: snapshot(&entry.after),
+            resource: change.resource.as_str().to_owned(),
+            resource_id: change.resource_id.clone(),
+            operation: change.operation.as_str().to_owned(),
+            source_type: change.source_type.as_str().to_owned(),
+            source: change.source.clone(),
+            origin: change.origin.as_str().to_owned(),
+            status: change.status.as_str().to_owned(),
+            error: change.error.clone(),
+            user: change.user.clone(),
+            blueprint: change.blueprint.clone(),
+            entity: change.entity.clone(),
+            run_id: change.run_id.clone(),
+            integration: change.integration.clone(),
+            before: snapshot(&change.before),
+            after: snapshot(&change.after),
         })
     }
 }

@@ -1,21 +1,16 @@
-//! An audit entry as it is given to the store, and as it is read back.
+//! An audit entry as it is given to the store, and as it is read back: both
+//! carry the `audit_entry` event's change, `tally_events::AuditEntry`.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
 use tally_events::{AuditStatus, Operation, OriginType, ResourceKind, SourceType};
 
 use crate::AuditError;
 use crate::canonical::StoredRow;
 use crate::diff::{Diff, diff_entry};
 
-/// An entry to append: who changed what, how, and the resource before and after.
-///
-/// The checked `tally_events::AuditEntry` event with its id and instant, its
-/// snapshots in clear. It is not the stored [`AuditEntry`]: that one has been
-/// redacted and given a place in the account's chain (`seq`, `hash`), which an
-/// entry has only once appended; the two share the event's fields, in the same
-/// order and with the same types.
+/// An entry to append: the checked `audit_entry` event's change, with the
+/// event's id and instant, its snapshots in clear.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAuditEntry {
     /// When it happened. Stored to the microsecond (finer digits are dropped).
@@ -24,36 +19,8 @@ pub struct NewAuditEntry {
     /// The sender's id, unique within the account: appending it again with the
     /// same content is a duplicate, with other content a conflict.
     pub event_id: String,
-    /// The kind of resource changed.
-    pub resource: ResourceKind,
-    /// The resource's identifier.
-    pub resource_id: Option<String>,
-    /// Create, update, delete or timer expired.
-    pub operation: Operation,
-    /// Whether `source` is a user, an integration or a webhook.
-    pub source_type: SourceType,
-    /// The user's name or email, or the integration's or webhook's name.
-    pub source: String,
-    /// The system that performed the change (the seed's "Type" column).
-    pub origin: OriginType,
-    /// Whether it succeeded.
-    pub status: AuditStatus,
-    /// What went wrong, for failures.
-    pub error: Option<String>,
-    /// The user's id when the source is a user of the account.
-    pub user: Option<String>,
-    /// For entities: the blueprint.
-    pub blueprint: Option<String>,
-    /// For entities: the entity.
-    pub entity: Option<String>,
-    /// The action run that caused the change.
-    pub run_id: Option<String>,
-    /// For integrations: the integration.
-    pub integration: Option<String>,
-    /// The resource before the change, when a snapshot was captured.
-    pub before: Option<Value>,
-    /// The resource after the change, when a snapshot was captured.
-    pub after: Option<Value>,
+    /// Who changed what, how, and the resource before and after.
+    pub change: tally_events::AuditEntry,
 }
 
 impl NewAuditEntry {
@@ -63,25 +30,7 @@ impl NewAuditEntry {
         at: DateTime<Utc>,
         event: &tally_events::AuditEntry,
     ) -> NewAuditEntry {
-        NewAuditEntry {
-            at,
-            event_id: event_id.to_owned(),
-            resource: event.resource,
-            resource_id: event.resource_id.clone(),
-            operation: event.operation,
-            source_type: event.source_type,
-            source: event.source.clone(),
-            origin: event.origin.clone(),
-            status: event.status,
-            error: event.error.clone(),
-            user: event.user.clone(),
-            blueprint: event.blueprint.clone(),
-            entity: event.entity.clone(),
-            run_id: event.run_id.clone(),
-            integration: event.integration.clone(),
-            before: event.before.clone(),
-            after: event.after.clone(),
-        }
+        NewAuditEntry { at, event_id: event_id.to_owned(), change: event.clone() }
     }
 }
 
@@ -116,9 +65,9 @@ impl Serialize for ChainHash {
 
 /// A stored entry, as read back: redacted snapshots, its place in the chain.
 ///
-/// Apart from [`NewAuditEntry`] because its snapshots are the redacted ones and
-/// it carries what appending gave it (`account`, `seq`, `hash`). Listings show
-/// it as `tally_figures::audit::AuditRow`.
+/// The [`NewAuditEntry`] as appending made it: its change's snapshots redacted,
+/// and what appending gave it (`account`, `seq`, `hash`). Listings show it as
+/// `tally_figures::audit::AuditRow`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEntry {
     /// The account.
@@ -129,36 +78,8 @@ pub struct AuditEntry {
     pub event_id: String,
     /// When it happened, to the microsecond.
     pub at: DateTime<Utc>,
-    /// The kind of resource changed.
-    pub resource: ResourceKind,
-    /// The resource's identifier.
-    pub resource_id: Option<String>,
-    /// Create, update, delete or timer expired.
-    pub operation: Operation,
-    /// Whether `source` is a user, an integration or a webhook.
-    pub source_type: SourceType,
-    /// Who or what triggered the change.
-    pub source: String,
-    /// The system that performed the change.
-    pub origin: OriginType,
-    /// Whether it succeeded.
-    pub status: AuditStatus,
-    /// What went wrong, for failures.
-    pub error: Option<String>,
-    /// The user's id when the source is a user of the account.
-    pub user: Option<String>,
-    /// For entities: the blueprint.
-    pub blueprint: Option<String>,
-    /// For entities: the entity.
-    pub entity: Option<String>,
-    /// The action run that caused the change.
-    pub run_id: Option<String>,
-    /// For integrations: the integration.
-    pub integration: Option<String>,
-    /// The resource before the change, redacted, when a snapshot was captured.
-    pub before: Option<Value>,
-    /// The resource after the change, redacted, when a snapshot was captured.
-    pub after: Option<Value>,
+    /// Who changed what, how, and the resource before and after, redacted.
+    pub change: tally_events::AuditEntry,
     /// The chain hash: SHA-256 of the previous entry's hash and this entry's
     /// canonical bytes.
     pub hash: ChainHash,
@@ -168,7 +89,8 @@ impl AuditEntry {
     /// What changed between `before` and `after`, or which snapshot is missing.
     /// See [`Diff`] for the rules.
     pub fn diff(&self) -> Diff {
-        diff_entry(self.operation, self.before.as_ref(), self.after.as_ref())
+        let change = &self.change;
+        diff_entry(change.operation, change.before.as_ref(), change.after.as_ref())
     }
 
     /// Reads a stored row back into typed values.
@@ -188,11 +110,7 @@ impl AuditEntry {
             None => Ok(None),
             Some(text) => serde_json::from_str(&text).map(Some).map_err(|_| corrupt(column, &text)),
         };
-        Ok(AuditEntry {
-            account: account.to_owned(),
-            seq,
-            at: DateTime::from_timestamp_micros(row.at_us)
-                .ok_or_else(|| corrupt("at_us", &row.at_us.to_string()))?,
+        let change = tally_events::AuditEntry {
             resource: ResourceKind::parse(&row.resource)
                 .ok_or_else(|| corrupt("resource", &row.resource))?,
             operation: Operation::parse(&row.operation)
@@ -204,7 +122,6 @@ impl AuditEntry {
                 .ok_or_else(|| corrupt("status", &row.status))?,
             before: snapshot("before", row.before)?,
             after: snapshot("after", row.after)?,
-            event_id: row.event_id,
             resource_id: row.resource_id,
             source: row.source,
             error: row.error,
@@ -213,6 +130,14 @@ impl AuditEntry {
             entity: row.entity,
             run_id: row.run_id,
             integration: row.integration,
+        };
+        Ok(AuditEntry {
+            account: account.to_owned(),
+            seq,
+            at: DateTime::from_timestamp_micros(row.at_us)
+                .ok_or_else(|| corrupt("at_us", &row.at_us.to_string()))?,
+            event_id: row.event_id,
+            change,
             hash: ChainHash(hash),
         })
     }

@@ -20,7 +20,7 @@
 //! use chrono::{TimeZone, Utc};
 //! use serde_json::json;
 //! use tally_audit::{AuditOptions, AuditStore, ChangeKind, Diff, NewAuditEntry};
-//! use tally_events::{AuditStatus, Operation, OriginType, ResourceKind, SourceType};
+//! use tally_events::{AuditEntry, AuditStatus, Operation, OriginType, ResourceKind, SourceType};
 //!
 //! let dir = tempfile::tempdir().unwrap();
 //! let options = AuditOptions::new([42; 32]);
@@ -29,21 +29,23 @@
 //! let entry = NewAuditEntry {
 //!     at: Utc.with_ymd_and_hms(2026, 3, 2, 8, 5, 0).unwrap(),
 //!     event_id: "evt-0018".into(),
-//!     resource: ResourceKind::Entity,
-//!     resource_id: Some("checkout-api".into()),
-//!     operation: Operation::Update,
-//!     source_type: SourceType::Integration,
-//!     source: "k8s-prod-exporter".into(),
-//!     origin: OriginType::K8sExporter,
-//!     status: AuditStatus::Success,
-//!     error: None,
-//!     user: None,
-//!     blueprint: Some("service".into()),
-//!     entity: Some("checkout-api".into()),
-//!     run_id: None,
-//!     integration: None,
-//!     before: Some(json!({"replicas": 2, "token": "s3cr3t"})),
-//!     after: Some(json!({"replicas": 3, "token": "s3cr3t"})),
+//!     change: AuditEntry {
+//!         resource: ResourceKind::Entity,
+//!         resource_id: Some("checkout-api".into()),
+//!         operation: Operation::Update,
+//!         source_type: SourceType::Integration,
+//!         source: "k8s-prod-exporter".into(),
+//!         origin: OriginType::K8sExporter,
+//!         status: AuditStatus::Success,
+//!         error: None,
+//!         user: None,
+//!         blueprint: Some("service".into()),
+//!         entity: Some("checkout-api".into()),
+//!         run_id: None,
+//!         integration: None,
+//!         before: Some(json!({"replicas": 2, "token": "s3cr3t"})),
+//!         after: Some(json!({"replicas": 3, "token": "s3cr3t"})),
+//!     },
 //! };
 //! let outcome = store.append("acme", &[entry.clone()]).unwrap();
 //! assert_eq!(outcome.accepted, 1);
@@ -52,7 +54,7 @@
 //!
 //! let stored = store.get("acme", 1).unwrap().unwrap();
 //! // The token is stored as a keyed hash; it did not change, so the diff is the replicas.
-//! assert!(stored.after.as_ref().unwrap()["token"].as_str().unwrap().starts_with("hmac-sha256:"));
+//! assert!(stored.change.after.as_ref().unwrap()["token"].as_str().unwrap().starts_with("hmac-sha256:"));
 //! let Diff::Changes { changes } = stored.diff() else { panic!("both snapshots are there") };
 //! assert_eq!((changes[0].path.as_str(), changes[0].kind), ("/replicas", ChangeKind::Changed));
 //!

@@ -225,23 +225,24 @@ impl AuditEntry {
     pub fn key(&self, column: AuditColumn) -> AuditKey {
         let text = |value: &str| AuditKey::Text(value.to_owned());
         let optional = |value: &Option<String>| text(value.as_deref().unwrap_or(""));
+        let change = &self.change;
         match column {
             AuditColumn::At => AuditKey::Integer(self.at.timestamp_micros()),
             AuditColumn::Seq => AuditKey::Integer(self.seq as i64),
             AuditColumn::EventId => text(&self.event_id),
-            AuditColumn::Resource => text(self.resource.as_str()),
-            AuditColumn::ResourceId => optional(&self.resource_id),
-            AuditColumn::Operation => text(self.operation.as_str()),
-            AuditColumn::SourceType => text(self.source_type.as_str()),
-            AuditColumn::Source => text(&self.source),
-            AuditColumn::Origin => text(self.origin.as_str()),
-            AuditColumn::Status => text(self.status.as_str()),
-            AuditColumn::Error => optional(&self.error),
-            AuditColumn::User => optional(&self.user),
-            AuditColumn::Blueprint => optional(&self.blueprint),
-            AuditColumn::Entity => optional(&self.entity),
-            AuditColumn::RunId => optional(&self.run_id),
-            AuditColumn::Integration => optional(&self.integration),
+            AuditColumn::Resource => text(change.resource.as_str()),
+            AuditColumn::ResourceId => optional(&change.resource_id),
+            AuditColumn::Operation => text(change.operation.as_str()),
+            AuditColumn::SourceType => text(change.source_type.as_str()),
+            AuditColumn::Source => text(&change.source),
+            AuditColumn::Origin => text(change.origin.as_str()),
+            AuditColumn::Status => text(change.status.as_str()),
+            AuditColumn::Error => optional(&change.error),
+            AuditColumn::User => optional(&change.user),
+            AuditColumn::Blueprint => optional(&change.blueprint),
+            AuditColumn::Entity => optional(&change.entity),
+            AuditColumn::RunId => optional(&change.run_id),
+            AuditColumn::Integration => optional(&change.integration),
         }
     }
 

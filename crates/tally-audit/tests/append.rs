@@ -2,24 +2,32 @@
 
 use serde_json::json;
 use tally_audit::{AppendOutcome, AuditError, Conflict, NewAuditEntry};
-use tally_events::{AuditStatus, EventBody, Limits, Operation, OriginType, check_batch};
+use tally_events::{
+    AuditEntry, AuditStatus, EventBody, Limits, Operation, OriginType, check_batch,
+};
 
 use crate::common::*;
 
 fn first_two() -> [NewAuditEntry; 2] {
     [
         NewAuditEntry {
-            before: Some(json!({"replicas": 2})),
-            after: Some(json!({"replicas": 3})),
+            change: AuditEntry {
+                before: Some(json!({"replicas": 2})),
+                after: Some(json!({"replicas": 3})),
+                ..entry_change()
+            },
             ..entry("e1", "2026-03-02T08:05:00Z")
         },
         NewAuditEntry {
-            operation: Operation::Create,
-            origin: OriginType::PortAutomation,
-            status: AuditStatus::Failure,
-            error: Some("quota \"exceeded\"".into()),
-            user: None,
-            after: Some(json!({"replicas": 2, "labels": {"tier": "gold"}})),
+            change: AuditEntry {
+                operation: Operation::Create,
+                origin: OriginType::PortAutomation,
+                status: AuditStatus::Failure,
+                error: Some("quota \"exceeded\"".into()),
+                user: None,
+                after: Some(json!({"replicas": 2, "labels": {"tier": "gold"}})),
+                ..entry_change()
+            },
             ..entry("e2", "2026-03-02T07:00:00Z")
         },
     ]
@@ -59,12 +67,12 @@ fn an_entry_reads_back_with_every_field() {
         ("acme", 2, "e2", at("2026-03-02T07:00:00Z"))
     );
     assert_eq!(
-        (stored.operation, stored.origin, stored.status),
+        (stored.change.operation, stored.change.origin, stored.change.status),
         (Operation::Create, OriginType::PortAutomation, AuditStatus::Failure)
     );
-    assert_eq!(stored.error.as_deref(), Some("quota \"exceeded\""));
-    assert_eq!((stored.user, stored.before), (None, None));
-    assert_eq!(stored.after, Some(json!({"replicas": 2, "labels": {"tier": "gold"}})));
+    assert_eq!(stored.change.error.as_deref(), Some("quota \"exceeded\""));
+    assert_eq!((stored.change.user, stored.change.before), (None, None));
+    assert_eq!(stored.change.after, Some(json!({"replicas": 2, "labels": {"tier": "gold"}})));
     assert_eq!(store.get("acme", 3).unwrap(), None);
     assert_eq!(store.get("globex", 1).unwrap(), None);
 }
@@ -81,7 +89,10 @@ fn resending_is_a_duplicate_and_other_content_a_conflict() {
     let (_dir, _path, mut store) = fresh();
     store.append("acme", &first_two()).unwrap();
     let [first, second] = first_two();
-    let changed = NewAuditEntry { source: "sam@example.com".into(), ..second };
+    let changed = NewAuditEntry {
+        change: AuditEntry { source: "sam@example.com".into(), ..second.change },
+        ..second
+    };
     let outcome =
         store.append("acme", &[first, changed, entry("e3", "2026-03-03T00:00:00Z")]).unwrap();
     assert_eq!(
@@ -96,8 +107,10 @@ fn resending_is_a_duplicate_and_other_content_a_conflict() {
 
     // Within one batch, the second sending meets the first.
     let again = entry("e4", "2026-03-03T00:00:00Z");
-    let other =
-        NewAuditEntry { status: AuditStatus::Failure, ..entry("e5", "2026-03-03T00:00:00Z") };
+    let other = NewAuditEntry {
+        change: AuditEntry { status: AuditStatus::Failure, ..entry_change() },
+        ..entry("e5", "2026-03-03T00:00:00Z")
+    };
     let outcome = store
         .append("acme", &[again.clone(), again, entry("e5", "2026-03-03T00:00:00Z"), other])
         .unwrap();
@@ -119,13 +132,19 @@ fn resending_is_a_duplicate_and_other_content_a_conflict() {
 fn a_resent_secret_is_a_duplicate_because_redaction_is_deterministic() {
     let (_dir, _path, mut store) = fresh();
     let secret = NewAuditEntry {
-        resource: tally_events::ResourceKind::Secret,
-        after: Some(json!({"value": "s3cr3t"})),
+        change: AuditEntry {
+            resource: tally_events::ResourceKind::Secret,
+            after: Some(json!({"value": "s3cr3t"})),
+            ..entry_change()
+        },
         ..entry("e1", "2026-03-02T08:05:00Z")
     };
     store.append("acme", std::slice::from_ref(&secret)).unwrap();
     assert_eq!(store.append("acme", std::slice::from_ref(&secret)).unwrap().duplicates, 1);
-    let rotated = NewAuditEntry { after: Some(json!({"value": "other"})), ..secret };
+    let rotated = NewAuditEntry {
+        change: AuditEntry { after: Some(json!({"value": "other"})), ..secret.change },
+        ..secret
+    };
     assert_eq!(store.append("acme", &[rotated]).unwrap().conflicts.len(), 1);
 }
 
@@ -144,21 +163,25 @@ fn a_checked_audit_event_is_stored_with_every_field() {
         (
             stored.event_id.as_str(),
             stored.at,
-            stored.resource_id.as_deref(),
-            stored.source.as_str()
+            stored.change.resource_id.as_deref(),
+            stored.change.source.as_str()
         ),
         ("evt-0018", at("2026-03-02T08:05:00Z"), Some("checkout-api"), "k8s-prod-exporter")
     );
     assert_eq!(
-        (stored.origin, stored.source_type),
+        (stored.change.origin, stored.change.source_type),
         (OriginType::K8sExporter, tally_events::SourceType::Integration)
     );
     assert_eq!(
-        (stored.blueprint.as_deref(), stored.entity.as_deref(), stored.run_id.as_deref()),
+        (
+            stored.change.blueprint.as_deref(),
+            stored.change.entity.as_deref(),
+            stored.change.run_id.as_deref()
+        ),
         (Some("service"), Some("checkout-api"), Some("r_7f3a"))
     );
     assert_eq!(
-        (stored.before, stored.after),
+        (stored.change.before, stored.change.after),
         (Some(json!({"replicas": 2})), Some(json!({"replicas": 3})))
     );
 }

@@ -7,7 +7,7 @@ use hmac::{Hmac, Mac};
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use tally_audit::{AuditOptions, AuditQuery, AuditStore, NewAuditEntry};
-use tally_events::{AuditStatus, Operation, OriginType, ResourceKind, SourceType};
+use tally_events::{AuditEntry, AuditStatus, Operation, OriginType, ResourceKind, SourceType};
 
 /// The key every test store is opened with.
 pub const KEY: [u8; 32] = [7; 32];
@@ -31,9 +31,18 @@ pub fn at(text: &str) -> DateTime<Utc> {
 /// A successful update of entity `checkout` (blueprint `service`) through the UI
 /// by dana@example.com, without snapshots; tests change what they need.
 pub fn entry(event_id: &str, instant: &str) -> NewAuditEntry {
-    NewAuditEntry {
-        at: at(instant),
-        event_id: event_id.to_owned(),
+    NewAuditEntry { at: at(instant), event_id: event_id.to_owned(), change: entry_change() }
+}
+
+/// `base` with its change edited by `edit`.
+pub fn edited(mut base: NewAuditEntry, edit: impl FnOnce(&mut AuditEntry)) -> NewAuditEntry {
+    edit(&mut base.change);
+    base
+}
+
+/// The change of every [`entry`]: tests override what they need with `..entry_change()`.
+pub fn entry_change() -> AuditEntry {
+    AuditEntry {
         resource: ResourceKind::Entity,
         resource_id: Some("checkout".into()),
         operation: Operation::Update,

@@ -2,12 +2,14 @@
 
 use serde_json::{Value, json};
 use tally_audit::{Change, ChangeKind, Diff, MissingSnapshot, NewAuditEntry};
-use tally_events::{Operation, ResourceKind};
+use tally_events::{AuditEntry, Operation, ResourceKind};
 
 use crate::common::*;
 
-fn stored_diff(entry: NewAuditEntry) -> Diff {
+/// The diff of `change`, stored as the entry e1 of 2026-03-02T08:05:00Z.
+fn stored_diff(change: AuditEntry) -> Diff {
     let (_dir, _path, mut store) = fresh();
+    let entry = NewAuditEntry { change, ..entry("e1", "2026-03-02T08:05:00Z") };
     store.append("acme", &[entry]).unwrap();
     store.get("acme", 1).unwrap().unwrap().diff()
 }
@@ -18,12 +20,12 @@ fn change(path: &str, kind: ChangeKind, before: Option<Value>, after: Option<Val
 
 #[test]
 fn nested_fields_and_array_items_are_compared() {
-    let diff = stored_diff(NewAuditEntry {
+    let diff = stored_diff(AuditEntry {
         before: Some(json!({"spec": {"replicas": 2, "env": {"REGION": "eu"}}, "ports": [80, 443]})),
         after: Some(
             json!({"spec": {"replicas": 3, "env": {}}, "ports": [80, 443, 8080], "owner": "sre"}),
         ),
-        ..entry("e1", "2026-03-02T08:05:00Z")
+        ..entry_change()
     });
     assert_eq!(
         diff,
@@ -40,23 +42,20 @@ fn nested_fields_and_array_items_are_compared() {
 
 #[test]
 fn an_entry_without_snapshots_says_so() {
-    let sign_in =
-        NewAuditEntry { resource: ResourceKind::SignIn, ..entry("e1", "2026-03-02T08:05:00Z") };
+    let sign_in = AuditEntry { resource: ResourceKind::SignIn, ..entry_change() };
     assert_eq!(stored_diff(sign_in), Diff::NoSnapshot { missing: MissingSnapshot::Both });
-    let only_after =
-        NewAuditEntry { after: Some(json!({"a": 1})), ..entry("e1", "2026-03-02T08:05:00Z") };
+    let only_after = AuditEntry { after: Some(json!({"a": 1})), ..entry_change() };
     assert_eq!(stored_diff(only_after), Diff::NoSnapshot { missing: MissingSnapshot::Before });
-    let only_before =
-        NewAuditEntry { before: Some(json!({"a": 1})), ..entry("e1", "2026-03-02T08:05:00Z") };
+    let only_before = AuditEntry { before: Some(json!({"a": 1})), ..entry_change() };
     assert_eq!(stored_diff(only_before), Diff::NoSnapshot { missing: MissingSnapshot::After });
 }
 
 #[test]
 fn a_create_adds_its_fields_and_a_delete_removes_them() {
-    let created = NewAuditEntry {
+    let created = AuditEntry {
         operation: Operation::Create,
         after: Some(json!({"name": "checkout", "tags": ["a"]})),
-        ..entry("e1", "2026-03-02T08:05:00Z")
+        ..entry_change()
     };
     assert_eq!(
         stored_diff(created),
@@ -67,10 +66,10 @@ fn a_create_adds_its_fields_and_a_delete_removes_them() {
             ]
         }
     );
-    let deleted = NewAuditEntry {
+    let deleted = AuditEntry {
         operation: Operation::Delete,
         before: Some(json!({"name": "checkout"})),
-        ..entry("e1", "2026-03-02T08:05:00Z")
+        ..entry_change()
     };
     assert_eq!(
         stored_diff(deleted),
@@ -84,11 +83,11 @@ fn a_create_adds_its_fields_and_a_delete_removes_them() {
 /// rotated value shows, as a change between two hashes.
 #[test]
 fn a_rotated_secret_shows_as_a_change_without_its_values() {
-    let diff = stored_diff(NewAuditEntry {
+    let diff = stored_diff(AuditEntry {
         resource: ResourceKind::Secret,
         before: Some(json!({"name": "GH_TOKEN", "value": "old"})),
         after: Some(json!({"name": "GH_TOKEN", "value": "new"})),
-        ..entry("e1", "2026-03-02T08:05:00Z")
+        ..entry_change()
     });
     let hidden = |value: &str| Some(json!(redacted("acme", "/value", value)));
     assert_eq!(
@@ -106,10 +105,10 @@ fn a_rotated_secret_shows_as_a_change_without_its_values() {
 
 #[test]
 fn a_diff_serialises_for_the_api() {
-    let diff = stored_diff(NewAuditEntry {
+    let diff = stored_diff(AuditEntry {
         before: Some(json!({"a": 1})),
         after: Some(json!({"a": 2})),
-        ..entry("e1", "2026-03-02T08:05:00Z")
+        ..entry_change()
     });
     assert_eq!(
         serde_json::to_value(&diff).unwrap(),
@@ -125,10 +124,10 @@ fn a_diff_serialises_for_the_api() {
 fn a_value_that_changes_type_is_one_change_at_its_path() {
     // A string become a number, an object become text, an array become null:
     // each is changed whole where it stands, not compared inside.
-    let diff = stored_diff(NewAuditEntry {
+    let diff = stored_diff(AuditEntry {
         before: Some(json!({"replicas": "2", "labels": {"team": "sre"}, "ports": [80]})),
         after: Some(json!({"replicas": 2, "labels": "none", "ports": null})),
-        ..entry("e1", "2026-03-02T08:05:00Z")
+        ..entry_change()
     });
     assert_eq!(
         diff,

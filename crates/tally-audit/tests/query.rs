@@ -3,86 +3,82 @@
 use tally_audit::{
     AuditAfter, AuditColumn, AuditError, AuditKey, AuditQuery, AuditStore, NewAuditEntry,
 };
-use tally_events::{AuditStatus, Operation, OriginType, ResourceKind, SourceType};
+use tally_events::{AuditEntry, AuditStatus, Operation, OriginType, ResourceKind, SourceType};
 
 use crate::common::*;
 
 /// Eight entries, in this arrival order (seq 1 to 8). e2 happened before e1;
 /// e5 and e6 at the same instant.
 fn eight() -> Vec<NewAuditEntry> {
-    let none = |base: NewAuditEntry| NewAuditEntry {
-        resource_id: None,
-        user: None,
-        blueprint: None,
-        entity: None,
-        ..base
+    let none = |base: NewAuditEntry| {
+        edited(base, |change| {
+            change.resource_id = None;
+            change.user = None;
+            change.blueprint = None;
+            change.entity = None;
+        })
     };
     vec![
-        NewAuditEntry { operation: Operation::Create, ..entry("e1", "2026-03-01T09:00:00Z") },
-        NewAuditEntry {
-            source_type: SourceType::Integration,
-            source: "k8s-prod-exporter".into(),
-            origin: OriginType::K8sExporter,
-            user: None,
-            ..entry("e2", "2026-03-01T08:00:00Z")
-        },
-        NewAuditEntry {
-            resource_id: Some("payments".into()),
-            source: "sam@example.com".into(),
-            origin: OriginType::PortAutomation,
-            status: AuditStatus::Failure,
-            error: Some("Timeout reaching cluster".into()),
-            user: Some("u-2".into()),
-            entity: Some("payments".into()),
-            run_id: Some("r_1".into()),
-            ..entry("e3", "2026-03-02T10:00:00Z")
-        },
-        NewAuditEntry {
-            resource: ResourceKind::Blueprint,
-            resource_id: Some("service".into()),
-            source: "Dana@Example.com".into(),
-            origin: OriginType::Terraform,
-            ..none(entry("e4", "2026-03-02T11:00:00Z"))
-        },
-        NewAuditEntry {
-            resource: ResourceKind::Integration,
-            resource_id: Some("gh-main".into()),
-            operation: Operation::Delete,
-            source_type: SourceType::Webhook,
-            source: "github-hook".into(),
-            origin: OriginType::Webhook,
-            status: AuditStatus::Failure,
-            error: Some("Permission DENIED for token".into()),
-            integration: Some("gh-main".into()),
-            ..none(entry("e5", "2026-03-03T12:00:00Z"))
-        },
-        NewAuditEntry {
-            resource: ResourceKind::Run,
-            resource_id: Some("r_1".into()),
-            operation: Operation::Create,
-            source: "sam@example.com".into(),
-            origin: OriginType::Api,
-            user: Some("u-2".into()),
-            run_id: Some("r_1".into()),
-            ..none(entry("e6", "2026-03-03T12:00:00Z"))
-        },
-        NewAuditEntry {
-            resource_id: Some("sre".into()),
-            operation: Operation::TimerExpired,
-            source_type: SourceType::Integration,
-            source: "team-members-aggregation".into(),
-            origin: OriginType::AggregationProperty,
-            user: None,
-            blueprint: Some("team".into()),
-            entity: Some("sre".into()),
-            ..entry("e7", "2026-03-04T07:00:00Z")
-        },
-        NewAuditEntry {
-            resource: ResourceKind::SignIn,
-            operation: Operation::Create,
-            user: Some("u-1".into()),
-            ..none(entry("e8", "2026-03-04T09:30:00Z"))
-        },
+        edited(entry("e1", "2026-03-01T09:00:00Z"), |change| {
+            change.operation = Operation::Create;
+        }),
+        edited(entry("e2", "2026-03-01T08:00:00Z"), |change| {
+            change.source_type = SourceType::Integration;
+            change.source = "k8s-prod-exporter".into();
+            change.origin = OriginType::K8sExporter;
+            change.user = None;
+        }),
+        edited(entry("e3", "2026-03-02T10:00:00Z"), |change| {
+            change.resource_id = Some("payments".into());
+            change.source = "sam@example.com".into();
+            change.origin = OriginType::PortAutomation;
+            change.status = AuditStatus::Failure;
+            change.error = Some("Timeout reaching cluster".into());
+            change.user = Some("u-2".into());
+            change.entity = Some("payments".into());
+            change.run_id = Some("r_1".into());
+        }),
+        edited(none(entry("e4", "2026-03-02T11:00:00Z")), |change| {
+            change.resource = ResourceKind::Blueprint;
+            change.resource_id = Some("service".into());
+            change.source = "Dana@Example.com".into();
+            change.origin = OriginType::Terraform;
+        }),
+        edited(none(entry("e5", "2026-03-03T12:00:00Z")), |change| {
+            change.resource = ResourceKind::Integration;
+            change.resource_id = Some("gh-main".into());
+            change.operation = Operation::Delete;
+            change.source_type = SourceType::Webhook;
+            change.source = "github-hook".into();
+            change.origin = OriginType::Webhook;
+            change.status = AuditStatus::Failure;
+            change.error = Some("Permission DENIED for token".into());
+            change.integration = Some("gh-main".into());
+        }),
+        edited(none(entry("e6", "2026-03-03T12:00:00Z")), |change| {
+            change.resource = ResourceKind::Run;
+            change.resource_id = Some("r_1".into());
+            change.operation = Operation::Create;
+            change.source = "sam@example.com".into();
+            change.origin = OriginType::Api;
+            change.user = Some("u-2".into());
+            change.run_id = Some("r_1".into());
+        }),
+        edited(entry("e7", "2026-03-04T07:00:00Z"), |change| {
+            change.resource_id = Some("sre".into());
+            change.operation = Operation::TimerExpired;
+            change.source_type = SourceType::Integration;
+            change.source = "team-members-aggregation".into();
+            change.origin = OriginType::AggregationProperty;
+            change.user = None;
+            change.blueprint = Some("team".into());
+            change.entity = Some("sre".into());
+        }),
+        edited(none(entry("e8", "2026-03-04T09:30:00Z")), |change| {
+            change.resource = ResourceKind::SignIn;
+            change.operation = Operation::Create;
+            change.user = Some("u-1".into());
+        }),
     ]
 }
 
@@ -180,7 +176,7 @@ fn source_matching_folds_case_beyond_ascii() {
         .append(
             "acme",
             &[NewAuditEntry {
-                source: "ÉLODIE@example.com".into(),
+                change: AuditEntry { source: "ÉLODIE@example.com".into(), ..entry_change() },
                 ..entry("e1", "2026-03-01T00:00:00Z")
             }],
         )

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::json;
 use tally_audit::{AuditOptions, AuditStore, NewAuditEntry};
-use tally_events::ResourceKind;
+use tally_events::{AuditEntry, ResourceKind};
 
 use crate::common::*;
 
@@ -29,23 +29,12 @@ fn secret_values_and_sensitive_fields_never_reach_the_file() {
         .append(
             "acme",
             &[
-                NewAuditEntry {
-                    resource: ResourceKind::Secret,
-                    resource_id: Some("GH_TOKEN".into()),
-                    before: Some(json!({"value": "ghp-OLD-value-1111"})),
-                    after: Some(json!({"value": "ghp-NEW-value-2222", "note": "rotated-by-sre"})),
-                    ..entry("e1", "2026-03-02T08:05:00Z")
-                },
-                NewAuditEntry {
-                    resource: ResourceKind::Integration,
-                    integration: Some("pagerduty".into()),
-                    after: Some(json!({
+                NewAuditEntry { change: AuditEntry { resource: ResourceKind::Secret, resource_id: Some("GH_TOKEN".into()), before: Some(json!({"value": "ghp-OLD-value-1111"})), after: Some(json!({"value": "ghp-NEW-value-2222", "note": "rotated-by-sre"})), ..entry_change() }, ..entry("e1", "2026-03-02T08:05:00Z") },
+                NewAuditEntry { change: AuditEntry { resource: ResourceKind::Integration, integration: Some("pagerduty".into()), after: Some(json!({
                         "name": "pagerduty-visible",
                         "config": {"apiKey": "pd-live-3333", "routes": [{"Authorization": "Bearer tok-4444"}]},
                         "Client-Secret": {"current": "cs-5555"},
-                    })),
-                    ..entry("e2", "2026-03-02T08:06:00Z")
-                },
+                    })), ..entry_change() }, ..entry("e2", "2026-03-02T08:06:00Z") },
             ],
         )
         .unwrap();
@@ -76,16 +65,12 @@ fn sensitive_fields_are_hidden_at_any_depth_with_the_documented_hash() {
     store
         .append(
             "acme",
-            &[NewAuditEntry {
-                resource: ResourceKind::Integration,
-                after: Some(json!({"name": "pd", "config": {"API_KEY": "k1", "hooks": [{"password": {"old": 42}}]}})),
-                ..entry("e1", "2026-03-02T08:05:00Z")
-            }],
+            &[NewAuditEntry { change: AuditEntry { resource: ResourceKind::Integration, after: Some(json!({"name": "pd", "config": {"API_KEY": "k1", "hooks": [{"password": {"old": 42}}]}})), ..entry_change() }, ..entry("e1", "2026-03-02T08:05:00Z") }],
         )
         .unwrap();
     let stored = store.get("acme", 1).unwrap().unwrap();
     assert_eq!(
-        stored.after,
+        stored.change.after,
         Some(json!({
             "name": "pd",
             "config": {
@@ -100,18 +85,21 @@ fn sensitive_fields_are_hidden_at_any_depth_with_the_documented_hash() {
 fn the_same_value_hashes_alike_in_one_account_and_differently_in_another() {
     let (_dir, _path, mut store) = fresh();
     let secret = NewAuditEntry {
-        resource: ResourceKind::Secret,
-        before: Some(json!({"value": "same"})),
-        after: Some(json!({"value": "same"})),
+        change: AuditEntry {
+            resource: ResourceKind::Secret,
+            before: Some(json!({"value": "same"})),
+            after: Some(json!({"value": "same"})),
+            ..entry_change()
+        },
         ..entry("e1", "2026-03-02T08:05:00Z")
     };
     store.append("acme", std::slice::from_ref(&secret)).unwrap();
     store.append("globex", &[secret]).unwrap();
     let acme = store.get("acme", 1).unwrap().unwrap();
     let globex = store.get("globex", 1).unwrap().unwrap();
-    assert_eq!(acme.before, acme.after);
-    assert_ne!(acme.after, globex.after);
-    assert_eq!(acme.after, Some(json!({"value": redacted("acme", "/value", "\"same\"")})));
+    assert_eq!(acme.change.before, acme.change.after);
+    assert_ne!(acme.change.after, globex.change.after);
+    assert_eq!(acme.change.after, Some(json!({"value": redacted("acme", "/value", "\"same\"")})));
 }
 
 #[test]
@@ -123,14 +111,17 @@ fn the_sensitive_field_list_is_configurable() {
         .append(
             "acme",
             &[NewAuditEntry {
-                after: Some(json!({"ssn": "123-45-6789", "password": "visible-now"})),
+                change: AuditEntry {
+                    after: Some(json!({"ssn": "123-45-6789", "password": "visible-now"})),
+                    ..entry_change()
+                },
                 ..entry("e1", "2026-03-02T08:05:00Z")
             }],
         )
         .unwrap();
     let stored = store.get("acme", 1).unwrap().unwrap();
     assert_eq!(
-        stored.after,
+        stored.change.after,
         Some(
             json!({"ssn": redacted("acme", "/ssn", "\"123-45-6789\""), "password": "visible-now"})
         )

@@ -5,7 +5,7 @@ use std::num::NonZeroUsize;
 use tally_audit::{
     AnchorCheck, AuditError, AuditQuery, NewAuditEntry, PurgeOutcome, RetentionPolicy,
 };
-use tally_events::ResourceKind;
+use tally_events::{AuditEntry, ResourceKind};
 
 use crate::common::*;
 
@@ -14,7 +14,7 @@ fn batch(size: usize) -> NonZeroUsize {
 }
 
 fn kind(resource: ResourceKind, base: NewAuditEntry) -> NewAuditEntry {
-    NewAuditEntry { resource, ..base }
+    NewAuditEntry { change: AuditEntry { resource, ..base.change }, ..base }
 }
 
 fn tombstones(path: &std::path::Path) -> Vec<i64> {

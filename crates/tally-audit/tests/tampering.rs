@@ -14,7 +14,7 @@ use tally_audit::{
     Alteration, Anchor, AnchorCheck, AuditError, AuditStore, NewAuditEntry, SealedRecord,
     Tampering, VerifyReport,
 };
-use tally_events::{AuditStatus, ResourceKind};
+use tally_events::{AuditEntry, AuditStatus, ResourceKind};
 
 use crate::common::*;
 
@@ -23,12 +23,15 @@ use crate::common::*;
 fn chain_of_six() -> (tempfile::TempDir, std::path::PathBuf, AuditStore, Anchor, Anchor) {
     let (dir, path, mut store) = fresh();
     let full = |event_id: &str, minute: u32| NewAuditEntry {
-        status: AuditStatus::Failure,
-        error: Some(format!("error {event_id}")),
-        run_id: Some(format!("r-{event_id}")),
-        integration: Some("gh-main".into()),
-        before: Some(json!({"replicas": minute, "labels": ["a", "b"]})),
-        after: Some(json!({"replicas": minute + 1, "labels": ["a"]})),
+        change: AuditEntry {
+            status: AuditStatus::Failure,
+            error: Some(format!("error {event_id}")),
+            run_id: Some(format!("r-{event_id}")),
+            integration: Some("gh-main".into()),
+            before: Some(json!({"replicas": minute, "labels": ["a", "b"]})),
+            after: Some(json!({"replicas": minute + 1, "labels": ["a"]})),
+            ..entry_change()
+        },
         ..entry(event_id, &format!("2026-03-02T08:{minute:02}:00Z"))
     };
     // Event ids of different lengths: no one-byte change turns one into another,
@@ -349,7 +352,7 @@ fn a_head_that_does_not_match_the_chain_is_caught() {
 fn purged_chain() -> (tempfile::TempDir, std::path::PathBuf, AuditStore) {
     let (dir, path, mut store) = fresh();
     let sign_in = |event_id: &str, instant: &str| NewAuditEntry {
-        resource: ResourceKind::SignIn,
+        change: AuditEntry { resource: ResourceKind::SignIn, ..entry_change() },
         ..entry(event_id, instant)
     };
     store
@@ -585,7 +588,10 @@ proptest! {
                             next_id += 1;
                             NewAuditEntry {
                                 at: now - chrono::Days::new(age_days.into()),
-                                resource: if sign_in { ResourceKind::SignIn } else { ResourceKind::Entity },
+                                change: AuditEntry {
+                                    resource: if sign_in { ResourceKind::SignIn } else { ResourceKind::Entity },
+                                    ..entry_change()
+                                },
                                 ..entry(&format!("e{next_id}"), "2026-01-01T00:00:00Z")
                             }
                         })

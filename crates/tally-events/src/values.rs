@@ -11,6 +11,24 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+/// Shows and serialises a value as its wire spelling (`as_str`), for closed and
+/// open enums alike.
+macro_rules! wire_text {
+    ($name:ident) => {
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
 /// Declares a closed enum with its wire spellings; parsing is case-insensitive and
 /// treats `_`, `-` and space alike, so `Timer Expired`, `timer_expired` and
 /// `TIMER-EXPIRED` are one value.
@@ -40,17 +58,7 @@ macro_rules! closed_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
+        wire_text!($name);
     };
 }
 
@@ -253,17 +261,7 @@ macro_rules! open_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
+        wire_text!($name);
     };
 }
 

@@ -32,7 +32,7 @@ pub enum AuditReadError {
     Audit(#[from] AuditError),
 }
 
-// The stored `tally_audit::AuditEntry` less what a listing does not show
+// The stored `tally_audit::AuditEntry` (its change) less what a listing does not show
 // (the account, which is the listing's, the sender's event id, the snapshots
 // and the chain hash), read from it by `From`. It is its own struct because it
 // is what the listing's table, its JSON and its OpenAPI schema describe, none
@@ -74,22 +74,23 @@ pub struct AuditRow {
 
 impl From<&AuditEntry> for AuditRow {
     fn from(entry: &AuditEntry) -> AuditRow {
+        let change = &entry.change;
         AuditRow {
             seq: entry.seq,
             at: entry.at,
-            resource: entry.resource.as_str().to_owned(),
-            resource_id: entry.resource_id.clone(),
-            operation: entry.operation.as_str().to_owned(),
-            source_type: entry.source_type.as_str().to_owned(),
-            source: entry.source.clone(),
-            origin: entry.origin.as_str().to_owned(),
-            status: entry.status.as_str().to_owned(),
-            error: entry.error.clone(),
-            user: entry.user.clone(),
-            blueprint: entry.blueprint.clone(),
-            entity: entry.entity.clone(),
-            run_id: entry.run_id.clone(),
-            integration: entry.integration.clone(),
+            resource: change.resource.as_str().to_owned(),
+            resource_id: change.resource_id.clone(),
+            operation: change.operation.as_str().to_owned(),
+            source_type: change.source_type.as_str().to_owned(),
+            source: change.source.clone(),
+            origin: change.origin.as_str().to_owned(),
+            status: change.status.as_str().to_owned(),
+            error: change.error.clone(),
+            user: change.user.clone(),
+            blueprint: change.blueprint.clone(),
+            entity: change.entity.clone(),
+            run_id: change.run_id.clone(),
+            integration: change.integration.clone(),
         }
     }
 }
@@ -286,7 +287,7 @@ pub fn audit_entry(
 ) -> Result<Option<AuditDetail>, AuditReadError> {
     let Some(entry) = log.get(view.account(), seq)? else { return Ok(None) };
     if view.member_runs().is_some() {
-        match check_member_run(store, view, entry.run_id.as_deref()) {
+        match check_member_run(store, view, entry.change.run_id.as_deref()) {
             Ok(()) => {}
             // Someone else's entry is as absent as a missing one.
             Err(AuditReadError::RunRequired | AuditReadError::NotYourRun { .. }) => {
@@ -298,8 +299,8 @@ pub fn audit_entry(
     Ok(Some(AuditDetail {
         entry: AuditRow::from(&entry),
         diff: entry.diff(),
-        before: entry.before,
-        after: entry.after,
+        before: entry.change.before,
+        after: entry.change.after,
     }))
 }
 

@@ -129,6 +129,23 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
+    /// Every row `select` answers for `params`, each read by `read`; a failure
+    /// is a [`StoreError::Sqlite`] saying what the store was `doing`.
+    pub(crate) fn collect_rows<T, C: FromIterator<T>>(
+        &self,
+        select: &str,
+        params: impl rusqlite::Params,
+        doing: &str,
+        read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<C, StoreError> {
+        let mut statement =
+            self.connection.prepare_cached(select).map_err(StoreError::sqlite(doing))?;
+        statement
+            .query_map(params, read)
+            .and_then(|rows| rows.collect())
+            .map_err(StoreError::sqlite(doing))
+    }
+
     /// Opens (creating if needed) the store at `path` and upgrades its schema.
     ///
     /// A file written by a newer Tally is refused with [`StoreError::NewerSchema`]

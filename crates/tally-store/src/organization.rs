@@ -62,36 +62,22 @@ impl Store {
     /// An account's configured organizations, by id.
     pub fn organizations(&self, slug: &str) -> Result<Vec<Organization>, StoreError> {
         let account = self.account(slug)?;
-        let doing = || format!("listing organizations of account {slug}");
-        let mut statement = self
-            .connection
-            .prepare_cached(
-                "SELECT organization, name FROM organizations WHERE account_id = ?1 ORDER BY organization",
-            )
-            .map_err(StoreError::sqlite(doing()))?;
-        statement
-            .query_map([account.id.0], |row| {
-                Ok(Organization { organization: row.get(0)?, name: row.get(1)? })
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(StoreError::sqlite(doing()))
+        self.collect_rows(
+            "SELECT organization, name FROM organizations WHERE account_id = ?1 ORDER BY organization",
+            [account.id.0],
+            &format!("listing organizations of account {slug}"),
+            |row| Ok(Organization { organization: row.get(0)?, name: row.get(1)? }),
+        )
     }
 
     /// An account's configured teams, by id.
     pub fn teams(&self, slug: &str) -> Result<Vec<Team>, StoreError> {
         let account = self.account(slug)?;
-        let doing = || format!("listing teams of account {slug}");
-        let mut statement = self
-            .connection
-            .prepare_cached(
-                "SELECT team, name, organization FROM teams WHERE account_id = ?1 ORDER BY team",
-            )
-            .map_err(StoreError::sqlite(doing()))?;
-        statement
-            .query_map([account.id.0], |row| {
-                Ok(Team { team: row.get(0)?, name: row.get(1)?, organization: row.get(2)? })
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(StoreError::sqlite(doing()))
+        self.collect_rows(
+            "SELECT team, name, organization FROM teams WHERE account_id = ?1 ORDER BY team",
+            [account.id.0],
+            &format!("listing teams of account {slug}"),
+            |row| Ok(Team { team: row.get(0)?, name: row.get(1)?, organization: row.get(2)? }),
+        )
     }
 }

@@ -153,19 +153,12 @@ impl Store {
         let Some((first, last)) = term_months(&account.terms) else {
             return Ok(Vec::new());
         };
-        let doing = || format!("reading the monthly seats of account {slug}");
-        let mut statement = self
-            .connection
-            .prepare_cached(
-                "SELECT month, seats FROM seat_months WHERE account_id = ?1 AND organization = ?2",
-            )
-            .map_err(StoreError::sqlite(doing()))?;
-        let counts: std::collections::HashMap<String, u32> = statement
-            .query_map(params![account.id.0, organization.unwrap_or("")], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(StoreError::sqlite(doing()))?;
+        let counts: std::collections::HashMap<String, u32> = self.collect_rows(
+            "SELECT month, seats FROM seat_months WHERE account_id = ?1 AND organization = ?2",
+            params![account.id.0, organization.unwrap_or("")],
+            &format!("reading the monthly seats of account {slug}"),
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
         // From the month before the terms (no seats), for the first month's change.
         let mut months = vec![first.previous()];
         while months[months.len() - 1] < last {

@@ -3,6 +3,7 @@
 //! read for one period with the leave to download an account's usage reports.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -10,7 +11,7 @@ use tally_access::UsageReports;
 use tally_events::EventKind;
 
 use crate::kind::StoredKind;
-use crate::{Store, StoreError};
+use crate::{AccountId, Store, StoreError};
 
 /// A user seen in an integrated system.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,46 +101,39 @@ impl Store {
         let sqlite = |error| StoreError::sqlite(doing())(error);
         // The payload is parsed once here: asking SQLite for each of seven fields
         // parses it seven times, which was most of the cost.
-        let mut statement = self
-            .connection
-            .prepare_cached(
-                "SELECT at_us, payload FROM events
+        let select = "SELECT at_us, payload FROM events
                  WHERE account_id = ?1 AND kind = ?4
                    AND at_us >= ?2 AND at_us < ?3
-                 ORDER BY at_us",
-            )
-            .map_err(sqlite)?;
-        let mut rows = statement
-            .query(params![
-                account.id.0,
-                from.timestamp_micros(),
-                to.timestamp_micros(),
-                StoredKind(EventKind::SyncObservation)
-            ])
-            .map_err(sqlite)?;
-        let mut count = 0;
-        while let Some(row) = rows.next().map_err(sqlite)? {
-            let at_us: i64 = row.get(0).map_err(sqlite)?;
-            let payload = row.get_ref(1).and_then(|value| Ok(value.as_str()?)).map_err(sqlite)?;
-            let seen: StoredObservation<'_> =
-                serde_json::from_str(payload).map_err(|_| StoreError::CorruptValue {
-                    table: "events",
-                    column: "payload",
-                    value: payload.to_owned(),
-                })?;
-            each(SyncObservationRecord {
-                at: instant(at_us),
-                system: seen.system.into_owned(),
-                project: seen.project.map(Cow::into_owned),
-                email: seen.email.map(Cow::into_owned),
-                username: seen.username.map(Cow::into_owned),
-                display_name: seen.display_name.map(Cow::into_owned),
-                interaction: seen.interaction.into_owned(),
-                service_account: seen.service_account,
-            });
-            count += 1;
-        }
-        Ok(count)
+                 ORDER BY at_us";
+        self.for_each_row(
+            select,
+            account.id,
+            EventKind::SyncObservation,
+            from..to,
+            &sqlite,
+            |row| {
+                let at_us: i64 = row.get(0).map_err(sqlite)?;
+                let payload =
+                    row.get_ref(1).and_then(|value| Ok(value.as_str()?)).map_err(sqlite)?;
+                let seen: StoredObservation<'_> =
+                    serde_json::from_str(payload).map_err(|_| StoreError::CorruptValue {
+                        table: "events",
+                        column: "payload",
+                        value: payload.to_owned(),
+                    })?;
+                each(SyncObservationRecord {
+                    at: instant(at_us),
+                    system: seen.system.into_owned(),
+                    project: seen.project.map(Cow::into_owned),
+                    email: seen.email.map(Cow::into_owned),
+                    username: seen.username.map(Cow::into_owned),
+                    display_name: seen.display_name.map(Cow::into_owned),
+                    interaction: seen.interaction.into_owned(),
+                    service_account: seen.service_account,
+                });
+                Ok(())
+            },
+        )
     }
 
     /// Hands each `entity_sync` of the account in `[from, to)` to `each`, in time
@@ -154,28 +148,14 @@ impl Store {
         let account = self.account(reports.account())?;
         let doing = || format!("reading the entity syncs of account {}", account.slug);
         let sqlite = |error| StoreError::sqlite(doing())(error);
-        let mut statement = self
-            .connection
-            .prepare_cached(
-                "SELECT at_us, payload ->> '$.source_system', payload ->> '$.target_system',
+        let select = "SELECT at_us, payload ->> '$.source_system', payload ->> '$.target_system',
                         payload ->> '$.source_project', payload ->> '$.target_project',
                         payload ->> '$.entity_type', coalesce(payload ->> '$.entities', 1),
                         coalesce(payload ->> '$.status', 'active')
                  FROM events WHERE account_id = ?1 AND kind = ?4
                    AND at_us >= ?2 AND at_us < ?3
-                 ORDER BY at_us",
-            )
-            .map_err(sqlite)?;
-        let mut rows = statement
-            .query(params![
-                account.id.0,
-                from.timestamp_micros(),
-                to.timestamp_micros(),
-                StoredKind(EventKind::EntitySync)
-            ])
-            .map_err(sqlite)?;
-        let mut count = 0;
-        while let Some(row) = rows.next().map_err(sqlite)? {
+                 ORDER BY at_us";
+        self.for_each_row(select, account.id, EventKind::EntitySync, from..to, &sqlite, |row| {
             let read = || -> rusqlite::Result<EntitySyncRecord> {
                 Ok(EntitySyncRecord {
                     at: instant(row.get(0)?),
@@ -189,6 +169,34 @@ impl Store {
                 })
             };
             each(read().map_err(sqlite)?);
+            Ok(())
+        })
+    }
+
+    /// Runs `select`, whose `?1` is the account, `?4` the event kind and `?2`,
+    /// `?3` the bounds of `period` in microseconds, handing each row to `each`;
+    /// answers how many rows there were.
+    fn for_each_row(
+        &self,
+        select: &str,
+        account: AccountId,
+        kind: EventKind,
+        period: Range<DateTime<Utc>>,
+        sqlite: &dyn Fn(rusqlite::Error) -> StoreError,
+        mut each: impl FnMut(&rusqlite::Row<'_>) -> Result<(), StoreError>,
+    ) -> Result<u64, StoreError> {
+        let mut statement = self.connection.prepare_cached(select).map_err(sqlite)?;
+        let mut rows = statement
+            .query(params![
+                account.0,
+                period.start.timestamp_micros(),
+                period.end.timestamp_micros(),
+                StoredKind(kind)
+            ])
+            .map_err(sqlite)?;
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(sqlite)? {
+            each(row)?;
             count += 1;
         }
         Ok(count)

@@ -209,22 +209,18 @@ impl Store {
         &self,
         _leave: &MonitorView,
     ) -> Result<Vec<TrackedActivity>, StoreError> {
-        let mut statement = self
-            .connection
-            .prepare_cached(
-                "SELECT module, activity FROM monitor_tracking ORDER BY module, activity",
-            )
-            .map_err(StoreError::sqlite("reading what the monitor tracks"))?;
-        statement
-            .query_map([], |row| {
+        self.collect_rows(
+            "SELECT module, activity FROM monitor_tracking ORDER BY module, activity",
+            [],
+            "reading what the monitor tracks",
+            |row| {
                 let activity: String = row.get(1)?;
                 Ok(TrackedActivity {
                     module: row.get(0)?,
                     activity: (!activity.is_empty()).then_some(activity),
                 })
-            })
-            .and_then(|rows| rows.collect())
-            .map_err(StoreError::sqlite("reading what the monitor tracks"))
+            },
+        )
     }
 
     /// Replaces what the usage monitor tracks; an empty list tracks everything.

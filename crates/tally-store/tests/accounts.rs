@@ -6,9 +6,7 @@ use crate::common::*;
 
 #[test]
 fn a_write_key_finds_its_account_and_is_not_stored_in_clear() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (dir, path, mut store) = fresh();
     let (acme, acme_key) = create(&mut store, "acme");
     let (globex, globex_key) = create(&mut store, "globex");
     assert!(acme_key.expose().starts_with("tally_wk_"));
@@ -28,8 +26,7 @@ fn a_write_key_finds_its_account_and_is_not_stored_in_clear() {
 
 #[test]
 fn a_rotated_key_replaces_the_old_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (_dir, _, mut store) = fresh();
     let (acme, old_key) = create(&mut store, "acme");
     let new_key = store.rotate_write_key("acme").unwrap();
     assert_eq!(store.account_for_write_key(old_key.expose()).unwrap(), None);
@@ -38,8 +35,7 @@ fn a_rotated_key_replaces_the_old_one() {
 
 #[test]
 fn accounts_keep_their_calendar_and_terms() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (_dir, _, mut store) = fresh();
     let mut new = new_account("kiwi");
     new.calendar.time_zone = chrono_tz::Pacific::Auckland;
     new.calendar.week_start = chrono::Weekday::Sun;
@@ -56,8 +52,7 @@ fn accounts_keep_their_calendar_and_terms() {
 
 #[test]
 fn bad_slugs_and_repeated_slugs_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (_dir, _, mut store) = fresh();
     create(&mut store, "acme");
     assert!(matches!(
         store.create_account(&new_account("acme")),
@@ -76,8 +71,7 @@ fn bad_slugs_and_repeated_slugs_are_refused() {
 /// account then failed on "a bad value in subscription_terms".
 #[test]
 fn a_term_overlapping_one_the_account_has_is_refused_naming_both() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (_dir, _, mut store) = fresh();
     create(&mut store, "acme");
     // 2026-12-01 is before the held term's end, 2027-01-01: December is shared.
     let error = store.add_term("acme", "2026-12-01..2027-12-01".parse().unwrap()).unwrap_err();
@@ -109,8 +103,7 @@ fn a_term_overlapping_one_the_account_has_is_refused_naming_both() {
 
 #[test]
 fn a_term_is_removed_only_as_the_account_holds_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (_dir, _, mut store) = fresh();
     create(&mut store, "acme");
     store.add_term("acme", "2027-01-01..2028-01-01".parse().unwrap()).unwrap();
     let error = store.remove_term("acme", "2027-01-01..2027-06-01".parse().unwrap()).unwrap_err();
@@ -128,9 +121,7 @@ fn a_term_is_removed_only_as_the_account_holds_it() {
 /// deleted one's row number starts from nothing.
 #[test]
 fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, path, mut store) = fresh();
     let (acme, _) = create(&mut store, "acme");
     let (globex, _) = create(&mut store, "globex");
     // u1 is added, then logs in in three weeks: a seat, with a profile.
@@ -217,8 +208,7 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
 /// Issue 13: a token made already expired was accepted silently.
 #[test]
 fn a_token_that_would_be_expired_when_made_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (_dir, _, mut store) = fresh();
     create(&mut store, "acme");
     let token = |expires_at| tally_store::NewToken {
         grant: tally_store::TokenGrant::Administrator {

@@ -9,9 +9,7 @@ use crate::common::*;
 
 #[test]
 fn a_resent_batch_counts_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, path, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     let batch = events(
         &[
@@ -31,8 +29,7 @@ fn a_resent_batch_counts_once() {
 
 #[test]
 fn the_same_event_in_another_spelling_is_a_duplicate() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (_dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     store.append(account.id, &events(&login("a", "u1", "2026-03-02T08:00:00Z"))).unwrap();
     // Same instant written with an offset, keys in another order.
@@ -43,9 +40,7 @@ fn the_same_event_in_another_spelling_is_a_duplicate() {
 
 #[test]
 fn an_event_stored_with_a_number_earlier_versions_rounded_is_a_duplicate_when_resent() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, path, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     let line = r#"{"id":"a","kind":"login","at":"2026-03-02T08:00:00Z","user":"u1","properties":{"big":123456789012345678901234567890}}"#;
     // The payload earlier versions stored for `line`: the number read as a
@@ -70,9 +65,7 @@ fn an_event_stored_with_a_number_earlier_versions_rounded_is_a_duplicate_when_re
 
 #[test]
 fn a_reused_id_with_other_contents_is_a_conflict_and_keeps_the_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, path, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     store.append(account.id, &events(&login("a", "u1", "2026-03-02T08:00:00Z"))).unwrap();
     let batch =
@@ -91,8 +84,7 @@ fn a_reused_id_with_other_contents_is_a_conflict_and_keeps_the_first() {
 
 #[test]
 fn a_repeated_id_within_one_batch_is_caught() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (_dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     let batch = [
         login("a", "u1", "2026-03-02T08:00:00Z"),
@@ -106,8 +98,7 @@ fn a_repeated_id_within_one_batch_is_caught() {
 
 #[test]
 fn ids_are_scoped_to_their_account() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (_dir, _, mut store) = fresh();
     let (acme, _) = create(&mut store, "acme");
     let (globex, _) = create(&mut store, "globex");
     let batch = events(&login("a", "u1", "2026-03-02T08:00:00Z"));
@@ -146,9 +137,7 @@ fn a_failed_write_remembers_no_id() {
 /// exactly as it stops at a full disk (SQLITE_FULL).
 #[test]
 fn a_full_disk_rolls_back_the_whole_batch() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, path, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     let pages = stored_rows(&path, "PRAGMA page_count");
     // Leave room for a few pages only, then send far more than fits.

@@ -10,6 +10,15 @@ pub fn open(path: &Path) -> Store {
     Store::open(path, &StoreOptions::default()).expect("open store")
 }
 
+/// A new store in a new directory (kept while the returned guard lives), and
+/// its file's path.
+pub fn fresh() -> (tempfile::TempDir, std::path::PathBuf, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    let store = open(&path);
+    (dir, path, store)
+}
+
 pub fn new_account(slug: &str) -> NewAccount {
     NewAccount {
         slug: slug.to_owned(),

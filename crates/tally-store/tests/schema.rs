@@ -1,6 +1,6 @@
 //! Schema migrations: every version upgrades, a newer file is refused.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use tally_store::{SCHEMA_VERSION, Store, StoreError, StoreOptions};
 
@@ -8,6 +8,23 @@ use crate::common::*;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/schema").join(name)
+}
+
+/// A copy of `fixtures/schema/v{version}.sqlite` in a new directory, checked to be
+/// of that version still.
+fn copy_of_version(version: i64) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tally.sqlite");
+    std::fs::copy(fixture(&format!("v{version}.sqlite")), &path).unwrap();
+    assert_eq!(stored_rows(&path, "PRAGMA user_version"), version);
+    (dir, path)
+}
+
+/// Opens the file at `path`, checking that opening brought it to the latest schema.
+fn upgraded(path: &Path) -> Store {
+    let store = open(path);
+    assert_eq!(stored_rows(path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
+    store
 }
 
 #[test]
@@ -23,13 +40,9 @@ fn a_new_file_gets_the_latest_schema() {
 /// (acme, Europe/Berlin, term 2026-01-15..2027-01-15) and three events.
 #[test]
 fn a_version_1_file_upgrades_and_keeps_its_data() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    std::fs::copy(fixture("v1.sqlite"), &path).unwrap();
-    assert_eq!(stored_rows(&path, "PRAGMA user_version"), 1);
+    let (_dir, path) = copy_of_version(1);
 
-    let mut store = open(&path);
-    assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
+    let mut store = upgraded(&path);
     let account = store.account("acme").unwrap();
     assert_eq!(account.calendar.time_zone, chrono_tz::Europe::Berlin);
     let counts: Vec<(String, u64)> = store
@@ -67,14 +80,10 @@ fn a_version_1_file_upgrades_and_keeps_its_data() {
 /// been merged and `v2-e5`, `v2-e6` were still only in memory.
 #[test]
 fn a_version_2_file_upgrades_and_keeps_its_data_and_keys() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    std::fs::copy(fixture("v2.sqlite"), &path).unwrap();
-    assert_eq!(stored_rows(&path, "PRAGMA user_version"), 2);
+    let (_dir, path) = copy_of_version(2);
     assert_eq!(stored_rows(&path, "SELECT count(*) FROM event_ids"), 4);
 
-    let mut store = open(&path);
-    assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
+    let mut store = upgraded(&path);
     let account = store.account("acme").unwrap();
     assert_eq!(account.calendar.time_zone, chrono_tz::America::Sao_Paulo);
     assert_eq!(store.organizations("acme").unwrap()[0].name, "Brasil");
@@ -108,13 +117,9 @@ fn a_version_2_file_upgrades_and_keeps_its_data_and_keys() {
 /// 2026-03-02, 03-09 and 03-16: three weeks (from Sundays 03-01, 03-08, 03-15).
 #[test]
 fn a_version_3_file_upgrades_and_its_seats_are_counted() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    std::fs::copy(fixture("v3.sqlite"), &path).unwrap();
-    assert_eq!(stored_rows(&path, "PRAGMA user_version"), 3);
+    let (_dir, path) = copy_of_version(3);
 
-    let mut store = open(&path);
-    assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
+    let mut store = upgraded(&path);
     let update = store.update_seats("acme").unwrap();
     assert_eq!((update.events, update.users, update.rebuilt), (3, 1, true));
     let seats: Vec<(String, u32)> = store
@@ -143,13 +148,9 @@ fn a_version_3_file_upgrades_and_its_seats_are_counted() {
 /// all to organization `east`, counted by the daemon's seat refresher.
 #[test]
 fn a_version_4_file_upgrades_with_its_seat_state_and_takes_tokens() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    std::fs::copy(fixture("v4.sqlite"), &path).unwrap();
-    assert_eq!(stored_rows(&path, "PRAGMA user_version"), 4);
+    let (_dir, path) = copy_of_version(4);
 
-    let mut store = open(&path);
-    assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
+    let mut store = upgraded(&path);
     // The state counted under version 4 is read as it is: nothing to recount.
     let update = store.update_seats("acme").unwrap();
     assert_eq!((update.events, update.rebuilt), (0, false));

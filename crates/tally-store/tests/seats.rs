@@ -19,6 +19,15 @@ fn login_to(id: &str, user: &str, at: &str, organization: &str) -> String {
     )
 }
 
+/// ada's logins to `eu` on the Mondays 2026-03-02, 03-09 and 03-16: a seat from March.
+fn ada_on_three_march_mondays() -> [String; 3] {
+    [
+        login_to("a1", "ada", "2026-03-02T09:00:00Z", "eu"),
+        login_to("a2", "ada", "2026-03-09T09:00:00Z", "eu"),
+        login_to("a3", "ada", "2026-03-16T09:00:00Z", "eu"),
+    ]
+}
+
 fn lifecycle(id: &str, kind: &str, user: &str, at: &str) -> String {
     format!(r#"{{"id":"{id}","kind":"{kind}","at":"{at}","user":"{user}"}}"#)
 }
@@ -44,22 +53,14 @@ fn purge_logins(path: &Path) {
 
 #[test]
 fn seats_survive_the_purge_of_the_logins_they_came_from() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, path, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     // ada: Mondays 03-02, 03-09, 03-16 to eu: a seat from March. bob: two weeks only.
-    send(
-        &mut store,
-        account.id,
-        &[
-            login_to("a1", "ada", "2026-03-02T09:00:00Z", "eu"),
-            login_to("a2", "ada", "2026-03-09T09:00:00Z", "eu"),
-            login_to("a3", "ada", "2026-03-16T09:00:00Z", "eu"),
-            login_to("b1", "bob", "2026-03-02T09:00:00Z", "us"),
-            login_to("b2", "bob", "2026-03-09T09:00:00Z", "us"),
-        ],
-    );
+    let bob_two_weeks = [
+        login_to("b1", "bob", "2026-03-02T09:00:00Z", "us"),
+        login_to("b2", "bob", "2026-03-09T09:00:00Z", "us"),
+    ];
+    send(&mut store, account.id, &[&ada_on_three_march_mondays()[..], &bob_two_weeks].concat());
     store.update_seats("acme").unwrap();
     // The term is 2026: January to December; ada from March.
     let ada_only = [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
@@ -110,19 +111,9 @@ fn seats_survive_the_purge_of_the_logins_they_came_from() {
 
 #[test]
 fn a_late_removal_takes_a_seat_out_of_the_months_after_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
-    send(
-        &mut store,
-        account.id,
-        &[
-            login_to("a1", "ada", "2026-03-02T09:00:00Z", "eu"),
-            login_to("a2", "ada", "2026-03-09T09:00:00Z", "eu"),
-            login_to("a3", "ada", "2026-03-16T09:00:00Z", "eu"),
-        ],
-    );
+    send(&mut store, account.id, &ada_on_three_march_mondays());
     store.update_seats("acme").unwrap();
     // Removed in June: counted in March to June, not after.
     send(&mut store, account.id, &[lifecycle("r1", "user_removed", "ada", "2026-06-10T00:00:00Z")]);
@@ -139,9 +130,7 @@ fn a_late_removal_takes_a_seat_out_of_the_months_after_it() {
 /// events at once: a check of the delta bookkeeping by an independent path.
 #[test]
 fn updating_batch_by_batch_equals_counting_everything_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     let mut all = Vec::new();
     let mut state = 7u64;
@@ -222,9 +211,7 @@ fn updating_batch_by_batch_equals_counting_everything_at_once() {
 
 #[test]
 fn an_accounts_own_seat_rule_recounts_every_user() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     // ada logs in in two weeks only (Mondays 03-02 and 03-09): no seat by the seed's rule.
     send(
@@ -255,9 +242,7 @@ fn an_accounts_own_seat_rule_recounts_every_user() {
 
 #[test]
 fn the_log_shows_each_seats_latest_names_organizations_and_teams() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     let added = |id: &str, at: &str, email: &str, teams: &str| {
         format!(
@@ -292,9 +277,7 @@ fn the_log_shows_each_seats_latest_names_organizations_and_teams() {
 
 #[test]
 fn the_seat_state_version_moves_with_updates_and_the_rule_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     let version = |store: &Store| store.seat_state_version(&usage("acme")).unwrap();
     let before_any_update = version(&store);

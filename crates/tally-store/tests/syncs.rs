@@ -12,8 +12,7 @@ fn at(text: &str) -> DateTime<Utc> {
 
 #[test]
 fn a_period_holds_the_syncs_from_its_start_up_to_its_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (_dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     let (globex, _) = create(&mut store, "globex");
     let lines = [

@@ -22,9 +22,7 @@ fn administrator_of(account: &str) -> NewToken {
 
 #[test]
 fn a_token_is_kept_only_as_a_hash_and_authenticates_its_principal() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, path, mut store) = fresh();
     create(&mut store, "acme");
     let (info, token) = store.create_token(&administrator_of("acme")).unwrap();
     assert_eq!(info.id, token.id());
@@ -47,8 +45,7 @@ fn a_token_is_kept_only_as_a_hash_and_authenticates_its_principal() {
 
 #[test]
 fn an_expired_or_revoked_token_stops_working() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (_dir, _, mut store) = fresh();
     create(&mut store, "acme");
     // In the future: a token already expired when made is refused (issue 13).
     let expires_at = at("2100-06-01T00:00:00Z");
@@ -77,8 +74,7 @@ fn an_expired_or_revoked_token_stops_working() {
 
 #[test]
 fn a_member_token_names_its_user_and_account() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (_dir, _, mut store) = fresh();
     create(&mut store, "acme");
     let member = |user: &str| NewToken {
         grant: TokenGrant::Member { account: "acme".into(), user: user.into() },
@@ -100,8 +96,7 @@ fn a_member_token_names_its_user_and_account() {
 
 #[test]
 fn a_staff_token_follows_its_team_scope_as_it_changes() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
+    let (_dir, _, mut store) = fresh();
     create(&mut store, "acme");
     create(&mut store, "globex");
     let staff = NewToken {

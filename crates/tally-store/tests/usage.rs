@@ -3,7 +3,7 @@
 
 use tally_access::Principal;
 use tally_calendar::AccountCalendar;
-use tally_store::{RunColumn, RunQuery, RunState, RunsAfter};
+use tally_store::{AccountId, RunColumn, RunQuery, RunState, RunsAfter, Store};
 
 use crate::common::*;
 
@@ -28,15 +28,9 @@ fn query(sort: RunColumn, descending: bool, limit: usize) -> RunQuery {
     }
 }
 
-fn ids(states: &[RunState]) -> Vec<&str> {
-    states.iter().map(|state| state.run_id.as_str()).collect()
-}
-
-#[test]
-fn events_are_counted_per_month_of_the_account_time_zone() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
-    let account = store
+/// `acme`, whose months are those of Tokyo (UTC+9).
+fn create_in_tokyo(store: &mut Store) -> tally_store::Account {
+    store
         .create_account(&tally_store::NewAccount {
             calendar: AccountCalendar {
                 time_zone: "Asia/Tokyo".parse().unwrap(),
@@ -45,7 +39,25 @@ fn events_are_counted_per_month_of_the_account_time_zone() {
             ..new_account("acme")
         })
         .unwrap()
-        .0;
+        .0
+}
+
+/// A new store whose account `acme` holds `lines`; the directory keeps the file.
+fn acme_holding(lines: &[String]) -> (tempfile::TempDir, Store, AccountId) {
+    let (dir, _, mut store) = fresh();
+    let (account, _) = create(&mut store, "acme");
+    store.append(account.id, &events(&lines.join("\n"))).unwrap();
+    (dir, store, account.id)
+}
+
+fn ids(states: &[RunState]) -> Vec<&str> {
+    states.iter().map(|state| state.run_id.as_str()).collect()
+}
+
+#[test]
+fn events_are_counted_per_month_of_the_account_time_zone() {
+    let (_dir, _, mut store) = fresh();
+    let account = create_in_tokyo(&mut store);
     // 2026-02-28T15:30Z is 00:30 on March 1st in Tokyo (UTC+9): March's.
     // 2026-02-28T14:59Z is 23:59 on February 28th: February's.
     let lines = [
@@ -76,15 +88,11 @@ fn events_are_counted_per_month_of_the_account_time_zone() {
 
 #[test]
 fn a_member_lists_only_their_own_runs_and_an_administrator_all() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
-    let (account, _) = create(&mut store, "acme");
-    let lines = [
+    let (_dir, store, _) = acme_holding(&[
         run("1", "2026-03-01T10:00:00Z", "deploy", "success", "ana"),
         run("2", "2026-03-01T11:00:00Z", "deploy", "failure", "bo"),
         run("3", "2026-03-02T10:00:00Z", "scale", "success", "ana"),
-    ];
-    store.append(account.id, &events(&lines.join("\n"))).unwrap();
+    ]);
     let member = Principal::Member { account: "acme".into(), user: "ana".into() };
     let administrator =
         Principal::Administrator { account: "acme".into(), server_management_read: false };
@@ -106,18 +114,14 @@ fn a_member_lists_only_their_own_runs_and_an_administrator_all() {
 
 #[test]
 fn pages_follow_the_sort_and_are_not_shifted_by_later_arrivals() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open(&dir.path().join("tally.sqlite"));
-    let (account, _) = create(&mut store, "acme");
     // Actions b, a, c, a, b: sorted by action then arrival: 2 a, 4 a, 1 b, 5 b, 3 c.
-    let lines = [
+    let (_dir, mut store, account) = acme_holding(&[
         run("1", "2026-03-01T10:00:00Z", "b", "success", "ana"),
         run("2", "2026-03-01T11:00:00Z", "a", "success", "ana"),
         run("3", "2026-03-01T12:00:00Z", "c", "success", "ana"),
         run("4", "2026-03-01T13:00:00Z", "a", "success", "ana"),
         run("5", "2026-03-01T14:00:00Z", "b", "success", "ana"),
-    ];
-    store.append(account.id, &events(&lines.join("\n"))).unwrap();
+    ]);
     let view = Principal::Administrator { account: "acme".into(), server_management_read: false }
         .read_runs("acme")
         .unwrap();
@@ -131,7 +135,7 @@ fn pages_follow_the_sort_and_are_not_shifted_by_later_arrivals() {
         run("6", "2026-03-01T15:00:00Z", "a", "success", "bo"),
         run("7", "2026-03-01T16:00:00Z", "0", "success", "bo"),
     ];
-    store.append(account.id, &events(&late.join("\n"))).unwrap();
+    store.append(account, &events(&late.join("\n"))).unwrap();
     let after =
         |state: &RunState, column| Some(RunsAfter { key: state.key(column), seq: state.seq });
     let by_action = query(RunColumn::Action, false, 2);
@@ -157,19 +161,8 @@ fn pages_follow_the_sort_and_are_not_shifted_by_later_arrivals() {
 
 #[test]
 fn kept_counts_are_exact_between_updates_and_outlive_purged_events() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
-    let account = store
-        .create_account(&tally_store::NewAccount {
-            calendar: AccountCalendar {
-                time_zone: "Asia/Tokyo".parse().unwrap(),
-                ..Default::default()
-            },
-            ..new_account("acme")
-        })
-        .unwrap()
-        .0;
+    let (_dir, path, mut store) = fresh();
+    let account = create_in_tokyo(&mut store);
     let counts = |store: &tally_store::Store| -> Vec<(String, String, u64)> {
         store
             .monthly_event_counts(&usage("acme"))
@@ -202,9 +195,7 @@ fn kept_counts_are_exact_between_updates_and_outlive_purged_events() {
 
 #[test]
 fn a_new_time_zone_counts_everything_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tally.sqlite");
-    let mut store = open(&path);
+    let (_dir, path, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
     // 23:30Z on March 31st: March in UTC, April in Berlin (UTC+2 in summer).
     store.append(account.id, &events(&login("l1", "u-1", "2026-03-31T23:30:00Z"))).unwrap();
