@@ -26,6 +26,12 @@ pub fn ledger() -> SeatLedger {
     .unwrap()
 }
 
+/// Mondays 2026-03-02, 03-09 and 03-16 at 09:00Z: one
+/// login in each of three calendar weeks, so a seat from the third under the
+/// default rule.
+pub const THREE_MARCH_MONDAYS: [&str; 3] =
+    ["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z"];
+
 pub fn logins(ledger: &mut SeatLedger, user: &str, instants: &[&str]) {
     for instant in instants {
         ledger.record_login(user, at(instant));

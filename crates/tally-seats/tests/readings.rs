@@ -13,11 +13,7 @@ fn month(year: i32, month: u32) -> Month {
 fn a_seat_counts_in_every_month_it_was_active_at_some_moment() {
     let mut ledger = ledger();
     // ada: active 03-16, removed 05-10: March, April and May.
-    logins(
-        &mut ledger,
-        "ada",
-        &["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z"],
-    );
+    logins(&mut ledger, "ada", &THREE_MARCH_MONDAYS);
     ledger.record_lifecycle("ada", at("2026-05-10T00:00:00Z"), LifecycleChange::Removed);
     // bob: active 04-15 (weeks of 03-30, 04-06, 04-13), from April on.
     logins(
@@ -141,11 +137,7 @@ fn an_explanation_groups_counted_logins_by_week() {
 fn a_user_in_two_organizations_is_a_seat_of_each_and_one_of_the_account() {
     let mut ledger = ledger();
     // ada: active 03-16, in eu and us. bob: active 04-15, in eu. cy: in us, never active.
-    logins(
-        &mut ledger,
-        "ada",
-        &["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z"],
-    );
+    logins(&mut ledger, "ada", &THREE_MARCH_MONDAYS);
     logins(
         &mut ledger,
         "bob",
@@ -209,11 +201,7 @@ fn an_explanation_names_the_activation_of_a_removed_or_disabled_user() {
     let mut ledger = ledger();
     // ada and bob: seats from 03-16 (weeks of 03-02, 03-09 and 03-16).
     for user in ["ada", "bob"] {
-        logins(
-            &mut ledger,
-            user,
-            &["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z"],
-        );
+        logins(&mut ledger, user, &THREE_MARCH_MONDAYS);
     }
     ledger.record_lifecycle("ada", at("2026-04-01T00:00:00Z"), LifecycleChange::Removed);
     ledger.record_lifecycle("bob", at("2026-04-01T00:00:00Z"), LifecycleChange::Disabled);
@@ -262,11 +250,7 @@ fn an_explanation_names_the_activation_of_a_removed_or_disabled_user() {
 fn the_log_lists_a_user_from_their_activation_instant_on() {
     let mut ledger = ledger();
     // ada: a seat at her third week's login, 03-16T09:00Z.
-    logins(
-        &mut ledger,
-        "ada",
-        &["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z"],
-    );
+    logins(&mut ledger, "ada", &THREE_MARCH_MONDAYS);
     assert!(ledger.activated_seats(at("2026-03-16T08:59:59.999999Z")).is_empty());
     let log = ledger.activated_seats(at("2026-03-16T09:00:00Z"));
     assert_eq!((log.len(), log[0].user.as_str(), log[0].status), (1, "ada", SeatStatus::Active));

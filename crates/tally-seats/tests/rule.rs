@@ -105,22 +105,14 @@ fn a_new_term_starts_from_zero() {
 #[test]
 fn a_seat_stays_active_without_logins_until_the_term_ends() {
     let mut ledger = ledger();
-    logins(
-        &mut ledger,
-        "ada",
-        &["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z"],
-    );
+    logins(&mut ledger, "ada", &THREE_MARCH_MONDAYS);
     assert_eq!(ledger.status_at("ada", at("2026-12-31T23:59:59Z")), SeatStatus::Active);
 }
 
 #[test]
 fn disabled_stops_counting_and_enabled_counts_again_at_once() {
     let mut ledger = ledger();
-    logins(
-        &mut ledger,
-        "ada",
-        &["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z"],
-    );
+    logins(&mut ledger, "ada", &THREE_MARCH_MONDAYS);
     ledger.record_lifecycle("ada", at("2026-04-01T00:00:00Z"), LifecycleChange::Disabled);
     assert_eq!(ledger.status_at("ada", at("2026-03-31T23:59:59Z")), SeatStatus::Active);
     assert_eq!(ledger.status_at("ada", at("2026-04-01T00:00:00Z")), SeatStatus::Disabled);
@@ -148,11 +140,7 @@ fn logins_while_disabled_do_not_count() {
 #[test]
 fn a_removed_user_added_again_must_qualify_again() {
     let mut ledger = ledger();
-    logins(
-        &mut ledger,
-        "ada",
-        &["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z"],
-    );
+    logins(&mut ledger, "ada", &THREE_MARCH_MONDAYS);
     ledger.record_lifecycle("ada", at("2026-04-01T00:00:00Z"), LifecycleChange::Removed);
     assert_eq!(ledger.status_at("ada", at("2026-04-05T00:00:00Z")), SeatStatus::Removed);
     // A login while removed counts for nothing.
@@ -188,11 +176,7 @@ fn a_late_login_moves_the_activation_earlier() {
 #[test]
 fn a_late_removal_takes_back_what_came_after_it() {
     let mut ledger = ledger();
-    logins(
-        &mut ledger,
-        "ada",
-        &["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z"],
-    );
+    logins(&mut ledger, "ada", &THREE_MARCH_MONDAYS);
     assert_eq!(activated(&ledger, "ada"), ["2026-03-16T09:00:00Z"]);
     // The removal of 03-12 arrives after the logins: the third login was while removed.
     ledger.record_lifecycle("ada", at("2026-03-12T00:00:00Z"), LifecycleChange::Removed);
@@ -204,11 +188,7 @@ fn a_late_removal_takes_back_what_came_after_it() {
 fn a_removal_at_the_same_instant_as_a_login_wins() {
     let mut ledger = ledger();
     ledger.record_lifecycle("ada", at("2026-03-16T09:00:00Z"), LifecycleChange::Removed);
-    logins(
-        &mut ledger,
-        "ada",
-        &["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z"],
-    );
+    logins(&mut ledger, "ada", &THREE_MARCH_MONDAYS);
     assert_eq!(activated(&ledger, "ada"), Vec::<String>::new());
 }
 
@@ -264,11 +244,7 @@ fn a_membership_added_and_removed_at_one_instant_is_no_membership() {
     // ada: a seat from 03-16 (weeks of 03-02, 03-09, 03-16), removed on 04-01,
     // then added and removed at the same instant on 04-10: the removal wins, and
     // the membership it would have begun never counted anything.
-    logins(
-        &mut ledger,
-        "ada",
-        &["2026-03-02T09:00:00Z", "2026-03-09T09:00:00Z", "2026-03-16T09:00:00Z"],
-    );
+    logins(&mut ledger, "ada", &THREE_MARCH_MONDAYS);
     ledger.record_lifecycle("ada", at("2026-04-01T00:00:00Z"), LifecycleChange::Removed);
     ledger.record_lifecycle("ada", at("2026-04-10T00:00:00Z"), LifecycleChange::Added);
     ledger.record_lifecycle("ada", at("2026-04-10T00:00:00Z"), LifecycleChange::Removed);
