@@ -11,6 +11,9 @@ use crate::formula::looks_like_formula;
 use crate::model::check_row;
 use crate::{Cell, Column, ReportError, TableHeader, TableSink, WriteOptions};
 
+/// U+FEFF in UTF-8.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
 pub(crate) struct CsvSink<W: Write> {
     writer: csv::Writer<W>,
     columns: Vec<Column>,
@@ -21,12 +24,16 @@ pub(crate) struct CsvSink<W: Write> {
 }
 
 impl<W: Write> CsvSink<W> {
-    /// Writes the header row. `header` must have passed [`TableHeader::check`].
+    /// Writes the byte-order mark if the options ask for one, then the header
+    /// row. `header` must have passed [`TableHeader::check`].
     pub(crate) fn new(
         header: &TableHeader,
         options: &WriteOptions,
-        out: W,
+        mut out: W,
     ) -> Result<CsvSink<W>, ReportError> {
+        if options.csv_byte_order_mark {
+            out.write_all(BYTE_ORDER_MARK)?;
+        }
         let mut writer =
             csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
         writer.write_record(header.columns.iter().map(|column| column.name.as_bytes()))?;

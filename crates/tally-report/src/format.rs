@@ -73,12 +73,25 @@ pub struct WriteOptions {
     /// date and time; the header names the zone). JSON keeps RFC 3339 in UTC
     /// with `Z`. Defaults to UTC.
     pub time_zone: Tz,
+    /// Whether CSV starts with a UTF-8 byte-order mark (`EF BB BF`), which
+    /// spreadsheet programs that read CSV in a legacy code page otherwise
+    /// (Excel on Windows) take as the sign to read it as UTF-8, so that
+    /// "García" is not shown as "GarcÃ­a". Off by default, as RFC 4180 and
+    /// most programs reading CSV expect none. Only CSV has one: JSON must not
+    /// start with one (RFC 8259) and XLSX is a zip, so their writers never
+    /// read this.
+    pub csv_byte_order_mark: bool,
 }
 
 impl WriteOptions {
-    /// Options showing date-times in `time_zone`.
+    /// Options showing date-times in `time_zone`, CSV without a byte-order mark.
     pub fn new(time_zone: Tz) -> WriteOptions {
-        WriteOptions { time_zone }
+        WriteOptions { time_zone, csv_byte_order_mark: false }
+    }
+
+    /// The same options with CSV starting with a byte-order mark, or not.
+    pub fn with_csv_byte_order_mark(self, csv_byte_order_mark: bool) -> WriteOptions {
+        WriteOptions { csv_byte_order_mark, ..self }
     }
 }
 

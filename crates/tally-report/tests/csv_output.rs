@@ -107,3 +107,37 @@ fn percentages_are_shown_with_two_decimals() {
         "change_percent\r\n16.54\r\n33.33\r\n66.67\r\n-25.00\r\n0.00\r\n0.00\r\n",
     );
 }
+
+#[test]
+fn a_byte_order_mark_comes_first_only_when_asked_for() {
+    let header = TableHeader::new("People", vec![Column::new("name", "Name", ColumnKind::Text)]);
+    let table = Table::new(header, vec![vec![Cell::Text("García".to_owned())]]);
+    // "í" is U+00ED, two bytes in UTF-8: C3 AD.
+    let without = b"name\r\nGarc\xC3\xADa\r\n";
+    let mut with = b"\xEF\xBB\xBF".to_vec();
+    with.extend_from_slice(without);
+    let mut out = Vec::new();
+    write_table(Format::Csv, &table, &WriteOptions::default(), &mut out).unwrap();
+    assert_eq!(out, without);
+    let options = WriteOptions::default().with_csv_byte_order_mark(true);
+    let mut out = Vec::new();
+    write_table(Format::Csv, &table, &options, &mut out).unwrap();
+    assert_eq!(out, with);
+}
+
+#[test]
+fn the_byte_order_mark_is_csv_s_alone() {
+    // JSON must not start with one (RFC 8259), and XLSX is a zip: both are the
+    // same bytes with the option on.
+    let table = sample_table();
+    let marked = berlin().with_csv_byte_order_mark(true);
+    let mut plain_json = Vec::new();
+    write_table(Format::Json, &table, &berlin(), &mut plain_json).unwrap();
+    let mut marked_json = Vec::new();
+    write_table(Format::Json, &table, &marked, &mut marked_json).unwrap();
+    assert_eq!(marked_json, plain_json);
+    assert_eq!(marked_json[0], b'{');
+    let mut marked_xlsx = Vec::new();
+    write_table(Format::Xlsx, &table, &marked, &mut marked_xlsx).unwrap();
+    assert_eq!(&marked_xlsx[..2], b"PK");
+}
