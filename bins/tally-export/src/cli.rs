@@ -172,6 +172,10 @@ pub struct Output {
     /// Write here instead of standard output.
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Start the CSV with a UTF-8 byte-order mark, which Excel on Windows needs
+    /// to read it as UTF-8 (docs/reports.md). CSV only.
+    #[arg(long)]
+    pub bom: bool,
 }
 
 /// A seat table's output, and whether the seat state is brought up to date first.
@@ -199,6 +203,10 @@ pub struct IdentitiesCommand {
     /// Write here instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Start the CSV with a UTF-8 byte-order mark, which Excel on Windows needs
+    /// to read it as UTF-8 (docs/reports.md). CSV only.
+    #[arg(long)]
+    pub bom: bool,
     #[command(flatten)]
     pub matcher: MatcherArgs,
 }

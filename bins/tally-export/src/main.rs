@@ -27,7 +27,7 @@ use tally_report::WriteOptions;
 use tally_store::{Store, StoreOptions};
 
 use crate::cli::{AuditCommand, Cli, Command, IdentitiesCommand, IdentityTable};
-use crate::output::{OutputFile, refuse_xlsx_on_a_terminal, write};
+use crate::output::{OutputFile, refuse_bom_without_csv, refuse_xlsx_on_a_terminal, write};
 use crate::tables::{export_event_counts, export_seats};
 
 fn main() -> ExitCode {
@@ -120,6 +120,7 @@ fn audit(db: &Path, key_file: &Path, command: &AuditCommand) -> anyhow::Result<E
     match command {
         AuditCommand::Entries { output, from, to, resource, status, run_id, error } => {
             refuse_xlsx_on_a_terminal(output.format, output.output.as_deref())?;
+            refuse_bom_without_csv(output.format, output.bom)?;
             let store = open_store(db)?;
             let time_zone = store.account(&output.account)?.calendar.time_zone;
             let view = Principal::database_holder(&output.account)
@@ -148,7 +149,7 @@ fn audit(db: &Path, key_file: &Path, command: &AuditCommand) -> anyhow::Result<E
             let mut writer = tally_report::TableWriter::new(
                 output.format,
                 &table.header(),
-                &WriteOptions::new(time_zone),
+                &WriteOptions::new(time_zone).with_csv_byte_order_mark(output.bom),
                 sink,
             )?;
             tally_figures::audit::for_each_audit_entry(&store, &log, &view, &query, |entry| {
@@ -250,6 +251,7 @@ fn export_usage_reports(
 
 fn export_identities(command: &IdentitiesCommand) -> anyhow::Result<()> {
     refuse_xlsx_on_a_terminal(command.format, command.output.as_deref())?;
+    refuse_bom_without_csv(command.format, command.bom)?;
     let matcher = command.matcher.matcher()?;
     let path = &command.observations;
     let text =
@@ -275,7 +277,8 @@ fn export_identities(command: &IdentitiesCommand) -> anyhow::Result<()> {
             GENERIC_IDENTITIES.to_table(&generic_identity_rows(&matching))
         }
     };
-    write(&table, command.format, command.output.as_deref(), &WriteOptions::default())
+    let options = WriteOptions::default().with_csv_byte_order_mark(command.bom);
+    write(&table, command.format, command.output.as_deref(), &options)
 }
 
 fn open_store(db: &Path) -> anyhow::Result<Store> {

@@ -16,6 +16,16 @@ pub fn refuse_xlsx_on_a_terminal(format: Format, output: Option<&Path>) -> anyho
     Ok(())
 }
 
+/// Refuses `--bom` with a format other than CSV: JSON must not start with a
+/// byte-order mark and XLSX has no place for one, and ignoring the flag would
+/// hide a mistake.
+pub fn refuse_bom_without_csv(format: Format, bom: bool) -> anyhow::Result<()> {
+    if bom && format != Format::Csv {
+        bail!("--bom is for CSV only: --format {format} has no byte-order mark");
+    }
+    Ok(())
+}
+
 pub fn titled<R>(table: &FigureTable<R>, rows: &[R], title: Option<String>) -> Table {
     let mut table = table.to_table(rows);
     if let Some(title) = title {

@@ -15,7 +15,7 @@ use tally_store::Account;
 
 use crate::cli::{Output, SeatOutput, SeatsCommand};
 use crate::open_store;
-use crate::output::{refuse_xlsx_on_a_terminal, titled, write};
+use crate::output::{refuse_bom_without_csv, refuse_xlsx_on_a_terminal, titled, write};
 
 pub fn export_seats(db: &Path, command: SeatsCommand) -> anyhow::Result<()> {
     let (SeatsCommand::Monthly { output, .. }
@@ -23,6 +23,7 @@ pub fn export_seats(db: &Path, command: SeatsCommand) -> anyhow::Result<()> {
     | SeatsCommand::Explain { output, .. }) = &command;
     let SeatOutput { table: output, no_update } = output;
     refuse_xlsx_on_a_terminal(output.format, output.output.as_deref())?;
+    refuse_bom_without_csv(output.format, output.bom)?;
     let mut store = open_store(db)?;
     store.account(&output.account)?;
     if !no_update {
@@ -67,7 +68,12 @@ pub fn export_seats(db: &Path, command: SeatsCommand) -> anyhow::Result<()> {
             titled(&COUNTED_LOGINS, &explanation.counted_logins(), Some(title))
         }
     };
-    write(&table, output.format, output.output.as_deref(), &WriteOptions::new(time_zone))
+    write(
+        &table,
+        output.format,
+        output.output.as_deref(),
+        &WriteOptions::new(time_zone).with_csv_byte_order_mark(output.bom),
+    )
 }
 
 /// Why the log at `at` lists nobody, naming the term it looked at: a table
@@ -92,6 +98,7 @@ pub fn export_event_counts(
     months: MonthRange,
 ) -> anyhow::Result<()> {
     refuse_xlsx_on_a_terminal(output.format, output.output.as_deref())?;
+    refuse_bom_without_csv(output.format, output.bom)?;
     let filter = CountFilter::new(kind, months)?;
     let store = open_store(db)?;
     let usage = Principal::database_holder(&output.account)
@@ -100,5 +107,10 @@ pub fn export_event_counts(
     let time_zone = store.account(&output.account)?.calendar.time_zone;
     let rows = tally_figures::usage::event_counts(&store, &usage, &filter)?;
     let table = titled(&EVENT_COUNTS, &rows, None);
-    write(&table, output.format, output.output.as_deref(), &WriteOptions::new(time_zone))
+    write(
+        &table,
+        output.format,
+        output.output.as_deref(),
+        &WriteOptions::new(time_zone).with_csv_byte_order_mark(output.bom),
+    )
 }

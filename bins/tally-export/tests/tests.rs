@@ -109,6 +109,29 @@ fn the_activated_seats_log_as_csv_and_json() {
 }
 
 #[test]
+fn bom_starts_the_csv_with_a_byte_order_mark_and_is_refused_for_other_formats() {
+    // Ana's name spelt with an accent: "í" is C3 AD in UTF-8.
+    let (_dir, db) = acme_holding(&EVENTS.replace("Ana Acme", "Ana García"));
+    let log = ["seats", "log", "--account", "acme", "--at", "2026-04-01T00:00:00Z"];
+    let marked = export(&db, &[&log[..], &["--bom"]].concat());
+    assert!(marked.status.success(), "{}", String::from_utf8_lossy(&marked.stderr));
+    let header = "user,email,display_name,organizations,teams,activated_at,logins,weeks,status\r\n";
+    let ana = "u-1,ana@acme.test,Ana García,acme-east,,2026-03-16T10:00:00+01:00,3,3,active\r\n";
+    let mut expected = b"\xEF\xBB\xBF".to_vec();
+    expected.extend_from_slice(format!("{header}{ana}").as_bytes());
+    assert_eq!(marked.stdout, expected);
+    // Without the flag, no mark.
+    assert_eq!(stdout(&export(&db, &log)), format!("{header}{ana}"));
+    for format in ["json", "xlsx"] {
+        let refused = export(&db, &[&log[..], &["--bom", "--format", format]].concat());
+        assert!(!refused.status.success());
+        assert!(refused.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("--bom is for CSV only") && stderr.contains(format), "{stderr}");
+    }
+}
+
+#[test]
 fn an_explanation_lists_counted_logins_by_week_and_says_why() {
     let (_dir, db) = fixture();
     let args =
