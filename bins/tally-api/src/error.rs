@@ -42,7 +42,7 @@ pub enum ApiError {
         /// What is wrong with its value.
         reason: String,
         /// The stable code: `bad_parameter`, `bad_cursor`, `bad_limit`, `bad_sort`,
-        /// `bad_range` or `bad_format`.
+        /// `bad_range`, `bad_format` or `whole_table`.
         code: &'static str,
     },
     /// A path segment that cannot be read, such as one that is not UTF-8.

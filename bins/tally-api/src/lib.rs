@@ -13,6 +13,7 @@ pub mod list;
 pub mod query;
 pub mod routes;
 pub mod state;
+pub mod whole;
 
 use std::time::Duration;
 

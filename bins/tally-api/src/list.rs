@@ -1,7 +1,8 @@
 //! The list convention every table endpoint shares: `sort` by any column, either
 //! way; opaque keyset cursors, sealed so that only the cursors the API made for
 //! a listing, account and sort are taken back; a `limit` with a hard maximum;
-//! and the answer as JSON, CSV or XLSX.
+//! and the answer: a page of JSON, or the whole table as CSV, JSON or XLSX,
+//! streamed ([`crate::whole`]).
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -23,16 +24,19 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use tally_audit::{AuditAfter, AuditKey};
 use tally_figures::FigureTable;
-use tally_report::{Cell, Format, WriteOptions};
+use tally_report::{Cell, Format, TableSink, WriteOptions};
 use tally_store::{RunKey, RunsAfter};
 use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
 use utoipa::{IntoParams, IntoResponses, PartialSchema, ToSchema};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::whole::{self, WholeTableError};
 
 /// Rows per page when `limit` is not given.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -301,8 +305,10 @@ pub struct ListParameters<R> {
     pub cursor: Option<String>,
     /// Rows per page, 1 to 1000; default 100.
     pub limit: Option<String>,
-    /// json (default), csv or xlsx; or send an Accept header.
+    /// csv, json or xlsx: the whole table as a file; or send an Accept header.
     pub format: Option<String>,
+    /// true to start a CSV answer with a UTF-8 byte-order mark.
+    pub bom: Option<String>,
     #[serde(skip)]
     listing: PhantomData<fn() -> R>,
 }
@@ -329,12 +335,33 @@ impl<R: Listed> IntoParams for ListParameters<R> {
                 ),
                 text(Some(listing.sort_choices())),
             ),
-            ("cursor", "The previous page's next_cursor.".to_owned(), text(None)),
-            ("limit", format!("Rows per page, 1 to {MAX_LIMIT}; default {DEFAULT_LIMIT}."), limit),
+            (
+                "cursor",
+                "The previous page's next_cursor. Not with a whole table (format).".to_owned(),
+                text(None),
+            ),
+            (
+                "limit",
+                format!(
+                    "Rows per page of the JSON listing, 1 to {MAX_LIMIT}; default {DEFAULT_LIMIT}. \
+                     Not with a whole table (format)."
+                ),
+                limit,
+            ),
             (
                 "format",
-                "json (default), csv or xlsx; or send an Accept header.".to_owned(),
+                "csv, json or xlsx: the whole table as a file, streamed, every row matching the \
+                 filters (JSON as docs/reports.md shapes a table). Without it, a page of the JSON \
+                 listing. An Accept header of text/csv or the XLSX type does the same."
+                    .to_owned(),
                 text(Some(formats.to_vec())),
+            ),
+            (
+                "bom",
+                "true to start the CSV with a UTF-8 byte-order mark (for Excel on Windows); \
+                 default false. Only with CSV."
+                    .to_owned(),
+                ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["true", "false"])),
             ),
         ]
         .into_iter()
@@ -351,19 +378,33 @@ impl<R: Listed> IntoParams for ListParameters<R> {
     }
 }
 
-/// A validated `sort`, `cursor`, `limit` and format.
+/// What a listing answers with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// A [`Page`] of JSON: the answer without `format` (and with no `Accept`
+    /// header preferring a file).
+    Page {
+        /// The last row's key, from the cursor.
+        after: Option<Vec<Key>>,
+        /// Rows to answer at most.
+        limit: usize,
+    },
+    /// Every row, as a file in this format, streamed: `format` given, or an
+    /// `Accept` header preferring CSV or XLSX. Takes no `limit` or `cursor`.
+    Whole(Format),
+}
+
+/// A validated `sort`, `cursor`, `limit`, format and byte-order mark.
 #[derive(Debug, Clone)]
 pub struct ListRequest {
     /// The sort column's index in the listing.
     pub sort_column: usize,
     /// Whether largest first.
     pub descending: bool,
-    /// The last row's key, from the cursor.
-    pub after: Option<Vec<Key>>,
-    /// Rows to answer at most.
-    pub limit: usize,
-    /// How to answer.
-    pub format: Format,
+    /// A page, or the whole table.
+    pub answer: Answer,
+    /// Whether a CSV answer starts with a byte-order mark (only ever with CSV).
+    byte_order_mark: bool,
     sort_text: String,
     /// The instant the cursor was made at, for a listing computed at one.
     cursor_at: Option<i64>,
@@ -405,6 +446,63 @@ impl ListRequest {
                 ),
             )
         })?;
+        let whole = match &params.format {
+            Some(text) => Some((answer_format(Some(text), headers)?, Asked::Parameter)),
+            None => match answer_format(None, headers)? {
+                Format::Json => None,
+                format => Some((format, Asked::AcceptHeader)),
+            },
+        };
+        if let Some((format, asked)) = whole {
+            for (name, given) in [("limit", &params.limit), ("cursor", &params.cursor)] {
+                if given.is_some() {
+                    return Err(ApiError::bad(
+                        "whole_table",
+                        name,
+                        format!(
+                            "{} answers the whole table, not a page, so it takes no {name}: \
+                             leave {name} out, or leave out {} to page the JSON listing",
+                            asked.describe(format),
+                            asked.name(),
+                        ),
+                    ));
+                }
+            }
+        }
+        let byte_order_mark = match params.bom.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(text) => {
+                return Err(ApiError::bad_parameter(
+                    "bom",
+                    format!("{text:?} is not true or false"),
+                ));
+            }
+        };
+        if byte_order_mark && whole.map(|(format, _)| format) != Some(Format::Csv) {
+            let answer = match whole {
+                Some((format, asked)) => asked.describe(format),
+                None => "the JSON listing".to_owned(),
+            };
+            return Err(ApiError::bad_parameter(
+                "bom",
+                format!(
+                    "a byte-order mark starts only a CSV answer, not {answer}: ask for format=csv"
+                ),
+            ));
+        }
+        if let Some((format, _)) = whole {
+            return Ok(ListRequest {
+                sort_column,
+                descending,
+                answer: Answer::Whole(format),
+                byte_order_mark,
+                sort_text,
+                cursor_at: None,
+                at: None,
+                seal,
+            });
+        }
         let limit = match &params.limit {
             None => DEFAULT_LIMIT,
             Some(text) => match text.parse::<i64>() {
@@ -434,13 +532,11 @@ impl ListRequest {
             Some(body) => (Some(body.after), body.at),
             None => (None, None),
         };
-        let format = answer_format(params.format.as_deref(), headers)?;
         Ok(ListRequest {
             sort_column,
             descending,
-            after,
-            limit,
-            format,
+            answer: Answer::Page { after, limit },
+            byte_order_mark,
             sort_text,
             cursor_at,
             at: None,
@@ -584,12 +680,26 @@ impl StorePosition for AuditAfter {
     }
 }
 
+/// How many rows a whole table reads from the store at a time: the page the
+/// API holds in memory while it writes them.
+const STORE_PAGE_ROWS: usize = MAX_LIMIT;
+
 impl ListRequest {
+    /// The write options of a file answer: `options` with the byte-order mark
+    /// the request asked for.
+    fn write_options(&self, options: &WriteOptions) -> WriteOptions {
+        options.with_csv_byte_order_mark(self.byte_order_mark)
+    }
+
     /// Where the store's page starts, from the cursor. `integer_sort` says
     /// whether the sort column holds integers, so that a cursor of another
     /// column is refused.
-    pub fn store_after<P: StorePosition>(&self, integer_sort: bool) -> Result<Option<P>, ApiError> {
-        let Some(after) = &self.after else { return Ok(None) };
+    fn store_after<P: StorePosition>(
+        &self,
+        after: Option<&[Key]>,
+        integer_sort: bool,
+    ) -> Result<Option<P>, ApiError> {
+        let Some(after) = after else { return Ok(None) };
         match (&after[0], &after[1], integer_sort) {
             (Key::Integer(value), Key::Integer(seq), true) => {
                 Ok(Some(P::from_cursor(StoreKey::Integer(*value), *seq)))
@@ -604,14 +714,15 @@ impl ListRequest {
     /// The page of a store-paged listing, from rows fetched with one more than
     /// `limit` (to know whether a next page exists); `position` gives the
     /// store's position after a row, kept in the next cursor.
-    pub fn store_page<T, P: StorePosition, R>(
+    fn store_page<T, P: StorePosition, R>(
         &self,
         mut rows: Vec<T>,
+        limit: usize,
         position: impl Fn(&T) -> P,
-        item: impl FnMut(T) -> R,
+        item: impl Fn(T) -> R,
     ) -> Page<R> {
-        let more = rows.len() > self.limit;
-        rows.truncate(self.limit);
+        let more = rows.len() > limit;
+        rows.truncate(limit);
         let next_cursor = match rows.last() {
             Some(last) if more => {
                 let (value, seq) = position(last).into_cursor();
@@ -625,6 +736,91 @@ impl ListRequest {
         };
         Page { items: rows.into_iter().map(item).collect(), next_cursor }
     }
+}
+
+/// How a listing the store pages is read: `read` gives up to `limit` rows
+/// after a position (from the first row when `None`), on a blocking thread,
+/// taking its own connection; `position` is the store's position after a row,
+/// and `item` the listing's row of a store row. `integer_sort` says whether
+/// the sort column holds integers, so that a cursor of another column is
+/// refused.
+pub struct StoreListing<Read, Position, Item> {
+    /// Reads a page of rows.
+    pub read: Read,
+    /// The store's position after a row.
+    pub position: Position,
+    /// The listing's row of a store row.
+    pub item: Item,
+    /// Whether the sort column holds integers.
+    pub integer_sort: bool,
+}
+
+/// Answers the listing of `R`, whose rows the store pages: the requested page
+/// as JSON, or every row as a whole table, read from the store a page at a
+/// time while the body is written. The first page is read before answering,
+/// so that a refusal (a member's audit log without their run) is a problem
+/// document, not a broken body.
+pub async fn answer_from_store<R, T, P, Read, Position, Item>(
+    listing: StoreListing<Read, Position, Item>,
+    request: &ListRequest,
+    options: &WriteOptions,
+) -> Result<Response, ApiError>
+where
+    R: Listed + Serialize,
+    T: Send + 'static,
+    P: StorePosition + Send + 'static,
+    Read: Fn(Option<P>, usize) -> Result<Vec<T>, ApiError> + Send + 'static,
+    Position: Fn(&T) -> P + Send + 'static,
+    Item: Fn(T) -> R + Send + 'static,
+{
+    let StoreListing { read, position, item, integer_sort } = listing;
+    match &request.answer {
+        Answer::Page { after, limit } => {
+            let after = request.store_after(after.as_deref(), integer_sort)?;
+            let limit = *limit;
+            // One more than asked, to know whether there is a next page.
+            let rows = read_on_blocking_thread(read, after, limit + 1).await?.1;
+            Ok(page_response(request.store_page(rows, limit, position, item)))
+        }
+        Answer::Whole(format) => {
+            let (read, first) = read_on_blocking_thread(read, None, STORE_PAGE_ROWS).await?;
+            Ok(whole_response::<R>(*format, &request.write_options(options), move |sink| {
+                let mut rows = first;
+                loop {
+                    let next = match rows.last() {
+                        Some(last) if rows.len() == STORE_PAGE_ROWS => Some(position(last)),
+                        _ => None,
+                    };
+                    for row in rows {
+                        sink.row(&R::listing().cells(&item(row)))?;
+                    }
+                    match next {
+                        Some(after) => rows = read(Some(after), STORE_PAGE_ROWS)?,
+                        None => return Ok(()),
+                    }
+                }
+            }))
+        }
+    }
+}
+
+/// Reads a page with `read` on a blocking thread, handing `read` back with it.
+async fn read_on_blocking_thread<Read, T, P>(
+    read: Read,
+    after: Option<P>,
+    limit: usize,
+) -> Result<(Read, Vec<T>), ApiError>
+where
+    Read: Fn(Option<P>, usize) -> Result<Vec<T>, ApiError> + Send + 'static,
+    T: Send + 'static,
+    P: Send + 'static,
+{
+    tokio::task::spawn_blocking(move || read(after, limit).map(|rows| (read, rows))).await.map_err(
+        |error| {
+            tracing::error!(%error, "a store task failed");
+            ApiError::Internal
+        },
+    )?
 }
 
 /// The format asked for: the `format` parameter, else the `Accept` header
@@ -670,32 +866,99 @@ pub struct Page<R> {
     pub next_cursor: Option<String>,
 }
 
+/// A listing's JSON answer, as the OpenAPI document gives it: a [`Page`] of
+/// rows without `format`, or with `format=json` the whole table in the shape
+/// of docs/reports.md (`title`, `columns`, `rows` keyed by column name,
+/// `chart`).
+pub struct ListingJson<R>(PhantomData<R>);
+
+impl<R: ToSchema> PartialSchema for ListingJson<R> {
+    fn schema() -> RefOr<Schema> {
+        let text = || ObjectBuilder::new().schema_type(Type::String);
+        let column = ObjectBuilder::new()
+            .property("name", text())
+            .property("title", text())
+            .property("type", text().enum_values(Some(COLUMN_TYPES)))
+            .required("name")
+            .required("title")
+            .required("type");
+        let chart = ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Object, Type::Null]))
+            .property("kind", text().enum_values(Some(["line", "bar", "pie"])))
+            .property("category", text())
+            .property("values", ArrayBuilder::new().items(text()));
+        let whole = ObjectBuilder::new()
+            .description(Some("The whole table (format=json), as docs/reports.md shapes it."))
+            .property("title", text())
+            .property("columns", ArrayBuilder::new().items(column))
+            .property(
+                "rows",
+                ArrayBuilder::new().items(
+                    ObjectBuilder::new()
+                        .description(Some("A row: each column's value by its name.")),
+                ),
+            )
+            .property("chart", chart)
+            .required("title")
+            .required("columns")
+            .required("rows")
+            .required("chart");
+        OneOfBuilder::new().item(Page::<R>::schema()).item(whole).into()
+    }
+}
+
+/// The column types of a whole table's JSON, as `tally-report` names them.
+const COLUMN_TYPES: [&str; 7] =
+    ["text", "integer", "decimal", "percent", "percentage", "date", "date_time"];
+
 /// The answer of every listing of `R`, as the OpenAPI document gives it (200):
-/// a [`Page`] of rows in JSON, or the page as CSV or XLSX, by the `format`
-/// parameter or the `Accept` header (docs/api.md).
+/// a [`Page`] of rows in JSON, or the whole table as CSV, JSON or XLSX, by the
+/// `format` parameter or the `Accept` header (docs/api.md).
 pub struct ListingPage<R>(PhantomData<R>);
+
+impl<R: ToSchema> ListingPage<R> {
+    /// The listing's 200 response, for a listing that adds a header to it.
+    pub fn response() -> ResponseBuilder {
+        let content = |schema| ContentBuilder::new().schema(Some(schema)).build();
+        ResponseBuilder::new()
+            .description(
+                "A page of the listing as JSON, or the whole table in the format asked for.",
+            )
+            .content("application/json", content(ListingJson::<R>::schema()))
+            .content("text/csv", content(String::schema()))
+            .content(Format::Xlsx.media_type(), content(<Vec<u8>>::schema()))
+    }
+}
 
 impl<R: ToSchema> IntoResponses for ListingPage<R> {
     fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
-        let content = |schema| ContentBuilder::new().schema(Some(schema)).build();
-        let page = ResponseBuilder::new()
-            .description("A page of the listing, in the format asked for.")
-            .content("application/json", content(Page::<R>::schema()))
-            .content("text/csv", content(String::schema()))
-            .content(Format::Xlsx.media_type(), content(<Vec<u8>>::schema()))
-            .build();
-        BTreeMap::from([("200".to_owned(), RefOr::T(page))])
+        BTreeMap::from([("200".to_owned(), RefOr::T(Self::response().build()))])
     }
 }
 
 /// Answers the listing of `R` from all its `rows`, held in memory: sorts them,
-/// cuts the requested page and writes it in the requested format.
-pub fn answer<R: Listed + Serialize>(
+/// then answers the requested page as JSON, or writes every row, one at a
+/// time, as the whole table.
+pub fn answer<R: Listed + Serialize + Send>(
     rows: Vec<R>,
     request: &ListRequest,
     options: &WriteOptions,
 ) -> Result<Response, ApiError> {
-    respond(page(R::listing(), rows, request), request, options)
+    let listing = R::listing();
+    let sorted = sorted(listing, rows, request);
+    match &request.answer {
+        Answer::Page { after, limit } => {
+            Ok(page_response(cut_page(sorted, after.as_deref(), *limit, request)))
+        }
+        Answer::Whole(format) => {
+            Ok(whole_response::<R>(*format, &request.write_options(options), move |sink| {
+                for (_, row) in sorted {
+                    sink.row(&listing.cells(&row))?;
+                }
+                Ok(())
+            }))
+        }
+    }
 }
 
 /// The key of `row` under `request`'s sort: the sort column, then the key columns.
@@ -710,23 +973,33 @@ fn key_of<R>(listing: &FigureTable<R>, row: &R, request: &ListRequest) -> Vec<Ke
         .collect()
 }
 
-/// Sorts rows held in memory and cuts the requested page out of them.
-pub fn page<R>(listing: &FigureTable<R>, rows: Vec<R>, request: &ListRequest) -> Page<R> {
+/// Rows held in memory in `request`'s order, each with its key.
+fn sorted<R>(listing: &FigureTable<R>, rows: Vec<R>, request: &ListRequest) -> Vec<(Vec<Key>, R)> {
     let mut keyed: Vec<(Vec<Key>, R)> =
         rows.into_iter().map(|row| (key_of(listing, &row, request), row)).collect();
     keyed.sort_by(|(a, _), (b, _)| {
         let order = compare_keys(a, b);
         if request.descending { order.reverse() } else { order }
     });
-    let beyond = |key: &[Key]| match &request.after {
+    keyed
+}
+
+/// The page of up to `limit` sorted rows after the key `after`.
+fn cut_page<R>(
+    sorted: Vec<(Vec<Key>, R)>,
+    after: Option<&[Key]>,
+    limit: usize,
+    request: &ListRequest,
+) -> Page<R> {
+    let beyond = |key: &[Key]| match after {
         None => true,
         Some(after) => {
             let order = compare_keys(key, after);
             if request.descending { order.is_lt() } else { order.is_gt() }
         }
     };
-    let mut rest = keyed.into_iter().filter(|(key, _)| beyond(key));
-    let items: Vec<(Vec<Key>, R)> = rest.by_ref().take(request.limit).collect();
+    let mut rest = sorted.into_iter().filter(|(key, _)| beyond(key));
+    let items: Vec<(Vec<Key>, R)> = rest.by_ref().take(limit).collect();
     let next_cursor = match (rest.next(), items.last()) {
         (Some(_), Some((key, _))) => Some(request.cursor_after(key.clone())),
         _ => None,
@@ -734,43 +1007,66 @@ pub fn page<R>(listing: &FigureTable<R>, rows: Vec<R>, request: &ListRequest) ->
     Page { items: items.into_iter().map(|(_, row)| row).collect(), next_cursor }
 }
 
-/// The page as the request's format: JSON `{items, next_cursor}`, or a CSV or
-/// XLSX file of the page with the next cursor in the `Next-Cursor` header.
-pub fn respond<R: Listed + Serialize>(
-    page: Page<R>,
-    request: &ListRequest,
-    options: &WriteOptions,
-) -> Result<Response, ApiError> {
-    let listing = R::listing();
-    let mut response = match request.format {
-        Format::Json => axum::Json(&page).into_response(),
-        format => {
-            let mut bytes = Vec::new();
-            tally_report::write_table(format, &listing.to_table(&page.items), options, &mut bytes)
-                .map_err(|error| {
-                    tracing::error!(error = %crate::error::error_chain(&error), "writing a table");
-                    ApiError::Internal
-                })?;
-            let mut response = bytes.into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
-            let disposition = format!(
-                "attachment; filename=\"{}.{}\"",
-                listing.title.replace(' ', "-"),
-                format.extension()
-            );
-            if let Ok(value) = HeaderValue::from_str(&disposition) {
-                headers.insert(header::CONTENT_DISPOSITION, value);
-            }
-            response
-        }
-    };
+/// A page as JSON `{items, next_cursor}`, the next cursor also in the
+/// `Next-Cursor` header.
+fn page_response<R: Serialize>(page: Page<R>) -> Response {
+    let mut response = axum::Json(&page).into_response();
     if let Some(cursor) = &page.next_cursor
         && let Ok(value) = HeaderValue::from_str(cursor)
     {
         response.headers_mut().insert("next-cursor", value);
     }
-    Ok(response)
+    response
+}
+
+/// The whole table of the listing of `R` as a file in `format`, its rows
+/// written by `write_rows` while the body is sent ([`crate::whole`]).
+fn whole_response<R: Listed>(
+    format: Format,
+    options: &WriteOptions,
+    write_rows: impl FnOnce(&mut dyn TableSink) -> Result<(), WholeTableError> + Send + 'static,
+) -> Response {
+    let listing = R::listing();
+    let mut response =
+        whole::stream(format, listing.header(), *options, write_rows).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
+    let disposition = format!(
+        "attachment; filename=\"{}.{}\"",
+        listing.title.replace(' ', "-"),
+        format.extension()
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// How a whole table was asked for, to name it in a refusal.
+#[derive(Debug, Clone, Copy)]
+enum Asked {
+    /// By the `format` parameter.
+    Parameter,
+    /// By the `Accept` header.
+    AcceptHeader,
+}
+
+impl Asked {
+    /// The request's words for the answer: `format=csv`.
+    fn describe(self, format: Format) -> String {
+        match self {
+            Asked::Parameter => format!("format={format}"),
+            Asked::AcceptHeader => format!("the Accept header asking for {format}"),
+        }
+    }
+
+    /// What to leave out to be answered a page.
+    fn name(self) -> &'static str {
+        match self {
+            Asked::Parameter => "format",
+            Asked::AcceptHeader => "the Accept header",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -96,14 +96,8 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut Store, &AuditStore) -> Result<T, ApiError> + Send + 'static,
     {
-        let audit_logs = Arc::clone(&self.audit_logs);
-        self.with_store(move |store| {
-            let log = audit_logs.take()?;
-            let result = work(store, &log);
-            audit_logs.give_back(log);
-            result
-        })
-        .await
+        let state = self.clone();
+        self.with_store(move |store| state.audit_log_beside(store, work)).await
     }
 
     /// Runs `work` with a store connection on a blocking thread.
@@ -112,18 +106,44 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
     {
-        let stores = Arc::clone(&self.stores);
-        tokio::task::spawn_blocking(move || {
-            let mut store = stores.take()?;
-            let result = work(&mut store);
-            stores.give_back(store);
-            result
-        })
-        .await
-        .map_err(|error| {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || state.in_store(work)).await.map_err(|error| {
             tracing::error!(%error, "a store task failed");
             ApiError::Internal
         })?
+    }
+
+    /// Runs `work` with a store connection, on the calling thread, which must
+    /// be one that may block: a whole table reads its pages so, one
+    /// connection taken and given back per page.
+    pub fn in_store<T>(
+        &self,
+        work: impl FnOnce(&mut Store) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut store = self.stores.take()?;
+        let result = work(&mut store);
+        self.stores.give_back(store);
+        result
+    }
+
+    /// Runs `work` with a store connection and an audit log connection, on
+    /// the calling thread, which must be one that may block.
+    pub fn in_audit<T>(
+        &self,
+        work: impl FnOnce(&mut Store, &AuditStore) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        self.in_store(|store| self.audit_log_beside(store, work))
+    }
+
+    fn audit_log_beside<T>(
+        &self,
+        store: &mut Store,
+        work: impl FnOnce(&mut Store, &AuditStore) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let log = self.audit_logs.take()?;
+        let result = work(store, &log);
+        self.audit_logs.give_back(log);
+        result
     }
 }
 

@@ -142,15 +142,21 @@ fn tables_answer_as_csv_and_xlsx_by_parameter_or_accept_header() {
     assert_eq!(json["items"][0]["activated_at"], "2026-03-16T09:00:00Z");
     assert_eq!(json["items"][0]["organizations"], serde_json::json!(["acme-east"]));
 
-    let xlsx = api.get("/v1/accounts/acme/seats/monthly?format=xlsx&limit=2", token);
+    let xlsx = api.get("/v1/accounts/acme/seats/monthly?at=2026-04-15&format=xlsx", token);
     assert_eq!(xlsx.status, 200);
     assert_eq!(
         xlsx.content_type,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     );
     assert_eq!(&xlsx.bytes[..2], b"PK", "an XLSX file is a zip archive");
-    // A file has no room for the cursor: it comes in a header.
-    assert!(!xlsx.next_cursor.is_empty());
+    // A file is the whole table: January to April (the month holding `at`),
+    // after the header row; there is no next page.
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::Reader::new(std::io::Cursor::new(xlsx.bytes.clone())).unwrap();
+    let sheet = calamine::Reader::worksheet_range_at(&mut workbook, 0).unwrap().unwrap();
+    let months: Vec<String> = sheet.rows().skip(1).map(|row| row[0].to_string()).collect();
+    assert_eq!(months, ["2026-01", "2026-02", "2026-03", "2026-04"]);
+    assert!(xlsx.next_cursor.is_empty());
 }
 
 #[test]

@@ -26,7 +26,7 @@ fn monthly_seats_stop_at_the_month_holding_at() {
     let page = monthly("at=2026-04-15").json();
     assert_eq!(page["items"][3]["change_percent"].as_f64(), Some(0.0));
     assert_eq!(
-        monthly("at=2026-04-15&format=csv&sort=-month&limit=1").text(),
+        monthly("at=2026-04-15&format=csv&from=2026-04").text(),
         "month,seats,change,change_percent\r\n2026-04,1,0,0.00\r\n"
     );
 }

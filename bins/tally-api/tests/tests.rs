@@ -10,3 +10,4 @@ mod conventions;
 mod operator;
 mod problems;
 mod seat_surprises;
+mod whole_tables;

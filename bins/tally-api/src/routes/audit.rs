@@ -7,14 +7,14 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use tally_audit::{AuditColumn, AuditQuery};
+use tally_audit::{AuditAfter, AuditColumn, AuditEntry, AuditQuery};
 use tally_events::OriginType;
 use tally_figures::audit::{AUDIT_ENTRIES, AuditDetail, AuditReadError, AuditRow};
 use tally_report::WriteOptions;
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, Problem};
-use crate::list::{self, CursorScope, ListParameters, ListingPage, ListingQuery};
+use crate::list::{self, CursorScope, ListParameters, ListingPage, ListingQuery, StoreListing};
 use crate::query::{
     self, AuditStatusFilter, NoParameters, OperationFilter, ResourceFilter, SourceTypeFilter,
     check_range,
@@ -122,7 +122,6 @@ pub async fn audit_entries(
     check_range(&params.from, &params.to)?;
     let sort = AuditColumn::from_name(AUDIT_ENTRIES.columns[request.sort_column].name)
         .expect("every listing column is an audit column");
-    let after = request.store_after(sort.is_integer())?;
     let query = AuditQuery {
         from: params.from,
         to: params.to,
@@ -141,18 +140,25 @@ pub async fn audit_entries(
         error_contains: params.error,
         sort,
         descending: request.descending,
-        after,
-        // One more than asked, to know whether there is a next page.
-        limit: request.limit + 1,
+        after: None,
+        limit: 0,
     };
-    let (entries, time_zone) = state
-        .with_audit(move |store, log| {
-            let time_zone = store.account(view.account())?.calendar.time_zone;
-            Ok((tally_figures::audit::audit_entries(store, log, &view, &query)?, time_zone))
+    let slug = view.account().to_owned();
+    let time_zone =
+        state.with_store(move |store| Ok(store.account(&slug)?.calendar.time_zone)).await?;
+    let read = move |after: Option<AuditAfter>, limit: usize| {
+        let query = AuditQuery { after, limit, ..query.clone() };
+        state.in_audit(|store, log| {
+            Ok(tally_figures::audit::audit_entries(store, log, &view, &query)?)
         })
-        .await?;
-    let page = request.store_page(entries, |last| last.after(sort), |entry| AuditRow::from(&entry));
-    list::respond(page, &request, &WriteOptions::new(time_zone))
+    };
+    let listing = StoreListing {
+        read,
+        position: move |last: &AuditEntry| last.after(sort),
+        item: |entry: AuditEntry| AuditRow::from(&entry),
+        integer_sort: sort.is_integer(),
+    };
+    list::answer_from_store(listing, &request, &WriteOptions::new(time_zone)).await
 }
 
 /// One audit entry.

@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tally_figures::runs::RunRow;
 use tally_report::WriteOptions;
-use tally_store::{RunColumn, RunQuery, RunsAfter};
+use tally_store::{RunColumn, RunQuery, RunState, RunsAfter};
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::list::{self, CursorScope, ListParameters, ListingPage, ListingQuery};
+use crate::list::{self, CursorScope, ListParameters, ListingPage, ListingQuery, StoreListing};
 use crate::query::{self, check_range};
 use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
@@ -71,9 +71,7 @@ pub async fn runs(
     let (params, request) =
         listing.read::<RunParameters, RunRow>(CursorScope::Account(&account))?;
     check_range(&params.from, &params.to)?;
-    // A cursor holds the sort value and the row's sequence number.
     let sort = RunColumn::ALL[request.sort_column];
-    let after = request.store_after(sort == RunColumn::At)?;
     let query = RunQuery {
         user: params.user,
         action: params.action,
@@ -83,20 +81,22 @@ pub async fn runs(
         to: params.to,
         sort,
         descending: request.descending,
-        after,
-        // One more than asked, to know whether there is a next page.
-        limit: request.limit + 1,
+        after: None,
+        limit: 0,
     };
-    let (states, time_zone) = state
-        .with_store(move |store| {
-            let time_zone = store.account(view.account())?.calendar.time_zone;
-            Ok((store.runs(&view, &query)?, time_zone))
-        })
-        .await?;
-    let page = request.store_page(
-        states,
-        |last| RunsAfter { key: last.key(sort), seq: last.seq },
-        RunRow::from,
-    );
-    list::respond(page, &request, &WriteOptions::new(time_zone))
+    let slug = view.account().to_owned();
+    let time_zone =
+        state.with_store(move |store| Ok(store.account(&slug)?.calendar.time_zone)).await?;
+    let read = move |after: Option<RunsAfter>, limit: usize| {
+        let query = RunQuery { after, limit, ..query.clone() };
+        state.in_store(|store| Ok(store.runs(&view, &query)?))
+    };
+    let listing = StoreListing {
+        read,
+        position: move |last: &RunState| RunsAfter { key: last.key(sort), seq: last.seq },
+        item: RunRow::from,
+        // A cursor holds the sort value and the row's sequence number.
+        integer_sort: sort == RunColumn::At,
+    };
+    list::answer_from_store(listing, &request, &WriteOptions::new(time_zone)).await
 }

@@ -1,6 +1,8 @@
 //! Active seats (D1-D3): monthly figures, the activated seats log, and one user's
 //! explanation. For the account's administrators.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderName, HeaderValue};
@@ -13,10 +15,13 @@ use tally_figures::seats::{
 use tally_figures::{InstantOrDay, MonthRange};
 use tally_report::WriteOptions;
 use tally_seats::Month;
-use utoipa::IntoParams;
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::{IntoParams, IntoResponses, PartialSchema};
 
 use crate::error::ApiError;
-use crate::list::{self, CursorScope, ListParameters, ListingPage, ListingQuery, Page};
+use crate::list::{self, CursorScope, ListParameters, ListingPage, ListingQuery};
 use crate::query::{self, SeatStatusFilter};
 use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
@@ -106,6 +111,20 @@ pub struct ActivatedSeatsParameters {
     pub organization: Option<String>,
 }
 
+/// The activated seats log's answer, as any listing's, with its `Tally-Term`.
+pub struct ActivatedLogAnswer;
+
+impl IntoResponses for ActivatedLogAnswer {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        let term = HeaderBuilder::new()
+            .schema(Some(String::schema()))
+            .description(Some("The term holding `at`, START..END, or `none`."));
+        let response =
+            ListingPage::<ActivatedSeatRow>::response().header("Tally-Term", term.build()).build();
+        BTreeMap::from([("200".to_owned(), RefOr::T(response))])
+    }
+}
+
 /// The activated seats log.
 ///
 /// Every user who became an active seat in the term holding `at`, with their
@@ -122,13 +141,7 @@ pub struct ActivatedSeatsParameters {
         ListParameters<ActivatedSeatRow>,
     ),
     responses(
-        (status = 200, description = "A page of the log.", headers(
-            ("Tally-Term" = String, description = "The term holding `at`, START..END, or `none`."),
-        ), content(
-            (Page<ActivatedSeatRow> = "application/json"),
-            (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )),
+        ActivatedLogAnswer,
         AccountProblems,
     ),
     security(("bearer" = []))
