@@ -691,26 +691,6 @@ impl ListRequest {
         options.with_csv_byte_order_mark(self.byte_order_mark)
     }
 
-    /// Where the store's page starts, from the cursor. `integer_sort` says
-    /// whether the sort column holds integers, so that a cursor of another
-    /// column is refused.
-    fn store_after<P: StorePosition>(
-        &self,
-        after: Option<&[Key]>,
-        integer_sort: bool,
-    ) -> Result<Option<P>, ApiError> {
-        let Some(after) = after else { return Ok(None) };
-        match (&after[0], &after[1], integer_sort) {
-            (Key::Integer(value), Key::Integer(seq), true) => {
-                Ok(Some(P::from_cursor(StoreKey::Integer(*value), *seq)))
-            }
-            (Key::Text(text), Key::Integer(seq), false) => {
-                Ok(Some(P::from_cursor(StoreKey::Text(text.clone()), *seq)))
-            }
-            _ => Err(not_of_this_listing()),
-        }
-    }
-
     /// The page of a store-paged listing, from rows fetched with one more than
     /// `limit` (to know whether a next page exists); `position` gives the
     /// store's position after a row, kept in the next cursor.
@@ -735,6 +715,25 @@ impl ListRequest {
             _ => None,
         };
         Page { items: rows.into_iter().map(item).collect(), next_cursor }
+    }
+}
+
+/// Where the store's page starts, from the cursor's key `after`.
+/// `integer_sort` says whether the sort column holds integers, so that a
+/// cursor of another column is refused.
+fn store_after<P: StorePosition>(
+    after: Option<&[Key]>,
+    integer_sort: bool,
+) -> Result<Option<P>, ApiError> {
+    let Some(after) = after else { return Ok(None) };
+    match (&after[0], &after[1], integer_sort) {
+        (Key::Integer(value), Key::Integer(seq), true) => {
+            Ok(Some(P::from_cursor(StoreKey::Integer(*value), *seq)))
+        }
+        (Key::Text(text), Key::Integer(seq), false) => {
+            Ok(Some(P::from_cursor(StoreKey::Text(text.clone()), *seq)))
+        }
+        _ => Err(not_of_this_listing()),
     }
 }
 
@@ -776,7 +775,7 @@ where
     let StoreListing { read, position, item, integer_sort } = listing;
     match &request.answer {
         Answer::Page { after, limit } => {
-            let after = request.store_after(after.as_deref(), integer_sort)?;
+            let after = store_after(after.as_deref(), integer_sort)?;
             let limit = *limit;
             // One more than asked, to know whether there is a next page.
             let rows = read_on_blocking_thread(read, after, limit + 1).await?.1;
@@ -1135,6 +1134,75 @@ mod tests {
             [encoded_body.to_owned(), format!("{encoded_body}.{}", &tag[..10]), "!.!".to_owned()]
         {
             assert_eq!(acme_runs.open(&bad), None, "{bad}");
+        }
+    }
+
+    /// A listing without filters: every parameter is a list parameter.
+    #[derive(Deserialize, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    struct NoFilters {}
+
+    /// What the list parameters in `query` (with `accept`) answer on the runs
+    /// listing: the answer and whether CSV gets a byte-order mark, or the
+    /// refusal's code and parameter.
+    fn check_answer(
+        query: &str,
+        accept: Option<&str>,
+        expected: Result<(Answer, bool), (&str, &str)>,
+    ) {
+        let mut headers = HeaderMap::new();
+        if let Some(accept) = accept {
+            headers.insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap());
+        }
+        let key = CursorKey::from_audit_key(&[7; 32]);
+        let found = read_listing::<NoFilters, tally_figures::runs::RunRow>(
+            Some(query),
+            &headers,
+            &key,
+            CursorScope::Account("acme"),
+        )
+        .map(|(_, request)| (request.answer, request.byte_order_mark))
+        .map_err(|error| match error {
+            ApiError::BadParameter { name, code, .. } => (code, name),
+            other => panic!("{query}: {other:?}"),
+        });
+        let expected = expected.map_err(|(code, name)| (code, name.to_owned()));
+        assert_eq!(found, expected, "{query} {accept:?}");
+    }
+
+    #[test]
+    fn a_format_answers_the_whole_table_and_takes_no_paging() {
+        let page = |limit| Answer::Page { after: None, limit };
+        check_answer("", None, Ok((page(DEFAULT_LIMIT), false)));
+        check_answer("limit=5", Some("application/json"), Ok((page(5), false)));
+        for (query, format) in [
+            ("format=csv", Format::Csv),
+            ("format=json", Format::Json),
+            ("format=xlsx", Format::Xlsx),
+        ] {
+            check_answer(query, None, Ok((Answer::Whole(format), false)));
+        }
+        check_answer("", Some("text/csv"), Ok((Answer::Whole(Format::Csv), false)));
+        // The parameter wins, so JSON asked for by name is the whole table.
+        check_answer("format=json", Some("text/csv"), Ok((Answer::Whole(Format::Json), false)));
+        check_answer("format=csv&limit=5", None, Err(("whole_table", "limit")));
+        check_answer("format=json&cursor=x", None, Err(("whole_table", "cursor")));
+        check_answer("limit=5", Some("text/csv"), Err(("whole_table", "limit")));
+        // A sort still applies to the whole table; a bad one is still refused.
+        check_answer("format=csv&sort=-colour", None, Err(("bad_sort", "sort")));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_for_csv_alone() {
+        check_answer("format=csv&bom=true", None, Ok((Answer::Whole(Format::Csv), true)));
+        check_answer("bom=true", Some("text/csv"), Ok((Answer::Whole(Format::Csv), true)));
+        check_answer("format=csv&bom=false", None, Ok((Answer::Whole(Format::Csv), false)));
+        let page = Answer::Page { after: None, limit: DEFAULT_LIMIT };
+        check_answer("bom=false", None, Ok((page, false)));
+        for query in
+            ["bom=true", "format=json&bom=true", "format=xlsx&bom=true", "format=csv&bom=1"]
+        {
+            check_answer(query, None, Err(("bad_parameter", "bom")));
         }
     }
 

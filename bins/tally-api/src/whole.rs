@@ -139,3 +139,56 @@ impl Drop for BodyWriter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+    use tally_report::{Cell, Column, ColumnKind};
+
+    use super::*;
+
+    fn names() -> TableHeader {
+        TableHeader::new("Names", vec![Column::new("name", "Name", ColumnKind::Text)])
+    }
+
+    /// The body of `names()` in CSV with `rows` names, then `end`: the bytes,
+    /// or whether the body broke.
+    async fn check(rows: usize, end: Result<(), WholeTableError>) -> Result<Vec<u8>, ()> {
+        let body = stream(Format::Csv, names(), WriteOptions::default(), move |sink| {
+            for index in 0..rows {
+                sink.row(&[Cell::Text(format!("name-{index:06}"))])?;
+            }
+            end
+        });
+        body.collect().await.map(|collected| collected.to_bytes().to_vec()).map_err(|_| ())
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_complete_table_ends_the_body() {
+        let bytes = check(2, Ok(())).await.unwrap();
+        assert_eq!(bytes, b"name\r\nname-000000\r\nname-000001\r\n");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_table_larger_than_the_chunks_in_flight_waits_for_the_reader() {
+        // 100,000 rows of 13 bytes ("name-000000" and CRLF) and the 6-byte
+        // header: 1,300,006 bytes, about 20 chunks of 64 KiB, five times what
+        // the body holds, so the writer must wait for the reader to go on.
+        let bytes = check(100_000, Ok(())).await.unwrap();
+        assert_eq!(bytes.len(), 1_300_006);
+        assert!(bytes.ends_with(b"name-099999\r\n"));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_table_that_stops_before_its_end_breaks_the_body() {
+        // Past the first chunks, so that the client has had bytes already.
+        assert_eq!(check(10_000, Err(WholeTableError::Rows(ApiError::Unavailable))).await, Err(()));
+        // A row that does not fit the header, after some that did.
+        let body = stream(Format::Json, names(), WriteOptions::default(), |sink| {
+            sink.row(&[Cell::Text("Ana".into())])?;
+            sink.row(&[Cell::Integer(7)])?;
+            Ok(())
+        });
+        assert!(body.collect().await.is_err());
+    }
+}
