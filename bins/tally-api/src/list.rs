@@ -301,9 +301,10 @@ pub fn read_listing<F: DeserializeOwned + IntoParams, R: Listed>(
 pub struct ListParameters<R> {
     /// A column of the listing; a leading - sorts descending.
     pub sort: Option<String>,
-    /// The previous page's next_cursor.
+    /// The previous page's next_cursor; not with a whole table.
     pub cursor: Option<String>,
-    /// Rows per page, 1 to 1000; default 100.
+    /// Rows per page of the JSON listing, 1 to 1000; default 100; not with a
+    /// whole table.
     pub limit: Option<String>,
     /// csv, json or xlsx: the whole table as a file; or send an Accept header.
     pub format: Option<String>,
