@@ -22,6 +22,11 @@ const RUN_STATES: usize = 2345;
 const AUDIT_ENTRIES: usize = 1234;
 /// The audit entry whose source has an accent.
 const GARCIA_ENTRY: usize = 617;
+/// Users who become active seats: 150, a page and a half of the activated
+/// seats log, a listing the API holds in memory.
+const SEATS: usize = 150;
+/// The seat whose display name has an accent.
+const GARCIA_SEAT: usize = 42;
 
 /// Run state `i` (0-based): reported at 2026-03-01T00:00Z plus `i` minutes, of
 /// run `run-{i / 2}`; every tenth is started by an automation and has no user,
@@ -56,6 +61,26 @@ fn audit_event(i: usize) -> String {
     )
 }
 
+/// Seat `k`'s events: added on 2026-02-20 in initech-0, then a login on each
+/// of the Mondays 2026-03-02, 03-09 and 03-16 at 09:00Z plus `k` seconds (three
+/// weeks: an active seat from the third); every fourth user logs in to
+/// initech-1 the second time, so is seen in two organizations.
+fn seat_events(k: usize) -> Vec<String> {
+    let name = if k == GARCIA_SEAT { "José García".to_owned() } else { format!("Seat {k}") };
+    let mut events = vec![format!(
+        r#"{{"id":"seat-{k}-added","kind":"user_added","at":"2026-02-20T09:00:00Z","user":"s-{k:03}","email":"s{k}@initech.test","display_name":"{name}","role":"member","organization":"initech-0"}}"#
+    )];
+    for (week, day) in ["02", "09", "16"].into_iter().enumerate() {
+        let organization = if week == 1 && k.is_multiple_of(4) { "initech-1" } else { "initech-0" };
+        events.push(format!(
+            r#"{{"id":"seat-{k}-login-{week}","kind":"login","at":"2026-03-{day}T09:{:02}:{:02}Z","user":"s-{k:03}","organization":"{organization}"}}"#,
+            k / 60,
+            k % 60,
+        ));
+    }
+    events
+}
+
 struct Initech {
     _dir: tempfile::TempDir,
     db: std::path::PathBuf,
@@ -79,10 +104,12 @@ fn initech() -> Initech {
             terms: vec!["2026-01-01..2027-01-01".parse().unwrap()],
         })
         .unwrap();
-    let runs: Vec<String> = (0..RUN_STATES).map(run_event).collect();
-    let batch = check_batch(runs.join("\n").as_bytes(), &Limits::default()).unwrap();
+    let mut events: Vec<String> = (0..RUN_STATES).map(run_event).collect();
+    events.extend((0..SEATS).flat_map(seat_events));
+    let batch = check_batch(events.join("\n").as_bytes(), &Limits::default()).unwrap();
     assert!(batch.rejections.is_empty(), "{:?}", batch.rejections);
     store.append(account.id, &batch.events).unwrap();
+    store.update_seats("initech").unwrap();
 
     let key = tally_audit::load_or_create_key(&tally_audit::key_file_for(&db)).unwrap();
     let mut log = tally_audit::AuditStore::open(&db, &tally_audit::AuditOptions::new(key)).unwrap();
@@ -140,13 +167,28 @@ fn walk(api: &Api, path: &str, token: &str) -> Vec<Value> {
 }
 
 /// A JSON value as the text CSV and XLSX show it: text as is, null as
-/// nothing, numbers in their shortest form.
+/// nothing, numbers in their shortest form, a list as its items separated by
+/// `; ` (docs/api.md).
 fn shown(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::String(text) => text.clone(),
+        Value::Array(items) => items.iter().map(shown).collect::<Vec<_>>().join("; "),
         other => other.to_string(),
     }
+}
+
+/// A row of the JSON listing as the whole table's JSON gives it: a list as
+/// one text (docs/api.md), every other value as it is.
+fn as_table_row(item: &Value) -> Value {
+    let row = item.as_object().unwrap().iter().map(|(name, value)| {
+        let value = match value {
+            Value::Array(_) => Value::String(shown(value)),
+            other => other.clone(),
+        };
+        (name.clone(), value)
+    });
+    Value::Object(row.collect())
 }
 
 fn instant(text: &str) -> DateTime<Utc> {
@@ -203,7 +245,7 @@ fn check_every_format(
     let rows = table["rows"].as_array().unwrap();
     assert_eq!(rows.len(), paged.len(), "{path}: format=json");
     for (index, (row, item)) in rows.iter().zip(paged).enumerate() {
-        assert_eq!(row, item, "{path}: format=json, row {index}");
+        assert_eq!(row, &as_table_row(item), "{path}: format=json, row {index}");
     }
 
     let csv = api.get(&format!("{path}{separator}format=csv"), Some(token));
@@ -345,6 +387,41 @@ fn issue_15_the_audit_log_exports_whole_and_a_byte_order_mark_keeps_garcia() {
     // bom=false is the default: the same file without the mark.
     let plain = api.get(&format!("{path}?format=csv&bom=false"), Some(token));
     assert_eq!(plain.bytes, marked.bytes[3..]);
+}
+
+#[test]
+fn issue_15_the_activated_seats_log_held_in_memory_exports_whole() {
+    let initech = initech();
+    let api = Api::start(&initech.db);
+    let token = initech.administrator.as_str();
+    let path = "/v1/accounts/initech/seats/activated?at=2026-06-30T00:00:00Z";
+    let paged = walk(&api, path, token);
+    assert_eq!(paged.len(), SEATS);
+    // Oldest activation first: seat 0's third login, 2026-03-16T09:00:00Z,
+    // seen in initech-0 and (its second login, 0 being a multiple of 4) initech-1.
+    assert_eq!(paged[0]["user"], "s-000");
+    assert_eq!(paged[0]["activated_at"], "2026-03-16T09:00:00Z");
+    assert_eq!(paged[0]["organizations"], serde_json::json!(["initech-0", "initech-1"]));
+    let columns = [
+        "user",
+        "email",
+        "display_name",
+        "organizations",
+        "teams",
+        "activated_at",
+        "logins",
+        "weeks",
+        "status",
+    ];
+    check_every_format(&api, path, token, &paged, &columns, &["activated_at"]);
+    // Seat 42's name through the byte-order-marked CSV: its activation,
+    // 09:00:42Z, is the 43rd.
+    let marked = api.get(&format!("{path}&format=csv&bom=true"), Some(token));
+    assert_eq!(&marked.bytes[..3], b"\xEF\xBB\xBF");
+    let (_, rows) = read_csv(&marked.bytes);
+    assert_eq!(rows[42]["user"], "s-042");
+    assert_eq!(rows[42]["display_name"], "José García");
+    assert_eq!(rows[42]["activated_at"], "2026-03-16T10:00:42+01:00");
 }
 
 #[test]
