@@ -33,7 +33,7 @@ fn a_new_file_gets_the_latest_schema() {
     let path = dir.path().join("tally.sqlite");
     drop(open(&path));
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
-    assert_eq!(SCHEMA_VERSION, 5);
+    assert_eq!(SCHEMA_VERSION, 6);
 }
 
 /// `fixtures/schema/v1.sqlite` was written by the version-1 schema: one account
