@@ -6,8 +6,13 @@
 //! each widget's columns and figures are made.
 
 mod activity;
+mod behind;
 mod catalog;
+mod document;
 mod runs;
+
+pub use behind::{ACTIVITY, ActivityRow, activity_rows};
+pub use document::{write_widget_json, write_widgets};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use tally_access::AccountUsage;
