@@ -531,8 +531,7 @@ fn every_widget_exports_as_csv_json_and_xlsx_that_independent_readers_read_back(
     let f = everything();
     let q = query();
     let dir = tempfile::tempdir().unwrap();
-    let options =
-        WriteOptions { time_zone: chrono_tz::Pacific::Auckland, ..WriteOptions::default() };
+    let options = WriteOptions::new(chrono_tz::Pacific::Auckland);
     for tab in Tab::ALL {
         for which in tab.widgets() {
             let answer = widget(&f, *which, &q);

@@ -299,7 +299,7 @@ fn ai_invocation(plan: &Plan, person: &Person, source: Option<String>) -> EventB
 /// one call in 23 fails, and calls take 40 ms to a little over 2 s.
 fn mcp_call(plan: &Plan, person: &Person, at: DateTime<Utc>, tool: Option<String>) -> EventBody {
     let second = at.timestamp().unsigned_abs();
-    let failed = second % 23 == 0;
+    let failed = second.is_multiple_of(23);
     EventBody::McpCall(McpCall {
         user: Some(person.id.clone()),
         organization: plan.login_organization(person),

@@ -344,11 +344,11 @@ pub(super) fn page_visits_per_day(
     Ok((Table::new(header, rows), drill, floor))
 }
 
+/// Events and failures per month, the activity summed, and the data floor.
+type PerMonth = (Vec<(Month, u64, u64)>, ActivityFilter, Option<DateTime<Utc>>);
+
 /// Sums `kind`'s events (and failures) per month of the widget's days.
-fn per_month(
-    answer: &mut Answer<'_>,
-    kind: EventKind,
-) -> Result<(Vec<(Month, u64, u64)>, ActivityFilter, Option<DateTime<Utc>>), StoreError> {
+fn per_month(answer: &mut Answer<'_>, kind: EventKind) -> Result<PerMonth, StoreError> {
     let floor = answer.floor(&[FloorOf::Activity(kind)])?;
     let months = answer.months(floor);
     let filter = answer.activity_filter(&[kind]);

@@ -59,7 +59,7 @@ pub fn write_widget_json(
 ) -> Result<(), ReportError> {
     let about = serde_json::to_string(&about(widget)).expect("text and lists serialise");
     // The object without its closing brace, then the table.
-    out.write_all(about[..about.len() - 1].as_bytes())?;
+    out.write_all(&about.as_bytes()[..about.len() - 1])?;
     out.write_all(b",\"table\":")?;
     write_table(Format::Json, &widget.table, options, &mut out)?;
     out.write_all(b"}")?;
@@ -116,7 +116,7 @@ pub fn write_widgets<W: Write + Send>(
                 team: query.team.as_deref(),
             };
             let asked = serde_json::to_string(&asked).expect("text serialises");
-            out.write_all(asked[..asked.len() - 1].as_bytes())?;
+            out.write_all(&asked.as_bytes()[..asked.len() - 1])?;
             out.write_all(b",\"widgets\":[")?;
             for (index, widget) in widgets.iter().enumerate() {
                 if index > 0 {

@@ -55,8 +55,7 @@ impl History {
         let latest_in = |wanted: &str| {
             self.roles
                 .iter()
-                .filter(|(held_in, from, _)| held_in == wanted && *from <= at_us)
-                .next_back()
+                .rfind(|(held_in, from, _)| held_in == wanted && *from <= at_us)
                 .map(|(_, _, role)| *role)
         };
         match organization {
@@ -101,7 +100,7 @@ impl History {
             from: impl Fn(&T) -> i64,
             item: T,
         ) {
-            match list.iter().position(|held| same(held)) {
+            match list.iter().position(same) {
                 Some(index) => list[index] = item,
                 None => {
                     let index = list.partition_point(|held| from(held) <= at_us);

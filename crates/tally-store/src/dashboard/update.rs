@@ -164,11 +164,14 @@ struct Step<'a> {
     days: HashMap<DayKey, DayTally>,
     runs: HashMap<(EventKind, String, String), Run>,
     /// Items touched, with their creations and deletions per day before the step.
-    items: HashMap<(Catalog, String, String, String), (Item, Vec<ItemDay>)>,
+    items: HashMap<ItemKey, (Item, Vec<ItemDay>)>,
 }
 
 /// A creation (+1) or deletion (-1) of an item of a category on a day.
 type ItemDay = (NaiveDate, String, i8);
+
+/// An item's catalog, organization, blueprint (empty for data sources) and id.
+type ItemKey = (Catalog, String, String, String);
 
 impl Store {
     /// Brings the account's dashboard tables up to date, committing every
@@ -808,7 +811,7 @@ impl Step<'_> {
 fn read_item(
     connection: &rusqlite::Connection,
     account: &Account,
-    (catalog, organization, blueprint, item): &(Catalog, String, String, String),
+    (catalog, organization, blueprint, item): &ItemKey,
 ) -> rusqlite::Result<Option<Item>> {
     connection
         .prepare_cached(
