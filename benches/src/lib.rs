@@ -17,11 +17,13 @@
 #![deny(missing_docs)]
 
 mod client;
+mod dashboard;
 mod generator;
 mod logins;
 mod scratch;
 
 pub use client::{PostError, agent, post_batch};
+pub use dashboard::{DASHBOARD_USERS, DashboardGenerator};
 pub use generator::{BATCH_EVENTS, EventGenerator, checked_events};
 pub use logins::{LOGIN_USERS, user_name, year_of_logins};
 pub use scratch::{scratch_dir, target_dir};

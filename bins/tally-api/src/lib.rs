@@ -53,6 +53,7 @@ use crate::state::AppState;
     )),
     tags(
         (name = "usage", description = "An account's usage, from its events."),
+        (name = "dashboard", description = "The usage dashboard's tabs and widgets, and the activity behind them."),
         (name = "seats", description = "Active seats (D1-D3)."),
         (name = "runs", description = "Action runs."),
         (name = "audit", description = "The audit log (A1-A6)."),
@@ -95,6 +96,9 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::monitor::monitor_event_counts))
         .routes(routes!(routes::monitor::tracking, routes::monitor::set_tracking))
         .routes(routes!(routes::reports::usage_reports))
+        .routes(routes!(routes::dashboard::dashboard_tab))
+        .routes(routes!(routes::dashboard::dashboard_widget))
+        .routes(routes!(routes::dashboard::activity))
 }
 
 /// The OpenAPI document of every route.

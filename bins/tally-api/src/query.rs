@@ -9,7 +9,7 @@
 //! empty filter and a bad month, instant or closed-set value, saying what is
 //! accepted.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use percent_encoding::percent_decode;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
@@ -117,6 +117,14 @@ pub fn filter<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Strin
 pub fn month<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Month>, D::Error> {
     let text = String::deserialize(deserializer)?;
     text.parse().map(Some).map_err(|error: tally_seats::MonthError| D::Error::custom(error))
+}
+
+/// A day, `YYYY-MM-DD`.
+pub fn day<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDate>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| D::Error::custom(format!("{text:?} is not a date such as 2026-04-01")))
 }
 
 /// An RFC 3339 instant.

@@ -46,6 +46,27 @@ const MATRIX: &[MatrixRow] = &[
     ),
     (
         "GET",
+        "/v1/accounts/{account}/dashboard/{tab}",
+        "/v1/accounts/acme/dashboard/users-activity",
+        None,
+        [200, 200, 403, 403, 403, 404, 404, 404, 401, 401],
+    ),
+    (
+        "GET",
+        "/v1/accounts/{account}/dashboard/{tab}/{widget}",
+        "/v1/accounts/acme/dashboard/actions-automations/monthly-action-runs",
+        None,
+        [200, 200, 403, 403, 403, 404, 404, 404, 401, 401],
+    ),
+    (
+        "GET",
+        "/v1/accounts/{account}/activity",
+        "/v1/accounts/acme/activity",
+        None,
+        [200, 200, 403, 403, 403, 404, 404, 404, 401, 401],
+    ),
+    (
+        "GET",
         "/v1/accounts/{account}/seats/monthly",
         "/v1/accounts/acme/seats/monthly",
         None,
@@ -185,6 +206,14 @@ fn probes() -> Vec<String> {
     probes.push("/v1/accounts/acme/audit?run_id=r-a1&sort=source".into());
     probes.push("/v1/accounts/acme/seats/users/u-1?at=2026-04-01T00:00:00Z".into());
     probes.push("/v1/accounts/no-such-account/event-counts".into());
+    for tab in ["users-activity", "entities", "actions-automations", "data-sources", "ai-mcp"] {
+        for query in ["", "?format=csv", "?format=xlsx", "?organization=acme-east", "?team=ops"] {
+            probes.push(format!("/v1/accounts/acme/dashboard/{tab}{query}"));
+        }
+    }
+    probes.push("/v1/accounts/acme/dashboard/actions-automations/actions-by-user".into());
+    probes.push("/v1/accounts/acme/activity?kind=action_run&from=2026-01-01&to=2026-12-31".into());
+    probes.push("/v1/accounts/acme/activity?user=u-1&format=csv".into());
     probes
 }
 
@@ -210,6 +239,9 @@ fn no_token_of_one_account_reads_a_row_of_another() {
             "/v1/accounts/globex/runs",
             "/v1/accounts/globex/event-counts",
             "/v1/accounts/globex/seats/activated",
+            "/v1/accounts/globex/dashboard/users-activity",
+            "/v1/accounts/globex/dashboard/actions-automations?from=2026-01-01",
+            "/v1/accounts/globex/activity?from=2026-01-01&to=2026-12-31",
             "/v1/monitor/event-counts",
             "/v1/monitor/event-counts?account=acme",
             "/v1/me",

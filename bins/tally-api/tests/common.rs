@@ -85,6 +85,7 @@ pub fn fixture() -> Fixture {
         assert!(batch.rejections.is_empty(), "{:?}", batch.rejections);
         store.append(account.id, &batch.events).unwrap();
         store.update_seats(slug).unwrap();
+        store.update_dashboard(slug, 1_000).unwrap();
     }
     let key = tally_audit::load_or_create_key(&tally_audit::key_file_for(&db)).unwrap();
     let mut log = tally_audit::AuditStore::open(&db, &tally_audit::AuditOptions::new(key)).unwrap();

@@ -7,6 +7,7 @@ mod access;
 mod cli;
 mod connections;
 mod conventions;
+mod dashboard;
 mod operator;
 mod problems;
 mod seat_surprises;

@@ -47,6 +47,10 @@ pub enum Command {
         #[arg(long, value_name = "YYYY-MM")]
         to: Option<Month>,
     },
+    /// Every widget of a usage dashboard tab, or one widget
+    /// (docs/dashboard.md): JSON, an XLSX workbook with a sheet per widget, or
+    /// CSV sections, each after a `# widget` line.
+    Dashboard(DashboardCommand),
     /// `Usage Reports.zip`: the last 6 months' and the last year's usage
     /// report workbooks (docs/usage-reports.md).
     UsageReports {
@@ -62,6 +66,41 @@ pub enum Command {
         #[command(flatten)]
         matcher: MatcherArgs,
     },
+}
+
+#[derive(Args)]
+pub struct DashboardCommand {
+    #[command(flatten)]
+    pub output: Output,
+    /// users-activity, entities, actions-automations, data-sources or ai-mcp.
+    #[arg(long, value_parser = |text: &str| tally_figures::dashboard::Tab::parse(text).ok_or(format!("{text:?} is not a tab: users-activity, entities, actions-automations, data-sources or ai-mcp")))]
+    pub tab: tally_figures::dashboard::Tab,
+    /// Only this widget of the tab (its name in docs/dashboard.md), written as
+    /// a plain table.
+    #[arg(long)]
+    pub widget: Option<String>,
+    /// The instant "now" is for "this month", "the last 7 days" and the like
+    /// (RFC 3339), or a date (the start of that day in the account's time
+    /// zone); default now.
+    #[arg(long, value_name = "INSTANT|DATE")]
+    pub at: Option<InstantOrDay>,
+    /// The first day, YYYY-MM-DD in the account's time zone, instead of each
+    /// widget's own period's.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: Option<chrono::NaiveDate>,
+    /// The last day, YYYY-MM-DD, included, instead of the day holding --at.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub to: Option<chrono::NaiveDate>,
+    /// Only this organization's figures.
+    #[arg(long)]
+    pub organization: Option<String>,
+    /// Only figures of users while they were in this team (its id).
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Read the dashboard as it is, without first bringing it up to date with
+    /// the events stored since the daemon last did.
+    #[arg(long)]
+    pub no_update: bool,
 }
 
 #[derive(Subcommand)]

@@ -28,7 +28,7 @@ use tally_store::{Store, StoreOptions};
 
 use crate::cli::{AuditCommand, Cli, Command, IdentitiesCommand, IdentityTable};
 use crate::output::{OutputFile, refuse_bom_without_csv, refuse_xlsx_on_a_terminal, write};
-use crate::tables::{export_event_counts, export_seats};
+use crate::tables::{export_dashboard, export_event_counts, export_seats};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -63,6 +63,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Seats(command) => export_seats(cli.database.existing_database()?, command)?,
         Command::Identities(command) => export_identities(&command)?,
+        Command::Dashboard(command) => {
+            export_dashboard(cli.database.existing_database()?, &command)?
+        }
         Command::EventCounts { output, kind, from, to } => export_event_counts(
             cli.database.existing_database()?,
             &output,

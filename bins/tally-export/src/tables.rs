@@ -13,9 +13,13 @@ use tally_figures::{InstantOrDay, MonthRange};
 use tally_report::WriteOptions;
 use tally_store::Account;
 
-use crate::cli::{Output, SeatOutput, SeatsCommand};
+use std::io::{BufWriter, Write};
+
+use tally_figures::dashboard::{DashboardQuery, Widget, widget_table, write_widgets};
+
+use crate::cli::{DashboardCommand, Output, SeatOutput, SeatsCommand};
 use crate::open_store;
-use crate::output::{refuse_bom_without_csv, refuse_xlsx_on_a_terminal, titled, write};
+use crate::output::{OutputFile, refuse_bom_without_csv, refuse_xlsx_on_a_terminal, titled, write};
 
 pub fn export_seats(db: &Path, command: SeatsCommand) -> anyhow::Result<()> {
     let (SeatsCommand::Monthly { output, .. }
@@ -113,4 +117,74 @@ pub fn export_event_counts(
         output.output.as_deref(),
         &WriteOptions::new(time_zone).with_csv_byte_order_mark(output.bom),
     )
+}
+
+/// A usage dashboard tab's widgets, or one of them, with the filters the
+/// API's dashboard takes.
+pub fn export_dashboard(db: &Path, command: &DashboardCommand) -> anyhow::Result<()> {
+    let output = &command.output;
+    refuse_xlsx_on_a_terminal(output.format, output.output.as_deref())?;
+    refuse_bom_without_csv(output.format, output.bom)?;
+    let widgets = match &command.widget {
+        None => command.tab.widgets().to_vec(),
+        Some(name) => vec![Widget::parse(command.tab, name).with_context(|| {
+            let names: Vec<&str> =
+                command.tab.widgets().iter().map(|widget| widget.name()).collect();
+            format!("{name:?} is not a widget of tab {}: {}", command.tab.name(), names.join(", "))
+        })?],
+    };
+    let mut store = open_store(db)?;
+    let account = store.account(&output.account)?;
+    if !command.no_update {
+        store
+            .update_dashboard(&output.account, tally_store::DASHBOARD_EVENTS_PER_STEP)
+            .with_context(|| {
+                format!("bringing the dashboard of account {} up to date", output.account)
+            })?;
+        store.update_seats(&output.account).with_context(|| {
+            format!("bringing the seats of account {} up to date", output.account)
+        })?;
+    }
+    let usage = Principal::database_holder(&output.account)
+        .read_usage(&output.account)
+        .expect("an administrator may read their own account's usage");
+    let at = command.at.map_or_else(Utc::now, |at| at.instant(&account.calendar));
+    let query = DashboardQuery::new(
+        at,
+        command.from,
+        command.to,
+        command.organization.clone(),
+        command.team.clone(),
+    )?;
+    let tables = widgets
+        .iter()
+        .map(|widget| widget_table(&store, &usage, *widget, &query))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options =
+        WriteOptions::new(account.calendar.time_zone).with_csv_byte_order_mark(output.bom);
+    if let [single] = tables.as_slice()
+        && command.widget.is_some()
+    {
+        for note in &single.notes {
+            eprintln!("{}: {note}", single.widget.name());
+        }
+        return write(&single.table, output.format, output.output.as_deref(), &options);
+    }
+    match output.output.as_deref() {
+        Some(path) => {
+            let (file, finished) = OutputFile::create(path)?;
+            let mut out = BufWriter::new(file);
+            write_widgets(output.format, &account.slug, &query, &tables, &options, &mut out)?;
+            out.flush().with_context(|| format!("writing {}", path.display()))?;
+            drop(out);
+            finished.persist()?;
+            eprintln!("wrote {} widgets to {}", tables.len(), path.display());
+        }
+        None => {
+            let mut out = BufWriter::new(std::io::stdout());
+            write_widgets(output.format, &account.slug, &query, &tables, &options, &mut out)?;
+            out.flush().context("writing to standard output")?;
+        }
+    }
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of `tally-export`: the real binary on a real SQLite file.
 
 mod audit;
+mod dashboard;
 mod filters;
 mod identities;
 mod operator;

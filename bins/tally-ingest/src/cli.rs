@@ -77,7 +77,8 @@ pub struct ServeArgs {
     /// What an acknowledged batch survives: a killed process, or also a power loss (slower).
     #[arg(long, env = "TALLY_DURABILITY", value_enum, default_value_t = DurabilityArg::Process)]
     pub durability: DurabilityArg,
-    /// Seconds between updates of every account's seat figures and event counts.
+    /// Seconds between updates of every account's seat figures, event counts and dashboard
+    /// aggregates.
     #[arg(long, alias = "seats-every", env = "TALLY_FIGURES_EVERY", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub figures_every: u64,
 }

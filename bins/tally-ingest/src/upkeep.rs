@@ -2,8 +2,9 @@
 //! daemon runs.
 //!
 //! A thread of its own, with a connection of its own, updates each account's
-//! seats (`Store::update_seats_in_steps`) and kept event counts
-//! (`Store::update_usage_months`) at an interval, and purges the audit entries
+//! seats (`Store::update_seats_in_steps`), kept event counts
+//! (`Store::update_usage_months`) and dashboard aggregates
+//! (`Store::update_dashboard`) at an interval, and purges the audit entries
 //! past their retention. Steps are small, so the write
 //! lock it takes now and then holds the writer back for a fraction of a second
 //! at most.
@@ -101,6 +102,15 @@ fn refresh(store: &mut Store) {
                 account = %account.slug,
                 error = %error_chain(&error),
                 "event count update failed; will retry"
+            ),
+        }
+        match store.update_dashboard(&account.slug, tally_store::DASHBOARD_EVENTS_PER_STEP) {
+            Ok(0) => {}
+            Ok(events) => tracing::debug!(account = %account.slug, events, "updated the dashboard"),
+            Err(error) => tracing::warn!(
+                account = %account.slug,
+                error = %error_chain(&error),
+                "dashboard update failed; will retry"
             ),
         }
     }

@@ -63,6 +63,9 @@ pub(crate) fn check_top_level(
 /// The fields every kind has, besides its own.
 const COMMON_FIELDS: &[&str] = &["id", "kind", "at", "properties"];
 
+/// The longest MCP call a `duration_ms` may report: a day.
+const MAX_CALL_MILLIS: u64 = 86_400_000;
+
 fn check_body(kind: EventKind, f: &mut Fields<'_>) -> Result<EventBody, Rejection> {
     let name = f.limits.max_name_bytes;
     let text = f.limits.max_text_bytes;
@@ -115,6 +118,9 @@ fn check_body(kind: EventKind, f: &mut Fields<'_>) -> Result<EventBody, Rejectio
             user: f.optional_text("user", name)?,
             organization: f.optional_text("organization", name)?,
             tool: f.optional_text("tool", name)?,
+            status: f.optional_closed("status", AuditStatus::parse, AuditStatus::WIRE_NAMES)?,
+            error: f.optional_text("error", text)?,
+            duration_ms: f.optional_integer("duration_ms", 0, MAX_CALL_MILLIS)?,
         }),
         EventKind::Activity => EventBody::Activity(Activity {
             user: f.required_text("user", name)?,

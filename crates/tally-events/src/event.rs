@@ -277,6 +277,15 @@ pub struct McpCall {
     /// The tool called.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
+    /// Whether the call succeeded, when the sender knows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<AuditStatus>,
+    /// Why the call failed, as the tool reported it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// How long the call took, in milliseconds (0 to 86,400,000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u32>,
 }
 
 /// Time spent doing an action in a module of the vendor's product (the monitor's unit).

@@ -100,7 +100,9 @@ event_kinds! {
     /// An AI feature was invoked.
     AiInvocation => "ai_invocation" { "user", "organization", "source" },
     /// An MCP tool was called.
-    McpCall => "mcp_call" { "user", "organization", "tool" },
+    McpCall => "mcp_call" {
+        "user", "organization", "tool", "status", "error", "duration_ms",
+    },
     /// Time spent doing an action in a module of the vendor's product.
     Activity => "activity" { "user", "module", "action", "time_spent_secs" },
     /// A user was seen in an integrated system.

@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod dashboard;
 pub mod identity;
 pub mod runs;
 pub mod seats;

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, TimeDelta, Utc, Weekday};
 use serde_json::{Map, Value};
-use tally_events::{Activity, AiInvocation, EventBody, Login, McpCall, OriginType, PageVisit};
+use tally_events::{
+    Activity, AiInvocation, AuditStatus, EventBody, Login, McpCall, OriginType, PageVisit,
+};
 
 use crate::audit;
 use crate::dice::Dice;
@@ -223,7 +225,7 @@ fn record_session(
                 let client = recorder.dice.pick(MCP_CLIENTS).to_string();
                 recorder.push_with_properties(
                     at,
-                    mcp_call(plan, person, tool),
+                    mcp_call(plan, person, at, tool),
                     Some(client_properties(client)),
                 );
                 continue;
@@ -259,10 +261,10 @@ fn record_tour(plan: &Plan, person: &Person, login_at: DateTime<Utc>, recorder: 
     let properties = Some(client_properties("claude-desktop".to_owned()));
     recorder.push_with_properties(
         minute(5),
-        mcp_call(plan, person, Some("list_entities".to_owned())),
+        mcp_call(plan, person, minute(5), Some("list_entities".to_owned())),
         properties,
     );
-    recorder.push(minute(6), mcp_call(plan, person, None));
+    recorder.push(minute(6), mcp_call(plan, person, minute(6), None));
 }
 
 fn page_visit(plan: &Plan, person: &Person, at: DateTime<Utc>, dice: &mut Dice) -> EventBody {
@@ -292,11 +294,19 @@ fn ai_invocation(plan: &Plan, person: &Person, source: Option<String>) -> EventB
     })
 }
 
-fn mcp_call(plan: &Plan, person: &Person, tool: Option<String>) -> EventBody {
+/// An MCP call whose outcome and duration follow from its instant rather than
+/// from the dice, so that adding them left every other generated value as it was:
+/// one call in 23 fails, and calls take 40 ms to a little over 2 s.
+fn mcp_call(plan: &Plan, person: &Person, at: DateTime<Utc>, tool: Option<String>) -> EventBody {
+    let second = at.timestamp().unsigned_abs();
+    let failed = second.is_multiple_of(23);
     EventBody::McpCall(McpCall {
         user: Some(person.id.clone()),
         organization: plan.login_organization(person),
         tool,
+        status: Some(if failed { AuditStatus::Failure } else { AuditStatus::Success }),
+        error: failed.then(|| "tool timed out".to_owned()),
+        duration_ms: Some(40 + (second % 97) as u32 * (second % 23) as u32),
     })
 }
 

@@ -44,6 +44,15 @@ pub enum ReportError {
         /// The value columns the chart named.
         values: Vec<String>,
     },
+    /// A chart in long form (with a series column) names more than one value
+    /// column.
+    #[error("a chart with series from column {series:?} draws one value column, not {values:?}")]
+    SeriesChartWithManyValues {
+        /// The series column.
+        series: String,
+        /// The value columns the chart named.
+        values: Vec<String>,
+    },
     /// The chart draws a column that does not hold numbers.
     #[error("the chart draws column {name:?}, but it holds {kind}, not numbers")]
     ChartValueNotNumeric {

@@ -73,6 +73,10 @@ impl<W: Write> JsonSink<W> {
                 write_json(&mut *out, chart.category.as_str())?;
                 out.write_all(b",\"values\":")?;
                 write_json(&mut *out, &chart.values)?;
+                if let Some(series) = &chart.series {
+                    out.write_all(b",\"series\":")?;
+                    write_json(&mut *out, series.as_str())?;
+                }
                 out.write_all(b"}")?;
             }
         }

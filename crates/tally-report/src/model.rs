@@ -120,22 +120,33 @@ impl Cell {
 }
 
 /// A chart to draw from a table's columns: one category column along the
-/// axis and one series per value column.
+/// axis and one series per value column, or, for a table in long form (one row
+/// per category and series, such as month and organization), one series per
+/// distinct value of a `series` column.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chart {
-    /// Line, bar or pie.
+    /// Line, bar, stacked bar or pie.
     pub kind: ChartKind,
     /// Name of the column giving the categories (the x axis, or the pie's
     /// slices).
     pub category: String,
     /// Names of the numeric columns drawn as series; a pie takes exactly one.
     pub values: Vec<String>,
+    /// Name of the column whose values split the rows into series, when the
+    /// table is in long form; then `values` holds exactly one column.
+    pub series: Option<String>,
 }
 
 impl Chart {
     /// A chart of `values` (column names) against `category` (a column name).
     pub fn new(kind: ChartKind, category: impl Into<String>, values: Vec<String>) -> Chart {
-        Chart { kind, category: category.into(), values }
+        Chart { kind, category: category.into(), values, series: None }
+    }
+
+    /// The same chart, with one series per value of the column `series`.
+    pub fn by_series(mut self, series: impl Into<String>) -> Chart {
+        self.series = Some(series.into());
+        self
     }
 }
 
@@ -147,16 +158,19 @@ pub enum ChartKind {
     /// Vertical bars, one per category and series (Excel calls this a
     /// column chart).
     Bar,
+    /// Vertical bars, one per category, each stacked from its series.
+    StackedBar,
     /// One slice per category; exactly one series.
     Pie,
 }
 
 impl ChartKind {
-    /// The kind's name in JSON: `line`, `bar` or `pie`.
+    /// The kind's name in JSON: `line`, `bar`, `stacked_bar` or `pie`.
     pub fn name(self) -> &'static str {
         match self {
             ChartKind::Line => "line",
             ChartKind::Bar => "bar",
+            ChartKind::StackedBar => "stacked_bar",
             ChartKind::Pie => "pie",
         }
     }
@@ -226,6 +240,15 @@ impl TableHeader {
         }
         if chart.kind == ChartKind::Pie && chart.values.len() > 1 {
             return Err(ReportError::PieChartWithManyValues { values: chart.values.clone() });
+        }
+        if let Some(series) = &chart.series {
+            self.column_index(series).ok_or_else(|| unknown(series))?;
+            if chart.values.len() > 1 {
+                return Err(ReportError::SeriesChartWithManyValues {
+                    series: series.clone(),
+                    values: chart.values.clone(),
+                });
+            }
         }
         for name in &chart.values {
             let index = self.column_index(name).ok_or_else(|| unknown(name))?;

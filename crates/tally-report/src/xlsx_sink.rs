@@ -189,8 +189,11 @@ impl SheetWriter {
         for (index, width) in self.widths.iter().enumerate() {
             worksheet.set_column_width(column_number(index), (*width).min(MAX_COLUMN_WIDTH))?;
         }
+        // A chart in long form needs its rows pivoted into one column per
+        // series first; the sheet keeps the rows and leaves that to the reader.
         if let Some(chart) = &self.header.chart
             && last_row > 0
+            && chart.series.is_none()
         {
             let chart = self.chart(chart, last_row);
             worksheet.insert_chart(1, last_column + 2, &chart)?;
@@ -202,6 +205,7 @@ impl SheetWriter {
         let chart_type = match chart.kind {
             ChartKind::Line => rust_xlsxwriter::ChartType::Line,
             ChartKind::Bar => rust_xlsxwriter::ChartType::Column,
+            ChartKind::StackedBar => rust_xlsxwriter::ChartType::ColumnStacked,
             ChartKind::Pie => rust_xlsxwriter::ChartType::Pie,
         };
         let mut drawn = rust_xlsxwriter::Chart::new(chart_type);

@@ -320,7 +320,7 @@ pub struct DeletedAccount {
 
 /// Every table holding rows of one account by `account_id`, besides `accounts`
 /// itself; `delete_account` empties them of the account's rows.
-const ACCOUNT_TABLES: [&str; 12] = [
+const ACCOUNT_TABLES: [&str; 20] = [
     "subscription_terms",
     "organizations",
     "teams",
@@ -333,6 +333,14 @@ const ACCOUNT_TABLES: [&str; 12] = [
     "api_tokens",
     "usage_months",
     "usage_progress",
+    "dashboard_progress",
+    "dashboard_roles",
+    "dashboard_teams",
+    "dashboard_presence",
+    "dashboard_days",
+    "dashboard_runs",
+    "dashboard_items",
+    "dashboard_item_days",
 ];
 
 /// Refuses `term` when it shares a day with one of `terms` (each term ends the

@@ -31,6 +31,7 @@
 
 mod account;
 mod checkpoint;
+mod dashboard;
 mod error;
 mod filter;
 mod ids;
@@ -50,6 +51,11 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub use account::{Account, AccountId, DeletedAccount, NewAccount, WriteKey, is_valid_slug};
+pub use dashboard::{
+    ACTIVITY_KINDS, ActivityCount, ActivityFilter, Catalog, CatalogDay, CatalogItem,
+    DASHBOARD_EVENTS_PER_STEP, DashboardRun, DayRange, FloorOf, LATENCY_BUCKETS_MS, Member,
+    RunFilter, latency_bucket,
+};
 pub use error::StoreError;
 pub use log::{AppendOutcome, Conflict, EventRecord, KindCount, PendingBatch};
 pub use organization::{Organization, Team};

@@ -236,6 +236,127 @@ CREATE TABLE usage_progress (
 ) STRICT;
 ";
 
+/// Schema version 6: what the usage dashboard's widgets read (see `dashboard.rs`
+/// and docs/dashboard.md), kept current from the event log so that a widget
+/// reads a few rows rather than scanning events, and so that the figures outlive
+/// the events they came from.
+///
+/// Days are the account's local dates (`YYYY-MM-DD`, which sort as text);
+/// `dashboard_progress.counted_in` names the zone they were placed in, and a
+/// change of zone counts everything again; `counted_until_us` is the latest
+/// instant of an event counted, which tells a late lifecycle event. Teams are JSON arrays of team ids,
+/// sorted, as the events send them. `organization`, `subject`, `detail`, `user`
+/// and `role` are `''` when the event has none, so that every key is non-null.
+///
+/// - `dashboard_roles`, `dashboard_teams`, `dashboard_presence`: each user's
+///   role per organization, teams, and whether they are a member (added or
+///   enabled: 1; removed or disabled: 0), each from an instant on, so that an
+///   event is attributed to the role and teams its user had at its instant.
+/// - `dashboard_days`: per day, kind, organization, subject (page, action,
+///   automation, AI source, MCP tool), detail (a run's trigger), user, role,
+///   teams and latency bucket (`-1` without a duration): events, failures and
+///   the first and last instant. Action and automation runs count once, on the
+///   day of their earliest event; `dashboard_runs` holds each run.
+/// - `dashboard_items`: each entity (by organization, blueprint and id) and
+///   data source (by organization and id, `blueprint` `''`), with its creations
+///   and deletions (`changes`, a JSON array of `[instant, 1 or -1]` in order),
+///   and `dashboard_item_days` the creations and deletions per day, so that a
+///   month's total is a sum over days.
+const V6: &str = "
+CREATE TABLE dashboard_progress (
+    account_id       INTEGER PRIMARY KEY REFERENCES accounts (account_id),
+    through_seq      INTEGER NOT NULL,
+    counted_in       TEXT NOT NULL,
+    counted_until_us INTEGER
+) STRICT;
+
+CREATE TABLE dashboard_roles (
+    account_id   INTEGER NOT NULL REFERENCES accounts (account_id),
+    user         TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    from_us      INTEGER NOT NULL,
+    role         TEXT NOT NULL,
+    PRIMARY KEY (account_id, user, organization, from_us)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE dashboard_teams (
+    account_id INTEGER NOT NULL REFERENCES accounts (account_id),
+    user       TEXT NOT NULL,
+    from_us    INTEGER NOT NULL,
+    teams      TEXT NOT NULL,
+    PRIMARY KEY (account_id, user, from_us)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE dashboard_presence (
+    account_id INTEGER NOT NULL REFERENCES accounts (account_id),
+    user       TEXT NOT NULL,
+    from_us    INTEGER NOT NULL,
+    present    INTEGER NOT NULL,
+    PRIMARY KEY (account_id, user, from_us)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE dashboard_days (
+    account_id   INTEGER NOT NULL REFERENCES accounts (account_id),
+    kind         TEXT NOT NULL,
+    day          TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    detail       TEXT NOT NULL,
+    user         TEXT NOT NULL,
+    role         TEXT NOT NULL,
+    teams        TEXT NOT NULL,
+    bucket       INTEGER NOT NULL,
+    events       INTEGER NOT NULL,
+    failures     INTEGER NOT NULL,
+    first_us     INTEGER NOT NULL,
+    last_us      INTEGER NOT NULL,
+    PRIMARY KEY (account_id, kind, day, organization, subject, detail, user, role, teams, bucket)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE dashboard_runs (
+    account_id   INTEGER NOT NULL REFERENCES accounts (account_id),
+    kind         TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    run_id       TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    detail       TEXT NOT NULL,
+    user         TEXT NOT NULL,
+    role         TEXT NOT NULL,
+    teams        TEXT NOT NULL,
+    started_us   INTEGER NOT NULL,
+    status       TEXT NOT NULL,
+    status_us    INTEGER NOT NULL,
+    states       INTEGER NOT NULL,
+    PRIMARY KEY (account_id, kind, organization, run_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX dashboard_runs_by_start ON dashboard_runs (account_id, kind, started_us);
+
+CREATE TABLE dashboard_items (
+    account_id   INTEGER NOT NULL REFERENCES accounts (account_id),
+    catalog      TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    blueprint    TEXT NOT NULL,
+    item         TEXT NOT NULL,
+    category     TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    named_us     INTEGER NOT NULL,
+    changes      TEXT NOT NULL,
+    PRIMARY KEY (account_id, catalog, organization, blueprint, item)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE dashboard_item_days (
+    account_id   INTEGER NOT NULL REFERENCES accounts (account_id),
+    catalog      TEXT NOT NULL,
+    day          TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    category     TEXT NOT NULL,
+    created      INTEGER NOT NULL,
+    deleted      INTEGER NOT NULL,
+    PRIMARY KEY (account_id, catalog, day, organization, category)
+) STRICT, WITHOUT ROWID;
+";
+
 /// All migrations, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -246,11 +367,12 @@ pub(crate) fn migrations() -> Migrations<'static> {
         }),
         M::up(V4),
         M::up(V5),
+        M::up(V6),
     ])
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 5;
+pub const SCHEMA_VERSION: usize = 6;
 
 #[cfg(test)]
 mod tests {

@@ -130,10 +130,13 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
         login("e1", "u1", "2026-03-02T08:00:00Z"),
         login("e2", "u1", "2026-03-09T08:00:00Z"),
         login("e3", "u1", "2026-03-16T08:00:00Z"),
+        // A run and an entity, for the dashboard's tables.
+        r#"{"id":"e4","kind":"action_run","at":"2026-03-16T09:00:00Z","organization":"east","action":"deploy","run_id":"r1","trigger":"ui","status":"success","user":"u1"}"#.to_owned(),
+        r#"{"id":"e5","kind":"entity_change","at":"2026-03-16T09:00:00Z","organization":"east","blueprint":"service","entity":"api","operation":"create"}"#.to_owned(),
     ]
     .join("\n");
     for (account, slug) in [(&acme, "acme"), (&globex, "globex")] {
-        assert_eq!(store.append(account.id, &events(&batch)).unwrap().accepted, 4);
+        assert_eq!(store.append(account.id, &events(&batch)).unwrap().accepted, 6);
         store
             .set_organization(
                 slug,
@@ -149,6 +152,7 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
         store.set_seat_rule(slug, tally_seats::SeatRule::default()).unwrap();
         store.update_seats(slug).unwrap();
         store.update_usage_months(slug, 1_000).unwrap();
+        store.update_dashboard(slug, 1_000).unwrap();
         store
             .create_token(&tally_store::NewToken {
                 grant: tally_store::TokenGrant::Administrator {
@@ -172,7 +176,7 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
     let deleted = store.delete_account("globex").unwrap();
     assert_eq!(
         deleted,
-        tally_store::DeletedAccount { events: 4, tokens: 1, staff_teams: vec!["care".into()] }
+        tally_store::DeletedAccount { events: 6, tokens: 1, staff_teams: vec!["care".into()] }
     );
     assert!(matches!(store.account("globex"), Err(StoreError::UnknownAccount { .. })));
     let tables: Vec<String> = {
@@ -185,8 +189,8 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
             .unwrap();
         statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect()
     };
-    // accounts, the 12 tables of the account's rows; each held a row of both.
-    assert_eq!(tables.len(), 13, "{tables:?}");
+    // accounts, the 20 tables of the account's rows; each held a row of both.
+    assert_eq!(tables.len(), 21, "{tables:?}");
     for table in &tables {
         let rows = |id: i64| {
             stored_rows(&path, &format!("SELECT count(*) FROM {table} WHERE account_id = {id}"))
@@ -202,7 +206,7 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
     let (again, _) = create(&mut store, "globex");
     assert_eq!(again.id, globex.id);
     let outcome = store.append(again.id, &events(&batch)).unwrap();
-    assert_eq!((outcome.accepted, outcome.duplicates), (4, 0));
+    assert_eq!((outcome.accepted, outcome.duplicates), (6, 0));
 }
 
 /// Issue 13: a token made already expired was accepted silently.

@@ -33,7 +33,7 @@ fn a_new_file_gets_the_latest_schema() {
     let path = dir.path().join("tally.sqlite");
     drop(open(&path));
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
-    assert_eq!(SCHEMA_VERSION, 5);
+    assert_eq!(SCHEMA_VERSION, 6);
 }
 
 /// `fixtures/schema/v1.sqlite` was written by the version-1 schema: one account
@@ -198,9 +198,9 @@ fn a_file_from_a_newer_tally_is_refused_and_left_alone() {
     rusqlite::Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
 
     let error = Store::open(&path, &StoreOptions::default()).unwrap_err();
-    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 5, .. }));
+    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 6, .. }));
     let message = error.to_string();
     assert!(message.contains("schema version 99"), "{message}");
-    assert!(message.contains("up to 5"), "{message}");
+    assert!(message.contains("up to 6"), "{message}");
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), 99);
 }

@@ -1,6 +1,7 @@
 //! The endpoints, one module per area.
 
 pub mod audit;
+pub mod dashboard;
 pub mod meta;
 pub mod monitor;
 pub mod reports;

@@ -1,0 +1,886 @@
+//! `Store::update_dashboard`: the events stored since the last update, into the
+//! dashboard's tables, in steps.
+//!
+//! A step reads the next events in the order stored and takes in, first, their
+//! lifecycle changes (so that every event of the step is attributed to the
+//! role and teams its user had at its instant, whatever order they came in).
+//! A lifecycle change earlier than an event counted before the step may change
+//! how that event is attributed, so the user's activity from that day on, and
+//! their runs since the change, are counted again. Then the step counts the
+//! activity, runs and catalog changes, and writes the sums.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::Deserialize;
+use tally_events::{EventKind, Role};
+
+use super::people::{Change, History, read_history, write_change};
+use super::{Catalog, latency_bucket};
+use crate::kind::StoredKind;
+use crate::{Account, Store, StoreError};
+
+/// Events read per step of [`Store::update_dashboard`]: a fraction of a
+/// second of work, so the write lock it holds never keeps ingest waiting long.
+pub const DASHBOARD_EVENTS_PER_STEP: usize = 50_000;
+
+/// The kinds the dashboard reads.
+const READ_KINDS: [EventKind; 14] = [
+    EventKind::Login,
+    EventKind::PageVisit,
+    EventKind::ActionRun,
+    EventKind::AutomationRun,
+    EventKind::AiInvocation,
+    EventKind::McpCall,
+    EventKind::EntityChange,
+    EventKind::DataSourceChange,
+    EventKind::UserAdded,
+    EventKind::UserRemoved,
+    EventKind::UserDisabled,
+    EventKind::UserEnabled,
+    EventKind::UserRoleChanged,
+    EventKind::UserTeamsChanged,
+];
+
+/// The fields of a stored payload the dashboard reads; the rest is skipped.
+#[derive(Debug, Default, Deserialize)]
+struct Fields<'a> {
+    #[serde(borrow)]
+    user: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    organization: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    page: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    action: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    automation: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    run_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    trigger: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    source: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    tool: Option<Cow<'a, str>>,
+    duration_ms: Option<u32>,
+    #[serde(borrow)]
+    blueprint: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    entity: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    operation: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    data_source: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    data_source_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    role: Option<Cow<'a, str>>,
+    teams: Option<Vec<String>>,
+}
+
+fn text<'a>(value: &'a Option<Cow<'_, str>>) -> &'a str {
+    value.as_deref().unwrap_or("")
+}
+
+/// One stored event, as the dashboard reads it.
+struct Stored {
+    seq: i64,
+    kind: EventKind,
+    at_us: i64,
+    payload: String,
+}
+
+/// The key of a `dashboard_days` row.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct DayKey {
+    kind: EventKind,
+    day: NaiveDate,
+    organization: String,
+    subject: String,
+    detail: String,
+    user: String,
+    role: String,
+    teams: String,
+    bucket: i64,
+}
+
+/// What a step adds to a `dashboard_days` row.
+#[derive(Debug, Clone, Copy)]
+struct DayTally {
+    events: i64,
+    failures: i64,
+    first_us: i64,
+    last_us: i64,
+}
+
+impl DayTally {
+    fn one(at_us: i64, failed: bool) -> DayTally {
+        DayTally { events: 1, failures: i64::from(failed), first_us: at_us, last_us: at_us }
+    }
+
+    fn add(&mut self, other: DayTally) {
+        self.events += other.events;
+        self.failures += other.failures;
+        self.first_us = self.first_us.min(other.first_us);
+        self.last_us = self.last_us.max(other.last_us);
+    }
+}
+
+/// A run as `dashboard_runs` holds it.
+#[derive(Debug, Clone)]
+struct Run {
+    subject: String,
+    detail: String,
+    user: String,
+    role: String,
+    teams: String,
+    started_us: i64,
+    status: String,
+    status_us: i64,
+    states: i64,
+}
+
+/// An entity or data source as `dashboard_items` holds it.
+#[derive(Debug, Clone)]
+struct Item {
+    category: String,
+    name: String,
+    named_us: i64,
+    /// (instant, +1 created or -1 deleted), in order of instant, then arrival.
+    changes: Vec<(i64, i8)>,
+}
+
+/// What a step has loaded and changed, written at its end.
+struct Step<'a> {
+    account: &'a Account,
+    histories: HashMap<String, History>,
+    days: HashMap<DayKey, DayTally>,
+    runs: HashMap<(EventKind, String, String), Run>,
+    /// Items touched, with their creations and deletions per day before the step.
+    items: HashMap<ItemKey, (Item, Vec<ItemDay>)>,
+}
+
+/// A creation (+1) or deletion (-1) of an item of a category on a day.
+type ItemDay = (NaiveDate, String, i8);
+
+/// An item's catalog, organization, blueprint (empty for data sources) and id.
+type ItemKey = (Catalog, String, String, String);
+
+impl Store {
+    /// Brings the account's dashboard tables up to date, committing every
+    /// `events_per_step` events; answers how many events were read.
+    pub fn update_dashboard(
+        &mut self,
+        slug: &str,
+        events_per_step: usize,
+    ) -> Result<u64, StoreError> {
+        let account = self.account(slug)?;
+        let doing = || format!("updating the dashboard of account {slug}");
+        let mut read = 0;
+        loop {
+            let transaction = self
+                .connection
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::sqlite(doing()))?;
+            let (step, done) = dashboard_step(&transaction, &account, events_per_step.max(1))
+                .map_err(StoreError::sqlite(doing()))?;
+            transaction.commit().map_err(StoreError::sqlite(doing()))?;
+            read += step;
+            if done {
+                return Ok(read);
+            }
+        }
+    }
+}
+
+/// How far the tables reach, if they were counted in the account's zone: the
+/// last event read, and the latest instant of an event counted.
+fn progress(
+    connection: &rusqlite::Connection,
+    account: &Account,
+) -> rusqlite::Result<Option<(i64, Option<i64>)>> {
+    let row: Option<(i64, String, Option<i64>)> = connection
+        .query_row(
+            "SELECT through_seq, counted_in, counted_until_us FROM dashboard_progress
+             WHERE account_id = ?1",
+            [account.id.0],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    Ok(row.and_then(|(through, zone, until)| {
+        (zone == account.calendar.time_zone.name()).then_some((through, until))
+    }))
+}
+
+fn dashboard_step(
+    transaction: &Transaction<'_>,
+    account: &Account,
+    limit: usize,
+) -> rusqlite::Result<(u64, bool)> {
+    let (through, counted_until) = match progress(transaction, account)? {
+        Some(progress) => progress,
+        None => {
+            // Never counted, or counted in another zone: start again.
+            for table in [
+                "dashboard_roles",
+                "dashboard_teams",
+                "dashboard_presence",
+                "dashboard_days",
+                "dashboard_runs",
+                "dashboard_items",
+                "dashboard_item_days",
+            ] {
+                transaction.execute(
+                    &format!("DELETE FROM {table} WHERE account_id = ?1"),
+                    [account.id.0],
+                )?;
+            }
+            (0, None)
+        }
+    };
+    let latest: i64 =
+        transaction.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |row| row.get(0))?;
+    // The unary `+` keeps SQLite on the rowid range after `through`.
+    let mut statement = transaction.prepare_cached(&format!(
+        "SELECT seq, kind, at_us, payload FROM events
+         WHERE seq > ?1 AND +account_id = ?2 AND +kind IN ({}) ORDER BY seq LIMIT ?3",
+        StoredKind::sql_list(READ_KINDS.iter())
+    ))?;
+    let stored: Vec<Stored> = statement
+        .query_map(params![through, account.id.0, limit as i64], |row| {
+            let StoredKind(kind) = row.get(1)?;
+            Ok(Stored { seq: row.get(0)?, kind, at_us: row.get(2)?, payload: row.get(3)? })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let read = stored.len();
+    let last = stored.last().map_or(through, |event| event.seq);
+
+    let mut step = Step {
+        account,
+        histories: HashMap::new(),
+        days: HashMap::new(),
+        runs: HashMap::new(),
+        items: HashMap::new(),
+    };
+    let mut recount: HashMap<String, i64> = HashMap::new();
+    for event in &stored {
+        let Some((user, changes)) = lifecycle(event) else { continue };
+        let history = step.history(transaction, &user)?;
+        for change in &changes {
+            history.apply(event.at_us, change);
+            write_change(transaction, account, &user, event.at_us, change)?;
+        }
+        if counted_until.is_some_and(|until| event.at_us <= until) {
+            let from = recount.entry(user).or_insert(event.at_us);
+            *from = (*from).min(event.at_us);
+        }
+    }
+    for (user, from_us) in &recount {
+        step.recount_user(transaction, user, *from_us, through)?;
+    }
+    for event in &stored {
+        step.count(transaction, event)?;
+    }
+    step.write(transaction)?;
+
+    let done = read < limit;
+    // Done means every event up to `latest` was read (the write lock is held),
+    // so the next update starts after it rather than rescanning other accounts'.
+    let through = if done { latest.max(last) } else { last };
+    let until = stored.iter().map(|event| event.at_us).max().into_iter().chain(counted_until).max();
+    transaction.execute(
+        "INSERT OR REPLACE INTO dashboard_progress
+             (account_id, through_seq, counted_in, counted_until_us)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![account.id.0, through, account.calendar.time_zone.name(), until],
+    )?;
+    Ok((read as u64, done))
+}
+
+/// The user and what a lifecycle event changes of them; `None` for other kinds.
+fn lifecycle(event: &Stored) -> Option<(String, Vec<Change>)> {
+    let presence = match event.kind {
+        EventKind::UserAdded | EventKind::UserEnabled => Some(true),
+        EventKind::UserRemoved | EventKind::UserDisabled => Some(false),
+        EventKind::UserRoleChanged | EventKind::UserTeamsChanged => None,
+        EventKind::Login
+        | EventKind::PageVisit
+        | EventKind::EntityChange
+        | EventKind::ActionRun
+        | EventKind::AutomationRun
+        | EventKind::DataSourceChange
+        | EventKind::AiInvocation
+        | EventKind::McpCall
+        | EventKind::Activity
+        | EventKind::SyncObservation
+        | EventKind::EntitySync
+        | EventKind::AuditEntry => return None,
+    };
+    let fields: Fields<'_> = serde_json::from_str(&event.payload).unwrap_or_default();
+    let user = fields.user.as_deref()?.to_owned();
+    let mut changes: Vec<Change> = presence.into_iter().map(Change::Presence).collect();
+    if let Some(role) = fields.role.as_deref().and_then(Role::parse) {
+        let organization = text(&fields.organization).to_owned();
+        changes.push(Change::Role { organization, role });
+    }
+    if let Some(teams) = fields.teams {
+        changes.push(Change::Teams(serde_json::to_string(&teams).expect("strings serialise")));
+    } else if event.kind == EventKind::UserAdded {
+        // `user_added` leaves out an empty team list.
+        changes.push(Change::Teams("[]".to_owned()));
+    }
+    Some((user, changes))
+}
+
+impl Step<'_> {
+    fn history(
+        &mut self,
+        connection: &rusqlite::Connection,
+        user: &str,
+    ) -> rusqlite::Result<&mut History> {
+        if !self.histories.contains_key(user) {
+            let history = read_history(connection, self.account, user)?;
+            self.histories.insert(user.to_owned(), history);
+        }
+        Ok(self.histories.get_mut(user).expect("just inserted"))
+    }
+
+    /// The role (wire name) and teams an event of `user` in `organization` is
+    /// attributed to; empty for no user.
+    fn attribution(
+        &mut self,
+        connection: &rusqlite::Connection,
+        user: &str,
+        organization: Option<&str>,
+        at_us: i64,
+    ) -> rusqlite::Result<(String, String)> {
+        if user.is_empty() {
+            return Ok((String::new(), "[]".to_owned()));
+        }
+        let history = self.history(connection, user)?;
+        Ok((
+            history.role_at(organization, at_us).as_str().to_owned(),
+            history.teams_at(at_us).to_owned(),
+        ))
+    }
+
+    fn local_day(&self, at_us: i64) -> NaiveDate {
+        let at = DateTime::from_timestamp_micros(at_us).unwrap_or_default();
+        tally_calendar::local_date(&self.account.calendar, at)
+    }
+
+    /// Counts again `user`'s activity from the day of `from_us` on, among the
+    /// events read before this step, and re-attributes their runs started
+    /// since `from_us`, now that their history before then has changed.
+    fn recount_user(
+        &mut self,
+        transaction: &Transaction<'_>,
+        user: &str,
+        from_us: i64,
+        through: i64,
+    ) -> rusqlite::Result<()> {
+        let first_day = self.local_day(from_us);
+        let day_start =
+            tally_calendar::start_of_day(&self.account.calendar, first_day).timestamp_micros();
+        let kinds =
+            [EventKind::Login, EventKind::PageVisit, EventKind::AiInvocation, EventKind::McpCall];
+        for kind in kinds {
+            transaction.execute(
+                "DELETE FROM dashboard_days
+                 WHERE account_id = ?1 AND kind = ?2 AND day >= ?3 AND user = ?4",
+                params![self.account.id.0, StoredKind(kind), first_day.to_string(), user],
+            )?;
+        }
+        let mut statement = transaction.prepare_cached(&format!(
+            "SELECT seq, kind, at_us, payload FROM events
+             WHERE account_id = ?1 AND kind IN ({}) AND at_us >= ?2 AND seq <= ?3
+               AND payload ->> '$.user' = ?4",
+            StoredKind::sql_list(kinds.iter())
+        ))?;
+        let earlier: Vec<Stored> = statement
+            .query_map(params![self.account.id.0, day_start, through, user], |row| {
+                let StoredKind(kind) = row.get(1)?;
+                Ok(Stored { seq: row.get(0)?, kind, at_us: row.get(2)?, payload: row.get(3)? })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for event in &earlier {
+            self.count(transaction, event)?;
+        }
+        let mut statement = transaction.prepare_cached(
+            "SELECT kind, organization, run_id FROM dashboard_runs
+             WHERE account_id = ?1 AND user = ?2 AND started_us >= ?3",
+        )?;
+        let runs: Vec<(StoredKind, String, String)> = statement
+            .query_map(params![self.account.id.0, user, from_us], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for (StoredKind(kind), organization, run_id) in runs {
+            let Some(mut run) = self.run(transaction, kind, &organization, &run_id)? else {
+                continue;
+            };
+            self.tally_run(kind, &organization, &run, -1);
+            let (role, teams) =
+                self.attribution(transaction, &run.user, Some(&organization), run.started_us)?;
+            (run.role, run.teams) = (role, teams);
+            self.tally_run(kind, &organization, &run, 1);
+            self.runs.insert((kind, organization, run_id), run);
+        }
+        Ok(())
+    }
+
+    /// Takes in one event.
+    fn count(&mut self, connection: &rusqlite::Connection, event: &Stored) -> rusqlite::Result<()> {
+        let fields: Fields<'_> = match event.kind {
+            EventKind::Login
+            | EventKind::PageVisit
+            | EventKind::ActionRun
+            | EventKind::AutomationRun
+            | EventKind::AiInvocation
+            | EventKind::McpCall
+            | EventKind::EntityChange
+            | EventKind::DataSourceChange => {
+                serde_json::from_str(&event.payload).unwrap_or_default()
+            }
+            EventKind::Activity
+            | EventKind::SyncObservation
+            | EventKind::EntitySync
+            | EventKind::UserAdded
+            | EventKind::UserRemoved
+            | EventKind::UserDisabled
+            | EventKind::UserEnabled
+            | EventKind::UserRoleChanged
+            | EventKind::UserTeamsChanged
+            | EventKind::AuditEntry => return Ok(()),
+        };
+        let organization = fields.organization.as_deref();
+        match event.kind {
+            EventKind::ActionRun | EventKind::AutomationRun => {
+                return self.count_run(connection, event, &fields);
+            }
+            EventKind::EntityChange => {
+                let item = (text(&fields.blueprint), text(&fields.entity));
+                return self.count_item(connection, Catalog::Entities, event, &fields, item);
+            }
+            EventKind::DataSourceChange => {
+                let item = ("", text(&fields.data_source));
+                return self.count_item(connection, Catalog::DataSources, event, &fields, item);
+            }
+            _ => {}
+        }
+        let user = text(&fields.user);
+        let (role, teams) = self.attribution(connection, user, organization, event.at_us)?;
+        let subject = match event.kind {
+            EventKind::PageVisit => text(&fields.page),
+            EventKind::AiInvocation => text(&fields.source),
+            EventKind::McpCall => text(&fields.tool),
+            _ => "",
+        };
+        let bucket = match (event.kind, fields.duration_ms) {
+            (EventKind::McpCall, Some(duration)) => latency_bucket(duration) as i64,
+            _ => -1,
+        };
+        let failed = event.kind == EventKind::McpCall && text(&fields.status) == "failure";
+        let key = DayKey {
+            kind: event.kind,
+            day: self.local_day(event.at_us),
+            organization: text(&fields.organization).to_owned(),
+            subject: subject.to_owned(),
+            detail: String::new(),
+            user: user.to_owned(),
+            role,
+            teams,
+            bucket,
+        };
+        self.days
+            .entry(key)
+            .or_insert(DayTally { events: 0, failures: 0, first_us: i64::MAX, last_us: i64::MIN })
+            .add(DayTally::one(event.at_us, failed));
+        Ok(())
+    }
+
+    fn run(
+        &mut self,
+        connection: &rusqlite::Connection,
+        kind: EventKind,
+        organization: &str,
+        run_id: &str,
+    ) -> rusqlite::Result<Option<Run>> {
+        let key = (kind, organization.to_owned(), run_id.to_owned());
+        if let Some(run) = self.runs.get(&key) {
+            return Ok(Some(run.clone()));
+        }
+        connection
+            .prepare_cached(
+                "SELECT subject, detail, user, role, teams, started_us, status, status_us, states
+                 FROM dashboard_runs
+                 WHERE account_id = ?1 AND kind = ?2 AND organization = ?3 AND run_id = ?4",
+            )?
+            .query_row(params![self.account.id.0, StoredKind(kind), organization, run_id], |row| {
+                Ok(Run {
+                    subject: row.get(0)?,
+                    detail: row.get(1)?,
+                    user: row.get(2)?,
+                    role: row.get(3)?,
+                    teams: row.get(4)?,
+                    started_us: row.get(5)?,
+                    status: row.get(6)?,
+                    status_us: row.get(7)?,
+                    states: row.get(8)?,
+                })
+            })
+            .optional()
+    }
+
+    /// Adds `sign` (1 or -1) runs to the day row a run is counted in.
+    fn tally_run(&mut self, kind: EventKind, organization: &str, run: &Run, sign: i64) {
+        let key = DayKey {
+            kind,
+            day: self.local_day(run.started_us),
+            organization: organization.to_owned(),
+            subject: run.subject.clone(),
+            detail: run.detail.clone(),
+            user: run.user.clone(),
+            role: run.role.clone(),
+            teams: run.teams.clone(),
+            bucket: -1,
+        };
+        let tally = DayTally {
+            events: sign,
+            failures: 0,
+            first_us: run.started_us,
+            last_us: run.started_us,
+        };
+        self.days
+            .entry(key)
+            .or_insert(DayTally { events: 0, failures: 0, first_us: i64::MAX, last_us: i64::MIN })
+            .add(tally);
+    }
+
+    /// A run counts once, on the day of its earliest state, attributed to what
+    /// that state says; its status is its latest state's.
+    fn count_run(
+        &mut self,
+        connection: &rusqlite::Connection,
+        event: &Stored,
+        fields: &Fields<'_>,
+    ) -> rusqlite::Result<()> {
+        let organization = text(&fields.organization).to_owned();
+        let run_id = text(&fields.run_id).to_owned();
+        let status = text(&fields.status).to_owned();
+        let held = self.run(connection, event.kind, &organization, &run_id)?;
+        let mut run = match held {
+            Some(mut run) => {
+                run.states += 1;
+                if event.at_us >= run.status_us {
+                    (run.status, run.status_us) = (status, event.at_us);
+                }
+                if event.at_us >= run.started_us {
+                    self.runs.insert((event.kind, organization, run_id), run);
+                    return Ok(());
+                }
+                // An earlier state arrived late: the run moves to its day.
+                self.tally_run(event.kind, &organization, &run, -1);
+                run
+            }
+            None => Run {
+                subject: String::new(),
+                detail: String::new(),
+                user: String::new(),
+                role: String::new(),
+                teams: String::new(),
+                started_us: event.at_us,
+                status,
+                status_us: event.at_us,
+                states: 1,
+            },
+        };
+        run.subject = match event.kind {
+            EventKind::ActionRun => text(&fields.action),
+            _ => text(&fields.automation),
+        }
+        .to_owned();
+        run.detail = text(&fields.trigger).to_owned();
+        run.user = text(&fields.user).to_owned();
+        run.started_us = event.at_us;
+        let (role, teams) =
+            self.attribution(connection, &run.user.clone(), Some(&organization), event.at_us)?;
+        (run.role, run.teams) = (role, teams);
+        self.tally_run(event.kind, &organization, &run, 1);
+        self.runs.insert((event.kind, organization, run_id), run);
+        Ok(())
+    }
+
+    /// Takes in a creation, deletion or update of an entity or data source.
+    fn count_item(
+        &mut self,
+        connection: &rusqlite::Connection,
+        catalog: Catalog,
+        event: &Stored,
+        fields: &Fields<'_>,
+        (blueprint, item): (&str, &str),
+    ) -> rusqlite::Result<()> {
+        let key =
+            (catalog, text(&fields.organization).to_owned(), blueprint.to_owned(), item.to_owned());
+        if !self.items.contains_key(&key) {
+            let held = read_item(connection, self.account, &key)?;
+            let item = held.unwrap_or(Item {
+                category: String::new(),
+                name: String::new(),
+                named_us: i64::MIN,
+                changes: Vec::new(),
+            });
+            let before = self.item_days(&item);
+            self.items.insert(key.clone(), (item, before));
+        }
+        let (item, _) = self.items.get_mut(&key).expect("just inserted");
+        let category = match catalog {
+            Catalog::Entities => blueprint,
+            Catalog::DataSources => text(&fields.data_source_type),
+        };
+        let operation = text(&fields.operation);
+        if matches!(operation, "create" | "update") && event.at_us >= item.named_us {
+            item.category = category.to_owned();
+            item.name = text(&fields.name).to_owned();
+            item.named_us = event.at_us;
+        }
+        let sign = match operation {
+            "create" => 1,
+            "delete" => -1,
+            _ => return Ok(()),
+        };
+        let index = item.changes.partition_point(|(at, _)| *at <= event.at_us);
+        item.changes.insert(index, (event.at_us, sign));
+        Ok(())
+    }
+
+    /// An item's creations and deletions per day, from its lives.
+    fn item_days(&self, item: &Item) -> Vec<ItemDay> {
+        let mut days = Vec::new();
+        for (created, deleted) in lives(&item.changes) {
+            days.push((self.local_day(created), item.category.clone(), 1));
+            if let Some(deleted) = deleted {
+                days.push((self.local_day(deleted), item.category.clone(), -1));
+            }
+        }
+        days
+    }
+
+    /// Writes what the step counted and changed.
+    fn write(self, transaction: &Transaction<'_>) -> rusqlite::Result<()> {
+        let account = self.account.id.0;
+        let mut upsert = transaction.prepare_cached(
+            "INSERT INTO dashboard_days (account_id, kind, day, organization, subject, detail,
+                 user, role, teams, bucket, events, failures, first_us, last_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT DO UPDATE SET events = events + excluded.events,
+                 failures = failures + excluded.failures,
+                 first_us = min(first_us, excluded.first_us),
+                 last_us = max(last_us, excluded.last_us)",
+        )?;
+        let mut emptied = transaction.prepare_cached(
+            "DELETE FROM dashboard_days
+             WHERE account_id = ?1 AND kind = ?2 AND day = ?3 AND organization = ?4
+               AND subject = ?5 AND detail = ?6 AND user = ?7 AND role = ?8 AND teams = ?9
+               AND bucket = ?10 AND events <= 0",
+        )?;
+        for (key, tally) in &self.days {
+            if tally.events == 0 && tally.failures == 0 {
+                continue;
+            }
+            let key_values = params![
+                account,
+                StoredKind(key.kind),
+                key.day.to_string(),
+                key.organization,
+                key.subject,
+                key.detail,
+                key.user,
+                key.role,
+                key.teams,
+                key.bucket,
+            ];
+            upsert.execute(params![
+                account,
+                StoredKind(key.kind),
+                key.day.to_string(),
+                key.organization,
+                key.subject,
+                key.detail,
+                key.user,
+                key.role,
+                key.teams,
+                key.bucket,
+                tally.events,
+                tally.failures,
+                tally.first_us,
+                tally.last_us,
+            ])?;
+            // A run that moved to an earlier day leaves its old row at zero.
+            if tally.events < 0 {
+                emptied.execute(key_values)?;
+            }
+        }
+        let mut save_run = transaction.prepare_cached(
+            "INSERT OR REPLACE INTO dashboard_runs (account_id, kind, organization, run_id,
+                 subject, detail, user, role, teams, started_us, status, status_us, states)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?;
+        for ((kind, organization, run_id), run) in &self.runs {
+            save_run.execute(params![
+                account,
+                StoredKind(*kind),
+                organization,
+                run_id,
+                run.subject,
+                run.detail,
+                run.user,
+                run.role,
+                run.teams,
+                run.started_us,
+                run.status,
+                run.status_us,
+                run.states,
+            ])?;
+        }
+        let mut save_item = transaction.prepare_cached(
+            "INSERT OR REPLACE INTO dashboard_items (account_id, catalog, organization, blueprint,
+                 item, category, name, named_us, changes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        let mut add_day = transaction.prepare_cached(
+            "INSERT INTO dashboard_item_days (account_id, catalog, day, organization, category,
+                 created, deleted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT DO UPDATE SET created = created + excluded.created,
+                 deleted = deleted + excluded.deleted",
+        )?;
+        let mut emptied_day = transaction.prepare_cached(
+            "DELETE FROM dashboard_item_days
+             WHERE account_id = ?1 AND catalog = ?2 AND day = ?3 AND organization = ?4
+               AND category = ?5 AND created = 0 AND deleted = 0",
+        )?;
+        for ((catalog, organization, blueprint, item_id), (item, before)) in &self.items {
+            save_item.execute(params![
+                account,
+                catalog.stored_name(),
+                organization,
+                blueprint,
+                item_id,
+                item.category,
+                item.name,
+                item.named_us,
+                write_changes(&item.changes),
+            ])?;
+            let after = self.item_days(item);
+            for ((day, category, sign), weight) in
+                before.iter().map(|day| (day, -1)).chain(after.iter().map(|day| (day, 1)))
+            {
+                let (created, deleted) = if *sign > 0 { (weight, 0) } else { (0, weight) };
+                add_day.execute(params![
+                    account,
+                    catalog.stored_name(),
+                    day.to_string(),
+                    organization,
+                    category,
+                    created,
+                    deleted,
+                ])?;
+                if weight < 0 {
+                    emptied_day.execute(params![
+                        account,
+                        catalog.stored_name(),
+                        day.to_string(),
+                        organization,
+                        category,
+                    ])?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_item(
+    connection: &rusqlite::Connection,
+    account: &Account,
+    (catalog, organization, blueprint, item): &ItemKey,
+) -> rusqlite::Result<Option<Item>> {
+    connection
+        .prepare_cached(
+            "SELECT category, name, named_us, changes FROM dashboard_items
+             WHERE account_id = ?1 AND catalog = ?2 AND organization = ?3 AND blueprint = ?4
+               AND item = ?5",
+        )?
+        .query_row(
+            params![account.id.0, catalog.stored_name(), organization, blueprint, item],
+            |row| {
+                let changes: String = row.get(3)?;
+                Ok(Item {
+                    category: row.get(0)?,
+                    name: row.get(1)?,
+                    named_us: row.get(2)?,
+                    changes: read_changes(&changes).map_err(|error| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            3,
+                            rusqlite::types::Type::Text,
+                            Box::new(error),
+                        )
+                    })?,
+                })
+            },
+        )
+        .optional()
+}
+
+fn write_changes(changes: &[(i64, i8)]) -> String {
+    serde_json::to_string(changes).expect("numbers serialise")
+}
+
+pub(crate) fn read_changes(text: &str) -> Result<Vec<(i64, i8)>, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
+/// An item's lives from its creations and deletions in order: it lives from a
+/// creation while it does not live, until the next deletion. A second creation
+/// while it lives, or a deletion while it does not, changes nothing (a resent
+/// or replayed change).
+pub(crate) fn lives(changes: &[(i64, i8)]) -> Vec<(i64, Option<i64>)> {
+    let mut lives = Vec::new();
+    let mut living: Option<i64> = None;
+    for (at, sign) in changes {
+        match (living, *sign > 0) {
+            (None, true) => living = Some(*at),
+            (Some(since), false) => {
+                lives.push((since, Some(*at)));
+                living = None;
+            }
+            (None, false) | (Some(_), true) => {}
+        }
+    }
+    lives.extend(living.map(|since| (since, None)));
+    lives
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_lives_from_a_creation_to_the_next_deletion() {
+        assert_eq!(lives(&[]), vec![]);
+        assert_eq!(lives(&[(10, 1)]), vec![(10, None)]);
+        assert_eq!(lives(&[(10, 1), (20, -1)]), vec![(10, Some(20))]);
+        // Deleted, then created again: two lives.
+        assert_eq!(lives(&[(10, 1), (20, -1), (30, 1)]), vec![(10, Some(20)), (30, None)]);
+        // A second creation while alive, a deletion while dead: nothing.
+        assert_eq!(lives(&[(5, -1), (10, 1), (15, 1), (20, -1), (25, -1)]), vec![(10, Some(20))]);
+    }
+}
