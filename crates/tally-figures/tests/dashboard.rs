@@ -162,7 +162,7 @@ fn activity() -> Vec<String> {
 }
 
 struct Fixture {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     store: Store,
     usage: AccountUsage,
 }
@@ -194,7 +194,7 @@ fn fixture(batches: &[Vec<String>]) -> Fixture {
     let usage = Principal::Administrator { account: "kiwi".into(), server_management_read: false }
         .read_usage("kiwi")
         .unwrap();
-    Fixture { _dir: dir, store, usage }
+    Fixture { dir, store, usage }
 }
 
 fn everything() -> Fixture {
@@ -524,6 +524,21 @@ fn events_in_any_order_and_any_batches_give_the_same_widgets() {
     for widget in Widget::ALL {
         assert_eq!(table(&shuffled, *widget, &q), table(&in_order, *widget, &q), "{widget:?}");
     }
+}
+
+#[test]
+fn the_widgets_outlive_the_raw_events_they_were_counted_from() {
+    let f = everything();
+    let q = query();
+    let before: Vec<_> = Widget::ALL.iter().map(|widget| table(&f, *widget, &q)).collect();
+    // Every raw event removed behind the store's back, as a retention purge
+    // would: the widgets read only the aggregates.
+    let connection = rusqlite::Connection::open(f.dir.path().join("tally.sqlite")).unwrap();
+    let removed = connection.execute("DELETE FROM events", []).unwrap();
+    assert_eq!(removed, lifecycle().len() + 1 + activity().len());
+    drop(connection);
+    let after: Vec<_> = Widget::ALL.iter().map(|widget| table(&f, *widget, &q)).collect();
+    assert_eq!(before, after);
 }
 
 #[test]
