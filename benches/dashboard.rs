@@ -8,7 +8,7 @@
 //!
 //! The 10-million-event file is made once (about a minute and a half of
 //! appending and the first dashboard update, whose time is printed) and kept
-//! in the scratch directory as `dashboard-bench-v1/account.sqlite`; delete it
+//! in the scratch directory as `dashboard-bench-v2/account.sqlite`; delete it
 //! to make it again.
 
 mod daemon;
@@ -46,7 +46,7 @@ fn main() {
 
 /// The account's file, made if missing, with its dashboard up to date.
 fn prepared_file() -> PathBuf {
-    let dir = scratch_dir().join("dashboard-bench-v1");
+    let dir = scratch_dir().join("dashboard-bench-v2");
     let path = dir.join("account.sqlite");
     if path.exists() {
         return path;

@@ -320,7 +320,7 @@ pub struct DeletedAccount {
 
 /// Every table holding rows of one account by `account_id`, besides `accounts`
 /// itself; `delete_account` empties them of the account's rows.
-const ACCOUNT_TABLES: [&str; 20] = [
+const ACCOUNT_TABLES: [&str; 24] = [
     "subscription_terms",
     "organizations",
     "teams",
@@ -338,6 +338,10 @@ const ACCOUNT_TABLES: [&str; 20] = [
     "dashboard_teams",
     "dashboard_presence",
     "dashboard_days",
+    "dashboard_totals",
+    "dashboard_team_totals",
+    "dashboard_user_totals",
+    "dashboard_latency",
     "dashboard_runs",
     "dashboard_items",
     "dashboard_item_days",

@@ -54,7 +54,7 @@ pub use account::{Account, AccountId, DeletedAccount, NewAccount, WriteKey, is_v
 pub use dashboard::{
     ACTIVITY_KINDS, ActivityCount, ActivityFilter, Catalog, CatalogDay, CatalogItem,
     DASHBOARD_EVENTS_PER_STEP, DashboardRun, DayRange, FloorOf, LATENCY_BUCKETS_MS, Member,
-    RunFilter, latency_bucket,
+    RunFilter, Tally, latency_bucket,
 };
 pub use error::StoreError;
 pub use log::{AppendOutcome, Conflict, EventRecord, KindCount, PendingBatch};

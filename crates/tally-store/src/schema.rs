@@ -253,10 +253,17 @@ CREATE TABLE usage_progress (
 ///   enabled: 1; removed or disabled: 0), each from an instant on, so that an
 ///   event is attributed to the role and teams its user had at its instant.
 /// - `dashboard_days`: per day, kind, organization, subject (page, action,
-///   automation, AI source, MCP tool), detail (a run's trigger), user, role,
-///   teams and latency bucket (`-1` without a duration): events, failures and
-///   the first and last instant. Action and automation runs count once, on the
-///   day of their earliest event; `dashboard_runs` holds each run.
+///   automation, AI source, MCP tool), detail (a run's trigger), user, role and
+///   teams: events, failures and the first and last instant. Action and
+///   automation runs count once, on the day of their earliest event;
+///   `dashboard_runs` holds each run. It answers a drill-down and a team
+///   filter; the widgets otherwise read the sums below.
+/// - Sums of it, each per `period`, a day (`YYYY-MM-DD`) or a month
+///   (`YYYY-MM`), so that a range of whole months reads one row per month:
+///   `dashboard_totals` without the user and teams, `dashboard_team_totals`
+///   per team (an event counts in each team of its user), `dashboard_user_totals`
+///   per user, and `dashboard_latency`, MCP calls with a duration per tool and
+///   latency bucket.
 /// - `dashboard_items`: each entity (by organization, blueprint and id) and
 ///   data source (by organization and id, `blueprint` `''`), with its creations
 ///   and deletions (`changes`, a JSON array of `[instant, 1 or -1]` in order),
@@ -305,12 +312,57 @@ CREATE TABLE dashboard_days (
     user         TEXT NOT NULL,
     role         TEXT NOT NULL,
     teams        TEXT NOT NULL,
-    bucket       INTEGER NOT NULL,
     events       INTEGER NOT NULL,
     failures     INTEGER NOT NULL,
     first_us     INTEGER NOT NULL,
     last_us      INTEGER NOT NULL,
-    PRIMARY KEY (account_id, kind, day, organization, subject, detail, user, role, teams, bucket)
+    PRIMARY KEY (account_id, kind, day, organization, subject, detail, user, role, teams)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE dashboard_totals (
+    account_id   INTEGER NOT NULL REFERENCES accounts (account_id),
+    kind         TEXT NOT NULL,
+    period       TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    detail       TEXT NOT NULL,
+    role         TEXT NOT NULL,
+    events       INTEGER NOT NULL,
+    failures     INTEGER NOT NULL,
+    first_us     INTEGER NOT NULL,
+    last_us      INTEGER NOT NULL,
+    PRIMARY KEY (account_id, kind, period, organization, subject, detail, role)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE dashboard_team_totals (
+    account_id   INTEGER NOT NULL REFERENCES accounts (account_id),
+    kind         TEXT NOT NULL,
+    period       TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    team         TEXT NOT NULL,
+    events       INTEGER NOT NULL,
+    PRIMARY KEY (account_id, kind, period, organization, team)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE dashboard_user_totals (
+    account_id   INTEGER NOT NULL REFERENCES accounts (account_id),
+    kind         TEXT NOT NULL,
+    period       TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    user         TEXT NOT NULL,
+    events       INTEGER NOT NULL,
+    last_us      INTEGER NOT NULL,
+    PRIMARY KEY (account_id, kind, period, organization, user)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE dashboard_latency (
+    account_id   INTEGER NOT NULL REFERENCES accounts (account_id),
+    period       TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    tool         TEXT NOT NULL,
+    bucket       INTEGER NOT NULL,
+    calls        INTEGER NOT NULL,
+    PRIMARY KEY (account_id, period, organization, tool, bucket)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE dashboard_runs (

@@ -126,17 +126,18 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
     let (globex, _) = create(&mut store, "globex");
     // u1 is added, then logs in in three weeks: a seat, with a profile.
     let batch = [
-        r#"{"id":"e0","kind":"user_added","at":"2026-02-20T09:00:00Z","user":"u1","email":"u1@example.test","display_name":"U One","role":"member"}"#.to_owned(),
+        r#"{"id":"e0","kind":"user_added","at":"2026-02-20T09:00:00Z","user":"u1","email":"u1@example.test","display_name":"U One","role":"member","teams":["ops"]}"#.to_owned(),
         login("e1", "u1", "2026-03-02T08:00:00Z"),
         login("e2", "u1", "2026-03-09T08:00:00Z"),
         login("e3", "u1", "2026-03-16T08:00:00Z"),
         // A run and an entity, for the dashboard's tables.
         r#"{"id":"e4","kind":"action_run","at":"2026-03-16T09:00:00Z","organization":"east","action":"deploy","run_id":"r1","trigger":"ui","status":"success","user":"u1"}"#.to_owned(),
         r#"{"id":"e5","kind":"entity_change","at":"2026-03-16T09:00:00Z","organization":"east","blueprint":"service","entity":"api","operation":"create"}"#.to_owned(),
+        r#"{"id":"e6","kind":"mcp_call","at":"2026-03-16T09:00:00Z","user":"u1","tool":"get_entity","duration_ms":120}"#.to_owned(),
     ]
     .join("\n");
     for (account, slug) in [(&acme, "acme"), (&globex, "globex")] {
-        assert_eq!(store.append(account.id, &events(&batch)).unwrap().accepted, 6);
+        assert_eq!(store.append(account.id, &events(&batch)).unwrap().accepted, 7);
         store
             .set_organization(
                 slug,
@@ -176,7 +177,7 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
     let deleted = store.delete_account("globex").unwrap();
     assert_eq!(
         deleted,
-        tally_store::DeletedAccount { events: 6, tokens: 1, staff_teams: vec!["care".into()] }
+        tally_store::DeletedAccount { events: 7, tokens: 1, staff_teams: vec!["care".into()] }
     );
     assert!(matches!(store.account("globex"), Err(StoreError::UnknownAccount { .. })));
     let tables: Vec<String> = {
@@ -189,8 +190,8 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
             .unwrap();
         statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect()
     };
-    // accounts, the 20 tables of the account's rows; each held a row of both.
-    assert_eq!(tables.len(), 21, "{tables:?}");
+    // accounts, the 24 tables of the account's rows; each held a row of both.
+    assert_eq!(tables.len(), 25, "{tables:?}");
     for table in &tables {
         let rows = |id: i64| {
             stored_rows(&path, &format!("SELECT count(*) FROM {table} WHERE account_id = {id}"))
@@ -206,7 +207,7 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
     let (again, _) = create(&mut store, "globex");
     assert_eq!(again.id, globex.id);
     let outcome = store.append(again.id, &events(&batch)).unwrap();
-    assert_eq!((outcome.accepted, outcome.duplicates), (6, 0));
+    assert_eq!((outcome.accepted, outcome.duplicates), (7, 0));
 }
 
 /// Issue 13: a token made already expired was accepted silently.

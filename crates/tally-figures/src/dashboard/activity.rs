@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use tally_events::{EventKind, Role};
 use tally_report::{Cell, ChartKind, ColumnKind, Table};
 use tally_seats::Month;
-use tally_store::{ActivityCount, ActivityFilter, FloorOf, LATENCY_BUCKETS_MS, StoreError};
+use tally_store::{ActivityCount, ActivityFilter, FloorOf, LATENCY_BUCKETS_MS, StoreError, Tally};
 
 use super::{Answer, Computed, chart, count, header, month_cell, share, text};
 use crate::MonthRange;
@@ -23,11 +23,42 @@ const PAGES_SHOWN: usize = 10;
 /// shown as.
 pub(crate) const OTHER: &str = "Other";
 
-/// Every activity row `filter` keeps.
-fn rows_of(answer: &Answer<'_>, filter: &ActivityFilter) -> Result<Vec<ActivityCount>, StoreError> {
+/// The activity `filter` keeps, summed over users (per day when `by_day`,
+/// else per month where it can be), or per user and teams under a team filter.
+fn sums_of(
+    answer: &Answer<'_>,
+    filter: &ActivityFilter,
+    by_day: bool,
+) -> Result<Vec<ActivityCount>, StoreError> {
     let mut rows = Vec::new();
-    answer.store.for_each_activity(answer.usage, filter, |row| rows.push(row))?;
+    answer.store.for_each_activity_sum(answer.usage, filter, by_day, |row| rows.push(row))?;
     Ok(rows)
+}
+
+/// Events of `kinds` in the widget's days per user (or per team), with the
+/// query's organization.
+pub(super) fn tallies(
+    answer: &Answer<'_>,
+    kinds: &[EventKind],
+    by_team: bool,
+) -> Result<Vec<Tally>, StoreError> {
+    answer.store.activity_tallies(
+        answer.usage,
+        kinds,
+        answer.days,
+        answer.query.organization.as_deref(),
+        by_team,
+    )
+}
+
+/// Under a team filter, the users in the team at the end of the period, whose
+/// activity per-user widgets show (whatever team they did it in).
+pub(super) fn team_members(answer: &Answer<'_>) -> Result<Option<HashSet<String>>, StoreError> {
+    let Some(team) = &answer.query.team else { return Ok(None) };
+    let members = answer.store.dashboard_members(answer.usage, answer.end_instant())?;
+    Ok(Some(
+        members.into_iter().filter(|member| member.teams.contains(team)).map(|m| m.user).collect(),
+    ))
 }
 
 pub(super) fn monthly_active_seats(answer: &mut Answer<'_>) -> Result<Computed, StoreError> {
@@ -77,10 +108,10 @@ struct Engagement {
 }
 
 impl Engagement {
-    fn add(&mut self, row: &ActivityCount) {
-        match row.kind {
-            EventKind::Login => self.logins += row.events,
-            _ => self.page_visits += row.events,
+    fn add(&mut self, kind: EventKind, events: u64) {
+        match kind {
+            EventKind::Login => self.logins += events,
+            _ => self.page_visits += events,
         }
     }
 
@@ -104,11 +135,9 @@ pub(super) fn engaged_teams(answer: &mut Answer<'_>, most: bool) -> Result<Compu
         }
     }
     let filter = answer.activity_filter(&[EventKind::Login, EventKind::PageVisit]);
-    for row in rows_of(answer, &filter)? {
-        for team in &row.teams {
-            if let Some((_, engagement)) = teams.get_mut(team) {
-                engagement.add(&row);
-            }
+    for tally in tallies(answer, &filter.kinds, true)? {
+        if let Some((_, engagement)) = teams.get_mut(&tally.name) {
+            engagement.add(tally.kind, tally.events);
         }
     }
     if let Some(wanted) = &answer.query.team {
@@ -166,12 +195,11 @@ pub(super) fn least_engaged_users(answer: &mut Answer<'_>) -> Result<Computed, S
     let mut filter = answer.activity_filter(&[EventKind::Login, EventKind::PageVisit]);
     // A member's events count whatever team they were in at the time.
     filter.team = None;
-    for row in rows_of(answer, &filter)? {
-        let Some(user) = &row.user else { continue };
-        let (user_engagement, last_login) = engagement.entry(user.clone()).or_default();
-        user_engagement.add(&row);
-        if row.kind == EventKind::Login {
-            *last_login = Some(last_login.map_or(row.last, |held| held.max(row.last)));
+    for tally in tallies(answer, &filter.kinds, false)? {
+        let (user_engagement, last_login) = engagement.entry(tally.name).or_default();
+        user_engagement.add(tally.kind, tally.events);
+        if tally.kind == EventKind::Login {
+            *last_login = Some(last_login.map_or(tally.last, |held| held.max(tally.last)));
         }
     }
     let mut ranked: Vec<_> = members
@@ -223,15 +251,14 @@ pub(super) fn least_engaged_users(answer: &mut Answer<'_>) -> Result<Computed, S
 
 /// Users who logged in during the period, the latest login first.
 pub(super) fn latest_logins(answer: &mut Answer<'_>) -> Result<Computed, StoreError> {
-    let filter = answer.activity_filter(&[EventKind::Login]);
-    let mut users: HashMap<String, (u64, DateTime<Utc>)> = HashMap::new();
-    for row in rows_of(answer, &filter)? {
-        let Some(user) = row.user else { continue };
-        let (logins, last) = users.entry(user).or_insert((0, row.last));
-        *logins += row.events;
-        *last = (*last).max(row.last);
-    }
-    let mut ranked: Vec<_> = users.into_iter().collect();
+    let mut filter = answer.activity_filter(&[EventKind::Login]);
+    filter.team = None;
+    let members = team_members(answer)?;
+    let mut ranked: Vec<(String, (u64, DateTime<Utc>))> = tallies(answer, &filter.kinds, false)?
+        .into_iter()
+        .filter(|tally| members.as_ref().is_none_or(|members| members.contains(&tally.name)))
+        .map(|tally| (tally.name, (tally.events, tally.last)))
+        .collect();
     ranked.sort_by(|(a, (_, last_a)), (b, (_, last_b))| last_b.cmp(last_a).then_with(|| a.cmp(b)));
     let header = header(
         answer.widget,
@@ -255,41 +282,30 @@ pub(super) fn latest_logins(answer: &mut Answer<'_>) -> Result<Computed, StoreEr
     Ok((Table::new(header, rows), drill, floor))
 }
 
-/// The pages visited most by users in `role` (at the visit), with visitors.
+/// The pages visited most by users in `role` (at the visit).
 pub(super) fn popular_pages(answer: &mut Answer<'_>, role: Role) -> Result<Computed, StoreError> {
     let mut filter = answer.activity_filter(&[EventKind::PageVisit]);
     filter.role = Some(role);
-    let mut pages: HashMap<String, (u64, HashSet<String>)> = HashMap::new();
-    for row in rows_of(answer, &filter)? {
-        let (visits, visitors) = pages.entry(row.subject.unwrap_or_default()).or_default();
-        *visits += row.events;
-        visitors.extend(row.user);
+    let mut pages: HashMap<String, u64> = HashMap::new();
+    for row in sums_of(answer, &filter, false)? {
+        *pages.entry(row.subject.unwrap_or_default()).or_default() += row.events;
     }
-    let mut ranked: Vec<_> = pages
-        .into_iter()
-        .map(|(page, (visits, visitors))| (page, visits, visitors.len()))
-        .collect();
-    ranked.sort_by(|(a, visits_a, _), (b, visits_b, _)| {
-        visits_b.cmp(visits_a).then_with(|| a.cmp(b))
-    });
+    let mut ranked: Vec<_> = pages.into_iter().collect();
+    ranked.sort_by(|(a, visits_a), (b, visits_b)| visits_b.cmp(visits_a).then_with(|| a.cmp(b)));
     ranked.truncate(PAGES_SHOWN);
     let header = header(
         answer.widget,
-        &[
-            ("page", "Page", ColumnKind::Text),
-            ("visits", "Visits", ColumnKind::Integer),
-            ("visitors", "Visitors", ColumnKind::Integer),
-        ],
+        &[("page", "Page", ColumnKind::Text), ("visits", "Visits", ColumnKind::Integer)],
     )
     .with_chart(chart(ChartKind::Bar, "page", &["visits"]));
     let mut drill = Vec::new();
     let rows = ranked
         .into_iter()
-        .map(|(page, visits, visitors)| {
+        .map(|(page, visits)| {
             let mut behind = filter.clone();
             behind.subject = Some(page.clone());
             drill.push(Some(behind));
-            vec![text(page), count(visits), count(visitors as u64)]
+            vec![text(page), count(visits)]
         })
         .collect();
     let floor = answer.floor(&[FloorOf::Activity(EventKind::PageVisit)])?;
@@ -304,11 +320,9 @@ pub(super) fn page_visits_per_day(
 ) -> Result<Computed, StoreError> {
     let mut filter = answer.activity_filter(&[EventKind::PageVisit]);
     filter.role = Some(role);
-    let mut days: BTreeMap<chrono::NaiveDate, (u64, HashSet<String>)> = BTreeMap::new();
-    for row in rows_of(answer, &filter)? {
-        let (visits, visitors) = days.entry(row.day).or_default();
-        *visits += row.events;
-        visitors.extend(row.user);
+    let mut days: BTreeMap<chrono::NaiveDate, u64> = BTreeMap::new();
+    for row in sums_of(answer, &filter, true)? {
+        *days.entry(row.day).or_default() += row.events;
     }
     let floor = answer.floor(&[FloorOf::Activity(EventKind::PageVisit)])?;
     let first = match floor {
@@ -323,22 +337,18 @@ pub(super) fn page_visits_per_day(
     }
     let header = header(
         answer.widget,
-        &[
-            ("day", "Day", ColumnKind::Date),
-            ("visits", "Visits", ColumnKind::Integer),
-            ("visitors", "Visitors", ColumnKind::Integer),
-        ],
+        &[("day", "Day", ColumnKind::Date), ("visits", "Visits", ColumnKind::Integer)],
     )
     .with_chart(chart(ChartKind::Bar, "day", &["visits"]));
     let mut drill = Vec::new();
     let mut rows = Vec::new();
     let mut day = first;
     while day <= answer.days.last {
-        let (visits, visitors) = days.remove(&day).unwrap_or_default();
+        let visits = days.remove(&day).unwrap_or_default();
         let mut behind = filter.clone();
         behind.days = tally_store::DayRange { first: day, last: day };
         drill.push(Some(behind));
-        rows.push(vec![Cell::Date(day), count(visits), count(visitors.len() as u64)]);
+        rows.push(vec![Cell::Date(day), count(visits)]);
         day = day.succ_opt().expect("days before the year 262143");
     }
     Ok((Table::new(header, rows), drill, floor))
@@ -353,7 +363,7 @@ fn per_month(answer: &mut Answer<'_>, kind: EventKind) -> Result<PerMonth, Store
     let months = answer.months(floor);
     let filter = answer.activity_filter(&[kind]);
     let mut sums: HashMap<Month, (u64, u64)> = HashMap::new();
-    for row in rows_of(answer, &filter)? {
+    for row in sums_of(answer, &filter, false)? {
         let (events, failures) = sums.entry(Month::of(row.day)).or_default();
         *events += row.events;
         *failures += row.failures;
@@ -419,7 +429,7 @@ pub(super) fn monthly_mcp_calls(answer: &mut Answer<'_>) -> Result<Computed, Sto
 pub(super) fn ai_by_source(answer: &mut Answer<'_>) -> Result<Computed, StoreError> {
     let filter = answer.activity_filter(&[EventKind::AiInvocation]);
     let mut sources: BTreeMap<Option<String>, u64> = BTreeMap::new();
-    for row in rows_of(answer, &filter)? {
+    for row in sums_of(answer, &filter, false)? {
         *sources.entry(row.subject).or_default() += row.events;
     }
     let total: u64 = sources.values().sum();
@@ -457,16 +467,20 @@ pub(super) fn ai_by_source(answer: &mut Answer<'_>) -> Result<Computed, StoreErr
 }
 
 pub(super) fn ai_mcp_by_user(answer: &mut Answer<'_>) -> Result<Computed, StoreError> {
-    let filter = answer.activity_filter(&[EventKind::AiInvocation, EventKind::McpCall]);
+    let mut filter = answer.activity_filter(&[EventKind::AiInvocation, EventKind::McpCall]);
+    filter.team = None;
+    let members = team_members(answer)?;
     let mut users: BTreeMap<String, (u64, u64, DateTime<Utc>)> = BTreeMap::new();
-    for row in rows_of(answer, &filter)? {
-        let Some(user) = row.user else { continue };
-        let (ai, mcp, last) = users.entry(user).or_insert((0, 0, row.last));
-        match row.kind {
-            EventKind::AiInvocation => *ai += row.events,
-            _ => *mcp += row.events,
+    for tally in tallies(answer, &filter.kinds, false)? {
+        if members.as_ref().is_some_and(|members| !members.contains(&tally.name)) {
+            continue;
         }
-        *last = (*last).max(row.last);
+        let (ai, mcp, last) = users.entry(tally.name).or_insert((0, 0, tally.last));
+        match tally.kind {
+            EventKind::AiInvocation => *ai += tally.events,
+            _ => *mcp += tally.events,
+        }
+        *last = (*last).max(tally.last);
     }
     let mut ranked: Vec<_> = users.into_iter().collect();
     ranked.sort_by(|(a, (ai_a, mcp_a, _)), (b, (ai_b, mcp_b, _))| {
@@ -528,15 +542,28 @@ pub(crate) fn percentile_ms(timed: &[u64], percentile: u64) -> Option<u32> {
 pub(super) fn mcp_tools(answer: &mut Answer<'_>) -> Result<Computed, StoreError> {
     let filter = answer.activity_filter(&[EventKind::McpCall]);
     let mut tools: BTreeMap<Option<String>, ToolFigures> = BTreeMap::new();
-    for row in rows_of(answer, &filter)? {
+    for row in sums_of(answer, &filter, false)? {
         let figures = tools.entry(row.subject).or_default();
         figures.calls += row.events;
         figures.failures += row.failures;
-        if let Some(bucket) = row.latency_bucket {
+    }
+    if answer.query.team.is_some() {
+        answer.notes.push(
+            "latencies are kept per tool, not per team, so none are shown under a team filter"
+                .to_owned(),
+        );
+    } else {
+        let latencies = answer.store.latency_tallies(
+            answer.usage,
+            answer.days,
+            answer.query.organization.as_deref(),
+        )?;
+        for (tool, bucket, calls) in latencies {
+            let figures = tools.entry(tool).or_default();
             if figures.timed.len() <= bucket {
                 figures.timed.resize(bucket + 1, 0);
             }
-            figures.timed[bucket] += row.events;
+            figures.timed[bucket] += calls;
         }
     }
     let mut ranked: Vec<_> = tools.into_iter().collect();

@@ -137,7 +137,7 @@ pub fn write_widgets<W: Write + Send>(
             if options.csv_byte_order_mark {
                 out.write_all("\u{feff}".as_bytes())?;
             }
-            let options = &options.clone().with_csv_byte_order_mark(false);
+            let options = &(*options).with_csv_byte_order_mark(false);
             let about = about_table(widgets);
             let sections = std::iter::once(("about", &about))
                 .chain(widgets.iter().map(|widget| (widget.widget.name(), &widget.table)));

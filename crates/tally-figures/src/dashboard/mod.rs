@@ -120,11 +120,11 @@ widgets! {
         /// Every user who became an active seat in the term holding `at`.
         ActivatedSeats => "activated-seats", "Activated seats log", AtInstant;
         /// The five teams with the most logins and page visits per member.
-        MostEngagedTeams => "most-engaged-teams", "Most engaged teams", ThirtyDays;
+        MostEngagedTeams => "most-engaged-teams", "Most engaged teams", CurrentMonth;
         /// The five teams with the fewest logins and page visits per member.
-        LeastEngagedTeams => "least-engaged-teams", "Least engaged teams", ThirtyDays;
+        LeastEngagedTeams => "least-engaged-teams", "Least engaged teams", CurrentMonth;
         /// Every member, the least engaged first.
-        LeastEngagedUsers => "least-engaged-users", "Least engaged users", ThirtyDays;
+        LeastEngagedUsers => "least-engaged-users", "Least engaged users", CurrentMonth;
         /// Users who logged in in the last 7 days, the latest first.
         LatestLogins => "latest-logins", "Latest logins", SevenDays;
         /// The ten pages members visited most this month.
@@ -180,11 +180,11 @@ widgets! {
         /// MCP calls per month, with failures.
         MonthlyMcpCalls => "monthly-mcp-calls", "Monthly MCP calls", TwelveMonths;
         /// AI invocations by source, "Other" for those without one.
-        AiBySource => "ai-by-source", "AI invocations by source", ThirtyDays;
+        AiBySource => "ai-by-source", "AI invocations by source", CurrentMonth;
         /// AI invocations and MCP calls per user.
-        AiMcpByUser => "ai-mcp-by-user", "AI & MCP usage per user", ThirtyDays;
+        AiMcpByUser => "ai-mcp-by-user", "AI & MCP usage per user", CurrentMonth;
         /// MCP calls per tool, with failures and latency percentiles.
-        McpTools => "mcp-tools", "MCP calls per tool", ThirtyDays;
+        McpTools => "mcp-tools", "MCP calls per tool", CurrentMonth;
     }
 }
 
@@ -196,8 +196,6 @@ pub enum Period {
     AtInstant,
     /// The 7 days ending with the day holding `at`.
     SevenDays,
-    /// The 30 days ending with the day holding `at`.
-    ThirtyDays,
     /// From the first of the month holding `at`.
     CurrentMonth,
     /// From the first of the year holding `at`.
@@ -339,7 +337,6 @@ pub fn period(calendar: &AccountCalendar, query: &DashboardQuery, default: Perio
     let first = query.from.unwrap_or_else(|| match default {
         Period::AtInstant => last,
         Period::SevenDays => last - Days::new(6),
-        Period::ThirtyDays => last - Days::new(29),
         Period::CurrentMonth => last.with_day(1).expect("every month has a first"),
         Period::CurrentYear => {
             NaiveDate::from_ymd_opt(last.year(), 1, 1).expect("every year has a first")
@@ -482,7 +479,6 @@ mod tests {
         let range = |period| period_of(&berlin, &at, period);
         assert_eq!(range(Period::AtInstant), (day("2026-04-01"), day("2026-04-01")));
         assert_eq!(range(Period::SevenDays), (day("2026-03-26"), day("2026-04-01")));
-        assert_eq!(range(Period::ThirtyDays), (day("2026-03-03"), day("2026-04-01")));
         assert_eq!(range(Period::CurrentMonth), (day("2026-04-01"), day("2026-04-01")));
         assert_eq!(range(Period::CurrentYear), (day("2026-01-01"), day("2026-04-01")));
         assert_eq!(range(Period::TwelveMonths), (day("2025-05-01"), day("2026-04-01")));

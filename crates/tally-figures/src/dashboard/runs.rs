@@ -28,7 +28,7 @@ fn runs_of(
         return Ok((Vec::new(), filter));
     }
     let mut rows = Vec::new();
-    answer.store.for_each_activity(answer.usage, &filter, |row| rows.push(row))?;
+    answer.store.for_each_activity_sum(answer.usage, &filter, false, |row| rows.push(row))?;
     Ok((rows, filter))
 }
 
@@ -167,22 +167,45 @@ pub(super) enum ActionsBy {
 /// Action runs in the period grouped by one thing, the most first; the top
 /// actions widget keeps six. A run by a user in two teams counts in each.
 pub(super) fn actions_by(answer: &mut Answer<'_>, by: ActionsBy) -> Result<Computed, StoreError> {
-    let (rows_behind, filter) = runs_of(answer, EventKind::ActionRun)?;
     let mut groups: HashMap<String, u64> = HashMap::new();
-    for row in &rows_behind {
-        let keys: Vec<String> = match by {
-            ActionsBy::Action => vec![row.subject.clone().unwrap_or_default()],
-            ActionsBy::Organization => vec![row.organization.clone().unwrap_or_default()],
-            ActionsBy::User => vec![row.user.clone().unwrap_or_default()],
-            ActionsBy::Role => {
-                vec![row.role.map(|role| role.as_str().to_owned()).unwrap_or_default()]
+    let filter = match by {
+        ActionsBy::User | ActionsBy::Team => {
+            // Per user: all their runs (of the team's users, when filtered);
+            // per team: the runs of users while in it.
+            let mut filter = answer.activity_filter(&[EventKind::ActionRun]);
+            let members = match by {
+                ActionsBy::User => super::activity::team_members(answer)?,
+                _ => None,
+            };
+            if by == ActionsBy::User {
+                filter.team = None;
             }
-            ActionsBy::Team => row.teams.clone(),
-        };
-        for key in keys {
-            *groups.entry(key).or_default() += row.events;
+            let kinds = [EventKind::ActionRun];
+            for tally in super::activity::tallies(answer, &kinds, by == ActionsBy::Team)? {
+                let kept = match (by, &answer.query.team, &members) {
+                    (ActionsBy::Team, Some(team), _) => tally.name == *team,
+                    (ActionsBy::User, _, Some(members)) => members.contains(&tally.name),
+                    _ => true,
+                };
+                if kept {
+                    *groups.entry(tally.name).or_default() += tally.events;
+                }
+            }
+            filter
         }
-    }
+        ActionsBy::Action | ActionsBy::Organization | ActionsBy::Role => {
+            let (rows_behind, filter) = runs_of(answer, EventKind::ActionRun)?;
+            for row in &rows_behind {
+                let key = match by {
+                    ActionsBy::Action => row.subject.clone(),
+                    ActionsBy::Organization => row.organization.clone(),
+                    _ => row.role.map(|role| role.as_str().to_owned()),
+                };
+                *groups.entry(key.unwrap_or_default()).or_default() += row.events;
+            }
+            filter
+        }
+    };
     let mut ranked: Vec<_> = groups.into_iter().collect();
     ranked.sort_by(|(a, runs_a), (b, runs_b)| runs_b.cmp(runs_a).then_with(|| a.cmp(b)));
     if by == ActionsBy::Action {

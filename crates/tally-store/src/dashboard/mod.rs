@@ -14,6 +14,8 @@
 //! (`update.rs`), so the result does not depend on the order events arrive in.
 
 mod people;
+mod sums;
+mod totals;
 mod update;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -25,6 +27,7 @@ use crate::kind::StoredKind;
 use crate::{Store, StoreError};
 
 pub use people::Member;
+pub use totals::Tally;
 pub use update::DASHBOARD_EVENTS_PER_STEP;
 
 /// The kinds whose events `dashboard_days` counts, each under a subject.
@@ -116,8 +119,6 @@ pub struct ActivityCount {
     pub role: Option<Role>,
     /// The user's teams at the events' instants.
     pub teams: Vec<String>,
-    /// The latency bucket of MCP calls that carried a duration.
-    pub latency_bucket: Option<usize>,
     /// Events (runs, for action and automation runs).
     pub events: u64,
     /// MCP calls with status `failure`.
@@ -244,8 +245,8 @@ impl Store {
         let doing = || format!("reading the dashboard activity of account {}", account.slug);
         let sqlite = |error| StoreError::sqlite(doing())(error);
         let mut sql = String::from(
-            "SELECT kind, day, organization, subject, detail, user, role, teams, bucket,
-                    events, failures, first_us, last_us
+            "SELECT kind, day, organization, subject, detail, user, role, teams, events,
+                    failures, first_us, last_us
              FROM dashboard_days
              WHERE account_id = ?1 AND kind = ?2 AND day BETWEEN ?3 AND ?4",
         );
@@ -422,7 +423,6 @@ impl Store {
 
 fn activity_count(row: &rusqlite::Row<'_>) -> rusqlite::Result<ActivityCount> {
     let StoredKind(kind) = row.get(0)?;
-    let bucket: i64 = row.get(8)?;
     Ok(ActivityCount {
         kind,
         day: day_of(&row.get::<_, String>(1)?)?,
@@ -432,11 +432,10 @@ fn activity_count(row: &rusqlite::Row<'_>) -> rusqlite::Result<ActivityCount> {
         user: non_empty(row.get(5)?),
         role: Role::parse(&row.get::<_, String>(6)?),
         teams: teams_of(&row.get::<_, String>(7)?),
-        latency_bucket: usize::try_from(bucket).ok(),
-        events: row.get::<_, i64>(9)? as u64,
-        failures: row.get::<_, i64>(10)? as u64,
-        first: instant(row.get(11)?),
-        last: instant(row.get(12)?),
+        events: row.get::<_, i64>(8)? as u64,
+        failures: row.get::<_, i64>(9)? as u64,
+        first: instant(row.get(10)?),
+        last: instant(row.get(11)?),
     })
 }
 

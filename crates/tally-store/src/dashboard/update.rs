@@ -18,6 +18,7 @@ use serde::Deserialize;
 use tally_events::{EventKind, Role};
 
 use super::people::{Change, History, read_history, write_change};
+use super::sums::{DayKey, DayTally, write_activity};
 use super::{Catalog, latency_bucket};
 use crate::kind::StoredKind;
 use crate::{Account, Store, StoreError};
@@ -97,42 +98,6 @@ struct Stored {
     payload: String,
 }
 
-/// The key of a `dashboard_days` row.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct DayKey {
-    kind: EventKind,
-    day: NaiveDate,
-    organization: String,
-    subject: String,
-    detail: String,
-    user: String,
-    role: String,
-    teams: String,
-    bucket: i64,
-}
-
-/// What a step adds to a `dashboard_days` row.
-#[derive(Debug, Clone, Copy)]
-struct DayTally {
-    events: i64,
-    failures: i64,
-    first_us: i64,
-    last_us: i64,
-}
-
-impl DayTally {
-    fn one(at_us: i64, failed: bool) -> DayTally {
-        DayTally { events: 1, failures: i64::from(failed), first_us: at_us, last_us: at_us }
-    }
-
-    fn add(&mut self, other: DayTally) {
-        self.events += other.events;
-        self.failures += other.failures;
-        self.first_us = self.first_us.min(other.first_us);
-        self.last_us = self.last_us.max(other.last_us);
-    }
-}
-
 /// A run as `dashboard_runs` holds it.
 #[derive(Debug, Clone)]
 struct Run {
@@ -163,6 +128,9 @@ struct Step<'a> {
     histories: HashMap<String, History>,
     days: HashMap<DayKey, DayTally>,
     runs: HashMap<(EventKind, String, String), Run>,
+    /// Whether the events being counted were counted before, under another
+    /// role or teams.
+    recounting: bool,
     /// Items touched, with their creations and deletions per day before the step.
     items: HashMap<ItemKey, (Item, Vec<ItemDay>)>,
 }
@@ -233,6 +201,10 @@ fn dashboard_step(
                 "dashboard_teams",
                 "dashboard_presence",
                 "dashboard_days",
+                "dashboard_totals",
+                "dashboard_team_totals",
+                "dashboard_user_totals",
+                "dashboard_latency",
                 "dashboard_runs",
                 "dashboard_items",
                 "dashboard_item_days",
@@ -267,6 +239,7 @@ fn dashboard_step(
         histories: HashMap::new(),
         days: HashMap::new(),
         runs: HashMap::new(),
+        recounting: false,
         items: HashMap::new(),
     };
     let mut recount: HashMap<String, i64> = HashMap::new();
@@ -391,12 +364,48 @@ impl Step<'_> {
             tally_calendar::start_of_day(&self.account.calendar, first_day).timestamp_micros();
         let kinds =
             [EventKind::Login, EventKind::PageVisit, EventKind::AiInvocation, EventKind::McpCall];
+        // Take away what was counted of the user from that day on, from the
+        // day rows and every sum of them, then count the events again.
+        let mut counted = transaction.prepare_cached(
+            "SELECT day, organization, subject, detail, role, teams, events, failures, first_us,
+                    last_us
+             FROM dashboard_days
+             WHERE account_id = ?1 AND kind = ?2 AND day >= ?3 AND user = ?4",
+        )?;
         for kind in kinds {
-            transaction.execute(
-                "DELETE FROM dashboard_days
-                 WHERE account_id = ?1 AND kind = ?2 AND day >= ?3 AND user = ?4",
-                params![self.account.id.0, StoredKind(kind), first_day.to_string(), user],
-            )?;
+            let mut rows = counted.query(params![
+                self.account.id.0,
+                StoredKind(kind),
+                first_day.to_string(),
+                user
+            ])?;
+            while let Some(row) = rows.next()? {
+                let day: String = row.get(0)?;
+                let key = DayKey {
+                    kind,
+                    day: day.parse().map_err(|error| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            0,
+                            rusqlite::types::Type::Text,
+                            Box::new(error),
+                        )
+                    })?,
+                    organization: row.get(1)?,
+                    subject: row.get(2)?,
+                    detail: row.get(3)?,
+                    user: user.to_owned(),
+                    role: row.get(4)?,
+                    teams: row.get(5)?,
+                    bucket: -1,
+                };
+                let taken = DayTally {
+                    events: -row.get::<_, i64>(6)?,
+                    failures: -row.get::<_, i64>(7)?,
+                    first_us: row.get(8)?,
+                    last_us: row.get(9)?,
+                };
+                self.days.entry(key).or_insert(DayTally::NONE).add(taken);
+            }
         }
         let mut statement = transaction.prepare_cached(&format!(
             "SELECT seq, kind, at_us, payload FROM events
@@ -410,9 +419,11 @@ impl Step<'_> {
                 Ok(Stored { seq: row.get(0)?, kind, at_us: row.get(2)?, payload: row.get(3)? })
             })?
             .collect::<rusqlite::Result<_>>()?;
+        self.recounting = true;
         for event in &earlier {
             self.count(transaction, event)?;
         }
+        self.recounting = false;
         let mut statement = transaction.prepare_cached(
             "SELECT kind, organization, run_id FROM dashboard_runs
              WHERE account_id = ?1 AND user = ?2 AND started_us >= ?3",
@@ -483,8 +494,10 @@ impl Step<'_> {
             EventKind::McpCall => text(&fields.tool),
             _ => "",
         };
-        let bucket = match (event.kind, fields.duration_ms) {
-            (EventKind::McpCall, Some(duration)) => latency_bucket(duration) as i64,
+        // Counted again, a call's latency is kept already: it does not
+        // depend on its user's role or teams.
+        let bucket = match (event.kind, fields.duration_ms, self.recounting) {
+            (EventKind::McpCall, Some(duration), false) => latency_bucket(duration) as i64,
             _ => -1,
         };
         let failed = event.kind == EventKind::McpCall && text(&fields.status) == "failure";
@@ -499,10 +512,13 @@ impl Step<'_> {
             teams,
             bucket,
         };
-        self.days
-            .entry(key)
-            .or_insert(DayTally { events: 0, failures: 0, first_us: i64::MAX, last_us: i64::MIN })
-            .add(DayTally::one(event.at_us, failed));
+        let one = DayTally {
+            events: 1,
+            failures: i64::from(failed),
+            first_us: event.at_us,
+            last_us: event.at_us,
+        };
+        self.days.entry(key).or_insert(DayTally::NONE).add(one);
         Ok(())
     }
 
@@ -558,10 +574,7 @@ impl Step<'_> {
             first_us: run.started_us,
             last_us: run.started_us,
         };
-        self.days
-            .entry(key)
-            .or_insert(DayTally { events: 0, failures: 0, first_us: i64::MAX, last_us: i64::MIN })
-            .add(tally);
+        self.days.entry(key).or_insert(DayTally::NONE).add(tally);
     }
 
     /// A run counts once, on the day of its earliest state, attributed to what
@@ -676,58 +689,7 @@ impl Step<'_> {
     /// Writes what the step counted and changed.
     fn write(self, transaction: &Transaction<'_>) -> rusqlite::Result<()> {
         let account = self.account.id.0;
-        let mut upsert = transaction.prepare_cached(
-            "INSERT INTO dashboard_days (account_id, kind, day, organization, subject, detail,
-                 user, role, teams, bucket, events, failures, first_us, last_us)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-             ON CONFLICT DO UPDATE SET events = events + excluded.events,
-                 failures = failures + excluded.failures,
-                 first_us = min(first_us, excluded.first_us),
-                 last_us = max(last_us, excluded.last_us)",
-        )?;
-        let mut emptied = transaction.prepare_cached(
-            "DELETE FROM dashboard_days
-             WHERE account_id = ?1 AND kind = ?2 AND day = ?3 AND organization = ?4
-               AND subject = ?5 AND detail = ?6 AND user = ?7 AND role = ?8 AND teams = ?9
-               AND bucket = ?10 AND events <= 0",
-        )?;
-        for (key, tally) in &self.days {
-            if tally.events == 0 && tally.failures == 0 {
-                continue;
-            }
-            let key_values = params![
-                account,
-                StoredKind(key.kind),
-                key.day.to_string(),
-                key.organization,
-                key.subject,
-                key.detail,
-                key.user,
-                key.role,
-                key.teams,
-                key.bucket,
-            ];
-            upsert.execute(params![
-                account,
-                StoredKind(key.kind),
-                key.day.to_string(),
-                key.organization,
-                key.subject,
-                key.detail,
-                key.user,
-                key.role,
-                key.teams,
-                key.bucket,
-                tally.events,
-                tally.failures,
-                tally.first_us,
-                tally.last_us,
-            ])?;
-            // A run that moved to an earlier day leaves its old row at zero.
-            if tally.events < 0 {
-                emptied.execute(key_values)?;
-            }
-        }
+        write_activity(transaction, self.account, &self.days)?;
         let mut save_run = transaction.prepare_cached(
             "INSERT OR REPLACE INTO dashboard_runs (account_id, kind, organization, run_id,
                  subject, detail, user, role, teams, started_us, status, status_us, states)
