@@ -177,7 +177,8 @@ pub(super) fn engaged_teams(answer: &mut Answer<'_>, most: bool) -> Result<Compu
                 count(members),
                 count(engagement.logins),
                 count(engagement.page_visits),
-                Cell::Decimal(engagement.total() as f64 / members as f64),
+                // Two decimals: a figure to compare, not to add up.
+                Cell::Decimal((engagement.total() as f64 * 100.0 / members as f64).round() / 100.0),
             ]
         })
         .collect();
