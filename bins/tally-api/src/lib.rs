@@ -50,6 +50,7 @@ use crate::state::AppState;
         tally_figures::seats::ActivatedSeatRow,
         tally_figures::runs::RunRow,
         tally_figures::audit::AuditRow,
+        tally_figures::dashboard::ActivityRow,
     )),
     tags(
         (name = "usage", description = "An account's usage, from its events."),

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use serde_json::Value;
+
 use crate::common::*;
 
 /// The principals of the matrix, in its column order.
@@ -140,12 +142,39 @@ const MATRIX: &[MatrixRow] = &[
     ),
 ];
 
+/// Collects every `$ref` in `value` that names nothing in `document`, as an
+/// OpenAPI validator would refuse it.
+fn unresolved_references(document: &Value, value: &Value, dangling: &mut Vec<String>) {
+    match value {
+        Value::Object(fields) => {
+            if let Some(Value::String(reference)) = fields.get("$ref") {
+                let pointer = reference.strip_prefix('#').unwrap_or(reference);
+                if document.pointer(pointer).is_none() {
+                    dangling.push(reference.clone());
+                }
+            }
+            for field in fields.values() {
+                unresolved_references(document, field, dangling);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                unresolved_references(document, item, dangling);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[test]
 fn every_documented_endpoint_answers_each_role_as_the_matrix_says() {
     let fixture = fixture();
     let api = Api::start(&fixture.db);
     let document = api.get("/v1/openapi.json", None).json();
     assert!(document["openapi"].as_str().unwrap().starts_with("3."), "{document}");
+    let mut dangling = Vec::new();
+    unresolved_references(&document, &document, &mut dangling);
+    assert!(dangling.is_empty(), "references to nothing: {dangling:?}");
 
     // The matrix covers exactly the documented operations: a new endpoint
     // fails this test until its row is written.
