@@ -200,6 +200,12 @@ impl AuditBatch {
         self.entries.is_empty()
     }
 
+    /// Adds `later`'s entries, which came after this batch's in the body.
+    pub fn append(&mut self, later: AuditBatch) {
+        self.lines.extend(later.lines);
+        self.entries.extend(later.entries);
+    }
+
     /// Keeps `checked` if it is an audit entry, or gives it back as what the event
     /// log writes.
     pub fn take(&mut self, checked: CheckedEvent) -> Option<EventRecord> {

@@ -15,6 +15,7 @@ pub mod upkeep;
 pub mod writer;
 
 use std::future::Future;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -76,6 +77,7 @@ pub async fn serve(
         limits: options.limits,
         max_body_bytes: options.max_body_bytes,
         body_budget: BodyBudget::new(options.body_budget_bytes.max(options.max_body_bytes)),
+        check_threads: std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
     };
     let served = tally_service::serve(
         listener,

@@ -11,6 +11,7 @@
 //! `tally-service` problem document, the same shape the API answers with. Each
 //! batch is logged in one line: status, bytes, counts and duration.
 
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -21,7 +22,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
-use tally_events::{Limits, check_batch_with};
+use tally_events::{Limits, check_batch_parallel};
 use tally_service::{Problem, error_chain};
 use tally_store::{Account, EventRecord, Store};
 
@@ -45,6 +46,8 @@ pub struct IngestState {
     pub max_body_bytes: usize,
     /// The bytes all bodies in flight may hold at once.
     pub body_budget: BodyBudget,
+    /// Threads one batch's lines are checked on at once: the machine's cores.
+    pub check_threads: NonZeroUsize,
 }
 
 /// The daemon's routes.
@@ -177,10 +180,12 @@ async fn store_batch(
         .await
         .map_err(|refused| body_problem(&refused))?;
     *body_bytes = Some(buffer.as_slice().len());
-    let limits = state.limits;
+    let (limits, check_threads) = (state.limits, state.check_threads);
     // Each event is cut down to what the store writes as soon as it is checked, so
     // a batch never holds its typed events all at once. The body's budget stays
     // taken until the batch is answered: its events take memory until then.
+    // The lines are checked on every core: the writer commits the batch before
+    // while this one is checked, and a sender waits for the answer.
     let (events, audit, rejections, _budget) = tokio::task::spawn_blocking(move || {
         let buffer = match coding {
             ContentCoding::Identity => buffer,
@@ -188,11 +193,21 @@ async fn store_batch(
                 buffer.inflate_gzip().map_err(|refused| body_problem(&refused))?
             }
         };
-        let mut events: Vec<EventRecord> = Vec::new();
+        let (parts, rejections) = check_batch_parallel(
+            buffer.as_slice(),
+            &limits,
+            check_threads,
+            <(Vec<EventRecord>, AuditBatch)>::default,
+            |(events, audit), checked| events.extend(audit.take(checked)),
+        )
+        .map_err(|error| refusal(StatusCode::BAD_REQUEST, "malformed_body", error.to_string()))?;
+        let mut events = Vec::with_capacity(parts.iter().map(|(events, _)| events.len()).sum());
         let mut audit = AuditBatch::default();
-        check_batch_with(buffer.as_slice(), &limits, |checked| events.extend(audit.take(checked)))
-            .map(|rejections| (events, audit, rejections, buffer.into_lease()))
-            .map_err(|error| refusal(StatusCode::BAD_REQUEST, "malformed_body", error.to_string()))
+        for (part_events, part_audit) in parts {
+            events.extend(part_events);
+            audit.append(part_audit);
+        }
+        Ok((events, audit, rejections, buffer.into_lease()))
     })
     .await
     .expect("checking a batch does not panic")?;

@@ -233,6 +233,47 @@ fn audit_entries_go_to_the_audit_log_with_their_secrets_hashed() {
     assert!(db.with_extension("sqlite.audit-key").exists());
 }
 
+/// A large batch is checked on every core, in runs of lines (64 KiB and up):
+/// the answer is the one a single run gives, its lines counted through the
+/// whole body.
+#[test]
+fn a_large_batch_is_answered_line_by_line_as_a_small_one() {
+    let (_dir, db) = temp_db();
+    let key = create_account(&db, "acme");
+    let daemon = Daemon::start(&db, &[]);
+    let at = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    let audit_entry = |id: &str| {
+        format!(
+            r#"{{"id":"{id}","kind":"audit_entry","at":"{at}","resource":"entity","operation":"update","source_type":"user","source":"ana@acme.test","origin":"ui","status":"success"}}"#
+        )
+    };
+    let lines: Vec<String> = (1..=1200)
+        .map(|line| match line {
+            50 | 1150 => format!(r#"{{"id":"x{line}","kind":"login","at":"soon","user":"u1"}}"#),
+            100 | 1100 => audit_entry(&format!("au{line}")),
+            _ => login(&format!("l{line}"), &format!("u{}", line % 7)),
+        })
+        .collect();
+    let body = lines.join("\n");
+    assert!(body.len() > 64 * 1024, "{} bytes", body.len());
+
+    let (status, answer) = daemon.post(Some(&key), &body);
+    assert_eq!(status, 200, "{answer}");
+    // 1,200 lines less the 2 rejected: 1,196 logins and 2 audit entries.
+    assert_eq!(answer["accepted"], 1198);
+    let rejected: Vec<(i64, &str)> = answer["rejections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rejection| (rejection["line"].as_i64().unwrap(), rejection["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rejected, [(50, "bad_instant"), (1150, "bad_instant")]);
+    assert_eq!(count(&db, "SELECT count(*) FROM events"), 1196);
+    assert_eq!(count(&db, "SELECT count(*) FROM audit_entries"), 2);
+    let (_, again) = daemon.post(Some(&key), &body);
+    assert_eq!((&again["accepted"], &again["duplicates"]), (&json!(0), &json!(1198)), "{again}");
+}
+
 /// An unknown path and a wrong method are problem documents too, in the shape
 /// and `type` scheme the API uses (bins/tally-api/tests/problems.rs).
 #[test]

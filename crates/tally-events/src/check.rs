@@ -11,7 +11,7 @@ use crate::event::*;
 use crate::free_json::{CanonicalJson, FreeJsonError, canonicalise, json_type_of};
 use crate::kind::EventKind;
 use crate::limits::Limits;
-use crate::object::{Object, TopLevel};
+use crate::object::{FieldValue, Object, TopLevel};
 use crate::values::*;
 
 /// Checks one line or array item (the event at `line`), as the batch reader
@@ -219,7 +219,7 @@ struct Fields<'a> {
     earlier_properties: Option<Properties>,
 }
 
-impl Fields<'_> {
+impl<'a> Fields<'a> {
     fn reject(&self, field: &str, problem: Problem) -> Rejection {
         Rejection { line: self.line, field: Some(field.to_owned()), problem }
     }
@@ -248,9 +248,10 @@ impl Fields<'_> {
     }
 
     /// Removes a field, treating JSON `null` as absent.
-    fn take(&mut self, field: &str) -> Option<Value> {
+    fn take(&mut self, field: &str) -> Option<FieldValue<'a>> {
         match self.object.remove(field) {
-            None | Some(Value::Null) => None,
+            None => None,
+            Some(value) if value.is_null() => None,
             Some(value) => Some(value),
         }
     }
@@ -259,13 +260,13 @@ impl Fields<'_> {
         // Ids are kept exactly as sent: trimming would merge ids the sender keeps apart.
         match self.take("id") {
             None => Err(self.missing("id")),
-            Some(Value::String(id)) if id.is_empty() => Err(self.reject("id", Problem::Empty)),
-            Some(Value::String(id)) if id.len() > self.limits.max_id_bytes => Err(self
+            Some(FieldValue::Text(id)) if id.is_empty() => Err(self.reject("id", Problem::Empty)),
+            Some(FieldValue::Text(id)) if id.len() > self.limits.max_id_bytes => Err(self
                 .reject("id", Problem::TooLong { len: id.len(), max: self.limits.max_id_bytes })),
-            Some(Value::String(id)) => Ok(id),
+            Some(FieldValue::Text(id)) => Ok(id.into_owned()),
             Some(other) => Err(self.reject(
                 "id",
-                Problem::WrongType { expected: "a string", found: json_type(&other) },
+                Problem::WrongType { expected: "a string", found: other.json_type() },
             )),
         }
     }
@@ -274,21 +275,21 @@ impl Fields<'_> {
     fn optional_text(&mut self, field: &str, max: usize) -> Result<Option<String>, Rejection> {
         match self.take(field) {
             None => Ok(None),
-            Some(Value::String(text)) => {
+            Some(FieldValue::Text(text)) => {
                 let trimmed = text.trim();
                 if trimmed.is_empty() {
                     Ok(None)
                 } else if trimmed.len() > max {
                     Err(self.reject(field, Problem::TooLong { len: trimmed.len(), max }))
                 } else if trimmed.len() == text.len() {
-                    Ok(Some(text))
+                    Ok(Some(text.into_owned()))
                 } else {
                     Ok(Some(trimmed.to_owned()))
                 }
             }
             Some(other) => Err(self.reject(
                 field,
-                Problem::WrongType { expected: "a string", found: json_type(&other) },
+                Problem::WrongType { expected: "a string", found: other.json_type() },
             )),
         }
     }
@@ -305,19 +306,19 @@ impl Fields<'_> {
     fn instant(&mut self, field: &str) -> Result<DateTime<Utc>, Rejection> {
         let text = match self.take(field) {
             None => return Err(self.missing(field)),
-            Some(Value::String(text)) => text,
+            Some(FieldValue::Text(text)) => text,
             Some(other) => {
                 return Err(self.reject(
                     field,
-                    Problem::WrongType { expected: "an RFC 3339 string", found: json_type(&other) },
+                    Problem::WrongType { expected: "an RFC 3339 string", found: other.json_type() },
                 ));
             }
         };
         let at = DateTime::parse_from_rfc3339(text.trim())
-            .map_err(|_| self.reject(field, Problem::BadInstant { value: text.clone() }))?
+            .map_err(|_| self.reject(field, Problem::BadInstant { value: text.to_string() }))?
             .with_timezone(&Utc);
         if !(2000..=2099).contains(&at.year()) {
-            return Err(self.reject(field, Problem::InstantOutOfRange { value: text }));
+            return Err(self.reject(field, Problem::InstantOutOfRange { value: text.into_owned() }));
         }
         Ok(at)
     }
@@ -401,7 +402,7 @@ impl Fields<'_> {
         debug_assert!(max <= u64::from(u32::MAX));
         match self.take(field) {
             None => Ok(None),
-            Some(Value::Number(number)) => match number.as_u64() {
+            Some(FieldValue::Other(Value::Number(number))) => match number.as_u64() {
                 Some(value) if (min..=max).contains(&value) => {
                     Ok(Some(u32::try_from(value).expect("max fits in u32")))
                 }
@@ -426,7 +427,7 @@ impl Fields<'_> {
             },
             Some(other) => Err(self.reject(
                 field,
-                Problem::WrongType { expected: "a whole number", found: json_type(&other) },
+                Problem::WrongType { expected: "a whole number", found: other.json_type() },
             )),
         }
     }
@@ -434,10 +435,10 @@ impl Fields<'_> {
     fn optional_bool(&mut self, field: &str) -> Result<Option<bool>, Rejection> {
         match self.take(field) {
             None => Ok(None),
-            Some(Value::Bool(flag)) => Ok(Some(flag)),
+            Some(FieldValue::Other(Value::Bool(flag))) => Ok(Some(flag)),
             Some(other) => Err(self.reject(
                 field,
-                Problem::WrongType { expected: "true or false", found: json_type(&other) },
+                Problem::WrongType { expected: "true or false", found: other.json_type() },
             )),
         }
     }
@@ -453,13 +454,13 @@ impl Fields<'_> {
     fn optional_text_list(&mut self, field: &str) -> Result<Option<Vec<String>>, Rejection> {
         let items = match self.take(field) {
             None => return Ok(None),
-            Some(Value::Array(items)) => items,
+            Some(FieldValue::Other(Value::Array(items))) => items,
             Some(other) => {
                 return Err(self.reject(
                     field,
                     Problem::WrongType {
                         expected: "an array of strings",
-                        found: json_type(&other),
+                        found: other.json_type(),
                     },
                 ));
             }

@@ -218,10 +218,13 @@ impl<'a> Reader<'a> {
             out.push_str("{}");
             return Ok(());
         }
-        // Each value is written to `values` as it is read; the entries are then
-        // written out in key order.
+        // Each entry is written to `out` as it is read, and each value's place
+        // noted. Keys mostly come sorted already (canonical JSON sent again);
+        // otherwise the entries are written out again in key order.
+        let object_start = out.len();
+        out.push('{');
         let mut entries: Vec<(StringToken<'a>, std::ops::Range<usize>)> = Vec::new();
-        let mut values = String::new();
+        let mut in_order = true;
         let path_len = path.len();
         loop {
             self.skip_blank();
@@ -233,9 +236,15 @@ impl<'a> Reader<'a> {
             path.truncate(path_len);
             path.push('.');
             path.push_str(&key.decoded);
-            let start = values.len();
-            self.value(path, &mut values)?;
-            entries.push((key, start..values.len()));
+            if let Some((last, _)) = entries.last() {
+                in_order &= last.decoded.as_bytes() < key.decoded.as_bytes();
+                out.push(',');
+            }
+            key.write(out);
+            out.push(':');
+            let start = out.len();
+            self.value(path, out)?;
+            entries.push((key, start..out.len()));
             self.skip_blank();
             match self.peek() {
                 Some(b',') => self.at += 1,
@@ -247,12 +256,18 @@ impl<'a> Reader<'a> {
             }
         }
         path.truncate(path_len);
+        if in_order {
+            // Strictly increasing: sorted, and no key twice.
+            out.push('}');
+            return Ok(());
+        }
         entries.sort_by(|(a, _), (b, _)| a.decoded.as_bytes().cmp(b.decoded.as_bytes()));
         if let Some(pair) = entries.windows(2).find(|pair| pair[0].0.decoded == pair[1].0.decoded) {
             return Err(FreeJsonError::DuplicateKey {
                 path: format!("{path}.{}", pair[0].0.decoded),
             });
         }
+        let values = out.split_off(object_start);
         out.push('{');
         for (index, (key, range)) in entries.iter().enumerate() {
             if index > 0 {
@@ -260,7 +275,7 @@ impl<'a> Reader<'a> {
             }
             key.write(out);
             out.push(':');
-            out.push_str(&values[range.clone()]);
+            out.push_str(&values[range.start - object_start..range.end - object_start]);
         }
         out.push('}');
         Ok(())
@@ -289,7 +304,7 @@ impl StringToken<'_> {
 /// writes it when a 64-bit integer or float holds its value exactly,
 /// `Some(None)` when none does (it is then kept as sent), `None` when `sent` is
 /// not a JSON number.
-fn exact_number(sent: &str) -> Option<Option<String>> {
+fn exact_number(sent: &str) -> Option<Option<Cow<'_, str>>> {
     let digits = sent.strip_prefix('-').unwrap_or(sent);
     // The common case: a whole number of up to 18 digits, written as sent. JSON
     // forbids leading zeros, and `-0` is left to the general case.
@@ -299,7 +314,7 @@ fn exact_number(sent: &str) -> Option<Option<String>> {
         && (digits == "0" || !digits.starts_with('0'))
         && sent != "-0"
     {
-        return Some(Some(sent.to_owned()));
+        return Some(Some(Cow::Borrowed(sent)));
     }
     let value = Decimal::parse(sent)?;
     // Out of a float's range (`1e400`), serde_json refuses the number.
@@ -307,7 +322,7 @@ fn exact_number(sent: &str) -> Option<Option<String>> {
         return Some(None);
     };
     let written = serde_json::to_string(&number).expect("a number always serialises");
-    Some((Decimal::parse(&written).as_ref() == Some(&value)).then_some(written))
+    Some((Decimal::parse(&written).as_ref() == Some(&value)).then_some(Cow::Owned(written)))
 }
 
 /// A decimal number's exact value: `0.digits × 10^exponent`, negative or not,

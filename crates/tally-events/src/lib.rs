@@ -38,7 +38,9 @@ mod limits;
 mod object;
 mod values;
 
-pub use batch::{BatchShape, CheckedBatch, CheckedEvent, check_batch, check_batch_with};
+pub use batch::{
+    BatchShape, CheckedBatch, CheckedEvent, check_batch, check_batch_parallel, check_batch_with,
+};
 pub use error::{BatchError, Problem, Rejection};
 pub use event::*;
 pub use kind::EventKind;

@@ -53,6 +53,12 @@ macro_rules! closed_enum {
 
             /// Parses a wire spelling, forgiving case and `_`/`-`/space differences.
             pub fn parse(text: &str) -> Option<Self> {
+                // Senders mostly write the wire spelling itself: comparing bytes
+                // first spares most values the normalising comparison.
+                match text {
+                    $($wire => return Some(Self::$variant),)+
+                    _ => {}
+                }
                 $(if same_normalised($wire, text) { return Some(Self::$variant); })+
                 None
             }

@@ -53,3 +53,20 @@ fn every_example_round_trips_through_canonical_json() {
         assert_eq!(again.events[0].event, first.events[0].event, "{kind}");
     }
 }
+
+/// `Event::canonical_json` writes the event in parts; serialising it whole is
+/// the definition, with properties or without.
+#[test]
+fn canonical_json_is_the_serialised_event() {
+    let properties = serde_json::json!({"plan": "pro", "seats": [3, 1.5], "note": "a \"b\"\n"});
+    let serde_json::Value::Object(properties) = properties else { unreachable!("an object") };
+    for (kind, example) in json_examples() {
+        let mut event =
+            check_batch(example.as_bytes(), &Limits::default()).unwrap().events[0].event.clone();
+        for properties in [None, Some(properties.clone().into())] {
+            event.properties = properties;
+            let serialised = serde_json::to_string(&event).unwrap();
+            assert_eq!(event.canonical_json(), serialised, "{kind}");
+        }
+    }
+}

@@ -23,6 +23,8 @@
 //! last looked.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::{BuildHasher, Hasher, RandomState};
 
 use rusqlite::{Transaction, params};
 
@@ -39,6 +41,62 @@ const KEYS_PER_BLOCK: usize = 240;
 /// An idempotency key: the (account, event id) hash and the event's `seq`.
 type Key = (i64, i64);
 
+/// A map from a key's hash, which is already an xxh3 hash.
+type KeyMap<V> = HashMap<i64, V, KeyHashing>;
+
+/// Hashing for [`KeyMap`]: the writer looks up and adds every appended event's
+/// key several times, and SipHash cost more than the lookups themselves. The
+/// key is already a 64-bit hash, but of ids the sender chooses; it is mixed
+/// with a secret drawn per map, so that a sender cannot pick ids that crowd one
+/// place of the map.
+#[derive(Clone)]
+struct KeyHashing {
+    secret: u64,
+}
+
+impl Default for KeyHashing {
+    fn default() -> KeyHashing {
+        KeyHashing { secret: RandomState::new().hash_one(0_u64) }
+    }
+}
+
+impl BuildHasher for KeyHashing {
+    type Hasher = KeyHasher;
+
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher { secret: self.secret, hash: 0 }
+    }
+}
+
+struct KeyHasher {
+    secret: u64,
+    hash: u64,
+}
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.write_u64(u64::from(*byte));
+        }
+    }
+
+    fn write_i64(&mut self, key: i64) {
+        self.write_u64(key as u64);
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        // A folded multiply: every bit of the product's halves depends on every
+        // bit of the key and the secret.
+        let product =
+            u128::from(self.hash ^ key ^ self.secret) * u128::from(0x9E37_79B9_7F4A_7C15_u64);
+        self.hash = (product as u64) ^ ((product >> 64) as u64);
+    }
+}
+
 pub(crate) struct IdIndex {
     /// Keys held in memory before they are written as a run.
     flush_keys: usize,
@@ -50,8 +108,8 @@ pub(crate) struct IdIndex {
     seen_through: i64,
     /// Keys of events after `runs_through`: hash to seq. Another event with the
     /// same hash (a 64-bit collision or a conflict) goes to `recent_more`.
-    recent: HashMap<i64, i64>,
-    recent_more: HashMap<i64, Vec<i64>>,
+    recent: KeyMap<i64>,
+    recent_more: KeyMap<Vec<i64>>,
 }
 
 struct Run {
@@ -64,7 +122,7 @@ struct Run {
 /// has committed.
 #[derive(Default)]
 pub(crate) struct PendingKeys {
-    keys: HashMap<i64, i64>,
+    keys: KeyMap<i64>,
     keys_more: Vec<Key>,
     flush: Option<Flush>,
 }
@@ -77,6 +135,14 @@ struct Flush {
 }
 
 impl PendingKeys {
+    /// Room for the keys of `events` new events.
+    pub(crate) fn for_events(events: usize) -> PendingKeys {
+        PendingKeys {
+            keys: KeyMap::with_capacity_and_hasher(events, KeyHashing::default()),
+            ..PendingKeys::default()
+        }
+    }
+
     pub(crate) fn add(&mut self, hash: i64, seq: i64) {
         if let Some(first) = self.keys.insert(hash, seq) {
             self.keys.insert(hash, first);
@@ -95,8 +161,10 @@ impl IdIndex {
             runs: Vec::new(),
             runs_through: 0,
             seen_through: 0,
-            recent: HashMap::new(),
-            recent_more: HashMap::new(),
+            // Sized for the keys held before a flush, so that it never grows
+            // (rehashing every key) while appends wait.
+            recent: KeyMap::with_capacity_and_hasher(flush_keys.max(1), KeyHashing::default()),
+            recent_more: KeyMap::default(),
         };
         index.catch_up(transaction)?;
         Ok(index)
@@ -227,12 +295,15 @@ impl IdIndex {
     }
 
     fn remember(&mut self, hash: i64, seq: i64) {
-        if let Some(first) = self.recent.get(&hash) {
-            if *first != seq {
-                self.recent_more.entry(hash).or_default().push(seq);
+        match self.recent.entry(hash) {
+            Entry::Occupied(first) => {
+                if *first.get() != seq {
+                    self.recent_more.entry(hash).or_default().push(seq);
+                }
             }
-        } else {
-            self.recent.insert(hash, seq);
+            Entry::Vacant(place) => {
+                place.insert(seq);
+            }
         }
     }
 }
