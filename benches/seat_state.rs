@@ -38,6 +38,8 @@ fn record(id: String, user: &str, at_us: i64) -> EventRecord {
         at_us,
         canonical_json,
         earlier_canonical_json: None,
+        login_user: Some(user.to_owned()),
+        login_organization: None,
     }
 }
 
