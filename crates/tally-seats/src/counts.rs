@@ -554,6 +554,72 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_activation_takes_later_logins_and_reads_the_log_as_of_its_last_week() {
+        let mut ledger = ledger();
+        for login in [
+            "2026-03-02T09:00:00Z",
+            "2026-03-09T09:00:00Z",
+            "2026-03-18T09:00:00Z",
+            "2026-03-19T09:00:00Z",
+        ] {
+            ledger.record_login("ada", at(login));
+        }
+        let mut kept = ledger.kept_activations("ada");
+        // The term starts on Sunday 03-01, in the week of Monday 02-23 (week 0);
+        // 03-02 is in week 1, 03-09 in week 2, 03-18 and 03-19 in week 3. The
+        // login on 03-18 completes the rule.
+        let micros = |text: &str| at(text).timestamp_micros();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].activation.at, at("2026-03-18T09:00:00Z"));
+        assert_eq!(kept[0].logins_per_week, [0, 1, 1, 2]);
+        assert_eq!(
+            kept[0].last_week_logins_us,
+            [micros("2026-03-18T09:00:00Z"), micros("2026-03-19T09:00:00Z")]
+        );
+        assert_eq!((kept[0].logins, kept[0].weeks), (4, 3));
+
+        let take = |kept: &mut Vec<KeptActivation>, text: &str| {
+            ledger.take_kept_login(kept, &[], at(text))
+        };
+        // Friday 03-20, after the activation, in the last week (3).
+        assert_eq!(take(&mut kept, "2026-03-20T09:00:00Z"), KeptLogin::Counted(0));
+        assert_eq!(kept[0].logins_per_week, [0, 1, 1, 3]);
+        assert_eq!(kept[0].last_week_logins_us.len(), 3);
+        assert_eq!((kept[0].logins, kept[0].weeks), (5, 3));
+        // Wednesday 03-25 opens week 4, the new last week.
+        assert_eq!(take(&mut kept, "2026-03-25T09:00:00Z"), KeptLogin::Counted(0));
+        assert_eq!(kept[0].logins_per_week, [0, 1, 1, 3, 1]);
+        assert_eq!(kept[0].last_week_logins_us, [micros("2026-03-25T09:00:00Z")]);
+        assert_eq!((kept[0].logins, kept[0].weeks), (6, 4));
+        // Before the activation (Tuesday 03-10) it may move it; after the term
+        // nothing counts.
+        assert_eq!(take(&mut kept, "2026-03-10T09:00:00Z"), KeptLogin::NeedsHistory);
+        assert_eq!(take(&mut kept, "2026-06-01T09:00:00Z"), KeptLogin::OutsideTerms);
+        // Disabled on 03-20: a login then counts for no membership.
+        let disabled = [(micros("2026-03-20T00:00:00Z"), LifecycleChange::Disabled)];
+        assert_eq!(
+            ledger.take_kept_login(&mut kept, &disabled, at("2026-03-26T09:00:00Z")),
+            KeptLogin::NeedsHistory
+        );
+
+        let read = |text: &str, lifecycle: &[(i64, LifecycleChange)]| {
+            ledger
+                .kept_activated_seat("ada", &kept[0], lifecycle, at(text))
+                .map(|seat| (seat.logins, seat.weeks, seat.status))
+        };
+        // At 08:00 on 03-25, in the last week but before its login: 5 logins,
+        // and week 4 no longer qualifies.
+        assert_eq!(read("2026-03-25T08:00:00Z", &[]), Some((5, 3, SeatStatus::Active)));
+        assert_eq!(read("2026-04-30T00:00:00Z", &[]), Some((6, 4, SeatStatus::Active)));
+        assert_eq!(read("2026-04-30T00:00:00Z", &disabled), Some((6, 4, SeatStatus::Disabled)));
+        // In week 3 the kept counts cannot tell which logins came after.
+        assert_eq!(read("2026-03-20T00:00:00Z", &[]), None);
+        // Before the activation, or after the term, there is no row to read.
+        assert_eq!(read("2026-03-18T08:59:59Z", &[]), None);
+        assert_eq!(read("2026-05-01T00:00:00Z", &[]), None);
+    }
+
+    #[test]
     fn the_counts_name_the_terms_and_the_rule_they_were_counted_under() {
         let terms: Vec<SubscriptionTerm> = ["2026-01-01..2027-01-01", "2027-01-01..2028-01-01"]
             .iter()
