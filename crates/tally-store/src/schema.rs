@@ -250,8 +250,8 @@ CREATE TABLE usage_progress (
 /// weeks of that term and membership, and what the activated seats log needs
 /// to read the user rather than rebuild them: the user's organizations (a JSON
 /// array) and lifecycle changes (as in `seat_users`), the counted logins per
-/// week of the term (little-endian 32-bit counts from the week holding the
-/// term's first day up to the last week with any) and the instants of those
+/// week of the term (unsigned LEB128 varints from the week holding the term's
+/// first day up to the last week with any) and the instants of those
 /// in the last week (little-endian microseconds). `late_logins` holds logins
 /// counted into the row after the activation that `seat_users.logins` does
 /// not hold yet: the user's history is `seat_users.logins` with the late

@@ -209,18 +209,35 @@ impl Store {
                         last_week_logins, logins_per_week
                  FROM seat_activations
                  WHERE account_id = ?1 AND term_start = ?2 AND activated_us <= ?3
-                 ORDER BY user, activated_us",
+                 ORDER BY user",
             )
             .map_err(sqlite)?;
         let mut rows = statement
             .query(params![account.id.0, term.start.to_string(), at.timestamp_micros()])
             .map_err(sqlite)?;
-        // (user, organizations, read row or None when the history is needed).
-        let mut seats: Vec<(String, Vec<String>, Option<ActivatedSeat>)> = Vec::new();
-        let mut from_history: Vec<String> = Vec::new();
+        // By user: the membership of the row kept, its organizations, and its
+        // row of the log or, when that needs the history, the user.
+        let mut seats: Vec<(u32, Vec<String>, Result<ActivatedSeat, String>)> = Vec::new();
+        let mut from_history = 0;
         while let Some(row) = rows.next().map_err(sqlite)? {
             let user = row.get_ref(0).and_then(|user| Ok(user.as_str()?)).map_err(sqlite)?;
             let membership: u32 = row.get(1).map_err(sqlite)?;
+            // A user's latest activation up to `at` is that of their latest
+            // membership; `ORDER BY user` alone lets SQLite follow the key.
+            if let Some((kept_membership, _, read)) = seats.last() {
+                let kept_user = match read {
+                    Ok(seat) => &seat.user,
+                    Err(user) => user,
+                };
+                if kept_user == user {
+                    if *kept_membership > membership {
+                        continue;
+                    }
+                    if seats.pop().is_some_and(|(_, _, read)| read.is_err()) {
+                        from_history -= 1;
+                    }
+                }
+            }
             let activated_us: i64 = row.get(2).map_err(sqlite)?;
             let (logins, weeks): (u32, u32) =
                 (row.get(3).map_err(sqlite)?, row.get(4).map_err(sqlite)?);
@@ -242,33 +259,27 @@ impl Store {
                 logins,
                 weeks,
             };
-            let seat = ledger.kept_activated_seat(user, &kept, &lifecycle, at);
-            // Rows come by user and activation: a later activation of the same
-            // user (a later membership) replaces the earlier one.
-            if seats.last().is_some_and(|(last, _, _)| last == user) {
-                seats.pop();
-            }
-            if from_history.last().is_some_and(|last| last == user) {
-                from_history.pop();
-            }
-            if seat.is_none() {
-                from_history.push(user.to_owned());
-            }
+            let read = ledger.kept_activated_seat(user, &kept, &lifecycle, at).ok_or_else(|| {
+                from_history += 1;
+                user.to_owned()
+            });
             let organizations: Vec<String> =
                 serde_json::from_str(organizations).map_err(|_| StoreError::CorruptValue {
                     table: "seat_activations",
                     column: "organizations",
                     value: format!("{user}: {organizations}"),
                 })?;
-            seats.push((user.to_owned(), organizations, seat));
+            seats.push((membership, organizations, read));
         }
         drop(rows);
         drop(statement);
         let mut rebuilt: HashMap<String, ActivatedSeat> = HashMap::new();
-        if !from_history.is_empty() {
+        if from_history > 0 {
             let mut ledger = ledger_for(&self.connection, &account)?;
-            for user in &from_history {
-                if let Some(history) = read_history(&self.connection, &account, user)? {
+            for (_, _, read) in &seats {
+                if let Err(user) = read
+                    && let Some(history) = read_history(&self.connection, &account, user)?
+                {
                     ledger.restore_user(user, history);
                 }
             }
@@ -301,8 +312,8 @@ impl Store {
         drop(statement);
         seats
             .into_iter()
-            .filter_map(|(user, organizations, seat)| {
-                let seat = seat.or_else(|| rebuilt.remove(&user))?;
+            .filter_map(|(_, organizations, read)| {
+                let seat = read.or_else(|user| rebuilt.remove(&user).ok_or(())).ok()?;
                 Some((organizations, seat))
             })
             .map(|(organizations, seat)| {
@@ -409,44 +420,44 @@ fn read_events(
     let sqlite = |error| StoreError::sqlite(doing())(error);
     // The unary `+` keeps SQLite from reading them through the (account, kind,
     // instant) index, which would visit every login the account ever had and
-    // sort them, instead of the rowid range after `through`. A login's user and
-    // organization are in columns; other kinds, few, keep theirs in the JSON.
+    // sort them, instead of the rowid range after `through`. Only logins have a
+    // `login_user`: they are told from other kinds without comparing the kind,
+    // and their user and organization come from columns. The other kinds the
+    // seat state reads, few, are read again by `seq` for what their JSON says.
     let mut statement = transaction
         .prepare_cached(&format!(
-            "SELECT seq, kind, at_us,
-                    CASE WHEN kind = 'login' THEN login_user ELSE payload ->> '$.user' END,
-                    CASE WHEN kind = 'login' THEN login_organization
-                         ELSE payload ->> '$.organization' END,
-                    CASE WHEN kind = 'login' THEN NULL ELSE payload ->> '$.email' END,
-                    CASE WHEN kind = 'login' THEN NULL ELSE payload ->> '$.display_name' END,
-                    CASE WHEN kind = 'login' THEN NULL ELSE payload -> '$.teams' END
-             FROM events WHERE seq > ?1 AND +account_id = ?2 AND +kind IN ({})
+            "SELECT seq, at_us, login_user, login_organization
+             FROM events
+             WHERE seq > ?1 AND +account_id = ?2
+               AND (login_user IS NOT NULL OR +kind IN ({}))
              ORDER BY seq LIMIT ?3",
-            StoredKind::sql_list(
-                EventKind::ALL.iter().filter(|kind| seat_reading(**kind).is_some())
-            )
+            StoredKind::sql_list(EventKind::ALL.iter().filter(|kind| {
+                seat_reading(**kind).is_some_and(|reading| reading != SeatReading::Login)
+            }))
         ))
+        .map_err(sqlite)?;
+    let mut other = transaction
+        .prepare_cached(
+            "SELECT kind, payload ->> '$.user', payload ->> '$.organization',
+                    payload ->> '$.email', payload ->> '$.display_name', payload -> '$.teams'
+             FROM events WHERE seq = ?1",
+        )
         .map_err(sqlite)?;
     let mut events = ReadEvents { last_seq: through, ..ReadEvents::default() };
     let limit = limit.map_or(-1, |limit| limit as i64);
     let mut rows = statement.query(params![through, account.id.0, limit]).map_err(sqlite)?;
     while let Some(row) = rows.next().map_err(sqlite)? {
         events.read += 1;
-        events.last_seq = row.get(0).map_err(sqlite)?;
-        let StoredKind(kind) = row.get(1).map_err(sqlite)?;
-        // The query reads only the kinds the seat state reads.
-        let Some(reading) = seat_reading(kind) else { continue };
-        let at_us: i64 = row.get(2).map_err(sqlite)?;
-        let Some(user) =
-            row.get_ref(3).and_then(|user| Ok(user.as_str_or_null()?)).map_err(sqlite)?
-        else {
-            continue;
-        };
-        let user_number = events.number(user);
-        let organization =
-            row.get_ref(4).and_then(|value| Ok(value.as_str_or_null()?)).map_err(sqlite)?;
-        if reading == SeatReading::Login {
-            if let Some(organization) = organization {
+        let seq: i64 = row.get(0).map_err(sqlite)?;
+        events.last_seq = seq;
+        let at_us: i64 = row.get(1).map_err(sqlite)?;
+        if let Some(user) =
+            row.get_ref(2).and_then(|user| Ok(user.as_str_or_null()?)).map_err(sqlite)?
+        {
+            let user_number = events.number(user);
+            if let Some(organization) =
+                row.get_ref(3).and_then(|value| Ok(value.as_str_or_null()?)).map_err(sqlite)?
+            {
                 let seen = &mut events.login_organizations[user_number as usize];
                 if !seen.iter().any(|known| known == organization) {
                     seen.push(organization.to_owned());
@@ -455,10 +466,22 @@ fn read_events(
             events.logins.push((user_number, at_us));
             continue;
         }
-        let organization = organization.map(str::to_owned);
-        let user = user.to_owned();
-        let (email, display_name, teams): (Option<String>, Option<String>, Option<String>) =
-            (row.get(5).map_err(sqlite)?, row.get(6).map_err(sqlite)?, row.get(7).map_err(sqlite)?);
+        let (StoredKind(kind), user, organization, email, display_name, teams) = other
+            .query_row([seq], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, Option<String>>(4)?,
+                    row.get::<_, Option<String>>(5)?,
+                ))
+            })
+            .map_err(sqlite)?;
+        // The query reads only the kinds the seat state reads.
+        let Some(reading) = seat_reading(kind) else { continue };
+        let Some(user) = user else { continue };
+        let user_number = events.number(&user);
         if reading == SeatReading::Lifecycle(LifecycleChange::Added) {
             events.profiles.push((user.clone(), at_us, Profile::Names { email, display_name }));
         }
@@ -775,7 +798,7 @@ fn read_activation_rows(
             "SELECT term_start, membership, activated_us, logins, weeks, organizations,
                     lifecycle, last_week_logins, logins_per_week, late_logins
              FROM seat_activations WHERE account_id = ?1 AND user = ?2
-             ORDER BY activated_us",
+             ORDER BY term_start, membership",
         )
         .map_err(sqlite)?;
     let mut rows = statement.query(params![account.id.0, user]).map_err(sqlite)?;
@@ -1159,23 +1182,46 @@ fn encode_instants(instants: &[i64]) -> Vec<u8> {
     instants.iter().flat_map(|at| at.to_le_bytes()).collect()
 }
 
-/// Counts kept as little-endian 32-bit integers.
+/// Counts kept as unsigned LEB128 varints: a week's count takes one byte up
+/// to 127, so a year's counts take about 53 bytes and the rows stay small.
 fn decode_counts(user: &str, bytes: &[u8]) -> Result<Vec<u32>, StoreError> {
-    if !bytes.len().is_multiple_of(4) {
-        return Err(StoreError::CorruptValue {
-            table: "seat_activations",
-            column: "logins_per_week",
-            value: format!("{user}: {} bytes", bytes.len()),
-        });
+    let corrupt = || StoreError::CorruptValue {
+        table: "seat_activations",
+        column: "logins_per_week",
+        value: format!("{user}: {bytes:02x?}"),
+    };
+    let mut counts = Vec::with_capacity(bytes.len());
+    let (mut count, mut shift) = (0u32, 0u32);
+    for byte in bytes {
+        let bits = u32::from(byte & 0x7f);
+        count |= bits
+            .checked_shl(shift)
+            .filter(|shifted| shifted >> shift == bits)
+            .ok_or_else(corrupt)?;
+        if byte & 0x80 == 0 {
+            counts.push(count);
+            (count, shift) = (0, 0);
+        } else {
+            shift += 7;
+        }
     }
-    Ok(bytes
-        .chunks_exact(4)
-        .map(|count| u32::from_le_bytes(count.try_into().expect("4")))
-        .collect())
+    if shift != 0 {
+        return Err(corrupt());
+    }
+    Ok(counts)
 }
 
 fn encode_counts(counts: &[u32]) -> Vec<u8> {
-    counts.iter().flat_map(|count| count.to_le_bytes()).collect()
+    let mut bytes = Vec::with_capacity(counts.len());
+    for count in counts {
+        let mut rest = *count;
+        while rest >= 0x80 {
+            bytes.push((rest & 0x7f) as u8 | 0x80);
+            rest >>= 7;
+        }
+        bytes.push(rest as u8);
+    }
+    bytes
 }
 
 /// Lifecycle changes kept as microseconds and a change code each.
