@@ -214,7 +214,9 @@ fn a_version_5_file_upgrades_with_its_activations_kept_and_logins_in_columns() {
     let update = store.update_seats("acme").unwrap();
     assert_eq!((update.events, update.users, update.rebuilt), (2, 2, false));
     let log = store.activated_seats(&usage("acme"), "2026-04-02T00:00:00Z".parse().unwrap());
-    let rows: Vec<(String, String, u32, u32, Vec<String>, Option<String>)> = log
+    // User, activation, logins, weeks, organizations, email.
+    type LogRow = (String, String, u32, u32, Vec<String>, Option<String>);
+    let rows: Vec<LogRow> = log
         .unwrap()
         .into_iter()
         .map(|entry| {
