@@ -4,12 +4,23 @@
 //! recount every user when events arrive: it brings the users those events
 //! name up to date ([`SeatLedger::update_user`]) and applies what that changes
 //! in the counts ([`SeatCountChanges`]), summed per organization and month.
+//!
+//! Most logins come after the user's activation in their term: they change
+//! neither the activation nor the months, only what the activated seats log
+//! shows. A store keeps each activation with that ([`KeptActivation`]), takes
+//! such a login into it without the user's history
+//! ([`SeatLedger::take_kept_login`]), and reads the log from it
+//! ([`SeatLedger::kept_activated_seat`]).
 
 use chrono::{DateTime, Duration, Utc};
 use hashbrown::HashMap;
 use tally_calendar::{Month, SubscriptionTerm};
 
-use crate::ledger::{LifecycleChange, SeatLedger, UserHistory};
+use crate::ledger::{
+    Activation, LifecycleChange, Membership, SeatLedger, SeatStatus, Term, UserHistory, UserSeat,
+    counting_spans,
+};
+use crate::readings::ActivatedSeat;
 use crate::rule::SeatRule;
 
 /// One of a user's events, as the seat rule reads it.
@@ -38,6 +49,51 @@ pub enum UserEvent {
         /// The organization.
         organization: String,
     },
+}
+
+/// What a store keeps of a user: their history, to rebuild them, and each of
+/// their activations with what the activated seats log reads of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptUser {
+    /// Everything the ledger knows of the user.
+    pub history: UserHistory,
+    /// Their activations, oldest first.
+    pub activations: Vec<KeptActivation>,
+}
+
+/// One activation as a store keeps it beside the user's history: enough to
+/// list the user in the activated seats log as of any instant from the week of
+/// their last counted login on, and to take in a later login of the same term
+/// and membership without the rest of the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptActivation {
+    /// The activation.
+    pub activation: Activation,
+    /// Counted logins of the activation's term and membership in each calendar
+    /// week of the term, the first being the week holding the term's first
+    /// day; nothing after the last week that has any.
+    pub logins_per_week: Vec<u32>,
+    /// The instants (microseconds since the Unix epoch) of those logins in the
+    /// last week that has any, sorted.
+    pub last_week_logins_us: Vec<i64>,
+    /// Counted logins of the activation's term and membership: the sum of
+    /// `logins_per_week`.
+    pub logins: u32,
+    /// Weeks of `logins_per_week` holding the rule's logins per week.
+    pub weeks: u32,
+}
+
+/// What became of a login offered to a user's kept activations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptLogin {
+    /// Counted in the kept activation at this index, after it: the user's
+    /// activations and months stand. The store keeps the login's instant.
+    Counted(usize),
+    /// In no term: the ledger keeps nothing of it.
+    OutsideTerms,
+    /// It may change an activation, or counts for none of them: the user is
+    /// brought up to date from their whole history ([`SeatLedger::update_user`]).
+    NeedsHistory,
 }
 
 /// What an update changes in an account's monthly seat counts, summed over the
@@ -90,7 +146,7 @@ impl SeatLedger {
         kept: Option<UserHistory>,
         events: impl IntoIterator<Item = UserEvent>,
         changes: &mut SeatCountChanges,
-    ) -> Option<UserHistory> {
+    ) -> Option<KeptUser> {
         if let Some(history) = kept {
             self.restore_user(user, history);
         }
@@ -130,9 +186,144 @@ impl SeatLedger {
                 *changes.by_group.entry(group).or_default() += 1;
             }
         }
-        let history = self.user_history(user);
+        let kept = self.kept_user(user);
         self.forget_user(user);
-        history
+        kept
+    }
+
+    /// What a store keeps of `user`; `None` when the ledger knows nothing of them.
+    pub fn kept_user(&self, user: &str) -> Option<KeptUser> {
+        let history = self.user_history(user)?;
+        Some(KeptUser { history, activations: self.kept_activations(user) })
+    }
+
+    /// Each of `user`'s activations as a store keeps it, oldest first.
+    pub fn kept_activations(&self, user: &str) -> Vec<KeptActivation> {
+        let Some(seat) = self.seat(user) else {
+            return Vec::new();
+        };
+        let mut kept: Vec<KeptActivation> = seat
+            .activations
+            .iter()
+            .map(|activation| KeptActivation {
+                activation: *activation,
+                logins_per_week: Vec::new(),
+                last_week_logins_us: Vec::new(),
+                logins: 0,
+                weeks: 0,
+            })
+            .collect();
+        if kept.is_empty() {
+            return kept;
+        }
+        // Logins are sorted, so the counting span of each only moves forward.
+        let mut spans = seat.counting.iter().peekable();
+        for &at_us in &seat.logins {
+            while spans.peek().is_some_and(|span| span.end_us <= at_us) {
+                spans.next();
+            }
+            let Some(span) = spans.peek().filter(|span| span.start_us <= at_us) else {
+                continue;
+            };
+            let Some(term) = self.term_index(at_us).map(|index| self.term(index)) else {
+                continue;
+            };
+            let Some(activation) = kept.iter_mut().find(|kept| {
+                kept.activation.term == term.term && kept.activation.membership == span.membership
+            }) else {
+                continue;
+            };
+            activation.count(self.week_in_term(term, at_us), at_us, self.rule());
+        }
+        kept
+    }
+
+    /// Offers a login of a user at `at` to their kept activations (`kept`,
+    /// whose lifecycle changes are `lifecycle`), and counts it in the one it
+    /// comes after in the same term and membership, if any: such a login
+    /// changes neither the user's activations nor their months.
+    pub fn take_kept_login(
+        &self,
+        kept: &mut [KeptActivation],
+        lifecycle: &[(i64, LifecycleChange)],
+        at: DateTime<Utc>,
+    ) -> KeptLogin {
+        let at_us = at.timestamp_micros();
+        let Some(term) = self.term_index(at_us).map(|index| self.term(index)) else {
+            return KeptLogin::OutsideTerms;
+        };
+        let Some(membership) = seat_of(lifecycle).counting_membership(at_us) else {
+            return KeptLogin::NeedsHistory;
+        };
+        let Some(index) = kept.iter().position(|kept| {
+            kept.activation.term == term.term
+                && kept.activation.membership == membership
+                && kept.activation.at <= at
+        }) else {
+            return KeptLogin::NeedsHistory;
+        };
+        kept[index].count(self.week_in_term(term, at_us), at_us, self.rule());
+        KeptLogin::Counted(index)
+    }
+
+    /// `user`'s row of the activated seats log at `at` (see
+    /// [`SeatLedger::activated_seats`]), read from `kept`: their latest
+    /// activation at or before `at` in the term holding `at`, whose lifecycle
+    /// changes are `lifecycle`. `None` when `at` falls before the last week
+    /// with a login in `kept`, or outside its term: the row then needs the
+    /// user's history.
+    pub fn kept_activated_seat(
+        &self,
+        user: &str,
+        kept: &KeptActivation,
+        lifecycle: &[(i64, LifecycleChange)],
+        at: DateTime<Utc>,
+    ) -> Option<ActivatedSeat> {
+        let at_us = at.timestamp_micros();
+        let term = self.term_index(at_us).map(|index| self.term(index))?;
+        if term.term != kept.activation.term || kept.activation.at > at {
+            return None;
+        }
+        let last_week = kept.logins_per_week.len().checked_sub(1)?;
+        let week = self.week_in_term(term, at_us);
+        let rule = self.rule();
+        let (logins, weeks) = match week.cmp(&last_week) {
+            std::cmp::Ordering::Less => return None,
+            std::cmp::Ordering::Greater => (kept.logins, kept.weeks),
+            std::cmp::Ordering::Equal => {
+                let after =
+                    kept.last_week_logins_us.iter().filter(|login| **login > at_us).count() as u32;
+                let in_last_week = kept.logins_per_week[last_week];
+                let no_longer_counts = in_last_week >= rule.logins_per_week
+                    && in_last_week - after < rule.logins_per_week;
+                (kept.logins - after, kept.weeks - u32::from(no_longer_counts))
+            }
+        };
+        let status = match seat_of(lifecycle).membership_at(at_us) {
+            Membership::Removed => SeatStatus::Removed,
+            Membership::Disabled => SeatStatus::Disabled,
+            // The latest activation up to `at` is of the membership in force
+            // then, if that membership has one: memberships follow each other.
+            Membership::Counting(membership) if membership == kept.activation.membership => {
+                SeatStatus::Active
+            }
+            Membership::Counting(_) => SeatStatus::NotYetActive,
+        };
+        Some(ActivatedSeat {
+            user: user.to_owned(),
+            activated_at: kept.activation.at,
+            logins,
+            weeks,
+            status,
+        })
+    }
+
+    /// The index, within `term`, of the calendar week holding `at_us` (an
+    /// instant in the term): 0 for the week holding the term's first day.
+    fn week_in_term(&self, term: Term, at_us: i64) -> usize {
+        let (week_starts, _) = self.weeks();
+        let week = |instant: i64| week_starts.partition_point(|start| *start <= instant) - 1;
+        week(at_us) - week(term.start_us)
     }
 
     /// The (organization, month) counts `user` is in: `None` for the whole
@@ -141,6 +332,37 @@ impl SeatLedger {
         let months = self.active_months(user, first, last);
         let groups = std::iter::once(None).chain(self.organizations(user).iter().map(Some));
         groups.flat_map(|group| months.iter().map(move |month| (group.cloned(), *month))).collect()
+    }
+}
+
+impl KeptActivation {
+    /// Counts a login at `at_us` in the term's week `week`.
+    fn count(&mut self, week: usize, at_us: i64, rule: SeatRule) {
+        if week >= self.logins_per_week.len() {
+            self.logins_per_week.resize(week + 1, 0);
+            self.last_week_logins_us.clear();
+        }
+        self.logins_per_week[week] += 1;
+        self.logins += 1;
+        if self.logins_per_week[week] == rule.logins_per_week {
+            self.weeks += 1;
+        }
+        if week + 1 == self.logins_per_week.len() {
+            let position = self.last_week_logins_us.partition_point(|login| *login <= at_us);
+            self.last_week_logins_us.insert(position, at_us);
+        }
+    }
+}
+
+/// A user with these lifecycle changes and nothing else: where they stand in
+/// the account at each instant.
+fn seat_of(lifecycle: &[(i64, LifecycleChange)]) -> UserSeat {
+    UserSeat {
+        logins: Vec::new(),
+        lifecycle: lifecycle.to_vec(),
+        counting: counting_spans(lifecycle),
+        activations: Vec::new(),
+        organizations: Vec::new(),
     }
 }
 
@@ -238,7 +460,7 @@ mod tests {
                 (Some("acme-platform"), "2026-04", 1),
             ],
         );
-        let history = history.unwrap();
+        let history = history.unwrap().history;
         assert_eq!(history.logins_us.len(), 3);
         assert_eq!(history.logins_us[2], at("2026-03-18T09:00:00Z").timestamp_micros());
         assert_eq!(history.organizations, ["acme-data", "acme-platform"]);
@@ -320,7 +542,7 @@ mod tests {
         let history = ledger.update_user("cy", None, [seen], &mut changes);
         check(&changes, &[]);
         assert_eq!(
-            history,
+            history.map(|kept| kept.history),
             Some(UserHistory {
                 logins_us: Vec::new(),
                 lifecycle: Vec::new(),
@@ -329,6 +551,72 @@ mod tests {
         );
         // A user the ledger never heard of leaves nothing to keep.
         assert_eq!(ledger.update_user("dee", None, [], &mut changes), None);
+    }
+
+    #[test]
+    fn a_kept_activation_takes_later_logins_and_reads_the_log_as_of_its_last_week() {
+        let mut ledger = ledger();
+        for login in [
+            "2026-03-02T09:00:00Z",
+            "2026-03-09T09:00:00Z",
+            "2026-03-18T09:00:00Z",
+            "2026-03-19T09:00:00Z",
+        ] {
+            ledger.record_login("ada", at(login));
+        }
+        let mut kept = ledger.kept_activations("ada");
+        // The term starts on Sunday 03-01, in the week of Monday 02-23 (week 0);
+        // 03-02 is in week 1, 03-09 in week 2, 03-18 and 03-19 in week 3. The
+        // login on 03-18 completes the rule.
+        let micros = |text: &str| at(text).timestamp_micros();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].activation.at, at("2026-03-18T09:00:00Z"));
+        assert_eq!(kept[0].logins_per_week, [0, 1, 1, 2]);
+        assert_eq!(
+            kept[0].last_week_logins_us,
+            [micros("2026-03-18T09:00:00Z"), micros("2026-03-19T09:00:00Z")]
+        );
+        assert_eq!((kept[0].logins, kept[0].weeks), (4, 3));
+
+        let take = |kept: &mut Vec<KeptActivation>, text: &str| {
+            ledger.take_kept_login(kept, &[], at(text))
+        };
+        // Friday 03-20, after the activation, in the last week (3).
+        assert_eq!(take(&mut kept, "2026-03-20T09:00:00Z"), KeptLogin::Counted(0));
+        assert_eq!(kept[0].logins_per_week, [0, 1, 1, 3]);
+        assert_eq!(kept[0].last_week_logins_us.len(), 3);
+        assert_eq!((kept[0].logins, kept[0].weeks), (5, 3));
+        // Wednesday 03-25 opens week 4, the new last week.
+        assert_eq!(take(&mut kept, "2026-03-25T09:00:00Z"), KeptLogin::Counted(0));
+        assert_eq!(kept[0].logins_per_week, [0, 1, 1, 3, 1]);
+        assert_eq!(kept[0].last_week_logins_us, [micros("2026-03-25T09:00:00Z")]);
+        assert_eq!((kept[0].logins, kept[0].weeks), (6, 4));
+        // Before the activation (Tuesday 03-10) it may move it; after the term
+        // nothing counts.
+        assert_eq!(take(&mut kept, "2026-03-10T09:00:00Z"), KeptLogin::NeedsHistory);
+        assert_eq!(take(&mut kept, "2026-06-01T09:00:00Z"), KeptLogin::OutsideTerms);
+        // Disabled on 03-20: a login then counts for no membership.
+        let disabled = [(micros("2026-03-20T00:00:00Z"), LifecycleChange::Disabled)];
+        assert_eq!(
+            ledger.take_kept_login(&mut kept, &disabled, at("2026-03-26T09:00:00Z")),
+            KeptLogin::NeedsHistory
+        );
+
+        let read = |text: &str, lifecycle: &[(i64, LifecycleChange)]| {
+            ledger
+                .kept_activated_seat("ada", &kept[0], lifecycle, at(text))
+                .map(|seat| (seat.logins, seat.weeks, seat.status))
+        };
+        // At 08:00 on 03-25, in the last week but before its login: 5 logins,
+        // and week 4 no longer qualifies.
+        assert_eq!(read("2026-03-25T08:00:00Z", &[]), Some((5, 3, SeatStatus::Active)));
+        assert_eq!(read("2026-04-30T00:00:00Z", &[]), Some((6, 4, SeatStatus::Active)));
+        assert_eq!(read("2026-04-30T00:00:00Z", &disabled), Some((6, 4, SeatStatus::Disabled)));
+        // In week 3 the kept counts cannot tell which logins came after.
+        assert_eq!(read("2026-03-20T00:00:00Z", &[]), None);
+        // Before the activation, or after the term, there is no row to read.
+        assert_eq!(read("2026-03-18T08:59:59Z", &[]), None);
+        assert_eq!(read("2026-05-01T00:00:00Z", &[]), None);
     }
 
     #[test]

@@ -477,7 +477,7 @@ impl UserSeat {
         (at_us < span.end_us).then_some(span.membership)
     }
 
-    fn membership_at(&self, at_us: i64) -> Membership {
+    pub(crate) fn membership_at(&self, at_us: i64) -> Membership {
         if let Some(membership) = self.counting_membership(at_us) {
             return Membership::Counting(membership);
         }
@@ -499,7 +499,7 @@ impl UserSeat {
 
 /// Turns sorted lifecycle changes into the spans in which logins count. A user
 /// the ledger has no change for has been in the account, enabled, all along.
-fn counting_spans(lifecycle: &[(i64, LifecycleChange)]) -> Vec<CountingSpan> {
+pub(crate) fn counting_spans(lifecycle: &[(i64, LifecycleChange)]) -> Vec<CountingSpan> {
     let mut spans = Vec::new();
     let (mut present, mut enabled, mut membership, mut since) = (true, true, 0, i64::MIN);
     for &(at, change) in lifecycle {

@@ -29,7 +29,9 @@ mod ledger;
 mod readings;
 mod rule;
 
-pub use counts::{SeatCountChanges, UserEvent, counted_under, term_months};
+pub use counts::{
+    KeptActivation, KeptLogin, KeptUser, SeatCountChanges, UserEvent, counted_under, term_months,
+};
 pub use ledger::{Activation, LifecycleChange, SeatError, SeatLedger, SeatStatus, UserHistory};
 pub use readings::{ActivatedSeat, MonthlySeats, SeatExplanation, WeekOfLogins};
 pub use rule::{SeatRule, SeatRuleError};

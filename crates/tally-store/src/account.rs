@@ -212,45 +212,7 @@ impl Store {
 
     /// The account with this slug.
     pub fn account(&self, slug: &str) -> Result<Account, StoreError> {
-        let doing = || format!("reading account {slug}");
-        let row = self
-            .connection
-            .query_row(
-                "SELECT account_id, name, time_zone, week_start FROM accounts WHERE slug = ?1",
-                [slug],
-                |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(StoreError::sqlite(doing()))?;
-        let Some((id, name, time_zone, week_start)) = row else {
-            return Err(StoreError::UnknownAccount { slug: slug.to_owned() });
-        };
-        let calendar = AccountCalendar {
-            time_zone: tally_calendar::parse_time_zone(&time_zone).map_err(|_| {
-                StoreError::CorruptValue {
-                    table: "accounts",
-                    column: "time_zone",
-                    value: time_zone,
-                }
-            })?,
-            week_start: tally_calendar::parse_weekday(&week_start).map_err(|_| {
-                StoreError::CorruptValue {
-                    table: "accounts",
-                    column: "week_start",
-                    value: week_start,
-                }
-            })?,
-        };
-        let id = AccountId(id);
-        let terms = self.terms(id).map_err(StoreError::sqlite(doing()))??;
-        Ok(Account { id, slug: slug.to_owned(), name, calendar, terms })
+        read_account(&self.connection, slug)
     }
 
     /// Every account, by slug.
@@ -278,33 +240,72 @@ impl Store {
             .map_err(StoreError::sqlite("checking a write key"))?;
         slug.map(|slug| self.account(&slug)).transpose()
     }
+}
 
-    fn terms(&self, id: AccountId) -> rusqlite::Result<Result<Vec<SubscriptionTerm>, StoreError>> {
-        let mut statement = self.connection.prepare_cached(
-            "SELECT start_date, end_date FROM subscription_terms WHERE account_id = ?1 ORDER BY start_date",
-        )?;
-        let rows: Vec<(String, String)> = statement
-            .query_map([id.0], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows
-            .into_iter()
-            .map(|(start, end)| {
-                let parse = |text: String, column| {
-                    NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
-                        StoreError::CorruptValue {
-                            table: "subscription_terms",
-                            column,
-                            value: text,
-                        }
-                    })
-                };
-                Ok(SubscriptionTerm {
-                    start: parse(start, "start_date")?,
-                    end: parse(end, "end_date")?,
+/// The account with this slug, read over `connection` (a store's, or a
+/// migration's transaction).
+pub(crate) fn read_account(
+    connection: &rusqlite::Connection,
+    slug: &str,
+) -> Result<Account, StoreError> {
+    let doing = || format!("reading account {slug}");
+    let row = connection
+        .query_row(
+            "SELECT account_id, name, time_zone, week_start FROM accounts WHERE slug = ?1",
+            [slug],
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            },
+        )
+        .optional()
+        .map_err(StoreError::sqlite(doing()))?;
+    let Some((id, name, time_zone, week_start)) = row else {
+        return Err(StoreError::UnknownAccount { slug: slug.to_owned() });
+    };
+    let calendar = AccountCalendar {
+        time_zone: tally_calendar::parse_time_zone(&time_zone).map_err(|_| {
+            StoreError::CorruptValue { table: "accounts", column: "time_zone", value: time_zone }
+        })?,
+        week_start: tally_calendar::parse_weekday(&week_start).map_err(|_| {
+            StoreError::CorruptValue { table: "accounts", column: "week_start", value: week_start }
+        })?,
+    };
+    let id = AccountId(id);
+    let terms = terms(connection, id).map_err(StoreError::sqlite(doing()))??;
+    Ok(Account { id, slug: slug.to_owned(), name, calendar, terms })
+}
+
+fn terms(
+    connection: &rusqlite::Connection,
+    id: AccountId,
+) -> rusqlite::Result<Result<Vec<SubscriptionTerm>, StoreError>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT start_date, end_date FROM subscription_terms WHERE account_id = ?1 ORDER BY start_date",
+    )?;
+    let rows: Vec<(String, String)> = statement
+        .query_map([id.0], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows
+        .into_iter()
+        .map(|(start, end)| {
+            let parse = |text: String, column| {
+                NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| StoreError::CorruptValue {
+                    table: "subscription_terms",
+                    column,
+                    value: text,
                 })
+            };
+            Ok(SubscriptionTerm {
+                start: parse(start, "start_date")?,
+                end: parse(end, "end_date")?,
             })
-            .collect())
-    }
+        })
+        .collect())
 }
 
 /// What deleting an account removed besides the account itself.
@@ -320,12 +321,13 @@ pub struct DeletedAccount {
 
 /// Every table holding rows of one account by `account_id`, besides `accounts`
 /// itself; `delete_account` empties them of the account's rows.
-const ACCOUNT_TABLES: [&str; 24] = [
+const ACCOUNT_TABLES: [&str; 25] = [
     "subscription_terms",
     "organizations",
     "teams",
     "events",
     "seat_users",
+    "seat_activations",
     "seat_months",
     "seat_progress",
     "seat_profiles",

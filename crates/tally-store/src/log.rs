@@ -1,7 +1,7 @@
 //! The event log: idempotent, transactional appends.
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
-use tally_events::{CheckedEvent, EventKind};
+use tally_events::{CheckedEvent, EventBody, EventKind};
 
 use crate::checkpoint::Checkpointer;
 use crate::ids::{IdIndex, PendingKeys};
@@ -45,10 +45,25 @@ pub struct EventRecord {
     /// [`CheckedEvent::earlier_canonical_json`]: a stored event equal to it is
     /// this event too.
     pub earlier_canonical_json: Option<String>,
+    /// For a login, who logged in: kept in a column of its own, which the seat
+    /// state reads instead of the JSON. `None` for other kinds.
+    pub login_user: Option<String>,
+    /// For a login, the organization logged in to, when named.
+    pub login_organization: Option<String>,
+}
+
+/// A login's user and organization, for [`EventRecord`]'s columns.
+fn login_columns(body: &EventBody) -> (Option<String>, Option<String>) {
+    if let EventBody::Login(login) = body {
+        (Some(login.user.clone()), login.organization.clone())
+    } else {
+        (None, None)
+    }
 }
 
 impl From<&CheckedEvent> for EventRecord {
     fn from(checked: &CheckedEvent) -> EventRecord {
+        let (login_user, login_organization) = login_columns(&checked.event.body);
         EventRecord {
             line: checked.line,
             kind: checked.event.body.kind(),
@@ -56,12 +71,15 @@ impl From<&CheckedEvent> for EventRecord {
             id: checked.event.id.clone(),
             canonical_json: checked.canonical_json.clone(),
             earlier_canonical_json: checked.earlier_canonical_json.clone(),
+            login_user,
+            login_organization,
         }
     }
 }
 
 impl From<CheckedEvent> for EventRecord {
     fn from(checked: CheckedEvent) -> EventRecord {
+        let (login_user, login_organization) = login_columns(&checked.event.body);
         EventRecord {
             line: checked.line,
             kind: checked.event.body.kind(),
@@ -69,6 +87,8 @@ impl From<CheckedEvent> for EventRecord {
             id: checked.event.id,
             canonical_json: checked.canonical_json,
             earlier_canonical_json: checked.earlier_canonical_json,
+            login_user,
+            login_organization,
         }
     }
 }
@@ -131,8 +151,9 @@ fn append_in(
         "SELECT account_id, payload ->> '$.id', payload FROM events WHERE seq = ?1",
     )?;
     let mut insert = transaction.prepare_cached(
-        "INSERT INTO events (account_id, id_hash, kind, at_us, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO events
+             (account_id, id_hash, kind, at_us, payload, login_user, login_organization)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     let mut candidates = Vec::new();
     let mut outcomes = Vec::with_capacity(batches.len());
@@ -170,6 +191,8 @@ fn append_in(
                         StoredKind(event.kind),
                         event.at_us,
                         event.canonical_json,
+                        event.login_user,
+                        event.login_organization,
                     ])?;
                     pending.add(hash, seq);
                     outcome.accepted += 1;

@@ -409,6 +409,53 @@ CREATE TABLE dashboard_item_days (
 ) STRICT, WITHOUT ROWID;
 ";
 
+/// Schema version 7: what the seat state reads in typed columns and rows,
+/// not rebuilt from JSON or from every user's history (see `seats.rs`).
+///
+/// `events.login_user` and `events.login_organization` hold a login's user
+/// and organization, written at append (`NULL` for other kinds, which keep
+/// them in the payload only): the seat update reads millions of logins, and
+/// taking each user out of the JSON cost more than the seat rule. The upgrade
+/// fills them from the payloads.
+///
+/// `seat_activations` keeps each user's activations (one row per term, by its
+/// start date, and membership): the instant, the counted logins and qualifying
+/// weeks of that term and membership, and what the activated seats log needs
+/// to read the user rather than rebuild them: the user's organizations (a JSON
+/// array) and lifecycle changes (as in `seat_users`), the counted logins per
+/// week of the term (unsigned LEB128 varints from the week holding the term's
+/// first day up to the last week with any) and the instants of those
+/// in the last week (little-endian microseconds). `late_logins` holds logins
+/// counted into the row after the activation that `seat_users.logins` does
+/// not hold yet: the user's history is `seat_users.logins` with the late
+/// logins of all their rows, and a login after the activation is taken in by
+/// rewriting this small row instead of the history. The upgrade fills the
+/// table from `seat_users` (`seats::keep_every_activation`).
+const V7: &str = "
+ALTER TABLE events ADD COLUMN login_user TEXT;
+ALTER TABLE events ADD COLUMN login_organization TEXT;
+
+UPDATE events
+SET login_user = payload ->> '$.user', login_organization = payload ->> '$.organization'
+WHERE kind = 'login';
+
+CREATE TABLE seat_activations (
+    account_id       INTEGER NOT NULL REFERENCES accounts (account_id),
+    user             TEXT NOT NULL,
+    term_start       TEXT NOT NULL,
+    membership       INTEGER NOT NULL,
+    activated_us     INTEGER NOT NULL,
+    logins           INTEGER NOT NULL,
+    weeks            INTEGER NOT NULL,
+    organizations    TEXT NOT NULL,
+    lifecycle        BLOB NOT NULL,
+    last_week_logins BLOB NOT NULL,
+    logins_per_week  BLOB NOT NULL,
+    late_logins      BLOB NOT NULL,
+    PRIMARY KEY (account_id, user, term_start, membership)
+) STRICT, WITHOUT ROWID;
+";
+
 /// All migrations, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -420,11 +467,15 @@ pub(crate) fn migrations() -> Migrations<'static> {
         M::up(V4),
         M::up(V5),
         M::up(V6),
+        M::up_with_hook(V7, |transaction: &rusqlite::Transaction<'_>| {
+            crate::seats::keep_every_activation(transaction)
+                .map_err(|error| rusqlite_migration::HookError::Hook(error.to_string()))
+        }),
     ])
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 6;
+pub const SCHEMA_VERSION: usize = 7;
 
 #[cfg(test)]
 mod tests {

@@ -1,27 +1,40 @@
-//! The persisted seat state: each user's seat history and the monthly counts,
-//! kept up to date from the event log by [`Store::update_seats`].
+//! The persisted seat state: each user's seat history, their activations as
+//! the activated seats log reads them, and the monthly counts, kept up to date
+//! from the event log by [`Store::update_seats`].
 //!
 //! The state holds what the seat rule needs of every login (its instant), so
 //! seat status and monthly figures survive the purge of raw sign-in events. The
 //! monthly counts are kept as counts, changed by what each update does to the
-//! users it touches, so reading them costs one small query.
-
-use std::collections::HashMap;
+//! users it touches, so reading them costs one small query. Each activation is
+//! kept in a row of `seat_activations` with the user's counted logins and
+//! weeks, so the activated seats log is read, not rebuilt. A login after its
+//! user's activation in the same term and membership (most logins) changes
+//! only that row: its instant joins the row's late logins, and the user's
+//! history (`seat_users`) is rewritten only once [`LATE_LOGINS_KEPT`] of them
+//! are waiting, or when a login or lifecycle change may move an activation.
 
 use chrono::{DateTime, Utc};
+use hashbrown::HashMap;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use tally_access::AccountUsage;
 use tally_events::EventKind;
 use tally_seats::{
-    ActivatedSeat, LifecycleChange, MonthlySeats, SeatCountChanges, SeatExplanation, SeatLedger,
-    SeatRule, UserEvent, UserHistory, counted_under, term_months,
+    ActivatedSeat, Activation, KeptActivation, KeptLogin, KeptUser, LifecycleChange, MonthlySeats,
+    SeatCountChanges, SeatExplanation, SeatLedger, SeatRule, UserEvent, UserHistory, counted_under,
+    term_months,
 };
 
 use crate::kind::StoredKind;
 use crate::{Account, Store, StoreError};
 
-/// Events one step of [`Store::update_seats`] reads and commits at most.
+/// Events one step of [`Store::update_seats`] reads and commits at most. An
+/// update that recounts every user reads all events in one step.
 pub const SEAT_EVENTS_PER_STEP: usize = 2_000_000;
+
+/// Late logins an activation's row holds before they join the user's history.
+/// More makes the rows the activated seats log reads larger; fewer rewrites
+/// each history more often (once per this many logins after the activation).
+pub const LATE_LOGINS_KEPT: usize = 32;
 
 /// One row of the activated seats log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +86,11 @@ impl Store {
     /// account's terms or seat rule changed, everyone is. Events are read in steps of
     /// [`SEAT_EVENTS_PER_STEP`], each committed with how far it got, so a long
     /// history neither fills memory nor holds the write lock throughout, and an
-    /// interrupted update goes on from its last step.
+    /// interrupted update goes on from its last step. Recounting everyone is
+    /// one step and one transaction over all the events not yet taken in:
+    /// counted in memory at once (about 16 bytes a login), each user's history
+    /// written once rather than at every step, but holding the write lock
+    /// throughout.
     pub fn update_seats(&mut self, slug: &str) -> Result<SeatUpdate, StoreError> {
         self.update_seats_in_steps(slug, SEAT_EVENTS_PER_STEP)
     }
@@ -173,7 +190,9 @@ impl Store {
 
     /// The activated seats log at `at` (see [`SeatLedger::activated_seats`]), with
     /// each user's email, display name, organizations and teams, from the persisted
-    /// state: every user of the account is read and rebuilt.
+    /// state: each user's latest activation up to `at` in the term holding `at` is
+    /// read from its row. Only a user with a login after `at` in an earlier week
+    /// than their last is rebuilt from their history.
     pub fn activated_seats(
         &self,
         usage: &AccountUsage,
@@ -181,36 +200,108 @@ impl Store {
     ) -> Result<Vec<SeatLogEntry>, StoreError> {
         let slug = usage.account();
         let account = self.account(slug)?;
-        let mut ledger = ledger_for(&self.connection, &account)?;
+        let ledger = ledger_for(&self.connection, &account)?;
+        let Some(term) = account.terms.iter().find(|term| term_holds(&account, term, at)) else {
+            return Ok(Vec::new());
+        };
         let doing = || format!("reading the seats of account {slug}");
+        let sqlite = |error| StoreError::sqlite(doing())(error);
         let mut statement = self
             .connection
             .prepare_cached(
-                "SELECT user, logins, lifecycle, organizations FROM seat_users
-                 WHERE account_id = ?1",
+                "SELECT user, membership, activated_us, logins, weeks, organizations, lifecycle,
+                        last_week_logins, logins_per_week
+                 FROM seat_activations
+                 WHERE account_id = ?1 AND term_start = ?2 AND activated_us <= ?3
+                 ORDER BY user",
             )
-            .map_err(StoreError::sqlite(doing()))?;
-        let mut rows = statement.query([account.id.0]).map_err(StoreError::sqlite(doing()))?;
-        let sqlite = |error| StoreError::sqlite(doing())(error);
+            .map_err(sqlite)?;
+        let mut rows = statement
+            .query(params![account.id.0, term.start.to_string(), at.timestamp_micros()])
+            .map_err(sqlite)?;
+        // By user: the membership of the row kept, its organizations, and its
+        // row of the log or, when that needs the history, the user.
+        let mut seats: Vec<(u32, Vec<String>, Result<ActivatedSeat, String>)> = Vec::new();
+        let mut from_history = 0;
         while let Some(row) = rows.next().map_err(sqlite)? {
-            let user: String = row.get(0).map_err(sqlite)?;
-            let logins: Vec<u8> = row.get(1).map_err(sqlite)?;
-            let lifecycle: Vec<u8> = row.get(2).map_err(sqlite)?;
-            let organizations: String = row.get(3).map_err(sqlite)?;
-            let history = decode_history(&user, &logins, &lifecycle, organizations)?;
-            ledger.restore_user(&user, history);
+            let user = row.get_ref(0).and_then(|user| Ok(user.as_str()?)).map_err(sqlite)?;
+            let membership: u32 = row.get(1).map_err(sqlite)?;
+            // A user's latest activation up to `at` is that of their latest
+            // membership; `ORDER BY user` alone lets SQLite follow the key.
+            if let Some((kept_membership, _, read)) = seats.last() {
+                let kept_user = match read {
+                    Ok(seat) => &seat.user,
+                    Err(user) => user,
+                };
+                if kept_user == user {
+                    if *kept_membership > membership {
+                        continue;
+                    }
+                    if seats.pop().is_some_and(|(_, _, read)| read.is_err()) {
+                        from_history -= 1;
+                    }
+                }
+            }
+            let activated_us: i64 = row.get(2).map_err(sqlite)?;
+            let (logins, weeks): (u32, u32) =
+                (row.get(3).map_err(sqlite)?, row.get(4).map_err(sqlite)?);
+            let organizations =
+                row.get_ref(5).and_then(|value| Ok(value.as_str()?)).map_err(sqlite)?;
+            let lifecycle = decode_lifecycle(user, blob(row, 6).map_err(sqlite)?)?;
+            let kept = KeptActivation {
+                activation: Activation {
+                    term: *term,
+                    at: instant(activated_us, "seat_activations", "activated_us")?,
+                    membership,
+                },
+                last_week_logins_us: decode_instants(
+                    user,
+                    "last_week_logins",
+                    blob(row, 7).map_err(sqlite)?,
+                )?,
+                logins_per_week: decode_counts(user, blob(row, 8).map_err(sqlite)?)?,
+                logins,
+                weeks,
+            };
+            let read = ledger.kept_activated_seat(user, &kept, &lifecycle, at).ok_or_else(|| {
+                from_history += 1;
+                user.to_owned()
+            });
+            let organizations: Vec<String> =
+                serde_json::from_str(organizations).map_err(|_| StoreError::CorruptValue {
+                    table: "seat_activations",
+                    column: "organizations",
+                    value: format!("{user}: {organizations}"),
+                })?;
+            seats.push((membership, organizations, read));
         }
         drop(rows);
         drop(statement);
-        // Every profile in one pass: a lookup per seat cost more than the
-        // rebuild at 100,000 seats.
+        let mut rebuilt: HashMap<String, ActivatedSeat> = HashMap::new();
+        if from_history > 0 {
+            let mut ledger = ledger_for(&self.connection, &account)?;
+            for (_, _, read) in &seats {
+                if let Err(user) = read
+                    && let Some(history) = read_history(&self.connection, &account, user)?
+                {
+                    ledger.restore_user(user, history);
+                }
+            }
+            rebuilt = ledger
+                .activated_seats(at)
+                .into_iter()
+                .map(|seat| (seat.user.clone(), seat))
+                .collect();
+        }
+        // Every profile in one pass: a lookup per seat cost more than reading
+        // the seats at 100,000 of them.
         let mut profiles: HashMap<String, StoredProfile> = HashMap::new();
         let mut statement = self
             .connection
             .prepare_cached(
                 "SELECT user, email, display_name, teams FROM seat_profiles WHERE account_id = ?1",
             )
-            .map_err(StoreError::sqlite(doing()))?;
+            .map_err(sqlite)?;
         let mut rows = statement.query([account.id.0]).map_err(sqlite)?;
         while let Some(row) = rows.next().map_err(sqlite)? {
             let user: String = row.get(0).map_err(sqlite)?;
@@ -223,10 +314,13 @@ impl Store {
         }
         drop(rows);
         drop(statement);
-        ledger
-            .activated_seats(at)
+        seats
             .into_iter()
-            .map(|seat| {
+            .filter_map(|(_, organizations, read)| {
+                let seat = read.or_else(|user| rebuilt.remove(&user).ok_or(())).ok()?;
+                Some((organizations, seat))
+            })
+            .map(|(organizations, seat)| {
                 let (email, display_name, teams) =
                     profiles.remove(&seat.user).unwrap_or((None, None, "[]".to_owned()));
                 let teams = serde_json::from_str(&teams).map_err(|_| StoreError::CorruptValue {
@@ -234,13 +328,7 @@ impl Store {
                     column: "teams",
                     value: teams.clone(),
                 })?;
-                Ok(SeatLogEntry {
-                    organizations: ledger.organizations(&seat.user).to_vec(),
-                    email,
-                    display_name,
-                    teams,
-                    seat,
-                })
+                Ok(SeatLogEntry { organizations, email, display_name, teams, seat })
             })
             .collect()
     }
@@ -262,8 +350,167 @@ impl Store {
     }
 }
 
-/// One step of an update: the next events (at most `events_per_step`) and
-/// whether that reached the end of the log.
+/// Whether `term` of `account` holds `at`, in the account's calendar.
+fn term_holds(
+    account: &Account,
+    term: &tally_calendar::SubscriptionTerm,
+    at: DateTime<Utc>,
+) -> bool {
+    let start = tally_seats::start_of_day(&account.calendar, term.start);
+    let end = tally_seats::start_of_day(&account.calendar, term.end);
+    start <= at && at < end
+}
+
+/// A user's events read from one step of the log, in the order stored.
+#[derive(Default)]
+struct ReadEvents {
+    /// Users by number, in the order first read.
+    users: Vec<String>,
+    numbers: HashMap<String, u32>,
+    /// Logins: the user's number and the instant.
+    logins: Vec<(u32, i64)>,
+    /// The organizations each user (by number) logged in to, without repeats.
+    login_organizations: Vec<Vec<String>>,
+    /// Every other event the seat state reads, with its user's number.
+    others: Vec<(u32, UserEvent)>,
+    profiles: Vec<(String, i64, Profile)>,
+    /// Events read.
+    read: usize,
+    last_seq: i64,
+}
+
+impl ReadEvents {
+    fn number(&mut self, user: &str) -> u32 {
+        if let Some(number) = self.numbers.get(user) {
+            return *number;
+        }
+        let number = self.users.len() as u32;
+        self.users.push(user.to_owned());
+        self.numbers.insert(user.to_owned(), number);
+        self.login_organizations.push(Vec::new());
+        number
+    }
+
+    /// Each user's logins, by number: the logins sorted by user, and where each
+    /// user's begin (the last entry is where the last user's end).
+    fn logins_by_user(&self) -> (Vec<i64>, Vec<usize>) {
+        // Laid out by counting: two sequential passes instead of a growing list
+        // per user at a random place in memory for every login.
+        let mut starts = vec![0usize; self.users.len() + 1];
+        for (user, _) in &self.logins {
+            starts[*user as usize + 1] += 1;
+        }
+        for user in 0..self.users.len() {
+            starts[user + 1] += starts[user];
+        }
+        let mut laid_out = vec![0i64; self.logins.len()];
+        let mut next = starts.clone();
+        for (user, at_us) in &self.logins {
+            laid_out[next[*user as usize]] = *at_us;
+            next[*user as usize] += 1;
+        }
+        (laid_out, starts)
+    }
+}
+
+/// Reads the events after `through` that the seat state reads, at most `limit`.
+fn read_events(
+    transaction: &Transaction<'_>,
+    account: &Account,
+    through: i64,
+    limit: Option<usize>,
+) -> Result<ReadEvents, StoreError> {
+    let doing = || format!("updating the seats of account {}", account.slug);
+    let sqlite = |error| StoreError::sqlite(doing())(error);
+    // The unary `+` keeps SQLite from reading them through the (account, kind,
+    // instant) index, which would visit every login the account ever had and
+    // sort them, instead of the rowid range after `through`. Only logins have a
+    // `login_user`: they are told from other kinds without comparing the kind,
+    // and their user and organization come from columns. The other kinds the
+    // seat state reads, few, are read again by `seq` for what their JSON says.
+    let mut statement = transaction
+        .prepare_cached(&format!(
+            "SELECT seq, at_us, login_user, login_organization
+             FROM events
+             WHERE seq > ?1 AND +account_id = ?2
+               AND (login_user IS NOT NULL OR +kind IN ({}))
+             ORDER BY seq LIMIT ?3",
+            StoredKind::sql_list(EventKind::ALL.iter().filter(|kind| {
+                seat_reading(**kind).is_some_and(|reading| reading != SeatReading::Login)
+            }))
+        ))
+        .map_err(sqlite)?;
+    let mut other = transaction
+        .prepare_cached(
+            "SELECT kind, payload ->> '$.user', payload ->> '$.organization',
+                    payload ->> '$.email', payload ->> '$.display_name', payload -> '$.teams'
+             FROM events WHERE seq = ?1",
+        )
+        .map_err(sqlite)?;
+    let mut events = ReadEvents { last_seq: through, ..ReadEvents::default() };
+    let limit = limit.map_or(-1, |limit| limit as i64);
+    let mut rows = statement.query(params![through, account.id.0, limit]).map_err(sqlite)?;
+    while let Some(row) = rows.next().map_err(sqlite)? {
+        events.read += 1;
+        let seq: i64 = row.get(0).map_err(sqlite)?;
+        events.last_seq = seq;
+        let at_us: i64 = row.get(1).map_err(sqlite)?;
+        if let Some(user) =
+            row.get_ref(2).and_then(|user| Ok(user.as_str_or_null()?)).map_err(sqlite)?
+        {
+            let user_number = events.number(user);
+            if let Some(organization) =
+                row.get_ref(3).and_then(|value| Ok(value.as_str_or_null()?)).map_err(sqlite)?
+            {
+                let seen = &mut events.login_organizations[user_number as usize];
+                if !seen.iter().any(|known| known == organization) {
+                    seen.push(organization.to_owned());
+                }
+            }
+            events.logins.push((user_number, at_us));
+            continue;
+        }
+        let (StoredKind(kind), user, organization, email, display_name, teams) = other
+            .query_row([seq], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, Option<String>>(4)?,
+                    row.get::<_, Option<String>>(5)?,
+                ))
+            })
+            .map_err(sqlite)?;
+        // The query reads only the kinds the seat state reads.
+        let Some(reading) = seat_reading(kind) else { continue };
+        let Some(user) = user else { continue };
+        let user_number = events.number(&user);
+        if reading == SeatReading::Lifecycle(LifecycleChange::Added) {
+            events.profiles.push((user.clone(), at_us, Profile::Names { email, display_name }));
+        }
+        if let Some(teams) = teams {
+            events.profiles.push((user, at_us, Profile::Teams(teams)));
+        }
+        let at = instant(at_us, "events", "at_us")?;
+        match reading {
+            SeatReading::Login => {}
+            SeatReading::Lifecycle(change) => {
+                events.others.push((user_number, UserEvent::Lifecycle { at, change, organization }))
+            }
+            SeatReading::Profile => {
+                if let Some(organization) = organization {
+                    events.others.push((user_number, UserEvent::OrganizationSeen { organization }));
+                }
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// One step of an update: the next events (at most `events_per_step`, or all
+/// of them when every user is recounted) and whether that reached the end of
+/// the log.
 fn update_step(
     transaction: &Transaction<'_>,
     account: &Account,
@@ -280,97 +527,177 @@ fn update_step(
     let latest: i64 = transaction
         .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |row| row.get(0))
         .map_err(sqlite)?;
-
-    // The next events, by user, in the order stored. The unary `+` keeps SQLite
-    // from reading them through the (account, kind, instant) index, which would
-    // visit every login the account ever had and sort them, instead of the
-    // rowid range after `through`.
-    let mut statement = transaction
-        .prepare_cached(&format!(
-            "SELECT seq, kind, at_us, payload ->> '$.user', payload ->> '$.organization',
-                    payload ->> '$.email', payload ->> '$.display_name', payload -> '$.teams'
-             FROM events WHERE seq > ?1 AND +account_id = ?2 AND +kind IN ({})
-             ORDER BY seq LIMIT ?3",
-            StoredKind::sql_list(
-                EventKind::ALL.iter().filter(|kind| seat_reading(**kind).is_some())
-            )
-        ))
-        .map_err(sqlite)?;
-    let mut events: std::collections::BTreeMap<String, Vec<UserEvent>> = Default::default();
-    let mut profiles: Vec<(String, i64, Profile)> = Vec::new();
-    let (mut read, mut last_seq) = (0, through);
-    let mut rows =
-        statement.query(params![through, account.id.0, events_per_step as i64]).map_err(sqlite)?;
-    while let Some(row) = rows.next().map_err(sqlite)? {
-        read += 1;
-        last_seq = row.get(0).map_err(sqlite)?;
-        let StoredKind(kind) = row.get(1).map_err(sqlite)?;
-        // The query reads only the kinds the seat state reads.
-        let Some(reading) = seat_reading(kind) else { continue };
-        let at_us: i64 = row.get(2).map_err(sqlite)?;
-        let Some(user) = row.get::<_, Option<String>>(3).map_err(sqlite)? else { continue };
-        let organization: Option<String> = row.get(4).map_err(sqlite)?;
-        let (email, display_name, teams): (Option<String>, Option<String>, Option<String>) =
-            (row.get(5).map_err(sqlite)?, row.get(6).map_err(sqlite)?, row.get(7).map_err(sqlite)?);
-        if reading == SeatReading::Lifecycle(LifecycleChange::Added) {
-            profiles.push((user.clone(), at_us, Profile::Names { email, display_name }));
-        }
-        if let Some(teams) = teams {
-            profiles.push((user.clone(), at_us, Profile::Teams(teams)));
-        }
-        let at = DateTime::from_timestamp_micros(at_us).ok_or_else(|| {
-            StoreError::CorruptValue { table: "events", column: "at_us", value: at_us.to_string() }
-        })?;
-        let user_events = events.entry(user).or_default();
-        match reading {
-            SeatReading::Login => user_events.push(UserEvent::Login { at, organization }),
-            SeatReading::Lifecycle(change) => {
-                user_events.push(UserEvent::Lifecycle { at, change, organization })
-            }
-            SeatReading::Profile => {
-                if let Some(organization) = organization {
-                    user_events.push(UserEvent::OrganizationSeen { organization });
-                }
-            }
-        }
-    }
-    drop(rows);
-    drop(statement);
-    for (user, at_us, profile) in profiles {
-        write_profile(transaction, account, &user, at_us, profile).map_err(sqlite)?;
-    }
+    let events = read_events(transaction, account, through, (!rebuild).then_some(events_per_step))?;
     // A short step read to the end: the log is done up to its latest event.
-    let done = read < events_per_step;
-    let through_now = if done { latest } else { last_seq };
-
-    let mut users: Vec<String> = events.keys().cloned().collect();
-    if rebuild {
-        transaction
-            .execute("DELETE FROM seat_months WHERE account_id = ?1", [account.id.0])
-            .map_err(sqlite)?;
-        let mut known = transaction
-            .prepare("SELECT user FROM seat_users WHERE account_id = ?1")
-            .map_err(sqlite)?;
-        let stored: Vec<String> = known
-            .query_map([account.id.0], |row| row.get(0))
-            .and_then(|rows| rows.collect())
-            .map_err(sqlite)?;
-        users.extend(stored);
-        users.sort();
-        users.dedup();
+    let done = rebuild || events.read < events_per_step;
+    let through_now = if done { latest } else { events.last_seq };
+    for (user, at_us, profile) in &events.profiles {
+        write_profile(transaction, account, user, *at_us, profile).map_err(sqlite)?;
     }
+    let users = if account.terms.is_empty() {
+        0
+    } else if rebuild {
+        recount_every_user(transaction, account, &events)?
+    } else {
+        update_named_users(transaction, account, &events)?
+    };
+    transaction
+        .execute(
+            "INSERT INTO seat_progress (account_id, through_seq, counted_under)
+             VALUES (?1, ?2, ?3)
+             ON CONFLICT (account_id) DO UPDATE SET through_seq = ?2, counted_under = ?3",
+            params![account.id.0, through_now, counted_under],
+        )
+        .map_err(sqlite)?;
+    Ok((SeatUpdate { events: events.read, users, rebuilt: rebuild }, done))
+}
 
+/// Recounts every user from their kept history and the new `events`, in
+/// memory, and writes every count, activation and changed history anew.
+/// Answers how many users there are.
+fn recount_every_user(
+    transaction: &Transaction<'_>,
+    account: &Account,
+    events: &ReadEvents,
+) -> Result<usize, StoreError> {
+    let doing = || format!("recounting the seats of account {}", account.slug);
+    let sqlite = |error| StoreError::sqlite(doing())(error);
+    let mut histories = read_every_history(transaction, account)?;
+    // Users whose history changes: the named ones, and those with late logins.
+    let mut changed: std::collections::BTreeSet<String> = histories
+        .iter()
+        .filter(|(_, history)| history.late)
+        .map(|(user, _)| user.clone())
+        .collect();
+    let (logins, starts) = events.logins_by_user();
+    for (number, user) in events.users.iter().enumerate() {
+        let history = histories.entry(user.clone()).or_default();
+        history.history.logins_us.extend_from_slice(&logins[starts[number]..starts[number + 1]]);
+        history.history.organizations.extend(events.login_organizations[number].iter().cloned());
+        changed.insert(user.clone());
+    }
     let mut ledger = ledger_for(transaction, account)?;
-    if account.terms.is_empty() {
-        return Ok((SeatUpdate { events: read, users: 0, rebuilt: rebuild }, done));
+    for (user, history) in histories {
+        ledger.restore_user(&user, history.history);
     }
-    let mut changes =
-        if rebuild { SeatCountChanges::from_nothing() } else { SeatCountChanges::to_kept_counts() };
+    for (number, event) in &events.others {
+        let user = &events.users[*number as usize];
+        match event {
+            UserEvent::Login { at, organization } => {
+                if let Some(organization) = organization {
+                    ledger.record_organization(user, organization);
+                }
+                ledger.record_login(user, *at);
+            }
+            UserEvent::Lifecycle { at, change, organization } => {
+                if let Some(organization) = organization {
+                    ledger.record_organization(user, organization);
+                }
+                ledger.record_lifecycle(user, *at, *change);
+            }
+            UserEvent::OrganizationSeen { organization } => {
+                ledger.record_organization(user, organization);
+            }
+        }
+    }
+
+    transaction
+        .execute("DELETE FROM seat_months WHERE account_id = ?1", [account.id.0])
+        .map_err(sqlite)?;
+    if let Some((first, last)) = term_months(&account.terms) {
+        let mut insert = transaction
+            .prepare_cached(
+                "INSERT INTO seat_months (account_id, organization, month, seats)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(sqlite)?;
+        let by_organization = ledger.monthly_active_seats_by_organization(first, last);
+        let whole = std::iter::once(("", ledger.monthly_active_seats(first, last)));
+        for (organization, figures) in whole
+            .chain(by_organization.iter().map(|(name, figures)| (name.as_str(), figures.clone())))
+        {
+            for figure in figures.iter().filter(|figure| figure.seats > 0) {
+                insert
+                    .execute(params![
+                        account.id.0,
+                        organization,
+                        figure.month.to_string(),
+                        figure.seats
+                    ])
+                    .map_err(sqlite)?;
+            }
+        }
+    }
+    transaction
+        .execute("DELETE FROM seat_activations WHERE account_id = ?1", [account.id.0])
+        .map_err(sqlite)?;
+    // In key order: each insert lands next to the one before.
+    let mut users: Vec<&str> = ledger.users().collect();
+    users.sort_unstable();
     for user in &users {
+        let kept = ledger.kept_user(user).expect("a user the ledger knows");
+        if changed.contains(*user) {
+            write_history(transaction, account, user, &kept.history).map_err(sqlite)?;
+        }
+        write_activations(transaction, account, user, &kept).map_err(sqlite)?;
+    }
+    Ok(users.len())
+}
+
+/// Brings the users `events` name up to date, each from their kept
+/// activations when all their new events are logins those take in, and from
+/// their whole history otherwise. Answers how many users that was.
+fn update_named_users(
+    transaction: &Transaction<'_>,
+    account: &Account,
+    events: &ReadEvents,
+) -> Result<usize, StoreError> {
+    let doing = || format!("updating the seats of account {}", account.slug);
+    let sqlite = |error| StoreError::sqlite(doing())(error);
+    let mut ledger = ledger_for(transaction, account)?;
+    let mut changes = SeatCountChanges::to_kept_counts();
+    let (logins, starts) = events.logins_by_user();
+    let mut others: Vec<Vec<UserEvent>> = vec![Vec::new(); events.users.len()];
+    for (number, event) in &events.others {
+        others[*number as usize].push(event.clone());
+    }
+    // In key order: each row read or written lies next to the one before.
+    let mut order: Vec<usize> = (0..events.users.len()).collect();
+    order.sort_unstable_by(|a, b| events.users[*a].cmp(&events.users[*b]));
+    for number in order {
+        let user = &events.users[number];
+        let user_logins = &logins[starts[number]..starts[number + 1]];
+        if others[number].is_empty()
+            && take_kept_logins(
+                transaction,
+                account,
+                &ledger,
+                user,
+                user_logins,
+                &events.login_organizations[number],
+            )?
+        {
+            continue;
+        }
         let kept = read_history(transaction, account, user)?;
-        let user_events = events.remove(user).unwrap_or_default();
-        if let Some(history) = ledger.update_user(user, kept, user_events, &mut changes) {
-            write_history(transaction, account, user, &history).map_err(sqlite)?;
+        let organizations = &events.login_organizations[number];
+        let user_events = user_logins
+            .iter()
+            .map(|at_us| {
+                Ok(UserEvent::Login { at: instant(*at_us, "events", "at_us")?, organization: None })
+            })
+            .chain(organizations.iter().map(|organization| {
+                Ok(UserEvent::OrganizationSeen { organization: organization.clone() })
+            }))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let user_events = user_events.into_iter().chain(std::mem::take(&mut others[number]));
+        if let Some(kept) = ledger.update_user(user, kept, user_events, &mut changes) {
+            write_history(transaction, account, user, &kept.history).map_err(sqlite)?;
+            transaction
+                .prepare_cached("DELETE FROM seat_activations WHERE account_id = ?1 AND user = ?2")
+                .and_then(|mut statement| statement.execute(params![account.id.0, user]))
+                .map_err(sqlite)?;
+            write_activations(transaction, account, user, &kept).map_err(sqlite)?;
         }
     }
     let mut upsert = transaction
@@ -387,16 +714,199 @@ fn update_step(
             .execute(params![account.id.0, organization.unwrap_or(""), month.to_string(), change])
             .map_err(sqlite)?;
     }
-    drop(upsert);
-    transaction
-        .execute(
-            "INSERT INTO seat_progress (account_id, through_seq, counted_under)
-             VALUES (?1, ?2, ?3)
-             ON CONFLICT (account_id) DO UPDATE SET through_seq = ?2, counted_under = ?3",
-            params![account.id.0, through_now, counted_under],
+    Ok(events.users.len())
+}
+
+/// Takes `logins` of `user` into their kept activations, when every one comes
+/// after an activation of its term and membership, names no organization new
+/// to them, and the rows have room for them: answers whether it did. Then the
+/// user's activations and months stand, and only those rows change.
+fn take_kept_logins(
+    transaction: &Transaction<'_>,
+    account: &Account,
+    ledger: &SeatLedger,
+    user: &str,
+    logins: &[i64],
+    organizations: &[String],
+) -> Result<bool, StoreError> {
+    let doing = || format!("updating the seat of {user} in {}", account.slug);
+    let sqlite = |error| StoreError::sqlite(doing())(error);
+    let mut rows = read_activation_rows(transaction, account, user)?;
+    let Some(first) = rows.first() else {
+        return Ok(false);
+    };
+    if organizations.iter().any(|organization| !first.organizations.contains(organization)) {
+        return Ok(false);
+    }
+    let lifecycle = first.lifecycle.clone();
+    let mut kept: Vec<KeptActivation> = rows.iter().map(|row| row.kept.clone()).collect();
+    for at_us in logins {
+        match ledger.take_kept_login(&mut kept, &lifecycle, instant(*at_us, "events", "at_us")?) {
+            KeptLogin::Counted(index) => {
+                if rows[index].late_logins_us.len() == LATE_LOGINS_KEPT {
+                    return Ok(false);
+                }
+                rows[index].late_logins_us.push(*at_us);
+            }
+            KeptLogin::OutsideTerms => {}
+            KeptLogin::NeedsHistory => return Ok(false),
+        }
+    }
+    let mut update = transaction
+        .prepare_cached(
+            "UPDATE seat_activations
+             SET logins = ?5, weeks = ?6, last_week_logins = ?7, logins_per_week = ?8,
+                 late_logins = ?9
+             WHERE account_id = ?1 AND user = ?2 AND term_start = ?3 AND membership = ?4",
         )
         .map_err(sqlite)?;
-    Ok((SeatUpdate { events: read, users: users.len(), rebuilt: rebuild }, done))
+    for (row, kept) in rows.iter().zip(&kept) {
+        if row.kept == *kept {
+            continue;
+        }
+        update
+            .execute(params![
+                account.id.0,
+                user,
+                kept.activation.term.start.to_string(),
+                kept.activation.membership,
+                kept.logins,
+                kept.weeks,
+                encode_instants(&kept.last_week_logins_us),
+                encode_counts(&kept.logins_per_week),
+                encode_instants(&row.late_logins_us),
+            ])
+            .map_err(sqlite)?;
+    }
+    Ok(true)
+}
+
+/// One row of `seat_activations`, read back.
+struct ActivationRow {
+    kept: KeptActivation,
+    organizations: Vec<String>,
+    lifecycle: Vec<(i64, LifecycleChange)>,
+    late_logins_us: Vec<i64>,
+}
+
+/// `user`'s rows of `seat_activations`, oldest activation first.
+fn read_activation_rows(
+    connection: &rusqlite::Connection,
+    account: &Account,
+    user: &str,
+) -> Result<Vec<ActivationRow>, StoreError> {
+    let doing = || format!("reading the activations of {user} in {}", account.slug);
+    let sqlite = |error| StoreError::sqlite(doing())(error);
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT term_start, membership, activated_us, logins, weeks, organizations,
+                    lifecycle, last_week_logins, logins_per_week, late_logins
+             FROM seat_activations WHERE account_id = ?1 AND user = ?2
+             ORDER BY term_start, membership",
+        )
+        .map_err(sqlite)?;
+    let mut rows = statement.query(params![account.id.0, user]).map_err(sqlite)?;
+    let mut read = Vec::new();
+    while let Some(row) = rows.next().map_err(sqlite)? {
+        let term_start: String = row.get(0).map_err(sqlite)?;
+        let corrupt = |column: &'static str, value: String| StoreError::CorruptValue {
+            table: "seat_activations",
+            column,
+            value: format!("{user}: {value}"),
+        };
+        let term = account
+            .terms
+            .iter()
+            .find(|term| term.start.to_string() == term_start)
+            .copied()
+            .ok_or_else(|| corrupt("term_start", term_start.clone()))?;
+        let organizations: String = row.get(5).map_err(sqlite)?;
+        read.push(ActivationRow {
+            kept: KeptActivation {
+                activation: Activation {
+                    term,
+                    membership: row.get(1).map_err(sqlite)?,
+                    at: instant(row.get(2).map_err(sqlite)?, "seat_activations", "activated_us")?,
+                },
+                logins: row.get(3).map_err(sqlite)?,
+                weeks: row.get(4).map_err(sqlite)?,
+                last_week_logins_us: decode_instants(
+                    user,
+                    "last_week_logins",
+                    blob(row, 7).map_err(sqlite)?,
+                )?,
+                logins_per_week: decode_counts(user, blob(row, 8).map_err(sqlite)?)?,
+            },
+            organizations: serde_json::from_str(&organizations)
+                .map_err(|_| corrupt("organizations", organizations.clone()))?,
+            lifecycle: decode_lifecycle(user, blob(row, 6).map_err(sqlite)?)?,
+            late_logins_us: decode_instants(user, "late_logins", blob(row, 9).map_err(sqlite)?)?,
+        });
+    }
+    Ok(read)
+}
+
+/// Writes `kept`'s activations as rows of `seat_activations`, with no late
+/// logins: its history holds them all.
+fn write_activations(
+    transaction: &Transaction<'_>,
+    account: &Account,
+    user: &str,
+    kept: &KeptUser,
+) -> rusqlite::Result<()> {
+    if kept.activations.is_empty() {
+        return Ok(());
+    }
+    let organizations =
+        serde_json::to_string(&kept.history.organizations).expect("a list of strings serialises");
+    let lifecycle = encode_lifecycle(&kept.history.lifecycle);
+    let mut insert = transaction.prepare_cached(
+        "INSERT INTO seat_activations
+             (account_id, user, term_start, membership, activated_us, logins, weeks,
+              organizations, lifecycle, last_week_logins, logins_per_week, late_logins)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, x'')",
+    )?;
+    for activation in &kept.activations {
+        insert.execute(params![
+            account.id.0,
+            user,
+            activation.activation.term.start.to_string(),
+            activation.activation.membership,
+            activation.activation.at.timestamp_micros(),
+            activation.logins,
+            activation.weeks,
+            organizations,
+            lifecycle,
+            encode_instants(&activation.last_week_logins_us),
+            encode_counts(&activation.logins_per_week),
+        ])?;
+    }
+    Ok(())
+}
+
+/// Schema version 7's upgrade: a row of `seat_activations` for each activation
+/// of every user kept in `seat_users`, computed under the account's terms and
+/// rule as they stand.
+pub(crate) fn keep_every_activation(transaction: &Transaction<'_>) -> Result<(), StoreError> {
+    let slugs: Vec<String> = transaction
+        .prepare(
+            "SELECT slug FROM accounts JOIN seat_progress USING (account_id) ORDER BY account_id",
+        )
+        .and_then(|mut statement| statement.query_map([], |row| row.get(0))?.collect())
+        .map_err(StoreError::sqlite("listing the accounts with a seat state"))?;
+    for slug in slugs {
+        let account = crate::account::read_account(transaction, &slug)?;
+        let mut ledger = ledger_for(transaction, &account)?;
+        for (user, history) in read_every_history(transaction, &account)? {
+            ledger.restore_user(&user, history.history);
+            let kept = ledger.kept_user(&user).expect("a user just restored");
+            write_activations(transaction, &account, &user, &kept).map_err(StoreError::sqlite(
+                format!("keeping the activations of {user} in {slug}"),
+            ))?;
+            ledger.forget_user(&user);
+        }
+    }
+    Ok(())
 }
 
 /// What an event says of a user besides their seat.
@@ -413,7 +923,7 @@ fn write_profile(
     account: &Account,
     user: &str,
     at_us: i64,
-    profile: Profile,
+    profile: &Profile,
 ) -> rusqlite::Result<()> {
     let sql = match profile {
         Profile::Names { .. } => {
@@ -529,11 +1039,21 @@ fn read_rule(connection: &rusqlite::Connection, account: &Account) -> Result<Sea
     }))
 }
 
+/// A user's kept history, and whether any of it was in late logins.
+#[derive(Default)]
+struct KeptHistory {
+    history: UserHistory,
+    late: bool,
+}
+
+/// `user`'s history: their row of `seat_users` with the late logins of their
+/// rows of `seat_activations`; `None` when the state has neither.
 fn read_history(
     connection: &rusqlite::Connection,
     account: &Account,
     user: &str,
 ) -> Result<Option<UserHistory>, StoreError> {
+    let doing = || format!("reading the seat of {user} in {}", account.slug);
     let row: Option<(Vec<u8>, Vec<u8>, String)> = connection
         .prepare_cached(
             "SELECT logins, lifecycle, organizations FROM seat_users
@@ -546,11 +1066,90 @@ fn read_history(
                 })
                 .optional()
         })
-        .map_err(StoreError::sqlite(format!("reading the seat of {user} in {}", account.slug)))?;
-    let Some((logins, lifecycle, organizations)) = row else {
-        return Ok(None);
+        .map_err(StoreError::sqlite(doing()))?;
+    let late: Vec<Vec<u8>> = connection
+        .prepare_cached(
+            "SELECT late_logins FROM seat_activations
+             WHERE account_id = ?1 AND user = ?2 AND length(late_logins) > 0",
+        )
+        .and_then(|mut statement| {
+            statement.query_map(params![account.id.0, user], |row| row.get(0))?.collect()
+        })
+        .map_err(StoreError::sqlite(doing()))?;
+    let mut history = match row {
+        Some((logins, lifecycle, organizations)) => {
+            decode_history(user, &logins, &lifecycle, organizations)?
+        }
+        None if late.is_empty() => return Ok(None),
+        None => UserHistory::default(),
     };
-    decode_history(user, &logins, &lifecycle, organizations).map(Some)
+    for logins in late {
+        history.logins_us.extend(decode_instants(user, "late_logins", &logins)?);
+    }
+    history.logins_us.sort_unstable();
+    Ok(Some(history))
+}
+
+/// Every user's history kept for `account`, by user.
+fn read_every_history(
+    connection: &rusqlite::Connection,
+    account: &Account,
+) -> Result<std::collections::BTreeMap<String, KeptHistory>, StoreError> {
+    let doing = || format!("reading the seats of account {}", account.slug);
+    let sqlite = |error| StoreError::sqlite(doing())(error);
+    let mut histories: std::collections::BTreeMap<String, KeptHistory> = Default::default();
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT user, logins, lifecycle, organizations FROM seat_users WHERE account_id = ?1",
+        )
+        .map_err(sqlite)?;
+    let mut rows = statement.query([account.id.0]).map_err(sqlite)?;
+    while let Some(row) = rows.next().map_err(sqlite)? {
+        let user: String = row.get(0).map_err(sqlite)?;
+        let history = decode_history(
+            &user,
+            blob(row, 1).map_err(sqlite)?,
+            blob(row, 2).map_err(sqlite)?,
+            row.get(3).map_err(sqlite)?,
+        )?;
+        histories.insert(user, KeptHistory { history, late: false });
+    }
+    drop(rows);
+    drop(statement);
+    let mut statement = connection
+        .prepare_cached(
+            "SELECT user, late_logins FROM seat_activations
+             WHERE account_id = ?1 AND length(late_logins) > 0",
+        )
+        .map_err(sqlite)?;
+    let mut rows = statement.query([account.id.0]).map_err(sqlite)?;
+    while let Some(row) = rows.next().map_err(sqlite)? {
+        let user: String = row.get(0).map_err(sqlite)?;
+        let late = decode_instants(&user, "late_logins", blob(row, 1).map_err(sqlite)?)?;
+        let kept = histories.entry(user).or_default();
+        kept.history.logins_us.extend(late);
+        kept.history.logins_us.sort_unstable();
+        kept.late = true;
+    }
+    Ok(histories)
+}
+
+/// A blob column's bytes, borrowed from the row.
+fn blob<'row>(row: &'row rusqlite::Row<'_>, column: usize) -> rusqlite::Result<&'row [u8]> {
+    Ok(row.get_ref(column)?.as_blob()?)
+}
+
+/// An instant read from a column, in microseconds.
+fn instant(
+    at_us: i64,
+    table: &'static str,
+    column: &'static str,
+) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_micros(at_us).ok_or_else(|| StoreError::CorruptValue {
+        table,
+        column,
+        value: at_us.to_string(),
+    })
 }
 
 /// A `seat_users` row's history, as `write_history` encoded it.
@@ -560,20 +1159,86 @@ fn decode_history(
     lifecycle: &[u8],
     organizations: String,
 ) -> Result<UserHistory, StoreError> {
-    let corrupt = |column: &'static str, value: String| StoreError::CorruptValue {
+    let logins_us = decode_instants(user, "logins", logins)?;
+    let lifecycle = decode_lifecycle(user, lifecycle)?;
+    let organizations =
+        serde_json::from_str(&organizations).map_err(|_| StoreError::CorruptValue {
+            table: "seat_users",
+            column: "organizations",
+            value: format!("{user}: {organizations}"),
+        })?;
+    Ok(UserHistory { logins_us, lifecycle, organizations })
+}
+
+/// Instants kept as little-endian microseconds.
+fn decode_instants(user: &str, column: &'static str, bytes: &[u8]) -> Result<Vec<i64>, StoreError> {
+    if !bytes.len().is_multiple_of(8) {
+        return Err(StoreError::CorruptValue {
+            table: "seat_users",
+            column,
+            value: format!("{user}: {} bytes", bytes.len()),
+        });
+    }
+    Ok(bytes.chunks_exact(8).map(|at| i64::from_le_bytes(at.try_into().expect("8"))).collect())
+}
+
+fn encode_instants(instants: &[i64]) -> Vec<u8> {
+    instants.iter().flat_map(|at| at.to_le_bytes()).collect()
+}
+
+/// Counts kept as unsigned LEB128 varints: a week's count takes one byte up
+/// to 127, so a year's counts take about 53 bytes and the rows stay small.
+fn decode_counts(user: &str, bytes: &[u8]) -> Result<Vec<u32>, StoreError> {
+    let corrupt = || StoreError::CorruptValue {
+        table: "seat_activations",
+        column: "logins_per_week",
+        value: format!("{user}: {bytes:02x?}"),
+    };
+    let mut counts = Vec::with_capacity(bytes.len());
+    let (mut count, mut shift) = (0u32, 0u32);
+    for byte in bytes {
+        let bits = u32::from(byte & 0x7f);
+        count |= bits
+            .checked_shl(shift)
+            .filter(|shifted| shifted >> shift == bits)
+            .ok_or_else(corrupt)?;
+        if byte & 0x80 == 0 {
+            counts.push(count);
+            (count, shift) = (0, 0);
+        } else {
+            shift += 7;
+        }
+    }
+    if shift != 0 {
+        return Err(corrupt());
+    }
+    Ok(counts)
+}
+
+fn encode_counts(counts: &[u32]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(counts.len());
+    for count in counts {
+        let mut rest = *count;
+        while rest >= 0x80 {
+            bytes.push((rest & 0x7f) as u8 | 0x80);
+            rest >>= 7;
+        }
+        bytes.push(rest as u8);
+    }
+    bytes
+}
+
+/// Lifecycle changes kept as microseconds and a change code each.
+fn decode_lifecycle(user: &str, bytes: &[u8]) -> Result<Vec<(i64, LifecycleChange)>, StoreError> {
+    let corrupt = |value: String| StoreError::CorruptValue {
         table: "seat_users",
-        column,
+        column: "lifecycle",
         value: format!("{user}: {value}"),
     };
-    if !logins.len().is_multiple_of(8) {
-        return Err(corrupt("logins", format!("{} bytes", logins.len())));
+    if !bytes.len().is_multiple_of(9) {
+        return Err(corrupt(format!("{} bytes", bytes.len())));
     }
-    if !lifecycle.len().is_multiple_of(9) {
-        return Err(corrupt("lifecycle", format!("{} bytes", lifecycle.len())));
-    }
-    let logins_us =
-        logins.chunks_exact(8).map(|at| i64::from_le_bytes(at.try_into().expect("8"))).collect();
-    let lifecycle = lifecycle
+    bytes
         .chunks_exact(9)
         .map(|entry| {
             let at = i64::from_le_bytes(entry[..8].try_into().expect("8"));
@@ -582,25 +1247,15 @@ fn decode_history(
                 1 => LifecycleChange::Enabled,
                 2 => LifecycleChange::Disabled,
                 3 => LifecycleChange::Removed,
-                other => return Err(corrupt("lifecycle", format!("change code {other}"))),
+                other => return Err(corrupt(format!("change code {other}"))),
             };
             Ok((at, change))
         })
-        .collect::<Result<_, _>>()?;
-    let organizations = serde_json::from_str(&organizations)
-        .map_err(|_| corrupt("organizations", organizations.clone()))?;
-    Ok(UserHistory { logins_us, lifecycle, organizations })
+        .collect()
 }
 
-fn write_history(
-    transaction: &Transaction<'_>,
-    account: &Account,
-    user: &str,
-    history: &UserHistory,
-) -> rusqlite::Result<()> {
-    let logins: Vec<u8> = history.logins_us.iter().flat_map(|at| at.to_le_bytes()).collect();
-    let lifecycle: Vec<u8> = history
-        .lifecycle
+fn encode_lifecycle(lifecycle: &[(i64, LifecycleChange)]) -> Vec<u8> {
+    lifecycle
         .iter()
         .flat_map(|(at, change)| {
             let code: u8 = match change {
@@ -611,7 +1266,15 @@ fn write_history(
             };
             at.to_le_bytes().into_iter().chain([code])
         })
-        .collect();
+        .collect()
+}
+
+fn write_history(
+    transaction: &Transaction<'_>,
+    account: &Account,
+    user: &str,
+    history: &UserHistory,
+) -> rusqlite::Result<()> {
     let organizations =
         serde_json::to_string(&history.organizations).expect("a list of strings serialises");
     transaction
@@ -621,6 +1284,12 @@ fn write_history(
              ON CONFLICT (account_id, user) DO UPDATE
              SET logins = ?3, lifecycle = ?4, organizations = ?5",
         )?
-        .execute(params![account.id.0, user, logins, lifecycle, organizations])?;
+        .execute(params![
+            account.id.0,
+            user,
+            encode_instants(&history.logins_us),
+            encode_lifecycle(&history.lifecycle),
+            organizations
+        ])?;
     Ok(())
 }

@@ -33,7 +33,7 @@ fn a_new_file_gets_the_latest_schema() {
     let path = dir.path().join("tally.sqlite");
     drop(open(&path));
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
-    assert_eq!(SCHEMA_VERSION, 6);
+    assert_eq!(SCHEMA_VERSION, 7);
 }
 
 /// `fixtures/schema/v1.sqlite` was written by the version-1 schema: one account
@@ -188,6 +188,76 @@ fn a_version_4_file_upgrades_with_its_seat_state_and_takes_tokens() {
         principal.and_then(|principal| principal.account().map(str::to_owned)),
         Some("acme".into())
     );
+}
+
+/// `fixtures/schema/v5.sqlite` was written by the version-5 schema: account acme
+/// (Europe/Lisbon, weeks from Monday, term 2026-01-01..2027-01-01); `u-1` added
+/// to organization `west` as Una <una@acme.test> on 2026-02-01, logging in to
+/// `west` at 10:00Z on Mondays 03-02, 03-09, 03-16 (a seat from then) and on
+/// Wednesday 03-18; `u-2` logging in on 03-02 and Tuesday 03-10 (two weeks).
+/// The daemon's seat refresher counted those seven events; then `u-2` logged in
+/// on Wednesday 03-25 and `u-1` to `west` on Wednesday 04-01, not yet counted.
+#[test]
+fn a_version_5_file_upgrades_with_its_activations_kept_and_logins_in_columns() {
+    let (_dir, path) = copy_of_version(5);
+
+    let mut store = upgraded(&path);
+    // The upgrade put the logins' users in their column and kept u-1's
+    // activation, the only one, in a row.
+    assert_eq!(stored_rows(&path, "SELECT count(login_user) FROM events"), 8);
+    assert_eq!(
+        stored_text(&path, "SELECT login_user FROM events WHERE payload ->> '$.id' = 'v5-e8'"),
+        "u-2"
+    );
+    assert_eq!(stored_rows(&path, "SELECT count(*) FROM seat_activations"), 1);
+    // Nothing to recount: the two new logins are read from their columns.
+    let update = store.update_seats("acme").unwrap();
+    assert_eq!((update.events, update.users, update.rebuilt), (2, 2, false));
+    let log = store.activated_seats(&usage("acme"), "2026-04-02T00:00:00Z".parse().unwrap());
+    // User, activation, logins, weeks, organizations, email.
+    type LogRow = (String, String, u32, u32, Vec<String>, Option<String>);
+    let rows: Vec<LogRow> = log
+        .unwrap()
+        .into_iter()
+        .map(|entry| {
+            (
+                entry.seat.user,
+                entry.seat.activated_at.to_rfc3339(),
+                entry.seat.logins,
+                entry.seat.weeks,
+                entry.organizations,
+                entry.email,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            // Five logins in the weeks of 03-02, 03-09, 03-16 (two) and 03-30.
+            (
+                "u-1".to_owned(),
+                "2026-03-16T10:00:00+00:00".to_owned(),
+                5,
+                4,
+                vec!["west".to_owned()],
+                Some("una@acme.test".to_owned())
+            ),
+            // Three logins in the weeks of 03-02, 03-09 and 03-23: a seat from 03-25.
+            ("u-2".to_owned(), "2026-03-25T10:00:00+00:00".to_owned(), 3, 3, vec![], None),
+        ]
+    );
+    let seats = |organization| -> Vec<u32> {
+        store
+            .monthly_seats(&usage("acme"), organization)
+            .unwrap()
+            .iter()
+            .map(|figure| figure.seats)
+            .collect()
+    };
+    // January and February without a seat, then both from March to December;
+    // west has only u-1.
+    assert_eq!(seats(None), [vec![0, 0], vec![2; 10]].concat());
+    assert_eq!(seats(Some("west")), [vec![0, 0], vec![1; 10]].concat());
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod accounts;
 mod append;
 mod merge;
 mod schema;
+mod seat_properties;
 mod seats;
 mod syncs;
 mod tokens;
