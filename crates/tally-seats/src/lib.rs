@@ -27,6 +27,7 @@
 mod counts;
 mod ledger;
 mod readings;
+mod recompute;
 mod rule;
 
 pub use counts::{SeatCountChanges, UserEvent, counted_under, term_months};
