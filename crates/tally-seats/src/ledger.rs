@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use hashbrown::HashMap;
 use tally_calendar::{AccountCalendar, SubscriptionTerm, start_of_day, week_of_date};
 
+use crate::recompute::seats_from_logins;
 use crate::rule::{SeatRule, SeatRuleError};
 
 /// A change in a user's membership of the account.
@@ -205,7 +206,8 @@ impl SeatLedger {
     }
 
     /// A ledger built from many logins at once: each user's logins are sorted and
-    /// the rule applied once per user. Equal to recording them one by one.
+    /// the rule applied once per user, on two threads. Equal to recording them
+    /// one by one.
     pub fn from_logins<'a>(
         calendar: AccountCalendar,
         terms: &[SubscriptionTerm],
@@ -213,54 +215,9 @@ impl SeatLedger {
         logins: impl IntoIterator<Item = (&'a str, DateTime<Utc>)>,
     ) -> Result<SeatLedger, SeatError> {
         let mut ledger = SeatLedger::new(calendar, terms, rule)?;
-        // Number the users (borrowing their names), then lay each user's logins out
-        // next to each other by counting: two sequential passes instead of a
-        // growing list per user at a random place in memory for every login.
-        let mut numbers: HashMap<&str, u32> = HashMap::new();
-        let mut numbered: Vec<(u32, i64)> = Vec::new();
-        for (user, at) in logins {
-            let at_us = at.timestamp_micros();
-            if ledger.term_index(at_us).is_some() {
-                let next = numbers.len() as u32;
-                numbered.push((*numbers.entry(user).or_insert(next), at_us));
-            }
-        }
-        let mut starts = vec![0usize; numbers.len() + 1];
-        for (user, _) in &numbered {
-            starts[*user as usize + 1] += 1;
-        }
-        for user in 0..numbers.len() {
-            starts[user + 1] += starts[user];
-        }
-        let mut laid_out = vec![0i64; numbered.len()];
-        let mut next = starts.clone();
-        for (user, at_us) in numbered {
-            laid_out[next[user as usize]] = at_us;
-            next[user as usize] += 1;
-        }
-        let mut seats: Vec<UserSeat> = (0..numbers.len())
-            .map(|user| {
-                let mut logins = laid_out[starts[user]..starts[user + 1]].to_vec();
-                logins.sort_unstable();
-                UserSeat { logins, ..UserSeat::default() }
-            })
-            .collect();
-        // The rule, user by user, on both cores.
-        let (terms, week_starts, rule) = (&ledger.terms, &ledger.week_starts, ledger.rule);
-        let half = seats.len().div_ceil(2);
-        std::thread::scope(|scope| {
-            for chunk in seats.chunks_mut(half.max(1)) {
-                scope.spawn(move || {
-                    for seat in chunk {
-                        seat.activations = activations(terms, week_starts, rule, seat);
-                    }
-                });
-            }
-        });
-        let mut names: Vec<(&str, u32)> = numbers.into_iter().collect();
-        names.sort_unstable_by_key(|(_, number)| *number);
-        ledger.users.reserve(names.len());
-        for ((name, _), seat) in names.into_iter().zip(seats) {
+        let seats = seats_from_logins(&ledger.terms, &ledger.week_starts, ledger.rule, logins);
+        ledger.users.reserve(seats.len());
+        for (name, seat) in seats {
             ledger.users.insert(name.to_owned(), seat);
         }
         Ok(ledger)
@@ -437,9 +394,7 @@ impl SeatLedger {
     // codegen unit each lands in.
     #[inline]
     pub(crate) fn term_index(&self, at_us: i64) -> Option<usize> {
-        let after = self.terms.partition_point(|term| term.start_us <= at_us);
-        let index = after.checked_sub(1)?;
-        (at_us < self.terms[index].end_us).then_some(index)
+        term_index(&self.terms, at_us)
     }
 
     /// The terms, in order.
@@ -459,6 +414,14 @@ impl SeatLedger {
     pub(crate) fn weeks(&self) -> (&[i64], &[NaiveDate]) {
         (&self.week_starts, &self.week_names)
     }
+}
+
+/// The index of the term (of `terms`, in order) holding `at_us`.
+#[inline]
+pub(crate) fn term_index(terms: &[Term], at_us: i64) -> Option<usize> {
+    let after = terms.partition_point(|term| term.start_us <= at_us);
+    let index = after.checked_sub(1)?;
+    (at_us < terms[index].end_us).then_some(index)
 }
 
 /// Where a user is in the account at an instant.
@@ -532,7 +495,7 @@ pub(crate) fn counting_spans(lifecycle: &[(i64, LifecycleChange)]) -> Vec<Counti
 
 /// Every activation of one user, from scratch: for each term and membership, the
 /// first counted login at which the rule is met.
-fn activations(
+pub(crate) fn activations(
     terms: &[Term],
     week_starts: &[i64],
     rule: SeatRule,

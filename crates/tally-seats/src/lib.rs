@@ -27,6 +27,7 @@
 mod counts;
 mod ledger;
 mod readings;
+mod recompute;
 mod rule;
 
 pub use counts::{

@@ -163,6 +163,60 @@ proptest! {
     }
 }
 
+/// More logins than one block the full recompute hands between its threads
+/// (8,192), so both threads sort some, of 2,000 users spread over every part,
+/// in a shuffled order, some outside the term: `from_logins` keeps the same
+/// logins and finds the same activations as recording them one by one. Each
+/// name is passed twice over: borrowed from one table of users, and from a
+/// string of its own per login.
+#[test]
+fn many_logins_at_once_equal_one_at_a_time_on_both_threads() {
+    let mut state: u64 = 2026;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    // Offsets from 60 days before the term to 60 days after its end.
+    let logins: Vec<(u32, i64)> = (0..50_000)
+        .map(|_| ((next() % 2_000) as u32, (next() % (485 * 86_400)) as i64 - 60 * 86_400))
+        .collect();
+    let table: Vec<String> = (0..2_000).map(|user| format!("user-{user:06}")).collect();
+    let own_strings: Vec<(String, DateTime<Utc>)> =
+        logins.iter().map(|(user, at)| (table[*user as usize].clone(), instant(*at))).collect();
+    let mut one_by_one = ledger();
+    for (user, at) in &own_strings {
+        one_by_one.record_login(user, *at);
+    }
+    let from_table = SeatLedger::from_logins(
+        Default::default(),
+        &[term("2026-01-01..2027-01-01")],
+        SeatRule::default(),
+        logins.iter().map(|(user, at)| (table[*user as usize].as_str(), instant(*at))),
+    )
+    .unwrap();
+    let from_own_strings = SeatLedger::from_logins(
+        Default::default(),
+        &[term("2026-01-01..2027-01-01")],
+        SeatRule::default(),
+        own_strings.iter().map(|(user, at)| (user.as_str(), *at)),
+    )
+    .unwrap();
+    let expected = activations_by_user(&one_by_one);
+    // 50,000 logins over 545 days, 365 of them in the term: about 33,500 in it,
+    // 17 per user, so every user logs in during the term and nearly all in
+    // three weeks of it.
+    assert_eq!(expected.len(), 2_000);
+    assert!(expected.values().filter(|activations| activations.len() == 1).count() > 1_900);
+    for batch in [&from_table, &from_own_strings] {
+        assert_eq!(activations_by_user(batch), expected);
+        for user in &table {
+            assert_eq!(batch.user_history(user), one_by_one.user_history(user), "{user}");
+        }
+    }
+}
+
 /// A login or a lifecycle change of one user.
 #[derive(Debug, Clone)]
 enum Happening {
