@@ -405,3 +405,72 @@ fn lags(run: &Run) -> Vec<(Instant, Duration)> {
 fn quantile(values: &[Duration], fraction: f64) -> Duration {
     values[((values.len() - 1) as f64 * fraction).round() as usize]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `lags` over batches given as (sent, acknowledged) seconds and
+    /// reads as (ended, counted), from one start, and compares the lags.
+    fn check(batches: &[(u64, u64)], reads: &[(u64, u64)], expected_lag_secs: &[u64]) {
+        let start = Instant::now();
+        let at = |secs: u64| start + Duration::from_secs(secs);
+        let run = Run {
+            acknowledged: batches
+                .iter()
+                .map(|(sent, acknowledged)| Batch {
+                    sent: at(*sent),
+                    acknowledged: at(*acknowledged),
+                })
+                .collect(),
+            reads: reads
+                .iter()
+                .map(|(ended, counted)| Read {
+                    ended: at(*ended),
+                    took: Duration::ZERO,
+                    counted: *counted,
+                })
+                .collect(),
+            refusals: Refusals::default(),
+            started: start,
+            stream_ended: start,
+        };
+        let lags: Vec<u64> = lags(&run).iter().map(|(_, lag)| lag.as_secs()).collect();
+        assert_eq!(lags, expected_lag_secs);
+    }
+
+    #[test]
+    fn a_batch_waits_for_the_batches_in_flight_beside_it() {
+        // B (sent 1, acknowledged 2) may have been committed after A (sent 0,
+        // acknowledged 3): both were sent before 2, so B is surely counted only
+        // at the read counting 2 (ended 6): 6 - 2 = 4. A: also 2 sent before 3,
+        // 6 - 3 = 3. C, sent at 5 after both were acknowledged, is third: the
+        // read counting 3 ends at 9, 9 - 7 = 2.
+        check(&[(1, 2), (0, 3), (5, 7)], &[(4, 1), (6, 2), (8, 2), (9, 3)], &[4, 3, 2]);
+    }
+
+    #[test]
+    fn a_batch_sent_after_an_acknowledgement_does_not_delay_it() {
+        // A batch refused and sent again at 5 does not hold back the one
+        // acknowledged at 2: one batch was sent before 2, and the read counting
+        // 1 ends at 3, 3 - 2 = 1. The second: 2 sent before 6, read at 8, 8 - 6 = 2.
+        check(&[(0, 2), (5, 6)], &[(3, 1), (8, 2)], &[1, 2]);
+    }
+
+    #[test]
+    fn a_read_ending_before_the_acknowledgement_gives_no_lag() {
+        // The read that counts the batch ended at 1, before its acknowledgement
+        // at 2 reached the sender: its lag is 0, not negative.
+        check(&[(0, 2)], &[(1, 1)], &[0]);
+    }
+
+    #[test]
+    fn quantiles_are_read_off_the_sorted_values() {
+        // 1..=100 s: the median is at index round(99 × 0.5) = 50 (51 s), the
+        // 99th percentile at round(99 × 0.99) = 98 (99 s), the most at 99 (100 s).
+        let values: Vec<Duration> = (1..=100).map(Duration::from_secs).collect();
+        assert_eq!(quantile(&values, 0.5), Duration::from_secs(51));
+        assert_eq!(quantile(&values, 0.99), Duration::from_secs(99));
+        assert_eq!(quantile(&values, 1.0), Duration::from_secs(100));
+    }
+}
