@@ -13,9 +13,10 @@
 //! fresh events. All three see the same generated events, so the same payload
 //! bytes. Figures and the command are in `docs/PERFORMANCE.md`.
 
+// The in-process daemon the dashboard benchmark also posts to.
+mod daemon;
+
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
@@ -24,11 +25,11 @@ use tally_benches::{BATCH_EVENTS, EventGenerator, agent, checked_events, post_ba
 use tally_calendar::AccountCalendar;
 use tally_store::{AccountId, EventRecord, NewAccount, Store, StoreOptions};
 
+use daemon::Daemon;
+
 /// Fresh events one timed iteration inserts.
 const MEASURED_EVENTS: usize = 100_000;
 const SEED: u64 = 2026;
-/// The daemon's default body limit.
-const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// Client threads sending batches at once, as the daemon would see from a few SDKs.
 const SENDERS: usize = 2;
 
@@ -265,58 +266,5 @@ fn raw_insert(connection: &mut Connection, payloads: &[String]) {
             }
         }
         transaction.commit().expect("commit");
-    }
-}
-
-/// `tally_ingest::serve` on a loopback port, on a tokio runtime of its own thread.
-struct Daemon {
-    url: String,
-    shutdown: tokio::sync::oneshot::Sender<()>,
-    thread: JoinHandle<()>,
-}
-
-impl Daemon {
-    fn start(path: &Path) -> Daemon {
-        let write_store =
-            Store::open(path, &StoreOptions::default()).expect("open the write store");
-        let key_store = Store::open(path, &StoreOptions::default()).expect("open the key store");
-        let audit = tally_ingest::audit::AuditLog::open(path, &tally_audit::key_file_for(path))
-            .expect("open the audit log");
-        let (address_sender, address) = mpsc::channel();
-        let (shutdown, shutdown_received) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            // A multi-threaded runtime with one worker per core, as `tally-ingest serve` runs.
-            let runtime = tokio::runtime::Runtime::new().expect("start a runtime");
-            runtime.block_on(async move {
-                let listener =
-                    tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-                address_sender.send(listener.local_addr().expect("local address")).expect("send");
-                let stop = async move {
-                    let _ = shutdown_received.await;
-                };
-                tally_ingest::serve(
-                    listener,
-                    write_store,
-                    key_store,
-                    audit,
-                    tally_ingest::ServeOptions {
-                        max_body_bytes: MAX_BODY_BYTES,
-                        ..tally_ingest::ServeOptions::default()
-                    },
-                    stop,
-                )
-                .await
-                .expect("serve");
-            });
-        });
-        // The address is sent once the listener is bound, so the port already accepts.
-        let address = address.recv().expect("the daemon's address");
-        Daemon { url: format!("http://{address}/v1/batch"), shutdown, thread }
-    }
-
-    /// Stops the daemon after its batches in flight are committed.
-    fn stop(self) {
-        let _ = self.shutdown.send(());
-        self.thread.join().expect("the daemon thread");
     }
 }

@@ -1,6 +1,6 @@
 //! A deterministic stream of realistic events, as NDJSON.
 
-use chrono::{DateTime, SecondsFormat};
+use chrono::{DateTime, SecondsFormat, Utc};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tally_events::{CheckedEvent, Limits, check_batch};
@@ -90,12 +90,7 @@ impl EventGenerator {
         let organization = format!("org-{:03}", user_number % ORGANIZATIONS);
         let roll = self.rng.random_range(0..100);
         let line = if roll < 30 {
-            format!(
-                r#"{{"id":"{id}","at":"{at}","kind":"login","user":"{user}","organization":"{organization}","properties":{{"client":"web","ip":"198.51.100.{}","method":"{}","user_agent":"{}"}}}}"#,
-                self.rng.random_range(1..255),
-                self.pick(&LOGIN_METHODS),
-                self.pick(&USER_AGENTS),
-            )
+            self.login_line(id, &at, &user, &organization)
         } else if roll < 90 {
             format!(
                 r#"{{"id":"{id}","at":"{at}","kind":"page_visit","user":"{user}","organization":"{organization}","page":"{}","properties":{{"duration_ms":{},"referrer":"{}","session":"s-{:08x}","viewport":"{}"}}}}"#,
@@ -117,6 +112,33 @@ impl EventGenerator {
             )
         };
         out.push_str(&line);
+    }
+
+    /// Appends a login of `user` to `organization` at `at`, with a new id,
+    /// and a line end: the same line as the stream's logins, for callers that
+    /// choose the user and the instant.
+    pub fn push_login(
+        &mut self,
+        out: &mut String,
+        at: DateTime<Utc>,
+        user: &str,
+        organization: &str,
+    ) {
+        let mut id_bytes = [0u8; 16];
+        self.rng.fill_bytes(&mut id_bytes);
+        let id = uuid::Builder::from_random_bytes(id_bytes).into_uuid();
+        let at = at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        out.push_str(&self.login_line(id, &at, user, organization));
+        out.push('\n');
+    }
+
+    fn login_line(&mut self, id: uuid::Uuid, at: &str, user: &str, organization: &str) -> String {
+        format!(
+            r#"{{"id":"{id}","at":"{at}","kind":"login","user":"{user}","organization":"{organization}","properties":{{"client":"web","ip":"198.51.100.{}","method":"{}","user_agent":"{}"}}}}"#,
+            self.rng.random_range(1..255),
+            self.pick(&LOGIN_METHODS),
+            self.pick(&USER_AGENTS),
+        )
     }
 
     fn pick(&mut self, choices: &[&'static str]) -> &'static str {

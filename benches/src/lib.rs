@@ -17,12 +17,14 @@
 #![deny(missing_docs)]
 
 mod client;
+mod daemon;
 mod dashboard;
 mod generator;
 mod logins;
 mod scratch;
 
 pub use client::{PostError, agent, post_batch};
+pub use daemon::{Daemon, DaemonError, Memory, create_account};
 pub use dashboard::{DASHBOARD_USERS, DashboardGenerator};
 pub use generator::{BATCH_EVENTS, EventGenerator, checked_events};
 pub use logins::{LOGIN_USERS, user_name, year_of_logins};

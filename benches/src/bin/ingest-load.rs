@@ -10,16 +10,18 @@
 //! cargo run --release -p tally-benches --bin ingest-load -- --duration-secs 60
 //! ```
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, ExitCode, Stdio};
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use clap::Parser;
-use tally_benches::{BATCH_EVENTS, EventGenerator, agent, post_batch, scratch_dir, target_dir};
+use tally_benches::{
+    BATCH_EVENTS, Daemon, EventGenerator, agent, create_account, post_batch, scratch_dir,
+    target_dir,
+};
 
 #[derive(Parser)]
 #[command(name = "ingest-load", about = "Sustained load on tally-ingest serve, with its memory")]
@@ -69,11 +71,11 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         .with_context(|| format!("creating a directory in {}", scratch.display()))?;
     let db = dir.path().join("tally.sqlite");
 
-    let write_key = create_account(&binary, &db)?;
-    let mut daemon = Daemon::start(&binary, &db)?;
-    println!("daemon pid {} at {} on {}", daemon.child.id(), daemon.url, db.display());
+    let write_key = create_account(&binary, &db, "load", "2026-01-01..2027-01-01")?;
+    let daemon = Daemon::start(&binary, &db, &[])?;
+    println!("daemon pid {} at {} on {}", daemon.pid(), daemon.url, db.display());
     let result = load(cli, &daemon, &write_key);
-    daemon.kill();
+    drop(daemon);
     let load = result?;
 
     let connection = rusqlite::Connection::open(&db)
@@ -181,7 +183,7 @@ fn load(cli: &Cli, daemon: &Daemon, write_key: &str) -> anyhow::Result<Load> {
                             memory.high_water_bytes as f64 / MIB
                         );
                     }
-                    Err(error) => sender_results.push(Err(error)),
+                    Err(error) => sender_results.push(Err(error.into())),
                 }
                 continue;
             }
@@ -211,95 +213,4 @@ fn load(cli: &Cli, daemon: &Daemon, write_key: &str) -> anyhow::Result<Load> {
         high_water_bytes: final_memory.high_water_bytes,
         generating,
     })
-}
-
-/// Creates the account `load` with the CLI and returns its write key.
-fn create_account(binary: &Path, db: &Path) -> anyhow::Result<String> {
-    let output = Command::new(binary)
-        .arg("--db")
-        .arg(db)
-        .args(["account", "create", "--slug", "load", "--name", "Load test"])
-        .args(["--term", "2026-01-01..2027-01-01"])
-        .output()
-        .with_context(|| format!("running {} account create", binary.display()))?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        bail!(
-            "{} account create failed ({}): {}",
-            binary.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    stdout
-        .lines()
-        .find_map(|line| line.strip_prefix("write key (shown once, store it now): "))
-        .map(|key| key.trim().to_owned())
-        .with_context(|| format!("no write key line in the output of account create: {stdout:?}"))
-}
-
-/// A running `tally-ingest serve`.
-struct Daemon {
-    child: Child,
-    url: String,
-    /// Held open so that the daemon never writes to a closed pipe.
-    _stdout: BufReader<ChildStdout>,
-}
-
-/// The daemon's resident memory, from `/proc/PID/status`.
-struct Memory {
-    rss_bytes: u64,
-    high_water_bytes: u64,
-}
-
-impl Daemon {
-    /// Starts the daemon on a free loopback port and waits for the line saying it
-    /// listens, which it prints once the port accepts connections.
-    fn start(binary: &Path, db: &Path) -> anyhow::Result<Daemon> {
-        let mut child = Command::new(binary)
-            .arg("--db")
-            .arg(db)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("starting {} serve", binary.display()))?;
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
-        let mut line = String::new();
-        let read = stdout.read_line(&mut line);
-        let address = line
-            .strip_prefix("tally-ingest listening on ")
-            .and_then(|rest| rest.split_whitespace().next())
-            .map(str::to_owned);
-        match (read, address) {
-            (Ok(_), Some(address)) => {
-                Ok(Daemon { child, url: format!("{address}/v1/batch"), _stdout: stdout })
-            }
-            (read, _) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!("{} serve did not say where it listens: {read:?}, {line:?}", binary.display())
-            }
-        }
-    }
-
-    fn memory(&self) -> anyhow::Result<Memory> {
-        let path = format!("/proc/{}/status", self.child.id());
-        let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
-        let field = |name: &str| -> anyhow::Result<u64> {
-            let kib = status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.trim().strip_suffix("kB"))
-                .and_then(|number| number.trim().parse::<u64>().ok())
-                .with_context(|| format!("no {name} in {path}"))?;
-            Ok(kib * 1024)
-        };
-        Ok(Memory { rss_bytes: field("VmRSS:")?, high_water_bytes: field("VmHWM:")? })
-    }
-
-    /// Every acknowledged batch is committed already, so killing loses nothing.
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
