@@ -4,7 +4,7 @@
 //! A negative tally (a run moved to another day, activity counted again under
 //! another role) takes away; a row taken to nothing is deleted.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use chrono::NaiveDate;
 use rusqlite::{Transaction, params};
@@ -51,9 +51,9 @@ impl DayTally {
     }
 }
 
-/// A `dashboard_days` key: kind, day, organization, subject, detail, user,
-/// role and teams.
-type DayRowKey<'a> = (EventKind, NaiveDate, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str);
+/// A `dashboard_days` key: kind, day (as stored), organization, subject,
+/// detail, user, role and teams.
+type DayRowKey<'a> = (EventKind, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str, &'a str);
 
 /// Writes `days` into `dashboard_days` and the sums.
 pub(super) fn write_activity(
@@ -62,10 +62,22 @@ pub(super) fn write_activity(
     days: &HashMap<DayKey, DayTally>,
 ) -> rusqlite::Result<()> {
     let id = account.id.0;
-    let mut totals: HashMap<(EventKind, String, &str, &str, &str, &str), DayTally> = HashMap::new();
-    let mut teams: HashMap<(EventKind, String, &str, String), i64> = HashMap::new();
-    let mut users: HashMap<(EventKind, String, &str, &str), DayTally> = HashMap::new();
-    let mut latency: HashMap<(String, &str, &str, i64), i64> = HashMap::new();
+    // Each distinct day's two periods and each distinct team list are made
+    // once: a step has tens of thousands of keys but few days and team lists.
+    let mut periods: HashMap<NaiveDate, [String; 2]> = HashMap::new();
+    let mut team_lists: HashMap<&str, Vec<String>> = HashMap::new();
+    for key in days.keys() {
+        periods
+            .entry(key.day)
+            .or_insert_with(|| [key.day.to_string(), Month::of(key.day).to_string()]);
+        team_lists
+            .entry(key.teams.as_str())
+            .or_insert_with(|| serde_json::from_str(&key.teams).unwrap_or_default());
+    }
+    let mut totals: HashMap<(EventKind, &str, &str, &str, &str, &str), DayTally> = HashMap::new();
+    let mut teams: HashMap<(EventKind, &str, &str, &str), i64> = HashMap::new();
+    let mut users: HashMap<(EventKind, &str, &str, &str), DayTally> = HashMap::new();
+    let mut latency: HashMap<(&str, &str, &str, i64), i64> = HashMap::new();
 
     let mut upsert_day = transaction.prepare_cached(
         "INSERT INTO dashboard_days (account_id, kind, day, organization, subject, detail,
@@ -85,10 +97,11 @@ pub(super) fn write_activity(
     // Latency buckets are dropped here: several keys differ by bucket only.
     let mut per_user: HashMap<DayRowKey<'_>, DayTally> = HashMap::new();
     for (key, tally) in days {
+        let day_periods = &periods[&key.day];
         per_user
             .entry((
                 key.kind,
-                key.day,
+                day_periods[0].as_str(),
                 &key.organization,
                 &key.subject,
                 &key.detail,
@@ -98,27 +111,19 @@ pub(super) fn write_activity(
             ))
             .or_insert(DayTally::NONE)
             .add(*tally);
-        let team_list: Vec<String> = serde_json::from_str(&key.teams).unwrap_or_default();
-        for period in [key.day.to_string(), Month::of(key.day).to_string()] {
+        let team_list = &team_lists[key.teams.as_str()];
+        for period in day_periods {
             totals
-                .entry((
-                    key.kind,
-                    period.clone(),
-                    &key.organization,
-                    &key.subject,
-                    &key.detail,
-                    &key.role,
-                ))
+                .entry((key.kind, period, &key.organization, &key.subject, &key.detail, &key.role))
                 .or_insert(DayTally::NONE)
                 .add(*tally);
-            for team in &team_list {
-                *teams
-                    .entry((key.kind, period.clone(), &key.organization, team.clone()))
-                    .or_default() += tally.events;
+            for team in team_list {
+                *teams.entry((key.kind, period, &key.organization, team)).or_default() +=
+                    tally.events;
             }
             if !key.user.is_empty() {
                 users
-                    .entry((key.kind, period.clone(), &key.organization, &key.user))
+                    .entry((key.kind, period, &key.organization, &key.user))
                     .or_insert(DayTally::NONE)
                     .add(*tally);
             }
@@ -133,7 +138,6 @@ pub(super) fn write_activity(
         if tally.events == 0 && tally.failures == 0 {
             continue;
         }
-        let day = day.to_string();
         upsert_day.execute(params![
             id,
             StoredKind(*kind),

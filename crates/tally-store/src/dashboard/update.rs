@@ -11,8 +11,8 @@
 //! and only then takes the write lock to write the sums, so that ingest waits
 //! for the writing alone.
 
+use hashbrown::HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
