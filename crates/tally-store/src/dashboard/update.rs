@@ -183,18 +183,10 @@ impl Store {
                 .map_err(StoreError::sqlite(doing()))?;
             snapshot.commit().map_err(StoreError::sqlite(doing()))?;
 
-            let transaction = self
-                .connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(StoreError::sqlite(doing()))?;
-            let unmoved = progress(&transaction, &account).map_err(StoreError::sqlite(doing()))?
-                == Some(from);
             let (events, done) = (step.read, step.done);
-            if unmoved {
-                step.write(&transaction).map_err(StoreError::sqlite(doing()))?;
-            }
-            transaction.commit().map_err(StoreError::sqlite(doing()))?;
-            if unmoved {
+            if apply_step(&mut self.connection, &account, from, step)
+                .map_err(StoreError::sqlite(doing()))?
+            {
                 read += events;
                 if done {
                     return Ok(read);
@@ -278,6 +270,24 @@ fn write_progress(
         ],
     )?;
     Ok(())
+}
+
+/// Writes what `step` counted from `from`, under the write lock, unless
+/// another update moved the progress since (then the step's events were
+/// counted by it); answers whether it wrote.
+fn apply_step(
+    connection: &mut rusqlite::Connection,
+    account: &Account,
+    from: Progress,
+    step: Step<'_>,
+) -> rusqlite::Result<bool> {
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let unmoved = progress(&transaction, account)? == Some(from);
+    if unmoved {
+        step.write(&transaction)?;
+    }
+    transaction.commit()?;
+    Ok(unmoved)
 }
 
 /// Reads and counts the events after `from` (at most `limit`), in memory.
@@ -921,7 +931,56 @@ pub(crate) fn lives(changes: &[(i64, i8)]) -> Vec<(i64, Option<i64>)> {
 
 #[cfg(test)]
 mod tests {
+    use tally_calendar::AccountCalendar;
+    use tally_events::{Limits, check_batch};
+
     use super::*;
+    use crate::{NewAccount, StoreOptions};
+
+    fn logins_counted(store: &Store) -> i64 {
+        store
+            .connection
+            .query_row(
+                "SELECT coalesce(sum(events), 0) FROM dashboard_days WHERE kind = 'login'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn a_step_counted_while_another_update_moved_the_progress_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store =
+            Store::open(&dir.path().join("tally.sqlite"), &StoreOptions::default()).unwrap();
+        let (account, _) = store
+            .create_account(&NewAccount {
+                slug: "acme".into(),
+                name: "Acme".into(),
+                calendar: AccountCalendar::default(),
+                terms: vec!["2026-01-01..2027-01-01".parse().unwrap()],
+            })
+            .unwrap();
+        let body = br#"{"id":"e1","kind":"login","at":"2026-03-02T08:00:00Z","user":"u1"}
+{"id":"e2","kind":"login","at":"2026-03-02T09:00:00Z","user":"u2"}
+{"id":"e3","kind":"login","at":"2026-03-03T08:00:00Z","user":"u1"}"#;
+        let batch = check_batch(body, &Limits::default()).unwrap();
+        store.append(account.id, &batch.events).unwrap();
+        store.start_dashboard(&account).unwrap();
+        let from = progress(&store.connection, &account).unwrap().unwrap();
+        assert_eq!(from, Progress { through_seq: 0, until_us: None });
+
+        // Counted from the start, then another update counts the same events.
+        let snapshot = store.connection.transaction().unwrap();
+        let step = count_step(&snapshot, &account, from, 10).unwrap();
+        snapshot.commit().unwrap();
+        assert_eq!(store.update_dashboard("acme", 10).unwrap(), 3);
+        assert_eq!(logins_counted(&store), 3);
+
+        // The progress moved: the step is dropped, the three logins stay three.
+        assert!(!apply_step(&mut store.connection, &account, from, step).unwrap());
+        assert_eq!(logins_counted(&store), 3);
+    }
 
     #[test]
     fn an_item_lives_from_a_creation_to_the_next_deletion() {
