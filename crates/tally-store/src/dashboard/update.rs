@@ -20,7 +20,7 @@ use serde::Deserialize;
 use tally_events::{EventKind, Role};
 
 use super::people::{Change, History, read_history, write_change};
-use super::sums::{DayKey, DayTally, write_activity};
+use super::sums::{DayKey, DayTally, in_key_order, write_activity};
 use super::{Catalog, latency_bucket};
 use crate::kind::StoredKind;
 use crate::{Account, Store, StoreError};
@@ -778,7 +778,7 @@ impl Step<'_> {
                  subject, detail, user, role, teams, started_us, status, status_us, states)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?;
-        for ((kind, organization, run_id), run) in &self.runs {
+        for ((kind, organization, run_id), run) in in_key_order(&self.runs) {
             save_run.execute(params![
                 account,
                 StoredKind(*kind),
