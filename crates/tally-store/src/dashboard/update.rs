@@ -20,7 +20,7 @@ use serde::Deserialize;
 use tally_events::{EventKind, Role};
 
 use super::people::{Change, History, read_history, write_change};
-use super::sums::{DayKey, DayTally, in_key_order, write_activity};
+use super::sums::{ActivityRows, DayKey, DayTally, StepNames};
 use super::{Catalog, latency_bucket};
 use crate::kind::StoredKind;
 use crate::{Account, Store, StoreError};
@@ -281,10 +281,12 @@ fn apply_step(
     from: Progress,
     step: Step<'_>,
 ) -> rusqlite::Result<bool> {
+    let names = StepNames::of(&step.days);
+    let activity = ActivityRows::of(&step.days, &names);
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let unmoved = progress(&transaction, account)? == Some(from);
     if unmoved {
-        step.write(&transaction)?;
+        step.write(&transaction, &activity)?;
     }
     transaction.commit()?;
     Ok(unmoved)
@@ -767,18 +769,25 @@ impl Step<'_> {
     }
 
     /// Writes what the step counted and changed.
-    fn write(self, transaction: &Transaction<'_>) -> rusqlite::Result<()> {
+    fn write(
+        &self,
+        transaction: &Transaction<'_>,
+        activity: &ActivityRows<'_>,
+    ) -> rusqlite::Result<()> {
         let account = self.account.id.0;
         for (user, at_us, change) in &self.changes {
             write_change(transaction, self.account, user, *at_us, change)?;
         }
-        write_activity(transaction, self.account, &self.days)?;
+        activity.write(transaction, self.account)?;
         let mut save_run = transaction.prepare_cached(
             "INSERT OR REPLACE INTO dashboard_runs (account_id, kind, organization, run_id,
                  subject, detail, user, role, teams, started_us, status, status_us, states)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?;
-        for ((kind, organization, run_id), run) in in_key_order(&self.runs) {
+        // In key order, as the activity rows are (see `sums::in_key_order`).
+        let mut runs: Vec<_> = self.runs.iter().collect();
+        runs.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        for ((kind, organization, run_id), run) in runs {
             save_run.execute(params![
                 account,
                 StoredKind(*kind),
