@@ -86,11 +86,22 @@ impl<'a> StepNames<'a> {
 /// order of its key, made before the write lock is taken.
 pub(super) struct ActivityRows<'a> {
     days: Vec<(DayRowKey<'a>, DayTally)>,
-    totals: Vec<((EventKind, &'a str, &'a str, &'a str, &'a str, &'a str), DayTally)>,
-    teams: Vec<((EventKind, &'a str, &'a str, &'a str), i64)>,
-    users: Vec<((EventKind, &'a str, &'a str, &'a str), DayTally)>,
-    latency: Vec<((&'a str, &'a str, &'a str, i64), i64)>,
+    totals: Vec<(TotalKey<'a>, DayTally)>,
+    teams: Vec<(NamedKey<'a>, i64)>,
+    users: Vec<(NamedKey<'a>, DayTally)>,
+    latency: Vec<(LatencyKey<'a>, i64)>,
 }
+
+/// A `dashboard_totals` key: kind, period, organization, subject, detail and
+/// role.
+type TotalKey<'a> = (EventKind, &'a str, &'a str, &'a str, &'a str, &'a str);
+
+/// A `dashboard_team_totals` or `dashboard_user_totals` key: kind, period,
+/// organization, and the team or user.
+type NamedKey<'a> = (EventKind, &'a str, &'a str, &'a str);
+
+/// A `dashboard_latency` key: period, organization, tool and bucket.
+type LatencyKey<'a> = (&'a str, &'a str, &'a str, i64);
 
 impl<'a> ActivityRows<'a> {
     pub(super) fn of(

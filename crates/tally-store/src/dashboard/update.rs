@@ -786,7 +786,7 @@ impl Step<'_> {
         )?;
         // In key order, as the activity rows are (see `sums::in_key_order`).
         let mut runs: Vec<_> = self.runs.iter().collect();
-        runs.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        runs.sort_unstable_by_key(|(key, _)| *key);
         for ((kind, organization, run_id), run) in runs {
             save_run.execute(params![
                 account,
