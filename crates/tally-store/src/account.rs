@@ -321,7 +321,7 @@ pub struct DeletedAccount {
 
 /// Every table holding rows of one account by `account_id`, besides `accounts`
 /// itself; `delete_account` empties them of the account's rows.
-const ACCOUNT_TABLES: [&str; 25] = [
+const ACCOUNT_TABLES: [&str; 26] = [
     "subscription_terms",
     "organizations",
     "teams",
@@ -347,6 +347,7 @@ const ACCOUNT_TABLES: [&str; 25] = [
     "dashboard_runs",
     "dashboard_items",
     "dashboard_item_days",
+    "dashboard_item_floors",
 ];
 
 /// Refuses `term` when it shares a day with one of `terms` (each term ends the

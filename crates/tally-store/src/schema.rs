@@ -268,7 +268,9 @@ CREATE TABLE usage_progress (
 ///   data source (by organization and id, `blueprint` `''`), with its creations
 ///   and deletions (`changes`, a JSON array of `[instant, 1 or -1]` in order),
 ///   and `dashboard_item_days` the creations and deletions per day, so that a
-///   month's total is a sum over days.
+///   month's total is a sum over days. `dashboard_item_floors` holds each
+///   catalog's earliest change, its data floor, so that a widget does not read
+///   every item to find it.
 const V6: &str = "
 CREATE TABLE dashboard_progress (
     account_id       INTEGER PRIMARY KEY REFERENCES accounts (account_id),
@@ -382,7 +384,11 @@ CREATE TABLE dashboard_runs (
     PRIMARY KEY (account_id, kind, organization, run_id)
 ) STRICT, WITHOUT ROWID;
 
-CREATE INDEX dashboard_runs_by_start ON dashboard_runs (account_id, kind, started_us);
+-- Covers the runs log (with the key's organization and run id), so that a
+-- month's tens of thousands of runs are read from the index alone.
+CREATE INDEX dashboard_runs_by_start
+    ON dashboard_runs (account_id, kind, started_us, organization, run_id, subject, detail, status,
+        status_us, states);
 
 CREATE TABLE dashboard_items (
     account_id   INTEGER NOT NULL REFERENCES accounts (account_id),
@@ -406,6 +412,13 @@ CREATE TABLE dashboard_item_days (
     created      INTEGER NOT NULL,
     deleted      INTEGER NOT NULL,
     PRIMARY KEY (account_id, catalog, day, organization, category)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE dashboard_item_floors (
+    account_id INTEGER NOT NULL REFERENCES accounts (account_id),
+    catalog    TEXT NOT NULL,
+    first_us   INTEGER NOT NULL,
+    PRIMARY KEY (account_id, catalog)
 ) STRICT, WITHOUT ROWID;
 ";
 

@@ -133,7 +133,6 @@ pub(super) fn automation_runs(answer: &mut Answer<'_>) -> Result<Computed, Store
             from,
             to,
             organization: answer.query.organization.clone(),
-            team: None,
         },
     )?;
     let rows = runs

@@ -130,7 +130,7 @@ pub struct ActivityCount {
 }
 
 /// A run of an action or an automation, counted once however many states it
-/// reported.
+/// reported, as the runs log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DashboardRun {
     /// `action_run` or `automation_run`.
@@ -143,12 +143,6 @@ pub struct DashboardRun {
     pub name: String,
     /// How an action run was started; `None` for automations.
     pub trigger: Option<String>,
-    /// Who ran it, when a person did.
-    pub user: Option<String>,
-    /// Their role then.
-    pub role: Option<Role>,
-    /// Their teams then.
-    pub teams: Vec<String>,
     /// The earliest state's instant.
     pub started: DateTime<Utc>,
     /// The latest state (by instant).
@@ -170,8 +164,6 @@ pub struct RunFilter {
     pub to: DateTime<Utc>,
     /// Only this organization's.
     pub organization: Option<String>,
-    /// Only runs whose user was in this team when they started it.
-    pub team: Option<String>,
 }
 
 /// What the dashboard keeps a catalog of.
@@ -292,13 +284,13 @@ impl Store {
     ) -> Result<Vec<DashboardRun>, StoreError> {
         let account = self.account(usage.account())?;
         let doing = format!("reading the runs of account {}", account.slug);
+        // Only columns of `dashboard_runs_by_start`: a month of runs is read
+        // from the index without a lookup of each run's row.
         self.collect_rows(
-            "SELECT kind, organization, run_id, subject, detail, user, role, teams, started_us,
-                    status, status_us, states
+            "SELECT organization, run_id, subject, detail, started_us, status, status_us, states
              FROM dashboard_runs
              WHERE account_id = ?1 AND kind = ?2 AND started_us >= ?3 AND started_us < ?4
                AND (?5 IS NULL OR organization = ?5)
-               AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(teams) WHERE value = ?6))
              ORDER BY started_us, organization, run_id",
             rusqlite::params![
                 account.id.0,
@@ -306,24 +298,19 @@ impl Store {
                 filter.from.timestamp_micros(),
                 filter.to.timestamp_micros(),
                 filter.organization,
-                filter.team,
             ],
             &doing,
             |row| {
-                let StoredKind(kind) = row.get(0)?;
                 Ok(DashboardRun {
-                    kind,
-                    organization: row.get(1)?,
-                    run_id: row.get(2)?,
-                    name: row.get(3)?,
-                    trigger: non_empty(row.get(4)?),
-                    user: non_empty(row.get(5)?),
-                    role: Role::parse(&row.get::<_, String>(6)?),
-                    teams: teams_of(&row.get::<_, String>(7)?),
-                    started: instant(row.get(8)?),
-                    status: row.get(9)?,
-                    status_at: instant(row.get(10)?),
-                    states: row.get::<_, i64>(11)? as u64,
+                    kind: filter.kind,
+                    organization: row.get(0)?,
+                    run_id: row.get(1)?,
+                    name: row.get(2)?,
+                    trigger: non_empty(row.get(3)?),
+                    started: instant(row.get(4)?),
+                    status: row.get(5)?,
+                    status_at: instant(row.get(6)?),
+                    states: row.get::<_, i64>(7)? as u64,
                 })
             },
         )
@@ -410,7 +397,7 @@ impl Store {
                 |row| row.get(0),
             ),
             FloorOf::Catalog(catalog) => self.connection.query_row(
-                "SELECT min(json_extract(changes, '$[0][0]')) FROM dashboard_items
+                "SELECT min(first_us) FROM dashboard_item_floors
                  WHERE account_id = ?1 AND catalog = ?2",
                 rusqlite::params![account.id.0, catalog.stored_name()],
                 |row| row.get(0),

@@ -7,10 +7,12 @@
 //! A lifecycle change earlier than an event counted before the step may change
 //! how that event is attributed, so the user's activity from that day on, and
 //! their runs since the change, are counted again. Then the step counts the
-//! activity, runs and catalog changes, and writes the sums.
+//! activity, runs and catalog changes in memory, all in a read transaction,
+//! and only then takes the write lock to write the sums, so that ingest waits
+//! for the writing alone.
 
+use hashbrown::HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
@@ -18,7 +20,7 @@ use serde::Deserialize;
 use tally_events::{EventKind, Role};
 
 use super::people::{Change, History, read_history, write_change};
-use super::sums::{DayKey, DayTally, write_activity};
+use super::sums::{ActivityRows, DayKey, DayTally, StepNames};
 use super::{Catalog, latency_bucket};
 use crate::kind::StoredKind;
 use crate::{Account, Store, StoreError};
@@ -122,10 +124,12 @@ struct Item {
     changes: Vec<(i64, i8)>,
 }
 
-/// What a step has loaded and changed, written at its end.
+/// What a step has counted and changed, written under the write lock.
 struct Step<'a> {
     account: &'a Account,
     histories: HashMap<String, History>,
+    /// Lifecycle changes read: (user, instant, change).
+    changes: Vec<(String, i64, Change)>,
     days: HashMap<DayKey, DayTally>,
     runs: HashMap<(EventKind, String, String), Run>,
     /// Whether the events being counted were counted before, under another
@@ -133,6 +137,12 @@ struct Step<'a> {
     recounting: bool,
     /// Items touched, with their creations and deletions per day before the step.
     items: HashMap<ItemKey, (Item, Vec<ItemDay>)>,
+    /// Events read.
+    read: u64,
+    /// Whether the step read the last event.
+    done: bool,
+    /// The progress once the step is written.
+    to: Progress,
 }
 
 /// A creation (+1) or deletion (-1) of an item of a category on a day.
@@ -144,6 +154,12 @@ type ItemKey = (Catalog, String, String, String);
 impl Store {
     /// Brings the account's dashboard tables up to date, committing every
     /// `events_per_step` events; answers how many events were read.
+    ///
+    /// Each step reads and counts its events in a read transaction, a
+    /// snapshot of the file that ingest keeps appending to meanwhile, and
+    /// takes the write lock only to apply what it counted, after checking that
+    /// no other update moved the progress since its snapshot (else it counts
+    /// again from there): nothing is counted twice or left out.
     pub fn update_dashboard(
         &mut self,
         slug: &str,
@@ -153,49 +169,38 @@ impl Store {
         let doing = || format!("updating the dashboard of account {slug}");
         let mut read = 0;
         loop {
-            let transaction = self
+            let snapshot = self
                 .connection
-                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .transaction_with_behavior(TransactionBehavior::Deferred)
                 .map_err(StoreError::sqlite(doing()))?;
-            let (step, done) = dashboard_step(&transaction, &account, events_per_step.max(1))
+            let Some(from) = progress(&snapshot, &account).map_err(StoreError::sqlite(doing()))?
+            else {
+                drop(snapshot);
+                self.start_dashboard(&account).map_err(StoreError::sqlite(doing()))?;
+                continue;
+            };
+            let step = count_step(&snapshot, &account, from, events_per_step.max(1))
                 .map_err(StoreError::sqlite(doing()))?;
-            transaction.commit().map_err(StoreError::sqlite(doing()))?;
-            read += step;
-            if done {
-                return Ok(read);
+            snapshot.commit().map_err(StoreError::sqlite(doing()))?;
+
+            let (events, done) = (step.read, step.done);
+            if apply_step(&mut self.connection, &account, from, step)
+                .map_err(StoreError::sqlite(doing()))?
+            {
+                read += events;
+                if done {
+                    return Ok(read);
+                }
             }
         }
     }
-}
 
-/// How far the tables reach, if they were counted in the account's zone: the
-/// last event read, and the latest instant of an event counted.
-fn progress(
-    connection: &rusqlite::Connection,
-    account: &Account,
-) -> rusqlite::Result<Option<(i64, Option<i64>)>> {
-    let row: Option<(i64, String, Option<i64>)> = connection
-        .query_row(
-            "SELECT through_seq, counted_in, counted_until_us FROM dashboard_progress
-             WHERE account_id = ?1",
-            [account.id.0],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
-        .optional()?;
-    Ok(row.and_then(|(through, zone, until)| {
-        (zone == account.calendar.time_zone.name()).then_some((through, until))
-    }))
-}
-
-fn dashboard_step(
-    transaction: &Transaction<'_>,
-    account: &Account,
-    limit: usize,
-) -> rusqlite::Result<(u64, bool)> {
-    let (through, counted_until) = match progress(transaction, account)? {
-        Some(progress) => progress,
-        None => {
-            // Never counted, or counted in another zone: start again.
+    /// Empties the account's dashboard tables when they were never counted,
+    /// or counted in another zone, and marks them counted through no event.
+    fn start_dashboard(&mut self, account: &Account) -> rusqlite::Result<()> {
+        let transaction =
+            self.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if progress(&transaction, account)?.is_none() {
             for table in [
                 "dashboard_roles",
                 "dashboard_teams",
@@ -208,19 +213,97 @@ fn dashboard_step(
                 "dashboard_runs",
                 "dashboard_items",
                 "dashboard_item_days",
+                "dashboard_item_floors",
             ] {
                 transaction.execute(
                     &format!("DELETE FROM {table} WHERE account_id = ?1"),
                     [account.id.0],
                 )?;
             }
-            (0, None)
+            write_progress(&transaction, account, Progress { through_seq: 0, until_us: None })?;
         }
-    };
+        transaction.commit()
+    }
+}
+
+/// How far the dashboard tables reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Progress {
+    /// The last event read.
+    through_seq: i64,
+    /// The latest instant of an event counted.
+    until_us: Option<i64>,
+}
+
+/// How far the tables reach, if they were counted in the account's zone.
+fn progress(
+    connection: &rusqlite::Connection,
+    account: &Account,
+) -> rusqlite::Result<Option<Progress>> {
+    let row: Option<(i64, String, Option<i64>)> = connection
+        .query_row(
+            "SELECT through_seq, counted_in, counted_until_us FROM dashboard_progress
+             WHERE account_id = ?1",
+            [account.id.0],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    Ok(row.and_then(|(through_seq, zone, until_us)| {
+        (zone == account.calendar.time_zone.name()).then_some(Progress { through_seq, until_us })
+    }))
+}
+
+fn write_progress(
+    connection: &rusqlite::Connection,
+    account: &Account,
+    progress: Progress,
+) -> rusqlite::Result<()> {
+    connection.execute(
+        "INSERT OR REPLACE INTO dashboard_progress
+             (account_id, through_seq, counted_in, counted_until_us)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            account.id.0,
+            progress.through_seq,
+            account.calendar.time_zone.name(),
+            progress.until_us
+        ],
+    )?;
+    Ok(())
+}
+
+/// Writes what `step` counted from `from`, under the write lock, unless
+/// another update moved the progress since (then the step's events were
+/// counted by it); answers whether it wrote.
+fn apply_step(
+    connection: &mut rusqlite::Connection,
+    account: &Account,
+    from: Progress,
+    step: Step<'_>,
+) -> rusqlite::Result<bool> {
+    let names = StepNames::of(&step.days);
+    let activity = ActivityRows::of(&step.days, &names);
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let unmoved = progress(&transaction, account)? == Some(from);
+    if unmoved {
+        step.write(&transaction, &activity)?;
+    }
+    transaction.commit()?;
+    Ok(unmoved)
+}
+
+/// Reads and counts the events after `from` (at most `limit`), in memory.
+fn count_step<'a>(
+    snapshot: &Transaction<'_>,
+    account: &'a Account,
+    from: Progress,
+    limit: usize,
+) -> rusqlite::Result<Step<'a>> {
+    let Progress { through_seq: through, until_us: counted_until } = from;
     let latest: i64 =
-        transaction.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |row| row.get(0))?;
+        snapshot.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |row| row.get(0))?;
     // The unary `+` keeps SQLite on the rowid range after `through`.
-    let mut statement = transaction.prepare_cached(&format!(
+    let mut statement = snapshot.prepare_cached(&format!(
         "SELECT seq, kind, at_us, payload FROM events
          WHERE seq > ?1 AND +account_id = ?2 AND +kind IN ({}) ORDER BY seq LIMIT ?3",
         StoredKind::sql_list(READ_KINDS.iter())
@@ -233,48 +316,47 @@ fn dashboard_step(
         .collect::<rusqlite::Result<_>>()?;
     let read = stored.len();
     let last = stored.last().map_or(through, |event| event.seq);
+    let done = read < limit;
+    // Done means every event up to `latest` was read (appends commit one at a
+    // time in `seq` order, so the snapshot holds every event up to its
+    // latest), so the next update starts after it rather than rescanning
+    // other accounts'.
+    let through_seq = if done { latest.max(last) } else { last };
+    let until_us =
+        stored.iter().map(|event| event.at_us).max().into_iter().chain(counted_until).max();
 
     let mut step = Step {
         account,
         histories: HashMap::new(),
+        changes: Vec::new(),
         days: HashMap::new(),
         runs: HashMap::new(),
         recounting: false,
         items: HashMap::new(),
+        read: read as u64,
+        done,
+        to: Progress { through_seq, until_us },
     };
     let mut recount: HashMap<String, i64> = HashMap::new();
     for event in &stored {
         let Some((user, changes)) = lifecycle(event) else { continue };
-        let history = step.history(transaction, &user)?;
+        let history = step.history(snapshot, &user)?;
         for change in &changes {
             history.apply(event.at_us, change);
-            write_change(transaction, account, &user, event.at_us, change)?;
         }
+        step.changes.extend(changes.into_iter().map(|change| (user.clone(), event.at_us, change)));
         if counted_until.is_some_and(|until| event.at_us <= until) {
             let from = recount.entry(user).or_insert(event.at_us);
             *from = (*from).min(event.at_us);
         }
     }
     for (user, from_us) in &recount {
-        step.recount_user(transaction, user, *from_us, through)?;
+        step.recount_user(snapshot, user, *from_us, through)?;
     }
     for event in &stored {
-        step.count(transaction, event)?;
+        step.count(snapshot, event)?;
     }
-    step.write(transaction)?;
-
-    let done = read < limit;
-    // Done means every event up to `latest` was read (the write lock is held),
-    // so the next update starts after it rather than rescanning other accounts'.
-    let through = if done { latest.max(last) } else { last };
-    let until = stored.iter().map(|event| event.at_us).max().into_iter().chain(counted_until).max();
-    transaction.execute(
-        "INSERT OR REPLACE INTO dashboard_progress
-             (account_id, through_seq, counted_in, counted_until_us)
-         VALUES (?1, ?2, ?3, ?4)",
-        params![account.id.0, through, account.calendar.time_zone.name(), until],
-    )?;
-    Ok((read as u64, done))
+    Ok(step)
 }
 
 /// The user and what a lifecycle event changes of them; `None` for other kinds.
@@ -687,15 +769,25 @@ impl Step<'_> {
     }
 
     /// Writes what the step counted and changed.
-    fn write(self, transaction: &Transaction<'_>) -> rusqlite::Result<()> {
+    fn write(
+        &self,
+        transaction: &Transaction<'_>,
+        activity: &ActivityRows<'_>,
+    ) -> rusqlite::Result<()> {
         let account = self.account.id.0;
-        write_activity(transaction, self.account, &self.days)?;
+        for (user, at_us, change) in &self.changes {
+            write_change(transaction, self.account, user, *at_us, change)?;
+        }
+        activity.write(transaction, self.account)?;
         let mut save_run = transaction.prepare_cached(
             "INSERT OR REPLACE INTO dashboard_runs (account_id, kind, organization, run_id,
                  subject, detail, user, role, teams, started_us, status, status_us, states)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?;
-        for ((kind, organization, run_id), run) in &self.runs {
+        // In key order, as the activity rows are (see `sums::in_key_order`).
+        let mut runs: Vec<_> = self.runs.iter().collect();
+        runs.sort_unstable_by_key(|(key, _)| *key);
+        for ((kind, organization, run_id), run) in runs {
             save_run.execute(params![
                 account,
                 StoredKind(*kind),
@@ -729,6 +821,21 @@ impl Step<'_> {
              WHERE account_id = ?1 AND catalog = ?2 AND day = ?3 AND organization = ?4
                AND category = ?5 AND created = 0 AND deleted = 0",
         )?;
+        let mut lower_floor = transaction.prepare_cached(
+            "INSERT INTO dashboard_item_floors (account_id, catalog, first_us) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO UPDATE SET first_us = min(first_us, excluded.first_us)",
+        )?;
+        // Changes are only ever added, so a catalog's floor only moves earlier.
+        let mut floors: HashMap<Catalog, i64> = HashMap::new();
+        for ((catalog, _, _, _), (item, _)) in &self.items {
+            if let Some((first_us, _)) = item.changes.first() {
+                let floor = floors.entry(*catalog).or_insert(*first_us);
+                *floor = (*floor).min(*first_us);
+            }
+        }
+        for (catalog, first_us) in floors {
+            lower_floor.execute(params![account, catalog.stored_name(), first_us])?;
+        }
         for ((catalog, organization, blueprint, item_id), (item, before)) in &self.items {
             save_item.execute(params![
                 account,
@@ -766,7 +873,7 @@ impl Step<'_> {
                 }
             }
         }
-        Ok(())
+        write_progress(transaction, self.account, self.to)
     }
 }
 
@@ -833,7 +940,56 @@ pub(crate) fn lives(changes: &[(i64, i8)]) -> Vec<(i64, Option<i64>)> {
 
 #[cfg(test)]
 mod tests {
+    use tally_calendar::AccountCalendar;
+    use tally_events::{Limits, check_batch};
+
     use super::*;
+    use crate::{NewAccount, StoreOptions};
+
+    fn logins_counted(store: &Store) -> i64 {
+        store
+            .connection
+            .query_row(
+                "SELECT coalesce(sum(events), 0) FROM dashboard_days WHERE kind = 'login'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn a_step_counted_while_another_update_moved_the_progress_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store =
+            Store::open(&dir.path().join("tally.sqlite"), &StoreOptions::default()).unwrap();
+        let (account, _) = store
+            .create_account(&NewAccount {
+                slug: "acme".into(),
+                name: "Acme".into(),
+                calendar: AccountCalendar::default(),
+                terms: vec!["2026-01-01..2027-01-01".parse().unwrap()],
+            })
+            .unwrap();
+        let body = br#"{"id":"e1","kind":"login","at":"2026-03-02T08:00:00Z","user":"u1"}
+{"id":"e2","kind":"login","at":"2026-03-02T09:00:00Z","user":"u2"}
+{"id":"e3","kind":"login","at":"2026-03-03T08:00:00Z","user":"u1"}"#;
+        let batch = check_batch(body, &Limits::default()).unwrap();
+        store.append(account.id, &batch.events).unwrap();
+        store.start_dashboard(&account).unwrap();
+        let from = progress(&store.connection, &account).unwrap().unwrap();
+        assert_eq!(from, Progress { through_seq: 0, until_us: None });
+
+        // Counted from the start, then another update counts the same events.
+        let snapshot = store.connection.transaction().unwrap();
+        let step = count_step(&snapshot, &account, from, 10).unwrap();
+        snapshot.commit().unwrap();
+        assert_eq!(store.update_dashboard("acme", 10).unwrap(), 3);
+        assert_eq!(logins_counted(&store), 3);
+
+        // The progress moved: the step is dropped, the three logins stay three.
+        assert!(!apply_step(&mut store.connection, &account, from, step).unwrap());
+        assert_eq!(logins_counted(&store), 3);
+    }
 
     #[test]
     fn an_item_lives_from_a_creation_to_the_next_deletion() {
