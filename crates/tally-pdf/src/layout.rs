@@ -33,6 +33,8 @@ const SECTION_SIZE: f32 = 12.0;
 const TEXT_SIZE: f32 = 9.0;
 const TABLE_SIZE: f32 = 8.0;
 const ROW_HEIGHT: f32 = 12.0;
+/// Room for the longest fact label, "Organization:", in bold.
+const FACT_LABEL_WIDTH: f32 = 80.0;
 const CELL_PADDING: f32 = 6.0;
 const INK: (u8, u8, u8) = (0x22, 0x22, 0x22);
 const FAINT: (u8, u8, u8) = (0x66, 0x66, 0x66);
@@ -156,8 +158,8 @@ pub(crate) fn paginate(report: &Report<'_>) -> Result<Laid, PdfError> {
     cursor.y += TITLE_SIZE + 8.0;
     for (label, value) in &report.facts {
         cursor.text(MARGIN, TEXT_SIZE, true, INK, format!("{label}:"));
-        let indent = MARGIN + 70.0;
-        let fitted = faces.fit(value, CONTENT_WIDTH - 70.0, TEXT_SIZE, false);
+        let indent = MARGIN + FACT_LABEL_WIDTH;
+        let fitted = faces.fit(value, CONTENT_WIDTH - FACT_LABEL_WIDTH, TEXT_SIZE, false);
         cursor.text(indent, TEXT_SIZE, false, INK, fitted);
         cursor.y += TEXT_SIZE + 4.0;
     }
