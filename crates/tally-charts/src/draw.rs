@@ -248,10 +248,12 @@ pub(crate) fn pie(plot: &Plot, frame: &Frame) -> Result<String, String> {
             root.draw(&Text::new(message, centre, text((HPos::Center, VPos::Center), &FAINT)))
                 .map_err(failed)?;
         }
-        let count = values.len();
+        let slices = slices_that_fit(&plot.categories, &values, legend_rows(frame));
+        let count = slices.len();
+        let legend_width = frame.width as i32 - side - 16 - LEGEND_SWATCH - 6 - 8;
         let mut start = 0.0_f64;
         let mut row = 0;
-        for (index, (name, value)) in plot.categories.iter().zip(&values).enumerate() {
+        for (index, (name, value)) in slices.iter().enumerate() {
             let colour = series_colour(index, count);
             if *value > 0.0 {
                 let sweep = value / total * std::f64::consts::TAU;
@@ -270,7 +272,10 @@ pub(crate) fn pie(plot: &Plot, frame: &Frame) -> Result<String, String> {
             ))
             .map_err(failed)?;
             let share = if total > 0.0 { value / total * 100.0 } else { 0.0 };
-            let label = format!("{name}: {} ({share:.1}%)", format_value(*value, plot.percentage));
+            let label = fit(
+                &format!("{name}: {} ({share:.1}%)", format_value(*value, plot.percentage)),
+                legend_width,
+            );
             root.draw(&Text::new(
                 label,
                 (x + LEGEND_SWATCH + 6, y - 1),
@@ -291,6 +296,43 @@ pub(crate) fn pie(plot: &Plot, frame: &Frame) -> Result<String, String> {
         root.present().map_err(failed)?;
     }
     Ok(svg)
+}
+
+/// Legend rows a pie's frame holds, leaving one for a "no data before" line.
+fn legend_rows(frame: &Frame) -> usize {
+    let rows = (frame.height as i32 - 16) / LEGEND_ROW;
+    (rows.max(2) as usize) - usize::from(frame.no_data_before.is_some())
+}
+
+/// The slices drawn: every category when the legend holds them all, else the
+/// largest `rows - 1` in their order and one "Other (n)" slice of the rest,
+/// so that no legend line falls off the drawing.
+fn slices_that_fit(categories: &[String], values: &[f64], rows: usize) -> Vec<(String, f64)> {
+    let all = categories.iter().cloned().zip(values.iter().copied());
+    if categories.len() <= rows {
+        return all.collect();
+    }
+    let mut by_size: Vec<usize> = (0..values.len()).collect();
+    by_size.sort_by(|a, b| values[*b].total_cmp(&values[*a]).then(a.cmp(b)));
+    let kept: Vec<usize> = by_size[..rows - 1].to_vec();
+    let mut slices: Vec<(String, f64)> =
+        all.enumerate().filter(|(index, _)| kept.contains(index)).map(|(_, slice)| slice).collect();
+    let others = values.len() - kept.len();
+    let rest = by_size[rows - 1..].iter().map(|index| values[*index]).sum();
+    slices.push((format!("Other ({others})"), rest));
+    slices
+}
+
+/// `label`, cut and ended with an ellipsis if wider than `width` pixels.
+fn fit(label: &str, width: i32) -> String {
+    if text_width(label) <= width {
+        return label.to_owned();
+    }
+    let mut kept = label.to_owned();
+    while !kept.is_empty() && text_width(&format!("{kept}…")) > width {
+        kept.pop();
+    }
+    format!("{kept}…")
 }
 
 /// The outline of a slice from `start` through `sweep` radians, clockwise

@@ -343,3 +343,28 @@ fn a_table_without_a_chart_or_a_tiny_frame_is_refused_by_name() {
     let error = draw_svg(&table, &Frame::new(100, 300)).unwrap_err();
     assert!(error.to_string().contains("100x300"), "{error}");
 }
+
+#[test]
+fn a_pie_with_more_slices_than_its_legend_holds_gathers_the_smallest_as_other() {
+    // 20 blueprints worth 20, 19, ..., 1 (210 in all) in a 300 px frame: the
+    // legend holds (300 - 16) / 18 = 15 lines, so the 14 largest keep their
+    // slice and the 6 smallest (6 + 5 + 4 + 3 + 2 + 1 = 21, 10% of 210) make
+    // one "Other (6)" slice.
+    let columns = vec![
+        Column::new("blueprint", "Blueprint", ColumnKind::Text),
+        Column::new("entities", "Entities", ColumnKind::Integer),
+    ];
+    let chart = Chart::new(ChartKind::Pie, "blueprint", vec!["entities".into()]);
+    let rows = (0..20)
+        .map(|index| vec![Cell::Text(format!("blueprint-{index:02}")), Cell::Integer(20 - index)])
+        .collect();
+    let table = Table::new(TableHeader::new("Entities", columns).with_chart(chart), rows);
+    let text = svg(&table, &Frame::new(480, 300));
+    let document = Document::parse(&text).unwrap();
+    let texts = texts_of(&document);
+    assert!(texts.contains(&"Other (6): 21 (10.0%)".to_owned()), "{texts:?}");
+    assert!(texts.contains(&"blueprint-13: 7 (3.3%)".to_owned()), "{texts:?}");
+    assert!(!texts.iter().any(|text| text.starts_with("blueprint-14")), "{texts:?}");
+    let slices = document.descendants().filter(|node| node.has_tag_name("polygon")).count();
+    assert_eq!(slices, 15);
+}
