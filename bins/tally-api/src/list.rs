@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use tally_audit::{AuditAfter, AuditKey};
 use tally_figures::FigureTable;
+use tally_figures::dashboard::DashboardFormat;
 use tally_report::{Cell, Format, TableSink, WriteOptions};
 use tally_store::{RunKey, RunsAfter};
 use utoipa::openapi::Required;
@@ -824,6 +825,38 @@ where
     )?
 }
 
+const JSON: MediaType = MediaType::new(names::APPLICATION, names::JSON);
+const CSV: MediaType = MediaType::new(names::TEXT, names::CSV);
+const XLSX: MediaType = MediaType::new(
+    names::APPLICATION,
+    Name::new_unchecked("vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+);
+const PDF: MediaType = MediaType::new(names::APPLICATION, names::PDF);
+
+/// The format of a dashboard tab's or widget's answer: as [`answer_format`],
+/// with PDF (`format=pdf`, or `application/pdf` in the `Accept` header) too.
+pub fn tab_format(format: Option<&str>, headers: &HeaderMap) -> Result<DashboardFormat, ApiError> {
+    if let Some(text) = format {
+        return DashboardFormat::parse(text).ok_or_else(|| {
+            ApiError::bad(
+                "bad_format",
+                "format",
+                format!("{text:?} is not a format: use json, csv, xlsx or pdf"),
+            )
+        });
+    }
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|value| Accept::try_from(value).ok())
+    else {
+        return Ok(DashboardFormat::Table(Format::Json));
+    };
+    Ok(match accept.negotiate(&[JSON, CSV, XLSX, PDF]) {
+        Some(media_type) if *media_type == PDF => DashboardFormat::Pdf,
+        Some(media_type) if *media_type == CSV => DashboardFormat::Table(Format::Csv),
+        Some(media_type) if *media_type == XLSX => DashboardFormat::Table(Format::Xlsx),
+        _ => DashboardFormat::Table(Format::Json),
+    })
+}
+
 /// The format asked for: the `format` parameter, else the `Accept` header
 /// negotiated by its q-values (a type at `q=0` is refused, the highest q wins,
 /// ties go to the type listed first, then to JSON, CSV, XLSX in that order),
@@ -840,12 +873,6 @@ pub fn answer_format(format: Option<&str>, headers: &HeaderMap) -> Result<Format
             )
         });
     }
-    const JSON: MediaType = MediaType::new(names::APPLICATION, names::JSON);
-    const CSV: MediaType = MediaType::new(names::TEXT, names::CSV);
-    const XLSX: MediaType = MediaType::new(
-        names::APPLICATION,
-        Name::new_unchecked("vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    );
     let Some(accept) = headers.get(header::ACCEPT).and_then(|value| Accept::try_from(value).ok())
     else {
         return Ok(Format::Json);

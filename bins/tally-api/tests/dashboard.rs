@@ -166,3 +166,81 @@ fn unknown_tabs_and_widgets_and_backwards_ranges_are_refused_by_name() {
     assert_eq!(kind.status, 400);
     assert!(kind.text().contains("not a kind of activity"), "{}", kind.text());
 }
+
+#[test]
+fn a_tab_and_a_widget_answer_a_pdf_asked_for_by_parameter_or_accept_header() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let token = Some(fixture.tokens.acme_administrator.as_str());
+    let by_parameter =
+        api.get(&format!("/v1/accounts/acme/dashboard/actions-automations?{AT}&format=pdf"), token);
+    let by_header = api.send(
+        "GET",
+        &format!("/v1/accounts/acme/dashboard/actions-automations?{AT}"),
+        token,
+        None,
+        &[("Accept", "text/csv;q=0.5, application/pdf")],
+    );
+    for answer in [&by_parameter, &by_header] {
+        assert_eq!(answer.status, 200, "{}", answer.text());
+        assert_eq!(answer.content_type, "application/pdf");
+        assert_eq!(answer.disposition, "attachment; filename=\"actions-automations.pdf\"");
+        assert!(answer.bytes.starts_with(b"%PDF-"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tab.pdf");
+    std::fs::write(&path, &by_parameter.bytes).unwrap();
+    let text = pdf_text(&path);
+    // Every widget of the tab is there, under the filters in force.
+    for title in [
+        "Actions triggered via API + automation triggers",
+        "Total monthly automation runs",
+        "Automation runs log",
+        "Total monthly action runs",
+        "Top actions",
+        "Actions by organization",
+        "Actions by user",
+        "Actions by role",
+        "Actions by team",
+    ] {
+        assert!(text.contains(title), "{title:?} in {text}");
+    }
+    assert!(text.contains("acme") && text.contains("every organization"), "{text}");
+
+    // One widget, filtered: its table's one row (r-a1 and r-a2 in March,
+    // acme-east: 2 runs) and the filter named.
+    let widget = api.get(
+        &format!(
+            "/v1/accounts/acme/dashboard/actions-automations/monthly-action-runs?{AT}&format=pdf&organization=acme-east"
+        ),
+        token,
+    );
+    assert_eq!(widget.status, 200, "{}", widget.text());
+    std::fs::write(&path, &widget.bytes).unwrap();
+    let text = pdf_text(&path);
+    assert!(
+        text.lines().any(|line| line.split_whitespace().eq(["2026-03", "acme-east", "2"])),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|line| line.split_whitespace().eq(["Organization:", "acme-east"])),
+        "{text}"
+    );
+
+    // A byte-order mark is for CSV only.
+    let refused = api.get(
+        &format!("/v1/accounts/acme/dashboard/actions-automations?{AT}&format=pdf&bom=true"),
+        token,
+    );
+    assert_eq!(refused.status, 400, "{}", refused.text());
+}
+
+/// The text of the PDF at `path`, by poppler-utils' `pdftotext -layout`.
+fn pdf_text(path: &std::path::Path) -> String {
+    let output = std::process::Command::new("pdftotext")
+        .args(["-layout", path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}

@@ -6,6 +6,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tally_figures::InstantOrDay;
+use tally_figures::dashboard::DashboardFormat;
 use tally_identity::{Matcher, MatcherConfig};
 use tally_report::Format;
 use tally_seats::{Month, SeatStatus};
@@ -48,8 +49,9 @@ pub enum Command {
         to: Option<Month>,
     },
     /// Every widget of a usage dashboard tab, or one widget
-    /// (docs/dashboard.md): JSON, an XLSX workbook with a sheet per widget, or
-    /// CSV sections, each after a `# widget` line.
+    /// (docs/dashboard.md): JSON, an XLSX workbook with a sheet per widget,
+    /// CSV sections, each after a `# widget` line, or a PDF of each widget's
+    /// chart and table.
     Dashboard(DashboardCommand),
     /// `Usage Reports.zip`: the last 6 months' and the last year's usage
     /// report workbooks (docs/usage-reports.md).
@@ -70,8 +72,19 @@ pub enum Command {
 
 #[derive(Args)]
 pub struct DashboardCommand {
-    #[command(flatten)]
-    pub output: Output,
+    /// The account's slug.
+    #[arg(long)]
+    pub account: String,
+    /// csv, json, xlsx or pdf.
+    #[arg(long, default_value = "csv", value_parser = |text: &str| DashboardFormat::parse(text).ok_or(format!("{text:?} is not a format: {}", DashboardFormat::NAMES.join(", "))))]
+    pub format: DashboardFormat,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Start the CSV with a UTF-8 byte-order mark, which Excel on Windows needs
+    /// to read it as UTF-8 (docs/reports.md). CSV only.
+    #[arg(long)]
+    pub bom: bool,
     /// users-activity, entities, actions-automations, data-sources or ai-mcp.
     #[arg(long, value_parser = |text: &str| tally_figures::dashboard::Tab::parse(text).ok_or(format!("{text:?} is not a tab: users-activity, entities, actions-automations, data-sources or ai-mcp")))]
     pub tab: tally_figures::dashboard::Tab,

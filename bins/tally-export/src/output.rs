@@ -59,6 +59,26 @@ pub fn write(
     Ok(())
 }
 
+/// Writes a finished document's `bytes` (`what` names it in messages) to
+/// `output`, or to standard output.
+pub fn write_bytes(bytes: &[u8], output: Option<&Path>, what: &str) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            let (mut file, output) = OutputFile::create(path)?;
+            file.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
+            drop(file);
+            output.persist()?;
+            eprintln!("wrote {what} ({} bytes) to {}", bytes.len(), path.display());
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes).context("writing to standard output")?;
+            out.flush().context("writing to standard output")?;
+        }
+    }
+    Ok(())
+}
+
 /// An output file being written: its bytes go to a temporary file in the same
 /// directory, renamed to the file's name only by [`OutputFile::persist`]. An
 /// export that fails, or is killed, leaves no file (or an earlier one

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use chrono::{DateTime, SecondsFormat, Utc};
 use tally_access::Principal;
 use tally_figures::seats::{ACTIVATED_SEATS, ActivatedSeatFilter, COUNTED_LOGINS, MONTHLY_SEATS};
@@ -13,13 +13,17 @@ use tally_figures::{InstantOrDay, MonthRange};
 use tally_report::WriteOptions;
 use tally_store::Account;
 
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 
-use tally_figures::dashboard::{DashboardQuery, Widget, widget_table, write_widgets};
+use tally_figures::dashboard::{
+    DashboardFormat, DashboardQuery, Widget, tab_pdf, widget_table, write_widgets,
+};
 
 use crate::cli::{DashboardCommand, Output, SeatOutput, SeatsCommand};
 use crate::open_store;
-use crate::output::{OutputFile, refuse_bom_without_csv, refuse_xlsx_on_a_terminal, titled, write};
+use crate::output::{
+    OutputFile, refuse_bom_without_csv, refuse_xlsx_on_a_terminal, titled, write, write_bytes,
+};
 
 pub fn export_seats(db: &Path, command: SeatsCommand) -> anyhow::Result<()> {
     let (SeatsCommand::Monthly { output, .. }
@@ -122,9 +126,21 @@ pub fn export_event_counts(
 /// A usage dashboard tab's widgets, or one of them, with the filters the
 /// API's dashboard takes.
 pub fn export_dashboard(db: &Path, command: &DashboardCommand) -> anyhow::Result<()> {
-    let output = &command.output;
-    refuse_xlsx_on_a_terminal(output.format, output.output.as_deref())?;
-    refuse_bom_without_csv(output.format, output.bom)?;
+    let target = command.output.as_deref();
+    match command.format {
+        DashboardFormat::Table(format) => {
+            refuse_xlsx_on_a_terminal(format, target)?;
+            refuse_bom_without_csv(format, command.bom)?;
+        }
+        DashboardFormat::Pdf => {
+            if command.bom {
+                bail!("--bom is for CSV only: --format pdf has no byte-order mark");
+            }
+            if target.is_none() && std::io::stdout().is_terminal() {
+                bail!("a PDF file is binary: pass --output FILE, or redirect standard output");
+            }
+        }
+    }
     let widgets = match &command.widget {
         None => command.tab.widgets().to_vec(),
         Some(name) => vec![Widget::parse(command.tab, name).with_context(|| {
@@ -134,19 +150,19 @@ pub fn export_dashboard(db: &Path, command: &DashboardCommand) -> anyhow::Result
         })?],
     };
     let mut store = open_store(db)?;
-    let account = store.account(&output.account)?;
+    let account = store.account(&command.account)?;
     if !command.no_update {
         store
-            .update_dashboard(&output.account, tally_store::DASHBOARD_EVENTS_PER_STEP)
+            .update_dashboard(&command.account, tally_store::DASHBOARD_EVENTS_PER_STEP)
             .with_context(|| {
-                format!("bringing the dashboard of account {} up to date", output.account)
+                format!("bringing the dashboard of account {} up to date", command.account)
             })?;
-        store.update_seats(&output.account).with_context(|| {
-            format!("bringing the seats of account {} up to date", output.account)
+        store.update_seats(&command.account).with_context(|| {
+            format!("bringing the seats of account {} up to date", command.account)
         })?;
     }
-    let usage = Principal::database_holder(&output.account)
-        .read_usage(&output.account)
+    let usage = Principal::database_holder(&command.account)
+        .read_usage(&command.account)
         .expect("an administrator may read their own account's usage");
     let at = command.at.map_or_else(Utc::now, |at| at.instant(&account.calendar));
     let query = DashboardQuery::new(
@@ -160,21 +176,28 @@ pub fn export_dashboard(db: &Path, command: &DashboardCommand) -> anyhow::Result
         .iter()
         .map(|widget| widget_table(&store, &usage, *widget, &query))
         .collect::<Result<Vec<_>, _>>()?;
-    let options =
-        WriteOptions::new(account.calendar.time_zone).with_csv_byte_order_mark(output.bom);
+    let zone = account.calendar.time_zone;
+    let format = match command.format {
+        DashboardFormat::Table(format) => format,
+        DashboardFormat::Pdf => {
+            let pdf = tab_pdf(command.tab, &account.slug, &query, &tables, zone)?;
+            return write_bytes(&pdf, target, "the PDF");
+        }
+    };
+    let options = WriteOptions::new(zone).with_csv_byte_order_mark(command.bom);
     if let [single] = tables.as_slice()
         && command.widget.is_some()
     {
         for note in &single.notes {
             eprintln!("{}: {note}", single.widget.name());
         }
-        return write(&single.table, output.format, output.output.as_deref(), &options);
+        return write(&single.table, format, target, &options);
     }
-    match output.output.as_deref() {
+    match target {
         Some(path) => {
             let (file, finished) = OutputFile::create(path)?;
             let mut out = BufWriter::new(file);
-            write_widgets(output.format, &account.slug, &query, &tables, &options, &mut out)?;
+            write_widgets(format, &account.slug, &query, &tables, &options, &mut out)?;
             out.flush().with_context(|| format!("writing {}", path.display()))?;
             drop(out);
             finished.persist()?;
@@ -182,7 +205,7 @@ pub fn export_dashboard(db: &Path, command: &DashboardCommand) -> anyhow::Result
         }
         None => {
             let mut out = BufWriter::new(std::io::stdout());
-            write_widgets(output.format, &account.slug, &query, &tables, &options, &mut out)?;
+            write_widgets(format, &account.slug, &query, &tables, &options, &mut out)?;
             out.flush().context("writing to standard output")?;
         }
     }

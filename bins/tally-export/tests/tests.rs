@@ -5,6 +5,7 @@ mod dashboard;
 mod filters;
 mod identities;
 mod operator;
+mod pdf;
 mod seat_surprises;
 mod usage_reports;
 

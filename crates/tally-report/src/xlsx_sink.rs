@@ -40,6 +40,9 @@ pub(crate) struct SheetWriter {
     /// Per column, the widest value as shown, in characters.
     widths: Vec<u32>,
     rows_written: u64,
+    /// For a chart in long form, each row's category, series and value, to be
+    /// pivoted into one column per series under the table for the chart.
+    long_form: Vec<(Cell, String, Option<f64>)>,
 }
 
 impl SheetWriter {
@@ -78,6 +81,7 @@ impl SheetWriter {
             formats,
             widths,
             rows_written: 0,
+            long_form: Vec::new(),
         })
     }
 
@@ -174,6 +178,24 @@ impl SheetWriter {
             };
             self.widths[index] = self.widths[index].max(shown_width.saturating_add(1));
         }
+        if let Some(chart) = &self.header.chart
+            && let Some(series) = &chart.series
+        {
+            let at = |name: &str| self.header.column_index(name).expect("a checked chart column");
+            let series = match &cells[at(series)] {
+                Cell::Text(text) => text.clone(),
+                Cell::Empty => "(none)".to_owned(),
+                other => format!("{other:?}"),
+            };
+            let value = match &cells[at(&chart.values[0])] {
+                Cell::Integer(value) => Some(*value as f64),
+                Cell::Decimal(value) | Cell::Percent(value) | Cell::Percentage(value) => {
+                    Some(*value)
+                }
+                Cell::Empty | Cell::Text(_) | Cell::Date(_) | Cell::DateTime(_) => None,
+            };
+            self.long_form.push((cells[at(&chart.category)].clone(), series, value));
+        }
         self.rows_written += 1;
         Ok(())
     }
@@ -189,26 +211,125 @@ impl SheetWriter {
         for (index, width) in self.widths.iter().enumerate() {
             worksheet.set_column_width(column_number(index), (*width).min(MAX_COLUMN_WIDTH))?;
         }
-        // A chart in long form needs its rows pivoted into one column per
-        // series first; the sheet keeps the rows and leaves that to the reader.
-        if let Some(chart) = &self.header.chart
-            && last_row > 0
-            && chart.series.is_none()
-        {
-            let chart = self.chart(chart, last_row);
-            worksheet.insert_chart(1, last_column + 2, &chart)?;
+        let Some(chart) = &self.header.chart else { return Ok(()) };
+        if last_row == 0 {
+            return Ok(());
         }
+        let drawn = match &chart.series {
+            None => self.chart(chart, last_row),
+            Some(_) => self.pivoted_chart(chart, worksheet, last_row)?,
+        };
+        worksheet.insert_chart(1, last_column + 2, &drawn)?;
         Ok(())
     }
 
-    fn chart(&self, chart: &crate::Chart, last_row: RowNum) -> rust_xlsxwriter::Chart {
-        let chart_type = match chart.kind {
-            ChartKind::Line => rust_xlsxwriter::ChartType::Line,
-            ChartKind::Bar => rust_xlsxwriter::ChartType::Column,
-            ChartKind::StackedBar => rust_xlsxwriter::ChartType::ColumnStacked,
-            ChartKind::Pie => rust_xlsxwriter::ChartType::Pie,
+    /// A chart in long form: its rows pivoted into one column per series
+    /// under the table (below a blank row and a line naming the block), which
+    /// the chart draws. Rows below the table keep a constant-memory sheet's
+    /// order.
+    fn pivoted_chart(
+        &self,
+        chart: &crate::Chart,
+        worksheet: &mut rust_xlsxwriter::Worksheet,
+        last_row: RowNum,
+    ) -> Result<rust_xlsxwriter::Chart, ReportError> {
+        let mut categories: Vec<&Cell> = Vec::new();
+        let mut series: Vec<&str> = Vec::new();
+        for (category, name, _) in &self.long_form {
+            if !categories.contains(&category) {
+                categories.push(category);
+            }
+            if !series.contains(&name.as_str()) {
+                series.push(name);
+            }
+        }
+        let at = |name: &str| self.header.column_index(name).expect("a checked chart column");
+        let value_column = &self.header.columns[at(&chart.values[0])];
+        let series_title =
+            &self.header.columns[at(chart.series.as_deref().expect("long form"))].title;
+        let named_row = last_row + 2;
+        let header_row = named_row + 1;
+        let first_row = header_row + 1;
+        let block_last = header_row + RowNum::try_from(categories.len()).unwrap_or(LAST_ROW);
+        if block_last > LAST_ROW || series.len() + 1 > MAX_COLUMNS {
+            return Err(ReportError::TooManyRowsForXlsx { row: u64::from(block_last) });
+        }
+        worksheet.write_string_with_format(
+            named_row,
+            0,
+            format!("Chart data: {} by {}", value_column.title, series_title),
+            &self.formats.header,
+        )?;
+        let category_column = &self.header.columns[at(&chart.category)];
+        worksheet.write_string_with_format(
+            header_row,
+            0,
+            &category_column.title,
+            &self.formats.header,
+        )?;
+        for (index, name) in series.iter().enumerate() {
+            worksheet.write_string_with_format(
+                header_row,
+                column_number(index + 1),
+                *name,
+                &self.formats.header,
+            )?;
+        }
+        let format = match value_column.kind {
+            ColumnKind::Percent => &self.formats.percent,
+            ColumnKind::Percentage => &self.formats.percentage,
+            ColumnKind::Decimal => &self.formats.decimal,
+            ColumnKind::Integer | ColumnKind::Text | ColumnKind::Date | ColumnKind::DateTime => {
+                &self.formats.integer
+            }
         };
-        let mut drawn = rust_xlsxwriter::Chart::new(chart_type);
+        for (offset, category) in categories.iter().enumerate() {
+            let row = first_row + RowNum::try_from(offset).expect("checked above");
+            match category {
+                Cell::Date(date) => {
+                    worksheet.write_datetime_with_format(row, 0, *date, &self.formats.date)?;
+                }
+                Cell::Text(text) => {
+                    worksheet.write_string(row, 0, text)?;
+                }
+                other => {
+                    worksheet.write_string(row, 0, format!("{other:?}"))?;
+                }
+            }
+            for (index, name) in series.iter().enumerate() {
+                let sum: Option<f64> = self
+                    .long_form
+                    .iter()
+                    .filter(|(held, held_series, _)| held == *category && held_series == name)
+                    .filter_map(|(_, _, value)| *value)
+                    .fold(None, |total, value| Some(total.unwrap_or(0.0) + value));
+                if let Some(sum) = sum {
+                    worksheet.write_number_with_format(
+                        row,
+                        column_number(index + 1),
+                        sum,
+                        format,
+                    )?;
+                }
+            }
+        }
+        let mut drawn = rust_xlsxwriter::Chart::new(chart_type(chart.kind));
+        drawn.title().set_name(&self.header.title);
+        let sheet = self.sheet_name.as_str();
+        let last = block_last;
+        for index in 0..series.len() {
+            let column = column_number(index + 1);
+            drawn
+                .add_series()
+                .set_name((sheet, header_row, column))
+                .set_categories((sheet, first_row, 0, last, 0))
+                .set_values((sheet, first_row, column, last, column));
+        }
+        Ok(drawn)
+    }
+
+    fn chart(&self, chart: &crate::Chart, last_row: RowNum) -> rust_xlsxwriter::Chart {
+        let mut drawn = rust_xlsxwriter::Chart::new(chart_type(chart.kind));
         drawn.title().set_name(&self.header.title);
         let sheet = self.sheet_name.as_str();
         // TableHeader::check made sure the chart names existing columns.
@@ -236,6 +357,16 @@ impl SheetWriter {
                 .set_values((sheet, 1, value, last_row, value));
         }
         drawn
+    }
+}
+
+/// The Excel chart drawing `kind`.
+fn chart_type(kind: ChartKind) -> rust_xlsxwriter::ChartType {
+    match kind {
+        ChartKind::Line => rust_xlsxwriter::ChartType::Line,
+        ChartKind::Bar => rust_xlsxwriter::ChartType::Column,
+        ChartKind::StackedBar => rust_xlsxwriter::ChartType::ColumnStacked,
+        ChartKind::Pie => rust_xlsxwriter::ChartType::Pie,
     }
 }
 

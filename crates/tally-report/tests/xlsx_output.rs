@@ -308,3 +308,53 @@ fn a_percentage_is_the_exact_number_shown_with_two_decimals() {
     let styles = zip_entry(&bytes, "xl/styles.xml").unwrap();
     assert!(styles.contains("formatCode=\"0.00\""), "{styles}");
 }
+
+#[test]
+fn a_chart_in_long_form_draws_its_rows_pivoted_under_the_table() {
+    // Runs by month and organization: Jan north 3, south 1; Feb north 2 and
+    // north 4 again (a category met twice for one series adds up: 6). The
+    // pivot lies under the four rows and a blank row: its name on row 7, its
+    // header on row 8 (Month, north, south), Jan on row 9, Feb on row 10; Feb
+    // has no south, so that cell stays empty.
+    let header = TableHeader::new(
+        "Runs",
+        vec![
+            Column::new("month", "Month", ColumnKind::Text),
+            Column::new("organization", "Organization", ColumnKind::Text),
+            Column::new("runs", "Runs", ColumnKind::Integer),
+        ],
+    )
+    .with_chart(
+        Chart::new(ChartKind::StackedBar, "month", vec!["runs".to_owned()])
+            .by_series("organization"),
+    );
+    let table = Table::new(
+        header,
+        vec![
+            vec![text("2026-01"), text("north"), Cell::Integer(3)],
+            vec![text("2026-01"), text("south"), Cell::Integer(1)],
+            vec![text("2026-02"), text("north"), Cell::Integer(2)],
+            vec![text("2026-02"), text("north"), Cell::Integer(4)],
+        ],
+    );
+    let bytes = write(&table, &WriteOptions::default());
+    let mut workbook = open(&bytes);
+    let range = workbook.worksheet_range("Runs").unwrap();
+    let cell = |row: u32, column: u32| range.get_value((row, column)).cloned();
+    assert_eq!(cell(6, 0), Some(Data::String("Chart data: Runs by Organization".to_owned())));
+    let header: Vec<_> = (0..3).map(|column| cell(7, column)).collect();
+    assert_eq!(header, ["Month", "north", "south"].map(|name| Some(Data::String(name.to_owned()))));
+    assert_eq!(cell(8, 0), Some(Data::String("2026-01".to_owned())));
+    assert_eq!((cell(8, 1), cell(8, 2)), (Some(Data::Float(3.0)), Some(Data::Float(1.0))));
+    assert_eq!(cell(9, 0), Some(Data::String("2026-02".to_owned())));
+    assert_eq!(cell(9, 1), Some(Data::Float(6.0)));
+    assert!(matches!(cell(9, 2), None | Some(Data::Empty)));
+
+    // The chart stacks one series per organization over those rows.
+    let chart = zip_entry(&bytes, "xl/charts/chart1.xml").unwrap();
+    assert!(chart.contains("<c:grouping val=\"stacked\"/>"), "{chart}");
+    assert!(chart.contains("<c:f>Runs!$A$9:$A$10</c:f>"), "{chart}");
+    assert!(chart.contains("<c:f>Runs!$B$9:$B$10</c:f>"), "{chart}");
+    assert!(chart.contains("<c:f>Runs!$C$9:$C$10</c:f>"), "{chart}");
+    assert!(chart.contains("<c:f>Runs!$B$8</c:f>"), "{chart}");
+}

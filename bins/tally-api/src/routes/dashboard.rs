@@ -8,8 +8,8 @@ use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use tally_figures::InstantOrDay;
 use tally_figures::dashboard::{
-    ActivityRow, DashboardQuery, Tab, Widget, WidgetTable, activity_rows, tab_tables, widget_table,
-    write_widget_json, write_widgets,
+    ActivityRow, DashboardFormat, DashboardQuery, Tab, Widget, WidgetTable, activity_rows, tab_pdf,
+    tab_tables, widget_table, write_widget_json, write_widgets,
 };
 use tally_report::{Format, WriteOptions};
 use tally_store::{ACTIVITY_KINDS, ActivityFilter, DayRange};
@@ -43,9 +43,9 @@ pub struct DashboardParameters {
     /// Only figures of users while they were in this team (its id).
     #[serde(default, deserialize_with = "query::filter")]
     pub team: Option<String>,
-    /// json (default), csv or xlsx; or send an Accept header.
+    /// json (default), csv or xlsx, and pdf for a whole tab; or send an Accept header.
     #[serde(default, deserialize_with = "query::filter")]
-    #[param(pattern = "^(json|csv|xlsx)$")]
+    #[param(pattern = "^(json|csv|xlsx|pdf)$")]
     pub format: Option<String>,
     /// true to start a CSV answer with a UTF-8 byte-order mark.
     #[serde(default)]
@@ -53,12 +53,10 @@ pub struct DashboardParameters {
 }
 
 impl DashboardParameters {
-    /// The format asked for, and whether a byte-order mark starts it (only a
-    /// CSV answer may have one).
-    fn answer(&self, headers: &HeaderMap) -> Result<(Format, bool), ApiError> {
-        let format = list::answer_format(self.format.as_deref(), headers)?;
+    /// Whether a byte-order mark starts the answer: only a CSV one may have one.
+    fn byte_order_mark(&self, format: DashboardFormat) -> Result<bool, ApiError> {
         let bom = self.bom == Some(true);
-        if bom && format != Format::Csv {
+        if bom && format != DashboardFormat::Table(Format::Csv) {
             return Err(ApiError::bad_parameter(
                 "bom",
                 format!(
@@ -66,7 +64,7 @@ impl DashboardParameters {
                 ),
             ));
         }
-        Ok((format, bom))
+        Ok(bom)
     }
 
     fn query(&self, at: chrono::DateTime<Utc>) -> Result<DashboardQuery, ApiError> {
@@ -84,11 +82,11 @@ fn tab_named(name: &str) -> Result<Tab, ApiError> {
 }
 
 /// Writes `bytes` as a file of `format` named `name`.
-fn file(bytes: Vec<u8>, format: Format, name: &str) -> Response {
+fn file(bytes: Vec<u8>, format: DashboardFormat, name: &str) -> Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
-    if format != Format::Json {
+    if format != DashboardFormat::Table(Format::Json) {
         let disposition = format!("attachment; filename=\"{name}.{}\"", format.extension());
         if let Ok(value) = HeaderValue::from_str(&disposition) {
             headers.insert(header::CONTENT_DISPOSITION, value);
@@ -97,7 +95,7 @@ fn file(bytes: Vec<u8>, format: Format, name: &str) -> Response {
     response
 }
 
-fn written(error: tally_report::ReportError) -> ApiError {
+fn written(error: impl std::error::Error) -> ApiError {
     tracing::error!(error = %crate::error::error_chain(&error), "writing the dashboard");
     ApiError::Internal
 }
@@ -107,7 +105,8 @@ fn written(error: tally_report::ReportError) -> ApiError {
 /// Each widget's table with the days it covers, the first instant it has
 /// data for and its notes (docs/dashboard.md). JSON is one document; XLSX a
 /// workbook with an "About" sheet and a sheet per widget; CSV the same tables
-/// as sections, each after a `# widget` line. Whole, never paged.
+/// as sections, each after a `# widget` line; PDF each widget's chart and
+/// table under the filters in force. Whole, never paged.
 #[utoipa::path(
     get,
     path = "/v1/accounts/{account}/dashboard/{tab}",
@@ -123,6 +122,7 @@ fn written(error: tally_report::ReportError) -> ApiError {
                 (String = "application/json"),
                 (String = "text/csv"),
                 (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (Vec<u8> = "application/pdf"),
             )),
         AccountProblems,
     ),
@@ -138,19 +138,27 @@ pub async fn dashboard_tab(
     let usage = principal.read_usage(&account)?;
     let params: DashboardParameters = query::parse(raw.as_deref())?;
     let tab = tab_named(&tab)?;
-    let (format, bom) = params.answer(&headers)?;
+    let format = list::tab_format(params.format.as_deref(), &headers)?;
+    let bom = params.byte_order_mark(format)?;
     let bytes = state
         .with_store(move |store| {
             let account = store.account(usage.account())?;
             let at = params.at.map_or_else(Utc::now, |at| at.instant(&account.calendar));
             let query = params.query(at)?;
             let tables = tab_tables(store, &usage, tab, &query)?;
-            let mut bytes = Vec::new();
-            let options =
-                WriteOptions::new(account.calendar.time_zone).with_csv_byte_order_mark(bom);
-            write_widgets(format, &account.slug, &query, &tables, &options, &mut bytes)
-                .map_err(written)?;
-            Ok(bytes)
+            let zone = account.calendar.time_zone;
+            match format {
+                DashboardFormat::Pdf => {
+                    tab_pdf(tab, &account.slug, &query, &tables, zone).map_err(written)
+                }
+                DashboardFormat::Table(format) => {
+                    let mut bytes = Vec::new();
+                    let options = WriteOptions::new(zone).with_csv_byte_order_mark(bom);
+                    write_widgets(format, &account.slug, &query, &tables, &options, &mut bytes)
+                        .map_err(written)?;
+                    Ok(bytes)
+                }
+            }
         })
         .await?;
     Ok(file(bytes, format, tab.name()))
@@ -161,7 +169,7 @@ pub async fn dashboard_tab(
 /// In JSON, the widget's days, data floor and notes, its table under `table`,
 /// and `rows_behind`: for each row, the `/activity` request listing the
 /// activity it was summed from (null where a row is not summed from activity).
-/// In CSV and XLSX, the table alone, whole.
+/// In CSV and XLSX, the table alone, whole; in PDF, its chart and table.
 #[utoipa::path(
     get,
     path = "/v1/accounts/{account}/dashboard/{tab}/{widget}",
@@ -178,6 +186,7 @@ pub async fn dashboard_tab(
                 (String = "application/json"),
                 (String = "text/csv"),
                 (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (Vec<u8> = "application/pdf"),
             )),
         AccountProblems,
     ),
@@ -201,7 +210,8 @@ pub async fn dashboard_widget(
             names.join(", ")
         ))
     })?;
-    let (format, bom) = params.answer(&headers)?;
+    let format = list::tab_format(params.format.as_deref(), &headers)?;
+    let bom = params.byte_order_mark(format)?;
     let slug = account.clone();
     let bytes = state
         .with_store(move |store| {
@@ -209,17 +219,21 @@ pub async fn dashboard_widget(
             let at = params.at.map_or_else(Utc::now, |at| at.instant(&account.calendar));
             let query = params.query(at)?;
             let answer = widget_table(store, &usage, widget, &query)?;
-            let options =
-                WriteOptions::new(account.calendar.time_zone).with_csv_byte_order_mark(bom);
+            let zone = account.calendar.time_zone;
+            let options = WriteOptions::new(zone).with_csv_byte_order_mark(bom);
             let mut bytes = Vec::new();
             match format {
-                Format::Json => {
+                DashboardFormat::Table(Format::Json) => {
                     write_widget_json(&answer, &options, &mut bytes).map_err(written)?;
                     bytes = with_rows_behind(&bytes, &slug, &answer);
                 }
-                format => {
+                DashboardFormat::Table(format) => {
                     tally_report::write_table(format, &answer.table, &options, &mut bytes)
                         .map_err(written)?;
+                }
+                DashboardFormat::Pdf => {
+                    bytes =
+                        tab_pdf(tab, &account.slug, &query, &[answer], zone).map_err(written)?;
                 }
             }
             Ok(bytes)

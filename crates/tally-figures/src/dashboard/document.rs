@@ -150,3 +150,48 @@ pub fn write_widgets<W: Write + Send>(
     }
     Ok(())
 }
+
+/// A format a tab or a widget is written in: a table format, or a PDF of the
+/// tab (D11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DashboardFormat {
+    /// CSV, JSON or XLSX, as `tally-report` writes tables.
+    Table(Format),
+    /// One PDF: each widget's chart and table.
+    Pdf,
+}
+
+impl DashboardFormat {
+    /// The names [`DashboardFormat::parse`] takes.
+    pub const NAMES: [&'static str; 4] = ["csv", "json", "xlsx", "pdf"];
+
+    /// Reads `csv`, `json`, `xlsx` or `pdf`, in lower case exactly.
+    pub fn parse(name: &str) -> Option<DashboardFormat> {
+        match name {
+            "pdf" => Some(DashboardFormat::Pdf),
+            other => other.parse().ok().map(DashboardFormat::Table),
+        }
+    }
+
+    /// The HTTP media type, as sent in `Content-Type`.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            DashboardFormat::Table(format) => format.media_type(),
+            DashboardFormat::Pdf => "application/pdf",
+        }
+    }
+
+    /// The file name extension, without the dot; also the name it is parsed from.
+    pub fn extension(self) -> &'static str {
+        match self {
+            DashboardFormat::Table(format) => format.extension(),
+            DashboardFormat::Pdf => "pdf",
+        }
+    }
+}
+
+impl std::fmt::Display for DashboardFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.extension())
+    }
+}

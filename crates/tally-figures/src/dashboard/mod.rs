@@ -9,10 +9,12 @@ mod activity;
 mod behind;
 mod catalog;
 mod document;
+mod drawn;
 mod runs;
 
 pub use behind::{ACTIVITY, ActivityRow, activity_rows};
-pub use document::{write_widget_json, write_widgets};
+pub use document::{DashboardFormat, write_widget_json, write_widgets};
+pub use drawn::{DrawingError, PDF_ROWS_PER_TABLE, tab_pdf, widget_svg};
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use tally_access::AccountUsage;

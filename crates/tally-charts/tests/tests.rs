@@ -1,0 +1,3 @@
+//! The charts drawn from hand-built tables, read back as XML.
+
+mod charts;

@@ -1,0 +1,3 @@
+//! PDFs of hand-built reports, read back with poppler-utils.
+
+mod pdf;
