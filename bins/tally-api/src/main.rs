@@ -163,17 +163,13 @@ fn serve(
     runtime.block_on(async {
         let listener = listen.bind().await.with_context(|| format!("listening on {listen}"))?;
         let address = listener.local_addr().context("reading the bound address")?;
+        // Before the address is printed: a SIGTERM from then on stops cleanly.
+        let shutdown = tally_service::shutdown_signal();
         // Tests and scripts wait for this line: it is printed once the port accepts.
         println!("tally-api listening on http://{address} (database {})", db.display());
-        tally_api::serve(
-            listener,
-            state,
-            connections,
-            tally_service::shutdown_signal(),
-            Duration::from_secs(10),
-        )
-        .await
-        .context("serving HTTP")?;
+        tally_api::serve(listener, state, connections, shutdown, Duration::from_secs(10))
+            .await
+            .context("serving HTTP")?;
         tracing::info!("stopped");
         Ok(())
     })

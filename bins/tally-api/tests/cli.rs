@@ -79,6 +79,21 @@ fn the_service_stops_cleanly_on_sigterm() {
     assert!(status.success(), "{status:?}");
 }
 
+/// A service manager may stop the service as soon as it has announced its
+/// address: the signal listeners are in place before that line is printed.
+#[test]
+fn a_sigterm_right_after_the_address_is_printed_stops_cleanly() {
+    for _ in 0..5 {
+        let fixture = fixture();
+        let mut api = Api::start(&fixture.db);
+        let killed =
+            Command::new("kill").args(["-TERM", &api.child.id().to_string()]).status().unwrap();
+        assert!(killed.success());
+        let status = api.child.wait().unwrap();
+        assert!(status.success(), "{status:?}");
+    }
+}
+
 /// For operators who ship logs: with `--log-format json` every line the service
 /// writes to standard error is one JSON object, its requests' lines included.
 #[test]

@@ -103,6 +103,8 @@ fn serve(db: &Path, audit_key: &Path, args: &ServeArgs) -> anyhow::Result<ExitCo
         let listener =
             args.listen.bind().await.with_context(|| format!("listening on {}", args.listen))?;
         let address = listener.local_addr().context("reading the bound address")?;
+        // Before the address is printed: a SIGTERM from then on stops cleanly.
+        let shutdown = tally_service::shutdown_signal();
         // Tests and scripts wait for this line: it is printed once the port accepts.
         println!("tally-ingest listening on http://{address} (database {})", db.display());
         tally_ingest::serve(
@@ -116,7 +118,7 @@ fn serve(db: &Path, audit_key: &Path, args: &ServeArgs) -> anyhow::Result<ExitCo
                 body_budget_bytes: args.body_budget_bytes,
                 connections: args.connections.limits(),
             },
-            tally_service::shutdown_signal(),
+            shutdown,
         )
         .await
         .context("serving HTTP")?;
