@@ -6,14 +6,14 @@
 //! without a thread bringing the dashboard up to date every second, in one
 //! criterion group so that their ratio comes from one run.
 //!
-//! The 10-million-event file is made once (about a minute and a half of
-//! appending and the first dashboard update, whose time is printed) and kept
-//! in the scratch directory as `dashboard-bench-v2/account.sqlite`; delete it
-//! to make it again.
+//! The 10-million-event file is made once (`dashboard_account.rs`, shared
+//! with the PDF benchmark) and kept in the scratch directory as
+//! `dashboard-bench-v2/account.sqlite`; delete it to make it again.
 
 mod daemon;
+mod dashboard_account;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -22,16 +22,13 @@ use criterion::{Criterion, SamplingMode, Throughput};
 use tally_access::Principal;
 use tally_benches::{DashboardGenerator, agent, checked_events, post_batch, scratch_dir};
 use tally_figures::dashboard::{DashboardQuery, Widget, widget_table};
-use tally_store::{NewAccount, Store, StoreOptions};
+use tally_store::{Store, StoreOptions};
+
+use crate::dashboard_account::{AT, EVENTS, SEED, new_account, prepared_file};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Events of the account, after its users' `user_added`.
-const EVENTS: u64 = 10_000_000;
-const SEED: u64 = 15;
-/// The instant the widgets are evaluated at: the end of the generated year.
-const AT: &str = "2026-12-31T12:00:00Z";
 /// Evaluations of each widget for its percentiles.
 const EVALUATIONS: usize = 200;
 
@@ -42,58 +39,6 @@ fn main() {
     widget_medians(&mut criterion, &file);
     upkeep_cost(&mut criterion);
     criterion.final_summary();
-}
-
-/// The account's file, made if missing, with its dashboard up to date.
-fn prepared_file() -> PathBuf {
-    let dir = scratch_dir().join("dashboard-bench-v2");
-    let path = dir.join("account.sqlite");
-    if path.exists() {
-        return path;
-    }
-    std::fs::create_dir_all(&dir).expect("create the scratch directory");
-    let partial = dir.join("account.partial.sqlite");
-    let _ = std::fs::remove_file(&partial);
-    let mut store = Store::open(&partial, &StoreOptions::default()).expect("create the store");
-    let (account, _) = store.create_account(&new_account()).expect("create the account");
-    let mut generator = DashboardGenerator::new(SEED, EVENTS);
-    let started = Instant::now();
-    store.append(account.id, &checked_events(&generator.users())).expect("append the users");
-    let mut appended = 0;
-    while let Some(batch) = generator.next_batch(10_000) {
-        appended += store.append(account.id, &checked_events(&batch)).expect("append").accepted;
-        if appended % 1_000_000 == 0 {
-            eprintln!("  {appended} events after {:.0?}", started.elapsed());
-        }
-    }
-    eprintln!("appended {appended} events in {:.1?}", started.elapsed());
-    let started = Instant::now();
-    let read = store
-        .update_dashboard("bench", tally_store::DASHBOARD_EVENTS_PER_STEP)
-        .expect("the first dashboard update");
-    let first_update = started.elapsed();
-    store.update_seats("bench").expect("the seat state");
-    let note = format!(
-        "first update_dashboard over {read} events: {first_update:.2?} ({:.0} events/s)\n",
-        read as f64 / first_update.as_secs_f64()
-    );
-    eprint!("{note}");
-    std::fs::write(dir.join("first-update.txt"), note).expect("keep the first update's time");
-    drop(store);
-    std::fs::rename(&partial, &path).expect("name the finished file");
-    path
-}
-
-fn new_account() -> NewAccount {
-    NewAccount {
-        slug: "bench".into(),
-        name: "Benchmark".into(),
-        calendar: tally_calendar::AccountCalendar {
-            time_zone: chrono_tz::Europe::Berlin,
-            week_start: chrono::Weekday::Mon,
-        },
-        terms: vec!["2026-01-01..2027-01-01".parse().expect("a term")],
-    }
 }
 
 fn query() -> DashboardQuery {

@@ -2,10 +2,10 @@
 //! make it from an up-to-date dashboard: every widget of the tab computed,
 //! each chart drawn, the document laid out and written. On the demo's data
 //! (`acme-robotics`, built once in the scratch directory) and on the account of
-//! 10 million events the dashboard benchmark makes and keeps
-//! (`dashboard-bench-v2/account.sqlite`: run `cargo bench -p tally-benches
-//! --bench dashboard` once first; without it that group is left out, saying
-//! so).
+//! 10 million events the dashboard benchmark reads (`dashboard_account.rs`,
+//! made once if missing).
+
+mod dashboard_account;
 
 use std::path::{Path, PathBuf};
 
@@ -29,22 +29,14 @@ fn main() {
         "acme-robotics",
         "2026-11-20T12:00:00Z",
     );
-    let ten_million = scratch_dir().join("dashboard-bench-v2").join("account.sqlite");
-    if ten_million.exists() {
-        tab_pdfs(
-            &mut criterion,
-            "dashboard_tab_pdf_10m_events",
-            &ten_million,
-            "bench",
-            "2026-12-31T12:00:00Z",
-        );
-    } else {
-        eprintln!(
-            "{} is missing: run `cargo bench -p tally-benches --bench dashboard` once to make it; \
-             the 10-million-event group is left out",
-            ten_million.display()
-        );
-    }
+    let ten_million = dashboard_account::prepared_file();
+    tab_pdfs(
+        &mut criterion,
+        "dashboard_tab_pdf_10m_events",
+        &ten_million,
+        "bench",
+        dashboard_account::AT,
+    );
     criterion.final_summary();
 }
 
