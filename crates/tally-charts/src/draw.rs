@@ -14,6 +14,8 @@ const FAMILY: &str = "sans-serif";
 const TEXT_SIZE: f64 = 14.88;
 const LEGEND_SWATCH: i32 = 10;
 const LEGEND_ROW: i32 = 18;
+/// The least room between two category labels.
+const LABEL_GAP: i32 = 8;
 /// The room under the plot for the category labels and the axis title.
 const CATEGORY_AREA: u32 = 42;
 const VALUE_AREA: u32 = 64;
@@ -111,23 +113,27 @@ pub(crate) fn cartesian(plot: &Plot, marks: Marks, frame: &Frame) -> Result<Stri
             .draw()
             .map_err(failed)?;
 
-        // Category labels under the slots, every `step`-th when they would
-        // not fit side by side.
+        // Category labels under the slots. Times that would not fit side by
+        // side are drawn every `step`-th (the others follow from them); names
+        // are each cut to their slot, since no name follows from another.
         let slot_width = {
             let (left, _) = chart.backend_coord(&(0.0, bottom));
             let (right, _) = chart.backend_coord(&(slots, bottom));
             f64::from(right - left) / slots
         };
         let widest = plot.categories.iter().map(|label| text_width(label)).max().unwrap_or(0);
-        let step = label_step(widest, slot_width);
+        let step = match frame.time_zone {
+            Some(_) => label_step(widest, slot_width),
+            None => 1,
+        };
         for (at, label) in plot.categories.iter().enumerate().step_by(step) {
             let (x, y) = chart.backend_coord(&(at as f64 + 0.5, bottom));
-            root.draw(&Text::new(
-                label.as_str(),
-                (x, y + 6),
-                text((HPos::Center, VPos::Top), &INK),
-            ))
-            .map_err(failed)?;
+            let label = match frame.time_zone {
+                Some(_) => label.clone(),
+                None => fit(label, slot_width as i32 - LABEL_GAP),
+            };
+            root.draw(&Text::new(label, (x, y + 6), text((HPos::Center, VPos::Top), &INK)))
+                .map_err(failed)?;
         }
 
         let count = plot.series.len();
@@ -383,7 +389,7 @@ fn label_step(widest: i32, slot_width: f64) -> usize {
     if slot_width <= 0.0 {
         return 1;
     }
-    ((f64::from(widest) + 8.0) / slot_width).ceil().max(1.0) as usize
+    (f64::from(widest + LABEL_GAP) / slot_width).ceil().max(1.0) as usize
 }
 
 fn category_axis_title(plot: &Plot, frame: &Frame) -> String {

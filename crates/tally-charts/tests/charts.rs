@@ -368,3 +368,35 @@ fn a_pie_with_more_slices_than_its_legend_holds_gathers_the_smallest_as_other() 
     let slices = document.descendants().filter(|node| node.has_tag_name("polygon")).count();
     assert_eq!(slices, 15);
 }
+
+#[test]
+fn names_too_wide_for_their_slot_are_cut_so_that_every_bar_keeps_its_label() {
+    // Ten pages whose paths are far wider than a tenth of the plot: each bar
+    // keeps a label, cut with an ellipsis, and no two labels overlap (their
+    // centres a slot apart, each narrower than a slot).
+    let rows = (0..10)
+        .map(|index| {
+            vec![
+                Cell::Text(format!("/catalog/services/{index}/overview/settings")),
+                Cell::Integer(10 - index),
+            ]
+        })
+        .collect();
+    let table = table(ChartKind::Bar, columns(&[("visits", "Visits")]), &["visits"], rows);
+    let text = svg(&table, &Frame::new(480, 300));
+    let document = Document::parse(&text).unwrap();
+    let labels: Vec<(String, f64)> = texts(&document)
+        .into_iter()
+        .filter(|(text, ..)| text.starts_with("/c"))
+        .map(|(text, x, _)| (text, x))
+        .collect();
+    assert_eq!(labels.len(), 10, "{labels:?}");
+    assert!(labels.iter().all(|(text, _)| text.ends_with('…')), "{labels:?}");
+    let slot = labels[1].1 - labels[0].1;
+    // DejaVu Sans at 12 px: each character at least 3.3 px (the narrowest,
+    // "i" and "l", are 0.278 em), so a cut label of n characters is at least
+    // 3.3 n px wide; it must stay under a slot.
+    for (label, _) in &labels {
+        assert!(3.3 * label.chars().count() as f64 <= slot, "{label} in a slot of {slot}");
+    }
+}
