@@ -268,9 +268,9 @@ fn a_file_from_a_newer_tally_is_refused_and_left_alone() {
     rusqlite::Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
 
     let error = Store::open(&path, &StoreOptions::default()).unwrap_err();
-    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 6, .. }));
+    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 7, .. }));
     let message = error.to_string();
     assert!(message.contains("schema version 99"), "{message}");
-    assert!(message.contains("up to 6"), "{message}");
+    assert!(message.contains("up to 7"), "{message}");
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), 99);
 }
