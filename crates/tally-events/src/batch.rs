@@ -90,6 +90,16 @@ impl BatchShape {
             None => Err(text.len()),
         }
     }
+
+    /// The shape of a whole body already read as text, or `None` when it is
+    /// blank. The same answer as [`BatchShape::detect`], without validating a
+    /// body of megabytes as UTF-8 a second time.
+    fn of_text(text: &str) -> Option<BatchShape> {
+        match text.trim_start().chars().next()? {
+            '[' => Some(BatchShape::JsonArray),
+            _ => Some(BatchShape::Ndjson),
+        }
+    }
 }
 
 /// Reads a body as a batch.
@@ -118,10 +128,10 @@ pub fn check_batch_with(
 ) -> Result<Vec<Rejection>, BatchError> {
     let text = std::str::from_utf8(body)
         .map_err(|error| BatchError::NotUtf8 { offset: error.valid_up_to() })?;
-    match BatchShape::detect(body) {
-        Ok(BatchShape::JsonArray) => check_array(text, limits, each),
-        Ok(BatchShape::Ndjson) => check_ndjson(text, limits, each),
-        Err(_) => Err(BatchError::Empty),
+    match BatchShape::of_text(text) {
+        Some(BatchShape::JsonArray) => check_array(text, limits, each),
+        Some(BatchShape::Ndjson) => check_ndjson(text, limits, each),
+        None => Err(BatchError::Empty),
     }
 }
 
@@ -157,7 +167,7 @@ fn check_parallel_from<T: Send>(
 ) -> Result<(Vec<T>, Vec<Rejection>), BatchError> {
     let text = std::str::from_utf8(body)
         .map_err(|error| BatchError::NotUtf8 { offset: error.valid_up_to() })?;
-    let shape = BatchShape::detect(body).map_err(|_| BatchError::Empty)?;
+    let shape = BatchShape::of_text(text).ok_or(BatchError::Empty)?;
     if shape == BatchShape::JsonArray || threads.get() == 1 || text.len() < from_bytes {
         let mut part = start();
         let rejections = match shape {
@@ -220,13 +230,25 @@ fn line_runs(text: &str, runs: usize) -> Vec<(usize, &str)> {
         };
         let (run, after) = rest.split_at(end);
         cut.push((first_index, run));
-        first_index += run.bytes().filter(|byte| *byte == b'\n').count();
         rest = after;
         if rest.is_empty() {
             break;
         }
+        first_index += line_ends(run);
     }
     cut
+}
+
+/// The number of `\n` in `text`, counted 64 bytes at a time into a byte-wide
+/// sum, which the compiler turns into vector compares. Counted byte by byte
+/// it was about a twentieth of checking a large batch, 15 times as slow.
+fn line_ends(text: &str) -> usize {
+    let mut chunks = text.as_bytes().chunks_exact(64);
+    let mut count = 0;
+    for chunk in &mut chunks {
+        count += usize::from(chunk.iter().map(|byte| u8::from(*byte == b'\n')).sum::<u8>());
+    }
+    count + chunks.remainder().iter().filter(|byte| **byte == b'\n').count()
 }
 
 fn check_array(
@@ -345,11 +367,15 @@ mod tests {
 
     use proptest::prelude::*;
 
-    use super::{BatchShape, check_batch_with, check_parallel_from, line_runs};
+    use super::{BatchShape, check_batch_with, check_parallel_from, line_ends, line_runs};
     use crate::{CheckedEvent, Limits};
 
     fn check(start: &[u8], expected: Result<BatchShape, usize>) {
         assert_eq!(BatchShape::detect(start), expected, "{:?}", String::from_utf8_lossy(start));
+        // A whole body read as text has the shape its start has, or none.
+        if let Ok(text) = std::str::from_utf8(start) {
+            assert_eq!(BatchShape::of_text(text), expected.ok(), "{text:?}");
+        }
     }
 
     #[test]
@@ -414,6 +440,21 @@ mod tests {
                 (expected, got) => prop_assert_eq!(expected, got.map(|(_, rejections)| rejections)),
             }
         }
+    }
+
+    #[test]
+    fn line_ends_are_counted_on_both_sides_of_every_64_bytes() {
+        assert_eq!(line_ends(""), 0);
+        assert_eq!(line_ends(&"\n".repeat(200)), 200);
+        // 130 bytes with line ends at 0, 63, 64, 127 and 129: the first and last
+        // byte of the first two 64-byte chunks, and two in the 2 bytes left over.
+        let mut text = vec![b'x'; 130];
+        for at in [0, 63, 64, 127, 129] {
+            text[at] = b'\n';
+        }
+        assert_eq!(line_ends(std::str::from_utf8(&text).unwrap()), 5);
+        // 300 lines of "é\n", 3 bytes each: no chunk ends on a character boundary.
+        assert_eq!(line_ends(&"é\n".repeat(300)), 300);
     }
 
     #[test]

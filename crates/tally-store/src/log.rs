@@ -1,6 +1,8 @@
 //! The event log: idempotent, transactional appends.
 
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use std::sync::LazyLock;
+
+use rusqlite::{OptionalExtension, Statement, Transaction, TransactionBehavior};
 use tally_events::{CheckedEvent, EventBody, EventKind};
 
 use crate::checkpoint::Checkpointer;
@@ -141,6 +143,128 @@ enum Seen {
     Different,
 }
 
+/// Rows one `INSERT` writes at most. With a statement per row, SQLite's work per
+/// statement (binding, opening the table and index, finding the table's end)
+/// was paid for every row.
+const ROWS_PER_INSERT: usize = 64;
+
+/// Values bound per row, in [`INSERT_COLUMNS`]' order.
+const VALUES_PER_ROW: usize = 8;
+const INSERT_COLUMNS: &str = "INSERT INTO events
+    (seq, account_id, id_hash, kind, at_us, payload, login_user, login_organization) VALUES ";
+
+/// An `INSERT` of one row.
+static INSERT_ONE: LazyLock<String> = LazyLock::new(|| insert_rows(1));
+/// An `INSERT` of [`ROWS_PER_INSERT`] rows.
+static INSERT_FULL: LazyLock<String> = LazyLock::new(|| insert_rows(ROWS_PER_INSERT));
+
+fn insert_rows(rows: usize) -> String {
+    let row = format!("({})", ["?"; VALUES_PER_ROW].join(", "));
+    format!("{INSERT_COLUMNS}{}", vec![row.as_str(); rows].join(", "))
+}
+
+/// A new event waiting for its row, with its key.
+struct NewRow<'e> {
+    account: AccountId,
+    hash: i64,
+    event: &'e EventRecord,
+}
+
+/// New events waiting to be inserted [`ROWS_PER_INSERT`] at a time, and the
+/// `seq` the next one gets.
+///
+/// No two waiting events have the same key: an event whose key is waiting
+/// must be compared with that row, so [`NewRows::insert_before`] writes the
+/// waiting rows first. Each row is given its `seq` here, one past the largest
+/// in the file as SQLite itself would choose, so that its key is known without
+/// reading it back (`RETURNING` cost more than the statements it saved).
+struct NewRows<'e> {
+    rows: Vec<NewRow<'e>>,
+    next_seq: i64,
+}
+
+impl<'e> NewRows<'e> {
+    /// Reads the next `seq`; call holding the write lock.
+    fn start(transaction: &Transaction<'_>) -> rusqlite::Result<NewRows<'e>> {
+        let last: Option<i64> =
+            transaction.query_row("SELECT max(seq) FROM events", [], |row| row.get(0))?;
+        // At i64::MAX the insert fails on the existing row instead of wrapping.
+        let next_seq = last.map_or(1, |last| last.saturating_add(1));
+        Ok(NewRows { rows: Vec::with_capacity(ROWS_PER_INSERT), next_seq })
+    }
+
+    /// Writes the waiting rows if one of them has the key `hash`, so that
+    /// looking `hash` up next finds it.
+    fn insert_before(
+        &mut self,
+        transaction: &Transaction<'_>,
+        pending: &mut PendingKeys,
+        hash: i64,
+    ) -> rusqlite::Result<()> {
+        if self.rows.iter().any(|row| row.hash == hash) {
+            self.insert(transaction, pending)?;
+        }
+        Ok(())
+    }
+
+    /// Adds a new event, writing the waiting rows once there are enough.
+    fn push(
+        &mut self,
+        transaction: &Transaction<'_>,
+        pending: &mut PendingKeys,
+        row: NewRow<'e>,
+    ) -> rusqlite::Result<()> {
+        self.rows.push(row);
+        if self.rows.len() == ROWS_PER_INSERT {
+            self.insert(transaction, pending)?;
+        }
+        Ok(())
+    }
+
+    /// Inserts every waiting row and adds their keys to `pending`.
+    fn insert(
+        &mut self,
+        transaction: &Transaction<'_>,
+        pending: &mut PendingKeys,
+    ) -> rusqlite::Result<()> {
+        if self.rows.len() == ROWS_PER_INSERT {
+            let mut insert = transaction.prepare_cached(&INSERT_FULL)?;
+            for (index, row) in self.rows.iter().enumerate() {
+                bind(&mut insert, VALUES_PER_ROW * index, self.next_seq + index as i64, row)?;
+            }
+            insert.raw_execute()?;
+        } else if !self.rows.is_empty() {
+            let mut insert = transaction.prepare_cached(&INSERT_ONE)?;
+            for (index, row) in self.rows.iter().enumerate() {
+                bind(&mut insert, 0, self.next_seq + index as i64, row)?;
+                insert.raw_execute()?;
+            }
+        }
+        for row in self.rows.drain(..) {
+            pending.add(row.hash, self.next_seq);
+            self.next_seq += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Binds `row` with its `seq` to the parameters after the first `after`.
+fn bind(
+    insert: &mut Statement<'_>,
+    after: usize,
+    seq: i64,
+    row: &NewRow<'_>,
+) -> rusqlite::Result<()> {
+    insert.raw_bind_parameter(after + 1, seq)?;
+    insert.raw_bind_parameter(after + 2, row.account.0)?;
+    insert.raw_bind_parameter(after + 3, row.hash)?;
+    insert.raw_bind_parameter(after + 4, StoredKind(row.event.kind))?;
+    insert.raw_bind_parameter(after + 5, row.event.at_us)?;
+    insert.raw_bind_parameter(after + 6, &row.event.canonical_json)?;
+    insert.raw_bind_parameter(after + 7, &row.event.login_user)?;
+    insert.raw_bind_parameter(after + 8, &row.event.login_organization)
+}
+
 fn append_in(
     transaction: &Transaction<'_>,
     index: &IdIndex,
@@ -150,17 +274,14 @@ fn append_in(
     let mut read = transaction.prepare_cached(
         "SELECT account_id, payload ->> '$.id', payload FROM events WHERE seq = ?1",
     )?;
-    let mut insert = transaction.prepare_cached(
-        "INSERT INTO events
-             (account_id, id_hash, kind, at_us, payload, login_user, login_organization)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
     let mut candidates = Vec::new();
+    let mut new_rows = NewRows::start(transaction)?;
     let mut outcomes = Vec::with_capacity(batches.len());
     for batch in batches {
         let mut outcome = AppendOutcome::default();
         for event in batch.events {
             let hash = id_hash(batch.account, &event.id);
+            new_rows.insert_before(transaction, pending, hash)?;
             index.candidates(transaction, pending, hash, &mut candidates)?;
             let mut seen = Seen::New;
             for seq in &candidates {
@@ -185,16 +306,11 @@ fn append_in(
             }
             match seen {
                 Seen::New => {
-                    let seq = insert.insert(params![
-                        batch.account.0,
-                        hash,
-                        StoredKind(event.kind),
-                        event.at_us,
-                        event.canonical_json,
-                        event.login_user,
-                        event.login_organization,
-                    ])?;
-                    pending.add(hash, seq);
+                    new_rows.push(
+                        transaction,
+                        pending,
+                        NewRow { account: batch.account, hash, event },
+                    )?;
                     outcome.accepted += 1;
                 }
                 Seen::Same => outcome.duplicates += 1,
@@ -205,6 +321,7 @@ fn append_in(
         }
         outcomes.push(outcome);
     }
+    new_rows.insert(transaction, pending)?;
     Ok(outcomes)
 }
 
