@@ -182,11 +182,7 @@ impl SheetWriter {
             && let Some(series) = &chart.series
         {
             let at = |name: &str| self.header.column_index(name).expect("a checked chart column");
-            let series = match &cells[at(series)] {
-                Cell::Text(text) => text.clone(),
-                Cell::Empty => "(none)".to_owned(),
-                other => format!("{other:?}"),
-            };
+            let series = label(&cells[at(series)], self.time_zone);
             let value = match &cells[at(&chart.values[0])] {
                 Cell::Integer(value) => Some(*value as f64),
                 Cell::Decimal(value) | Cell::Percent(value) | Cell::Percentage(value) => {
@@ -293,7 +289,7 @@ impl SheetWriter {
                     worksheet.write_string(row, 0, text)?;
                 }
                 other => {
-                    worksheet.write_string(row, 0, format!("{other:?}"))?;
+                    worksheet.write_string(row, 0, label(other, self.time_zone))?;
                 }
             }
             for (index, name) in series.iter().enumerate() {
@@ -357,6 +353,20 @@ impl SheetWriter {
                 .set_values((sheet, 1, value, last_row, value));
         }
         drawn
+    }
+}
+
+/// A cell as a category or series name in a chart's data block: as the
+/// sheet shows it, instants in `zone`, "(none)" for an empty cell.
+fn label(cell: &Cell, zone: Tz) -> String {
+    match cell {
+        Cell::Empty => "(none)".to_owned(),
+        Cell::Text(text) => text.clone(),
+        Cell::Integer(value) => value.to_string(),
+        Cell::Decimal(value) | Cell::Percentage(value) => format!("{value:.2}"),
+        Cell::Percent(value) => format!("{:.1}%", value * 100.0),
+        Cell::Date(date) => date.to_string(),
+        Cell::DateTime(at) => at.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S").to_string(),
     }
 }
 

@@ -358,3 +358,31 @@ fn a_chart_in_long_form_draws_its_rows_pivoted_under_the_table() {
     assert!(chart.contains("<c:f>Runs!$C$9:$C$10</c:f>"), "{chart}");
     assert!(chart.contains("<c:f>Runs!$B$8</c:f>"), "{chart}");
 }
+
+#[test]
+fn a_chart_in_long_form_names_series_of_numbers_as_the_sheet_shows_them() {
+    // Logins by day and plan tier (1 or 2): the block's header names the
+    // tiers "1" and "2", and an empty tier "(none)".
+    let header = TableHeader::new(
+        "Tiers",
+        vec![
+            Column::new("day", "Day", ColumnKind::Text),
+            Column::new("tier", "Tier", ColumnKind::Integer),
+            Column::new("logins", "Logins", ColumnKind::Integer),
+        ],
+    )
+    .with_chart(Chart::new(ChartKind::Bar, "day", vec!["logins".to_owned()]).by_series("tier"));
+    let table = Table::new(
+        header,
+        vec![
+            vec![text("03-02"), Cell::Integer(1), Cell::Integer(5)],
+            vec![text("03-02"), Cell::Integer(2), Cell::Integer(7)],
+            vec![text("03-03"), Cell::Empty, Cell::Integer(1)],
+        ],
+    );
+    let mut workbook = open(&write(&table, &WriteOptions::default()));
+    let range = workbook.worksheet_range("Tiers").unwrap();
+    // Three rows, a blank row, the block's name on row 6, its header on row 7.
+    let header: Vec<_> = (0..4).map(|column| range.get_value((6, column)).cloned()).collect();
+    assert_eq!(header, ["Day", "1", "2", "(none)"].map(|name| Some(Data::String(name.to_owned()))));
+}
