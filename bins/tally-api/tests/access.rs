@@ -366,6 +366,25 @@ fn staff_see_the_monitor_only_for_their_scope_and_only_staff_admins_change_it() 
         &[],
     );
     assert_eq!((blank.status, blank.json()["code"].as_str()), (400, Some("bad_body")));
+    // serde reads a struct from an array by position; the schema says objects,
+    // so arrays in their place are refused, and the list in force stays.
+    for body in ["[[]]", r#"{"tracked":[["Dashboard"]]}"#, r#"{"tracked":[["Catalog",null]]}"#] {
+        let positional = api.send(
+            "PUT",
+            "/v1/monitor/tracking",
+            Some(&fixture.tokens.acme_staff_admin),
+            Some(body),
+            &[],
+        );
+        assert_eq!(
+            (positional.status, positional.json()["code"].as_str()),
+            (400, Some("bad_body")),
+            "{body}: {}",
+            positional.text()
+        );
+    }
+    let kept = api.get("/v1/monitor/tracking", Some(&fixture.tokens.globex_staff)).json();
+    assert_eq!(kept["tracked"].as_array().unwrap().len(), 2, "{kept}");
 }
 
 #[test]

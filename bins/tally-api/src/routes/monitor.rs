@@ -126,6 +126,23 @@ pub async fn tracking(
     }))
 }
 
+/// The body as a [`Tracking`]. serde reads a struct from a JSON array too, by
+/// position; the schema says objects, so an array where an object belongs is
+/// refused rather than read.
+fn tracking_of(body: serde_json::Value) -> Result<Tracking, ApiError> {
+    let objects = body.as_object().is_some_and(|fields| match fields.get("tracked") {
+        Some(serde_json::Value::Array(items)) => items.iter().all(serde_json::Value::is_object),
+        _ => true,
+    });
+    if !objects {
+        return Err(ApiError::BadBody(
+            "give {\"tracked\": [{\"module\": ..., \"activity\": ...}]}: objects, not arrays"
+                .into(),
+        ));
+    }
+    serde_json::from_value(body).map_err(|error| ApiError::BadBody(error.to_string()))
+}
+
 /// Choose what the usage monitor tracks.
 ///
 /// Replaces the list; an empty list tracks everything. For staff admins.
@@ -147,12 +164,13 @@ pub async fn set_tracking(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     RawQuery(query): RawQuery,
-    body: Result<Json<Tracking>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<Tracking>, ApiError> {
     query::parse::<NoParameters>(query.as_deref())?;
     let change = principal.change_tracking()?;
     let view = principal.read_monitor()?;
-    let Json(tracking) = body?;
+    let Json(body) = body?;
+    let tracking = tracking_of(body)?;
     if tracking.tracked.len() > 1000 {
         return Err(ApiError::BadBody("at most 1000 modules and activities".into()));
     }
