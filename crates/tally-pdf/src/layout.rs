@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use ab_glyph::{Font as _, FontRef};
-use chrono::SecondsFormat;
 use chrono_tz::Tz;
 use krilla::Document;
 use krilla::color::rgb;
@@ -88,26 +87,6 @@ impl Faces {
             kept.pop();
         }
         format!("{kept}…")
-    }
-}
-
-/// How a cell reads in a document for people: numbers as the XLSX sheet
-/// shows them, instants to the minute in `zone`, nothing for an empty cell.
-pub fn shown(cell: &Cell, zone: Tz) -> String {
-    match cell {
-        Cell::Empty => String::new(),
-        Cell::Text(text) => text.clone(),
-        Cell::Integer(value) => value.to_string(),
-        Cell::Decimal(value) => {
-            let text = format!("{value:.2}");
-            text.trim_end_matches('0').trim_end_matches('.').to_owned()
-        }
-        Cell::Percent(value) => format!("{:.2}%", value * 100.0),
-        Cell::Percentage(value) => format!("{value:.2}%"),
-        Cell::Date(date) => date.to_string(),
-        Cell::DateTime(at) => {
-            at.with_timezone(&zone).to_rfc3339_opts(SecondsFormat::Secs, false).replace('T', " ")
-        }
     }
 }
 
@@ -220,7 +199,7 @@ fn column_widths(faces: &Faces, table: &Table, rows: &[Vec<Cell>], zone: Tz) -> 
         .collect();
     for row in rows {
         for (width, cell) in natural.iter_mut().zip(row) {
-            *width = width.max(faces.width(&shown(cell, zone), TABLE_SIZE, false) + CELL_PADDING);
+            *width = width.max(faces.width(&cell.shown(zone), TABLE_SIZE, false) + CELL_PADDING);
         }
     }
     // Narrow columns keep their width; what is left is shared by the rest.
@@ -282,7 +261,7 @@ fn lay_table(cursor: &mut Cursor, faces: &Faces, table: &Table, report: &Report<
         }
         let mut x = MARGIN;
         for ((cell, column), width) in row.iter().zip(columns).zip(&widths) {
-            let text = faces.fit(&shown(cell, zone), width - CELL_PADDING, TABLE_SIZE, false);
+            let text = faces.fit(&cell.shown(zone), width - CELL_PADDING, TABLE_SIZE, false);
             let offset = if right_aligned(column.kind) {
                 width - CELL_PADDING - faces.width(&text, TABLE_SIZE, false)
             } else {

@@ -14,8 +14,6 @@ mod layout;
 use chrono_tz::Tz;
 use tally_report::Table;
 
-pub use crate::layout::shown;
-
 /// What a PDF holds.
 #[derive(Clone, Debug)]
 pub struct Report<'a> {

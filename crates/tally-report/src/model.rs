@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono_tz::Tz;
 
 use crate::ReportError;
 
@@ -103,6 +104,29 @@ pub enum Cell {
 }
 
 impl Cell {
+    /// How the cell reads for a person, in a PDF or a chart's data block:
+    /// numbers as the XLSX sheet shows them (decimals and percentages to two
+    /// decimals), instants to the second in `zone` with their offset, nothing
+    /// for an empty cell.
+    pub fn shown(&self, zone: Tz) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(text) => text.clone(),
+            Cell::Integer(value) => value.to_string(),
+            Cell::Decimal(value) => {
+                let text = format!("{value:.2}");
+                text.trim_end_matches('0').trim_end_matches('.').to_owned()
+            }
+            Cell::Percent(value) => format!("{:.2}%", value * 100.0),
+            Cell::Percentage(value) => format!("{value:.2}%"),
+            Cell::Date(date) => date.to_string(),
+            Cell::DateTime(at) => at
+                .with_timezone(&zone)
+                .to_rfc3339_opts(SecondsFormat::Secs, false)
+                .replace('T', " "),
+        }
+    }
+
     /// The column kind this cell fits, or `None` for [`Cell::Empty`], which
     /// fits every column.
     pub fn kind(&self) -> Option<ColumnKind> {

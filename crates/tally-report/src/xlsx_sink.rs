@@ -356,18 +356,10 @@ impl SheetWriter {
     }
 }
 
-/// A cell as a category or series name in a chart's data block: as the
-/// sheet shows it, instants in `zone`, "(none)" for an empty cell.
+/// A cell as a category or series name in a chart's data block: as a person
+/// reads it, "(none)" for an empty cell.
 fn label(cell: &Cell, zone: Tz) -> String {
-    match cell {
-        Cell::Empty => "(none)".to_owned(),
-        Cell::Text(text) => text.clone(),
-        Cell::Integer(value) => value.to_string(),
-        Cell::Decimal(value) | Cell::Percentage(value) => format!("{value:.2}"),
-        Cell::Percent(value) => format!("{:.1}%", value * 100.0),
-        Cell::Date(date) => date.to_string(),
-        Cell::DateTime(at) => at.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S").to_string(),
-    }
+    if *cell == Cell::Empty { "(none)".to_owned() } else { cell.shown(zone) }
 }
 
 /// The Excel chart drawing `kind`.
