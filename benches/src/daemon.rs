@@ -1,5 +1,6 @@
-//! The real `tally-ingest` binary as the load tools run it: an account made
-//! with its command line, and `serve` on a free loopback port.
+//! The real daemons as the load tools run them: an account made with
+//! `tally-ingest`'s command line, and `tally-ingest serve` or `tally-api serve`
+//! on a free loopback port.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -75,11 +76,11 @@ pub fn create_account(
     }
 }
 
-/// A running `tally-ingest serve`, killed when dropped.
+/// A running `tally-ingest serve` or `tally-api serve`, killed when dropped.
 pub struct Daemon {
     child: Child,
-    /// Its batch endpoint, `http://127.0.0.1:PORT/v1/batch`.
-    pub url: String,
+    /// Where it listens, `http://127.0.0.1:PORT`.
+    pub address: String,
     /// Held open so that the daemon never writes to a closed pipe.
     _stdout: BufReader<ChildStdout>,
 }
@@ -93,10 +94,24 @@ pub struct Memory {
 }
 
 impl Daemon {
-    /// Starts `binary serve` on `db` with `arguments` on a free loopback port,
-    /// and waits for the line saying it listens, which it prints once the port
-    /// accepts connections.
+    /// Starts `tally-ingest serve` (`binary`) on `db` with `arguments` on a free
+    /// loopback port, and waits for the line saying it listens, which it prints
+    /// once the port accepts connections.
     pub fn start(binary: &Path, db: &Path, arguments: &[&str]) -> Result<Daemon, DaemonError> {
+        Daemon::start_program(binary, "tally-ingest", db, arguments)
+    }
+
+    /// Starts `tally-api serve` (`binary`) as [`Daemon::start`] does the ingest daemon.
+    pub fn start_api(binary: &Path, db: &Path, arguments: &[&str]) -> Result<Daemon, DaemonError> {
+        Daemon::start_program(binary, "tally-api", db, arguments)
+    }
+
+    fn start_program(
+        binary: &Path,
+        program: &str,
+        db: &Path,
+        arguments: &[&str],
+    ) -> Result<Daemon, DaemonError> {
         let mut child = Command::new(binary)
             .arg("--db")
             .arg(db)
@@ -109,13 +124,12 @@ impl Daemon {
         let mut line = String::new();
         let read = stdout.read_line(&mut line);
         let address = line
-            .strip_prefix("tally-ingest listening on ")
+            .strip_prefix(program)
+            .and_then(|rest| rest.strip_prefix(" listening on "))
             .and_then(|rest| rest.split_whitespace().next())
             .map(str::to_owned);
         match (read, address) {
-            (Ok(_), Some(address)) => {
-                Ok(Daemon { child, url: format!("{address}/v1/batch"), _stdout: stdout })
-            }
+            (Ok(_), Some(address)) => Ok(Daemon { child, address, _stdout: stdout }),
             (read, _) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -125,6 +139,11 @@ impl Daemon {
                 Err(DaemonError::NoAddress { binary: binary.to_owned(), line })
             }
         }
+    }
+
+    /// The ingest daemon's batch endpoint, `http://127.0.0.1:PORT/v1/batch`.
+    pub fn batch_url(&self) -> String {
+        format!("{}/v1/batch", self.address)
     }
 
     /// The daemon's process id.
