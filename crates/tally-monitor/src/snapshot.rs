@@ -1,0 +1,583 @@
+//! One refresh's figures, shared read-only by every request and stream.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize, Serializer};
+use tally_access::{MonitorView, StaffScope};
+use utoipa::ToSchema;
+
+use crate::live::MonitorSettings;
+
+/// How many entries a top list holds.
+pub const TOP: usize = 10;
+
+/// The figures at one instant, per account, so that answering for a scope
+/// costs the accounts in scope, not their users.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    at: DateTime<Utc>,
+    day: NaiveDate,
+    settings: MonitorSettings,
+    accounts: BTreeMap<Arc<str>, AccountSummary>,
+}
+
+/// When and how figures were computed: every answer carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AsOf {
+    /// The instant the figures are for.
+    pub at: DateTime<Utc>,
+    /// Today, in the monitor's zone.
+    pub day: NaiveDate,
+    /// The monitor's zone (IANA name).
+    pub zone: String,
+    /// The online window N: a user is online when seen less than this long ago.
+    pub online_window_secs: i64,
+}
+
+/// Today's figures for the accounts in a scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TodayCounts {
+    /// When and how they were computed.
+    pub as_of: AsOf,
+    /// Accounts with at least one user online.
+    pub accounts_online: u64,
+    /// Users online, summed over accounts.
+    pub users_online: u64,
+    /// Users seen today.
+    pub users_seen_today: u64,
+    /// Users with at least one tracked `activity` today.
+    pub users_with_activity_today: u64,
+    /// Time spent today: the sum of tracked `activity` events' time spent.
+    pub time_spent_secs: u64,
+    /// Time spent today per user with a tracked `activity` today, rounded to
+    /// the nearest second (halves up); `None` when there is no such user.
+    pub time_per_user_secs: Option<u64>,
+}
+
+/// A count with its change since the previous refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Figure {
+    /// The value now.
+    pub value: u64,
+    /// The value now minus the previous value; `None` without a previous one.
+    pub change: Option<i64>,
+}
+
+/// A figure that may have no value, with its change since the previous refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OptionalFigure {
+    /// The value now, if there is one.
+    pub value: Option<u64>,
+    /// The value now minus the previous value; `None` when either has none.
+    pub change: Option<i64>,
+}
+
+/// Today's figures, each with its change since the previous refresh.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TodayFigures {
+    /// When and how they were computed.
+    pub as_of: AsOf,
+    /// Accounts with at least one user online.
+    pub accounts_online: Figure,
+    /// Users online, summed over accounts.
+    pub users_online: Figure,
+    /// Users seen today.
+    pub users_seen_today: Figure,
+    /// Users with at least one tracked `activity` today.
+    pub users_with_activity_today: Figure,
+    /// Time spent today, in seconds.
+    pub time_spent_secs: Figure,
+    /// Time spent today per user with a tracked `activity` today, in seconds.
+    pub time_per_user_secs: OptionalFigure,
+}
+
+impl TodayFigures {
+    /// `current`, each figure with its change since `previous`.
+    pub fn new(current: TodayCounts, previous: Option<&TodayCounts>) -> TodayFigures {
+        let figure = |value: fn(&TodayCounts) -> u64| Figure {
+            value: value(&current),
+            change: previous.map(|previous| difference(value(&current), value(previous))),
+        };
+        TodayFigures {
+            accounts_online: figure(|counts| counts.accounts_online),
+            users_online: figure(|counts| counts.users_online),
+            users_seen_today: figure(|counts| counts.users_seen_today),
+            users_with_activity_today: figure(|counts| counts.users_with_activity_today),
+            time_spent_secs: figure(|counts| counts.time_spent_secs),
+            time_per_user_secs: OptionalFigure {
+                value: current.time_per_user_secs,
+                change: match (current.time_per_user_secs, previous) {
+                    (Some(now), Some(TodayCounts { time_per_user_secs: Some(before), .. })) => {
+                        Some(difference(now, *before))
+                    }
+                    _ => None,
+                },
+            },
+            as_of: current.as_of,
+        }
+    }
+}
+
+/// One account, user and module today: the activity stream's item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct StreamItem {
+    /// The account's slug.
+    #[serde(serialize_with = "name")]
+    #[schema(value_type = String)]
+    pub account: Arc<str>,
+    /// The user.
+    #[serde(serialize_with = "name")]
+    #[schema(value_type = String)]
+    pub user: Arc<str>,
+    /// The module.
+    #[serde(serialize_with = "name")]
+    #[schema(value_type = String)]
+    pub module: Arc<str>,
+    /// Tracked `activity` events of the module today.
+    pub count: u64,
+    /// Each tracked action with its count, by count (most first), then name.
+    pub actions: Vec<ActionCount>,
+    /// Time spent in the module today.
+    pub time_spent_secs: u64,
+    /// The first instant today.
+    pub first_at: DateTime<Utc>,
+    /// The last instant today.
+    pub last_at: DateTime<Utc>,
+    /// Whether the user is online.
+    pub online: bool,
+    /// Whole seconds from the last instant to the snapshot's (0 for a last
+    /// instant after it).
+    pub secs_since_last: i64,
+}
+
+/// An action of a stream item and how many times it was done today.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ActionCount {
+    /// The action.
+    #[serde(serialize_with = "name")]
+    #[schema(value_type = String)]
+    pub action: Arc<str>,
+    /// `activity` events of it today.
+    pub count: u64,
+}
+
+/// Where a page of the activity stream ends: its last item's place in the
+/// order (last instant, newest first; then account, user and module).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamCursor {
+    /// The item's last instant.
+    pub last_at: DateTime<Utc>,
+    /// The item's account.
+    pub account: String,
+    /// The item's user.
+    pub user: String,
+    /// The item's module.
+    pub module: String,
+}
+
+/// A page of the activity stream, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamPage {
+    /// The items.
+    pub items: Vec<StreamItem>,
+    /// Where the next page starts, when there are more items.
+    pub next: Option<StreamCursor>,
+}
+
+/// The four top-10 lists of today.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TopToday {
+    /// When and how they were computed.
+    pub as_of: AsOf,
+    /// Accounts by users seen today.
+    pub accounts: Vec<TopAccount>,
+    /// Users by time spent today.
+    pub users: Vec<TopUser>,
+    /// Modules by users with a tracked `activity` in them today.
+    pub modules: Vec<TopModule>,
+    /// Activities by actions today.
+    pub activities: Vec<TopActivity>,
+}
+
+/// An entry of the top accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TopAccount {
+    /// The account's slug.
+    #[serde(serialize_with = "name")]
+    #[schema(value_type = String)]
+    pub account: Arc<str>,
+    /// Its users seen today.
+    pub users_seen_today: u64,
+}
+
+/// An entry of the top users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TopUser {
+    /// The user's account.
+    #[serde(serialize_with = "name")]
+    #[schema(value_type = String)]
+    pub account: Arc<str>,
+    /// The user.
+    #[serde(serialize_with = "name")]
+    #[schema(value_type = String)]
+    pub user: Arc<str>,
+    /// Their time spent today.
+    pub time_spent_secs: u64,
+}
+
+/// An entry of the top modules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TopModule {
+    /// The module.
+    #[serde(serialize_with = "name")]
+    #[schema(value_type = String)]
+    pub module: Arc<str>,
+    /// Users with a tracked `activity` in it today.
+    pub users: u64,
+}
+
+/// An entry of the top activities.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TopActivity {
+    /// The module.
+    #[serde(serialize_with = "name")]
+    #[schema(value_type = String)]
+    pub module: Arc<str>,
+    /// The action.
+    #[serde(serialize_with = "name")]
+    #[schema(value_type = String)]
+    pub action: Arc<str>,
+    /// Its `activity` events today.
+    pub actions: u64,
+}
+
+impl Snapshot {
+    pub(crate) fn new(
+        at: DateTime<Utc>,
+        day: NaiveDate,
+        settings: MonitorSettings,
+        accounts: BTreeMap<Arc<str>, AccountSummary>,
+    ) -> Snapshot {
+        Snapshot { at, day, settings, accounts }
+    }
+
+    /// The instant the figures are for.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+
+    /// Today, in the monitor's zone.
+    pub fn day(&self) -> NaiveDate {
+        self.day
+    }
+
+    /// The monitor's zone.
+    pub fn zone(&self) -> Tz {
+        self.settings.zone
+    }
+
+    /// The online window.
+    pub fn online_window(&self) -> TimeDelta {
+        self.settings.online_window
+    }
+
+    /// When and how the figures were computed, as answers carry it.
+    pub fn as_of(&self) -> AsOf {
+        AsOf {
+            at: self.at,
+            day: self.day,
+            zone: self.settings.zone.name().to_owned(),
+            online_window_secs: self.settings.online_window.num_seconds(),
+        }
+    }
+
+    /// Today's figures over the accounts in the view's scope.
+    pub fn today(&self, view: &MonitorView) -> TodayCounts {
+        let mut counts = TodayCounts {
+            as_of: self.as_of(),
+            accounts_online: 0,
+            users_online: 0,
+            users_seen_today: 0,
+            users_with_activity_today: 0,
+            time_spent_secs: 0,
+            time_per_user_secs: None,
+        };
+        for (_, summary) in self.in_scope(view) {
+            counts.accounts_online += u64::from(summary.users_online > 0);
+            counts.users_online += summary.users_online;
+            counts.users_seen_today += summary.users_seen_today;
+            counts.users_with_activity_today += summary.users_with_activity_today;
+            counts.time_spent_secs += summary.time_spent_secs;
+        }
+        let users = counts.users_with_activity_today;
+        counts.time_per_user_secs =
+            (users > 0).then(|| (counts.time_spent_secs + users / 2) / users);
+        counts
+    }
+
+    /// The four top-10 lists over the accounts in the view's scope. Ties go to
+    /// the smaller account slug, then user, module and action, in byte order.
+    pub fn top(&self, view: &MonitorView) -> TopToday {
+        let mut accounts = Vec::new();
+        let mut users = Vec::new();
+        let mut modules: HashMap<&Arc<str>, u64> = HashMap::new();
+        let mut activities: HashMap<(&Arc<str>, &Arc<str>), u64> = HashMap::new();
+        for (account, summary) in self.in_scope(view) {
+            if summary.users_seen_today > 0 {
+                accounts.push(TopAccount {
+                    account: account.clone(),
+                    users_seen_today: summary.users_seen_today,
+                });
+            }
+            users.extend(summary.top_users.iter().map(|(user, time_spent_secs)| TopUser {
+                account: account.clone(),
+                user: user.clone(),
+                time_spent_secs: *time_spent_secs,
+            }));
+            for (module, module_users) in &summary.modules {
+                *modules.entry(module).or_default() += module_users;
+            }
+            for ((module, action), actions) in &summary.activities {
+                *activities.entry((module, action)).or_default() += actions;
+            }
+        }
+        let mut modules: Vec<TopModule> = modules
+            .into_iter()
+            .map(|(module, users)| TopModule { module: module.clone(), users })
+            .collect();
+        let mut activities: Vec<TopActivity> = activities
+            .into_iter()
+            .map(|((module, action), actions)| TopActivity {
+                module: module.clone(),
+                action: action.clone(),
+                actions,
+            })
+            .collect();
+        accounts.sort_by(|a, b| {
+            (Reverse(a.users_seen_today), &a.account)
+                .cmp(&(Reverse(b.users_seen_today), &b.account))
+        });
+        users.sort_by(|a, b| {
+            (Reverse(a.time_spent_secs), &a.account, &a.user).cmp(&(
+                Reverse(b.time_spent_secs),
+                &b.account,
+                &b.user,
+            ))
+        });
+        modules.sort_by(|a, b| (Reverse(a.users), &a.module).cmp(&(Reverse(b.users), &b.module)));
+        activities.sort_by(|a, b| {
+            (Reverse(a.actions), &a.module, &a.action).cmp(&(
+                Reverse(b.actions),
+                &b.module,
+                &b.action,
+            ))
+        });
+        accounts.truncate(TOP);
+        users.truncate(TOP);
+        modules.truncate(TOP);
+        activities.truncate(TOP);
+        TopToday { as_of: self.as_of(), accounts, users, modules, activities }
+    }
+
+    /// Up to `limit` items (at least one) of the activity stream over the
+    /// accounts in the view's scope, newest first, after `after` when given.
+    pub fn stream_page(
+        &self,
+        view: &MonitorView,
+        after: Option<&StreamCursor>,
+        limit: usize,
+    ) -> StreamPage {
+        let limit = limit.max(1);
+        let lists: Vec<&[StreamItem]> = self
+            .in_scope(view)
+            .map(|(_, summary)| {
+                let start = after.map_or(0, |cursor| {
+                    summary.items.partition_point(|item| !comes_after(item, cursor))
+                });
+                &summary.items[start..]
+            })
+            .filter(|items| !items.is_empty())
+            .collect();
+        // Each list is in stream order already: merge them, the next item of
+        // every list in a heap.
+        let mut heap: BinaryHeap<Reverse<(StreamKey<'_>, usize, usize)>> = lists
+            .iter()
+            .enumerate()
+            .map(|(list, items)| Reverse((key(&items[0]), list, 0)))
+            .collect();
+        let mut items = Vec::new();
+        while items.len() < limit {
+            let Some(Reverse((_, list, position))) = heap.pop() else { break };
+            items.push(lists[list][position].clone());
+            if let Some(next) = lists[list].get(position + 1) {
+                heap.push(Reverse((key(next), list, position + 1)));
+            }
+        }
+        let next = match (heap.is_empty(), items.last()) {
+            (false, Some(last)) => Some(StreamCursor {
+                last_at: last.last_at,
+                account: last.account.to_string(),
+                user: last.user.to_string(),
+                module: last.module.to_string(),
+            }),
+            _ => None,
+        };
+        StreamPage { items, next }
+    }
+
+    /// The items in scope that are new or whose count changed since `previous`,
+    /// newest first: what a live stream sends at a refresh.
+    pub fn changed_items(&self, previous: &Snapshot, view: &MonitorView) -> Vec<StreamItem> {
+        let mut changed: Vec<StreamItem> = self
+            .in_scope(view)
+            .flat_map(|(account, summary)| {
+                let before = previous.accounts.get(account);
+                summary.items.iter().filter(move |item| {
+                    before
+                        .and_then(|before| before.item(&item.user, &item.module))
+                        .map(|item| item.count)
+                        != Some(item.count)
+                })
+            })
+            .cloned()
+            .collect();
+        changed.sort_by(|a, b| key(a).cmp(&key(b)));
+        changed
+    }
+
+    /// The item of this account, user and module, when the account is in the
+    /// view's scope and the item exists today.
+    pub fn item(
+        &self,
+        view: &MonitorView,
+        account: &str,
+        user: &str,
+        module: &str,
+    ) -> Option<StreamItem> {
+        if !view.scope().includes(account) {
+            return None;
+        }
+        self.accounts.get(account)?.item(user, module).cloned()
+    }
+
+    fn in_scope<'a>(
+        &'a self,
+        view: &'a MonitorView,
+    ) -> Box<dyn Iterator<Item = (&'a Arc<str>, &'a AccountSummary)> + 'a> {
+        match view.scope() {
+            StaffScope::AllAccounts => Box::new(self.accounts.iter()),
+            StaffScope::Accounts(slugs) => {
+                Box::new(slugs.iter().filter_map(|slug| self.accounts.get_key_value(slug.as_str())))
+            }
+        }
+    }
+}
+
+/// What one user did today, as [`crate::Live`] works it out under tracking.
+#[derive(Debug)]
+pub(crate) struct UserToday {
+    pub(crate) user: Arc<str>,
+    pub(crate) online: bool,
+    pub(crate) seen_today: bool,
+    pub(crate) time_spent_secs: u64,
+    /// A stream item per module with tracked activity today.
+    pub(crate) items: Vec<StreamItem>,
+    /// (module, action, actions) of tracked activity today.
+    pub(crate) activities: Vec<(Arc<str>, Arc<str>, u64)>,
+}
+
+/// One account's share of every figure.
+#[derive(Debug, Clone)]
+pub(crate) struct AccountSummary {
+    users_online: u64,
+    users_seen_today: u64,
+    users_with_activity_today: u64,
+    time_spent_secs: u64,
+    /// The account's first [`TOP`] users by time spent: the top users of any
+    /// scope are among its accounts' own.
+    top_users: Vec<(Arc<str>, u64)>,
+    /// Users with tracked activity per module.
+    modules: BTreeMap<Arc<str>, u64>,
+    /// Actions per (module, action).
+    activities: BTreeMap<(Arc<str>, Arc<str>), u64>,
+    /// In stream order.
+    items: Vec<StreamItem>,
+    /// Positions in `items`, by user then module.
+    by_name: Vec<usize>,
+}
+
+impl AccountSummary {
+    pub(crate) fn new(users: impl Iterator<Item = UserToday>) -> AccountSummary {
+        let mut summary = AccountSummary {
+            users_online: 0,
+            users_seen_today: 0,
+            users_with_activity_today: 0,
+            time_spent_secs: 0,
+            top_users: Vec::new(),
+            modules: BTreeMap::new(),
+            activities: BTreeMap::new(),
+            items: Vec::new(),
+            by_name: Vec::new(),
+        };
+        for user in users {
+            summary.users_online += u64::from(user.online);
+            summary.users_seen_today += u64::from(user.seen_today);
+            if !user.items.is_empty() {
+                summary.users_with_activity_today += 1;
+                summary.time_spent_secs += user.time_spent_secs;
+                summary.top_users.push((user.user.clone(), user.time_spent_secs));
+            }
+            for item in &user.items {
+                *summary.modules.entry(item.module.clone()).or_default() += 1;
+            }
+            for (module, action, actions) in user.activities {
+                *summary.activities.entry((module, action)).or_default() += actions;
+            }
+            summary.items.extend(user.items);
+        }
+        summary.top_users.sort_by(|a, b| (Reverse(a.1), &a.0).cmp(&(Reverse(b.1), &b.0)));
+        summary.top_users.truncate(TOP);
+        summary.items.sort_by(|a, b| key(a).cmp(&key(b)));
+        summary.by_name = (0..summary.items.len()).collect();
+        let items = &summary.items;
+        summary.by_name.sort_by(|&a, &b| {
+            (&items[a].user, &items[a].module).cmp(&(&items[b].user, &items[b].module))
+        });
+        summary
+    }
+
+    fn item(&self, user: &str, module: &str) -> Option<&StreamItem> {
+        let position = self
+            .by_name
+            .binary_search_by(|&position| {
+                let item = &self.items[position];
+                (&*item.user, &*item.module).cmp(&(user, module))
+            })
+            .ok()?;
+        Some(&self.items[self.by_name[position]])
+    }
+}
+
+/// An item's place in the stream: newest first, then account, user, module.
+type StreamKey<'a> = (Reverse<DateTime<Utc>>, &'a str, &'a str, &'a str);
+
+fn key(item: &StreamItem) -> StreamKey<'_> {
+    (Reverse(item.last_at), &item.account, &item.user, &item.module)
+}
+
+fn comes_after(item: &StreamItem, cursor: &StreamCursor) -> bool {
+    key(item) > (Reverse(cursor.last_at), &cursor.account, &cursor.user, &cursor.module)
+}
+
+fn difference(now: u64, before: u64) -> i64 {
+    // Counts of users and seconds stay far below i64::MAX.
+    i64::try_from(now).unwrap_or(i64::MAX) - i64::try_from(before).unwrap_or(i64::MAX)
+}
+
+fn name<S: Serializer>(name: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(name)
+}
