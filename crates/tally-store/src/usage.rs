@@ -209,6 +209,15 @@ impl Store {
         &self,
         _leave: &MonitorView,
     ) -> Result<Vec<TrackedActivity>, StoreError> {
+        self.monitor_tracking_in_force()
+    }
+
+    /// What the usage monitor tracks, read for no one: for the API's live
+    /// monitor, which computes the figures of every staff scope at once and
+    /// so acts for no principal. The list names modules and activities, never
+    /// an account, so reading it needs no leave; a forged staff view would
+    /// have been a capability for every account's figures.
+    pub fn monitor_tracking_in_force(&self) -> Result<Vec<TrackedActivity>, StoreError> {
         self.collect_rows(
             "SELECT module, activity FROM monitor_tracking ORDER BY module, activity",
             [],
