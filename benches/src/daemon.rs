@@ -1,5 +1,6 @@
-//! The real `tally-ingest` binary as the load tools run it: an account made
-//! with its command line, and `serve` on a free loopback port.
+//! The real daemons as the load tools run them: an account made with
+//! `tally-ingest`'s command line, and `tally-ingest serve` or `tally-api serve`
+//! on a free loopback port.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ pub enum DaemonError {
     /// `serve` did not print the address it listens on.
     #[error("{binary} serve did not say where it listens; its first line was {line:?}")]
     NoAddress {
-        /// The `tally-ingest` binary.
+        /// The daemon's binary.
         binary: PathBuf,
         /// What it printed first.
         line: String,
@@ -78,7 +79,9 @@ pub fn create_account(
 /// A running `tally-ingest serve`, killed when dropped.
 pub struct Daemon {
     child: Child,
-    /// Its batch endpoint, `http://127.0.0.1:PORT/v1/batch`.
+    /// Where it listens, `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// Its batch endpoint (the ingest daemon's), `http://127.0.0.1:PORT/v1/batch`.
     pub url: String,
     /// Held open so that the daemon never writes to a closed pipe.
     _stdout: BufReader<ChildStdout>,
@@ -95,7 +98,7 @@ pub struct Memory {
 impl Daemon {
     /// Starts `binary serve` on `db` with `arguments` on a free loopback port,
     /// and waits for the line saying it listens, which it prints once the port
-    /// accepts connections.
+    /// accepts connections. `tally-ingest` and `tally-api` alike.
     pub fn start(binary: &Path, db: &Path, arguments: &[&str]) -> Result<Daemon, DaemonError> {
         let mut child = Command::new(binary)
             .arg("--db")
@@ -109,12 +112,12 @@ impl Daemon {
         let mut line = String::new();
         let read = stdout.read_line(&mut line);
         let address = line
-            .strip_prefix("tally-ingest listening on ")
-            .and_then(|rest| rest.split_whitespace().next())
+            .split_once(" listening on ")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
             .map(str::to_owned);
         match (read, address) {
             (Ok(_), Some(address)) => {
-                Ok(Daemon { child, url: format!("{address}/v1/batch"), _stdout: stdout })
+                Ok(Daemon { child, url: format!("{address}/v1/batch"), address, _stdout: stdout })
             }
             (read, _) => {
                 let _ = child.kill();
