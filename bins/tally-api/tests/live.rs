@@ -482,3 +482,36 @@ fn sigterm_with_a_stream_open_stops_the_daemon_within_seconds() {
     assert!(stopped < Duration::from_secs(5), "stopped {stopped:?} after SIGTERM");
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn serve_refuses_monitor_flags_out_of_their_bounds_naming_them() {
+    let fixture = fixture();
+    for (flag, value, says) in [
+        ("--online-window-mins", "0", "0 is not in 1..=1440"),
+        ("--online-window-mins", "1441", "1441 is not in 1..=1440"),
+        ("--monitor-refresh-secs", "0", "0 is not in 1..=3600"),
+        ("--monitor-refresh-secs", "3601", "3601 is not in 1..=3600"),
+        ("--monitor-zone", "Mars/Olympus_Mons", "Mars/Olympus_Mons"),
+    ] {
+        let output = std::process::Command::new(BINARY)
+            .arg("--db")
+            .arg(&fixture.db)
+            .args(["serve", "--listen", "127.0.0.1:0", flag, value])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(flag) && stderr.contains(says), "{flag} {value}: {stderr}");
+    }
+    // The environment sets them too, as every other flag of serve.
+    let output = std::process::Command::new(BINARY)
+        .arg("--db")
+        .arg(&fixture.db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("TALLY_MONITOR_ZONE", "Nowhere/Town")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Nowhere/Town"), "{stderr}");
+}
