@@ -30,7 +30,7 @@ pub enum DaemonError {
     /// `serve` did not print the address it listens on.
     #[error("{binary} serve did not say where it listens; its first line was {line:?}")]
     NoAddress {
-        /// The daemon's binary.
+        /// The `tally-ingest` binary.
         binary: PathBuf,
         /// What it printed first.
         line: String,
@@ -76,13 +76,11 @@ pub fn create_account(
     }
 }
 
-/// A running `tally-ingest serve`, killed when dropped.
+/// A running `tally-ingest serve` or `tally-api serve`, killed when dropped.
 pub struct Daemon {
     child: Child,
     /// Where it listens, `http://127.0.0.1:PORT`.
     pub address: String,
-    /// Its batch endpoint (the ingest daemon's), `http://127.0.0.1:PORT/v1/batch`.
-    pub url: String,
     /// Held open so that the daemon never writes to a closed pipe.
     _stdout: BufReader<ChildStdout>,
 }
@@ -96,10 +94,24 @@ pub struct Memory {
 }
 
 impl Daemon {
-    /// Starts `binary serve` on `db` with `arguments` on a free loopback port,
-    /// and waits for the line saying it listens, which it prints once the port
-    /// accepts connections. `tally-ingest` and `tally-api` alike.
+    /// Starts `tally-ingest serve` (`binary`) on `db` with `arguments` on a free
+    /// loopback port, and waits for the line saying it listens, which it prints
+    /// once the port accepts connections.
     pub fn start(binary: &Path, db: &Path, arguments: &[&str]) -> Result<Daemon, DaemonError> {
+        Daemon::start_program(binary, "tally-ingest", db, arguments)
+    }
+
+    /// Starts `tally-api serve` (`binary`) as [`Daemon::start`] does the ingest daemon.
+    pub fn start_api(binary: &Path, db: &Path, arguments: &[&str]) -> Result<Daemon, DaemonError> {
+        Daemon::start_program(binary, "tally-api", db, arguments)
+    }
+
+    fn start_program(
+        binary: &Path,
+        program: &str,
+        db: &Path,
+        arguments: &[&str],
+    ) -> Result<Daemon, DaemonError> {
         let mut child = Command::new(binary)
             .arg("--db")
             .arg(db)
@@ -112,13 +124,12 @@ impl Daemon {
         let mut line = String::new();
         let read = stdout.read_line(&mut line);
         let address = line
-            .split_once(" listening on ")
-            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .strip_prefix(program)
+            .and_then(|rest| rest.strip_prefix(" listening on "))
+            .and_then(|rest| rest.split_whitespace().next())
             .map(str::to_owned);
         match (read, address) {
-            (Ok(_), Some(address)) => {
-                Ok(Daemon { child, url: format!("{address}/v1/batch"), address, _stdout: stdout })
-            }
+            (Ok(_), Some(address)) => Ok(Daemon { child, address, _stdout: stdout }),
             (read, _) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -128,6 +139,11 @@ impl Daemon {
                 Err(DaemonError::NoAddress { binary: binary.to_owned(), line })
             }
         }
+    }
+
+    /// The ingest daemon's batch endpoint, `http://127.0.0.1:PORT/v1/batch`.
+    pub fn batch_url(&self) -> String {
+        format!("{}/v1/batch", self.address)
     }
 
     /// The daemon's process id.

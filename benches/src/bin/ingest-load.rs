@@ -73,7 +73,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
 
     let write_key = create_account(&binary, &db, "load", "2026-01-01..2027-01-01")?;
     let daemon = Daemon::start(&binary, &db, &[])?;
-    println!("daemon pid {} at {} on {}", daemon.pid(), daemon.url, db.display());
+    println!("daemon pid {} at {} on {}", daemon.pid(), daemon.address, db.display());
     let result = load(cli, &daemon, &write_key);
     drop(daemon);
     let load = result?;
@@ -142,6 +142,7 @@ fn load(cli: &Cli, daemon: &Daemon, write_key: &str) -> anyhow::Result<Load> {
 
     let accepted = AtomicU64::new(0);
     let agent = agent();
+    let batch_url = daemon.batch_url();
     let duration = Duration::from_secs(cli.duration_secs);
     let (done_sender, done) = mpsc::channel::<anyhow::Result<()>>();
     let started = Instant::now();
@@ -150,13 +151,13 @@ fn load(cli: &Cli, daemon: &Daemon, write_key: &str) -> anyhow::Result<Load> {
     let mut sender_results = Vec::new();
     std::thread::scope(|scope| {
         for _ in 0..cli.senders {
-            let (bodies, accepted, agent) = (&bodies, &accepted, &agent);
+            let (bodies, accepted, agent, batch_url) = (&bodies, &accepted, &agent, &batch_url);
             let done_sender = done_sender.clone();
             scope.spawn(move || {
                 let result = (|| {
                     while Instant::now() < deadline {
                         let body = bodies.lock().expect("not poisoned").recv()?;
-                        let count = post_batch(agent, &daemon.url, write_key, body.as_bytes())?;
+                        let count = post_batch(agent, batch_url, write_key, body.as_bytes())?;
                         ensure!(count == BATCH_EVENTS as u64, "accepted {count} of a batch");
                         accepted.fetch_add(count, Ordering::Relaxed);
                     }

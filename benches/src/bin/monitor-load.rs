@@ -121,7 +121,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     // Room for every subscriber and poller, within the descriptor limit.
     let max_connections = (cli.subscribers + cli.pollers + 64).to_string();
     let refresh = cli.refresh_secs.to_string();
-    let api = Daemon::start(
+    let api = Daemon::start_api(
         &api_binary,
         &db,
         &["--monitor-refresh-secs", &refresh, "--max-connections", &max_connections],
@@ -137,10 +137,11 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     // Everyone seen now, an account at a time.
     let users_per_account = cli.users / cli.accounts;
     let agent = agent();
+    let batch_url = ingest.batch_url();
     let loading = Instant::now();
     for (account, write_key) in write_keys.iter().enumerate() {
         let body = activity_batch(account, users_per_account, 0);
-        post_batch(&agent, &ingest.url, write_key, body.as_bytes())?;
+        post_batch(&agent, &batch_url, write_key, body.as_bytes())?;
     }
     let online = users_per_account * cli.accounts;
     println!("{online} users seen in {:.1} s", loading.elapsed().as_secs_f64());
@@ -301,11 +302,12 @@ fn load(
         }
         let ingested = (|| -> anyhow::Result<()> {
             let agent = agent();
+            let batch_url = ingest.batch_url();
             let mut round = 1;
             while started.elapsed() < duration {
                 let account = round as usize % write_keys.len();
                 let body = activity_batch(account, users_per_account, round);
-                post_batch(&agent, &ingest.url, &write_keys[account], body.as_bytes())?;
+                post_batch(&agent, &batch_url, &write_keys[account], body.as_bytes())?;
                 batches += 1;
                 round += 1;
                 if rss_with_subscribers == 0

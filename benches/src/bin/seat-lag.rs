@@ -108,7 +108,7 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     println!(
         "daemon pid {} at {} on {}, figures every {} s",
         daemon.pid(),
-        daemon.url,
+        daemon.address,
         db.display(),
         cli.figures_every
     );
@@ -184,6 +184,7 @@ fn stream(
     let acknowledged = Mutex::new(Vec::with_capacity(batches));
     let refusals = Mutex::new(Refusals::default());
     let agent = agent();
+    let batch_url = daemon.batch_url();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(cli.duration_secs);
     let mut reads = Vec::new();
@@ -201,7 +202,7 @@ fn stream(
                         // busy timeout, having written nothing, and asks for a retry.
                         let (sent, count) = loop {
                             let sent = Instant::now();
-                            match post_batch(&agent, &daemon.url, write_key, body.as_bytes()) {
+                            match post_batch(&agent, &batch_url, write_key, body.as_bytes()) {
                                 Ok(count) => break (sent, count),
                                 Err(PostError::Answer { status: 503, .. }) => {
                                     let mut refusals = refusals.lock().expect("not poisoned");
