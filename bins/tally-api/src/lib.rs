@@ -98,16 +98,16 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::audit::audit_entry))
         .routes(routes!(routes::monitor::monitor_event_counts))
         .routes(routes!(routes::monitor::tracking, routes::monitor::set_tracking))
+        .routes(routes!(routes::reports::usage_reports))
+        .routes(routes!(routes::dashboard::dashboard_tab))
+        .routes(routes!(routes::dashboard::dashboard_widget))
+        .routes(routes!(routes::dashboard::activity))
         .routes(routes!(routes::live::today))
         .routes(routes!(routes::live::today_events))
         .routes(routes!(routes::live::stream))
         .routes(routes!(routes::live::stream_events))
         .routes(routes!(routes::live::item_events))
         .routes(routes!(routes::live::top))
-        .routes(routes!(routes::reports::usage_reports))
-        .routes(routes!(routes::dashboard::dashboard_tab))
-        .routes(routes!(routes::dashboard::dashboard_widget))
-        .routes(routes!(routes::dashboard::activity))
 }
 
 /// The OpenAPI document of every route.
