@@ -57,6 +57,12 @@ impl Live {
         self.day
     }
 
+    /// How many users the state holds, over all accounts: what its memory
+    /// follows, with their modules and actions.
+    pub fn users_held(&self) -> usize {
+        self.accounts.values().map(HashMap::len).sum()
+    }
+
     /// The first instant whose events matter at `now`: the earlier of today's
     /// first instant and the start of the online window. Events before it
     /// change no figure, so a caller filling a new state reads from here.
