@@ -515,3 +515,28 @@ fn serve_refuses_monitor_flags_out_of_their_bounds_naming_them() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("Nowhere/Town"), "{stderr}");
 }
+
+#[test]
+fn a_stream_sends_every_snapshot_or_every_nth_as_every_asks() {
+    let fixture = fixture();
+    let api = live_api(&fixture.db);
+    let staff = fixture.tokens.acme_staff.as_str();
+    // Seconds between the snapshots consecutive events were computed at.
+    let gaps = |path: &str| -> Vec<f64> {
+        let instants: Vec<chrono::DateTime<Utc>> = EventStream::open(&api, path, staff)
+            .all()
+            .iter()
+            .map(|(_, today)| today["as_of"]["at"].as_str().unwrap().parse().unwrap())
+            .collect();
+        instants.windows(2).map(|pair| (pair[1] - pair[0]).as_seconds_f64()).collect()
+    };
+    // A refresh a second: with the default `every` (the refresh), each
+    // snapshot once, a second apart, none skipped for coming a little early.
+    let each = gaps("/v1/monitor/today/events?limit=4");
+    assert_eq!(each.len(), 3);
+    assert!(each.iter().all(|gap| (0.5..1.5).contains(gap)), "{each:?}");
+    // every=2: every other snapshot, two seconds apart.
+    let every_other = gaps("/v1/monitor/today/events?every=2&limit=3");
+    assert_eq!(every_other.len(), 2);
+    assert!(every_other.iter().all(|gap| (1.5..2.5).contains(gap)), "{every_other:?}");
+}
