@@ -1,6 +1,6 @@
 //! One refresh's figures, shared read-only by every request and stream.
 
-use std::cmp::Reverse;
+use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 
@@ -447,12 +447,28 @@ impl Snapshot {
     pub fn changed_items(&self, previous: &Snapshot, view: &MonitorView) -> Vec<StreamItem> {
         let mut changed: Vec<(&Arc<str>, &AccountSummary, &Item)> = Vec::new();
         for (account, summary) in self.in_scope(view) {
-            let before = previous.accounts.get(account);
-            for item in &summary.items {
-                let module = self.names.module(item.module);
-                let count_before = before
-                    .and_then(|before| previous.find(before, &item.user, module))
-                    .map(|item| item.count);
+            let (before_items, before_by_name) = previous
+                .accounts
+                .get(account)
+                .map_or((&[][..], &[][..]), |before| (&before.items[..], &before.by_name[..]));
+            // Both lists of items are by user and module: walk them together,
+            // one comparison per item rather than a search.
+            let mut position_before = 0;
+            for &position in &summary.by_name {
+                let item = &summary.items[position as usize];
+                let name = self.name_of(item);
+                let mut count_before = None;
+                while let Some(&other) = before_by_name.get(position_before) {
+                    let other = &before_items[other as usize];
+                    match previous.name_of(other).cmp(&name) {
+                        Ordering::Less => position_before += 1,
+                        Ordering::Equal => {
+                            count_before = Some(other.count);
+                            break;
+                        }
+                        Ordering::Greater => break,
+                    }
+                }
                 if count_before != Some(item.count) {
                     changed.push((account, summary, item));
                 }
@@ -497,6 +513,11 @@ impl Snapshot {
     /// An item's place in the stream.
     fn key<'a>(&'a self, account: &'a str, item: &'a Item) -> StreamKey<'a> {
         (Reverse(item.last_us), account, &item.user, self.names.module(item.module))
+    }
+
+    /// An item's user and module: how items of two snapshots are matched.
+    fn name_of<'a>(&'a self, item: &'a Item) -> (&'a str, &'a str) {
+        (&item.user, self.names.module(item.module))
     }
 
     fn find<'a>(&self, summary: &'a AccountSummary, user: &str, module: &str) -> Option<&'a Item> {
