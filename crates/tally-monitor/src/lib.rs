@@ -37,6 +37,7 @@
 
 #![deny(missing_docs)]
 
+mod catalog;
 mod event;
 mod live;
 mod snapshot;

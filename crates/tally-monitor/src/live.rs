@@ -1,14 +1,16 @@
 //! The running state: what today's figures and the online window need, kept
 //! from the events fed in, in memory bounded by today's users and modules.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use crate::catalog::{ActivityId, Catalog, Names};
 use crate::event::SeenEvent;
-use crate::snapshot::{AccountSummary, ActionCount, Snapshot, StreamItem, UserToday};
+use crate::snapshot::{AccountSummary, Item, Snapshot};
 use crate::tracking::Tracking;
 
 /// How a deployment's monitor reads time.
@@ -24,16 +26,20 @@ pub struct MonitorSettings {
 /// read with [`Live::snapshot`].
 ///
 /// It keeps, per account and user, the last instant each kind of seen event
-/// happened (for the online window) and today's tallies per module and action
-/// (for the figures); not the events themselves. Tracking is applied when a
-/// snapshot is taken, so a change of tracking takes effect on the same state.
+/// happened (for the online window) and today's tallies per activity (for the
+/// figures); not the events themselves. Tracking is applied when a snapshot
+/// is taken, so a change of tracking takes effect on the same state.
 #[derive(Debug)]
 pub struct Live {
     settings: MonitorSettings,
     day: NaiveDate,
-    /// One copy of each account, user, module and action name in use.
+    /// One copy of each account and user name in use.
     names: HashSet<Arc<str>>,
+    catalog: Catalog,
     accounts: HashMap<Arc<str>, HashMap<Arc<str>, UserLive>>,
+    /// Events of the day after today, which arrive before the refresh that
+    /// turns the day over: tallied then. A refresh interval's worth at most.
+    next_day: Vec<SeenEvent>,
 }
 
 impl Live {
@@ -43,7 +49,9 @@ impl Live {
             settings,
             day: day_of(now, settings.zone),
             names: HashSet::new(),
+            catalog: Catalog::default(),
             accounts: HashMap::new(),
+            next_day: Vec::new(),
         }
     }
 
@@ -58,7 +66,7 @@ impl Live {
     }
 
     /// How many users the state holds, over all accounts: what its memory
-    /// follows, with their modules and actions.
+    /// follows, with their activities.
     pub fn users_held(&self) -> usize {
         self.accounts.values().map(HashMap::len).sum()
     }
@@ -72,110 +80,106 @@ impl Live {
     }
 
     /// Takes in one event. An event of today is tallied; one of the next day
-    /// is tallied for that day (it arrives before the snapshot that rolls the
-    /// day over); any other only marks its user seen at its instant, for the
-    /// online window.
+    /// is kept to be tallied when that day comes (it arrives before the
+    /// snapshot that turns the day over); any event marks its user seen at its
+    /// instant, for the online window.
     pub fn add(&mut self, event: &SeenEvent) {
-        let placement = self.placement(event.at);
-        let account = intern(&mut self.names, &event.account);
-        let user_name = intern(&mut self.names, &event.user);
-        let user = self.accounts.entry(account).or_default().entry(user_name).or_default();
+        let day = day_of(event.at, self.settings.zone);
+        let today = day == self.day;
+        if Some(day) == self.day.succ_opt() {
+            self.next_day.push(event.clone());
+        }
+        let at_us = event.at.timestamp_micros();
         match &event.activity {
-            None => {
-                user.last_plain = user.last_plain.max(Some(event.at));
-                match placement {
-                    Placement::Today => user.plain_today = true,
-                    Placement::NextDay => user.plain_next_day = true,
-                    Placement::Other => {}
+            Some(what) => {
+                let activity = self.catalog.activity(&what.module, &what.action);
+                let user = self.user(&event.account, &event.user);
+                let position =
+                    match user.actions.iter().position(|action| action.activity == activity) {
+                        Some(position) => position,
+                        None => {
+                            user.actions.push(ActionLive::new(activity, at_us));
+                            user.actions.len() - 1
+                        }
+                    };
+                let action = &mut user.actions[position];
+                action.last_seen_us = action.last_seen_us.max(at_us);
+                if today {
+                    action.tally(at_us, what.time_spent_secs);
                 }
             }
-            Some(activity) => {
-                let key = (
-                    intern(&mut self.names, &activity.module),
-                    intern(&mut self.names, &activity.action),
-                );
-                let action = user.actions.entry(key).or_insert(ActionLive {
-                    last_seen: event.at,
-                    today: None,
-                    next_day: None,
-                });
-                action.last_seen = action.last_seen.max(event.at);
-                let time_spent_secs = u64::from(activity.time_spent_secs);
-                match placement {
-                    Placement::Today => Tally::add(&mut action.today, event.at, time_spent_secs),
-                    Placement::NextDay => {
-                        Tally::add(&mut action.next_day, event.at, time_spent_secs)
-                    }
-                    Placement::Other => {}
-                }
+            None => {
+                let user = self.user(&event.account, &event.user);
+                user.last_plain_us = user.last_plain_us.max(at_us);
+                user.plain_today |= today;
             }
         }
     }
 
     /// The figures at `now` under `tracking`. When `now` falls in a later day
-    /// than the state's today, the day rolls over first: the old day's tallies
-    /// are dropped. Users neither seen today nor within the online window are
-    /// forgotten.
+    /// than the state's today, the day turns over first: the old day's
+    /// tallies are dropped. Users neither seen today nor within the online
+    /// window are forgotten.
     pub fn snapshot(&mut self, now: DateTime<Utc>, tracking: &Tracking) -> Snapshot {
-        self.roll_over(day_of(now, self.settings.zone));
-        let online_since = now - self.settings.online_window;
-        self.forget_before(online_since);
+        self.turn_over(day_of(now, self.settings.zone));
+        let online_since_us = (now - self.settings.online_window).timestamp_micros();
+        self.forget_before(online_since_us);
+        let names = self.catalog.names().clone();
+        let tracked = names.tracked(tracking);
         let accounts = self
             .accounts
             .iter()
             .map(|(account, users)| {
-                let users = users
-                    .iter()
-                    .map(|(user, live)| live.today(account, user, tracking, online_since, now));
-                (account.clone(), AccountSummary::new(users))
+                (account.clone(), summarise(users, &names, &tracked, online_since_us))
             })
             .collect();
-        Snapshot::new(now, self.day, self.settings, accounts)
+        Snapshot::new(now, self.day, self.settings, names, accounts)
     }
 
-    fn placement(&self, at: DateTime<Utc>) -> Placement {
-        let day = day_of(at, self.settings.zone);
-        if day == self.day {
-            Placement::Today
-        } else if Some(day) == self.day.succ_opt() {
-            Placement::NextDay
-        } else {
-            Placement::Other
+    /// The user's entry, made when new, names shared with the state's copies.
+    fn user(&mut self, account: &Arc<str>, user: &Arc<str>) -> &mut UserLive {
+        if !self.accounts.contains_key(&**account) {
+            let account = intern(&mut self.names, account);
+            self.accounts.insert(account, HashMap::new());
         }
+        let users = self.accounts.get_mut(&**account).expect("inserted above");
+        if !users.contains_key(&**user) {
+            users.insert(intern(&mut self.names, user), UserLive::default());
+        }
+        users.get_mut(&**user).expect("inserted above")
     }
 
-    fn roll_over(&mut self, day: NaiveDate) {
+    fn turn_over(&mut self, day: NaiveDate) {
         if day <= self.day {
             return;
         }
-        let next_day = Some(day) == self.day.succ_opt();
         for user in self.accounts.values_mut().flat_map(HashMap::values_mut) {
-            user.plain_today = next_day && user.plain_next_day;
-            user.plain_next_day = false;
-            for action in user.actions.values_mut() {
-                action.today = if next_day { action.next_day.take() } else { None };
-                action.next_day = None;
+            user.plain_today = false;
+            for action in &mut user.actions {
+                action.count = 0;
+                action.time_spent_secs = 0;
             }
         }
+        let next_day = Some(day) == self.day.succ_opt();
         self.day = day;
+        let kept = std::mem::take(&mut self.next_day);
+        if next_day {
+            for event in &kept {
+                self.add(event);
+            }
+        }
     }
 
     /// Drops what neither today nor the online window starting at
-    /// `online_since` needs, so memory follows today's users, not the events.
-    fn forget_before(&mut self, online_since: DateTime<Utc>) {
+    /// `online_since_us` needs, so memory follows today's users, not the events.
+    fn forget_before(&mut self, online_since_us: i64) {
         for users in self.accounts.values_mut() {
             for user in users.values_mut() {
-                user.actions.retain(|_, action| {
-                    action.today.is_some()
-                        || action.next_day.is_some()
-                        || action.last_seen > online_since
-                });
+                user.actions
+                    .retain(|action| action.count > 0 || action.last_seen_us > online_since_us);
             }
             users.retain(|_, user| {
-                user.plain_today
-                    || user.plain_next_day
-                    || user.last_plain.is_some_and(|at| at > online_since)
-                    || !user.actions.is_empty()
+                user.plain_today || user.last_plain_us > online_since_us || !user.actions.is_empty()
             });
         }
         self.accounts.retain(|_, users| !users.is_empty());
@@ -201,111 +205,134 @@ pub fn start_of_day(day: NaiveDate, zone: Tz) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-enum Placement {
-    Today,
-    NextDay,
-    Other,
-}
-
-#[derive(Debug, Default)]
+/// One user of an account.
+#[derive(Debug)]
 struct UserLive {
-    /// The last instant an event other than `activity` named the user, any day.
-    last_plain: Option<DateTime<Utc>>,
+    /// The last instant (µs) an event other than `activity` named the user,
+    /// any day; `i64::MIN` for never.
+    last_plain_us: i64,
+    /// Whether such an event named them today.
     plain_today: bool,
-    plain_next_day: bool,
-    /// By (module, action).
-    actions: HashMap<(Arc<str>, Arc<str>), ActionLive>,
+    /// By activity: a user does a handful, so a list beats a map.
+    actions: Vec<ActionLive>,
 }
 
+impl Default for UserLive {
+    fn default() -> Self {
+        UserLive { last_plain_us: i64::MIN, plain_today: false, actions: Vec::new() }
+    }
+}
+
+/// One activity of a user: when last seen doing it, and today's tally.
 #[derive(Debug)]
 struct ActionLive {
-    /// The last instant, any day.
-    last_seen: DateTime<Utc>,
-    today: Option<Tally>,
-    next_day: Option<Tally>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Tally {
-    count: u64,
+    activity: ActivityId,
+    /// Today's events; 0 when none, and then the rest of the tally is unused.
+    count: u32,
     time_spent_secs: u64,
-    first_at: DateTime<Utc>,
-    last_at: DateTime<Utc>,
+    /// The last instant (µs), any day.
+    last_seen_us: i64,
+    /// Today's first and last instants (µs).
+    first_us: i64,
+    last_us: i64,
 }
 
-impl Tally {
-    fn add(tally: &mut Option<Tally>, at: DateTime<Utc>, time_spent_secs: u64) {
-        match tally {
-            None => *tally = Some(Tally { count: 1, time_spent_secs, first_at: at, last_at: at }),
-            Some(tally) => {
-                tally.count += 1;
-                tally.time_spent_secs += time_spent_secs;
-                tally.first_at = tally.first_at.min(at);
-                tally.last_at = tally.last_at.max(at);
-            }
+impl ActionLive {
+    fn new(activity: ActivityId, at_us: i64) -> ActionLive {
+        ActionLive {
+            activity,
+            count: 0,
+            time_spent_secs: 0,
+            last_seen_us: at_us,
+            first_us: at_us,
+            last_us: at_us,
         }
+    }
+
+    fn tally(&mut self, at_us: i64, time_spent_secs: u32) {
+        if self.count == 0 {
+            self.first_us = at_us;
+            self.last_us = at_us;
+        }
+        self.count = self.count.saturating_add(1);
+        self.time_spent_secs += u64::from(time_spent_secs);
+        self.first_us = self.first_us.min(at_us);
+        self.last_us = self.last_us.max(at_us);
     }
 }
 
-impl UserLive {
-    /// What the user did today and whether they are online, under `tracking`.
-    fn today(
-        &self,
-        account: &Arc<str>,
-        user: &Arc<str>,
-        tracking: &Tracking,
-        online_since: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> UserToday {
-        let mut last_seen = self.last_plain;
-        let mut modules: BTreeMap<Arc<str>, (Tally, Vec<ActionCount>)> = BTreeMap::new();
-        let mut activities = Vec::new();
-        for ((module, action), live) in &self.actions {
-            if !tracking.tracks(module, action) {
+/// One account's share of every figure under `tracked`.
+fn summarise(
+    users: &HashMap<Arc<str>, UserLive>,
+    names: &Names,
+    tracked: &[bool],
+    online_since_us: i64,
+) -> AccountSummary {
+    let mut summary = AccountSummary::default();
+    let mut module_users: HashMap<u32, u64> = HashMap::new();
+    let mut activity_actions: HashMap<ActivityId, u64> = HashMap::new();
+    // The user's tracked activities of today, by module: reused for each user.
+    let mut today: Vec<&ActionLive> = Vec::new();
+    for (user, live) in users {
+        let mut last_seen_us = live.last_plain_us;
+        today.clear();
+        for action in &live.actions {
+            if !tracked[action.activity as usize] {
                 continue;
             }
-            last_seen = last_seen.max(Some(live.last_seen));
-            let Some(tally) = live.today else { continue };
-            activities.push((module.clone(), action.clone(), tally.count));
-            let (module_tally, actions) =
-                modules.entry(module.clone()).or_insert_with(|| (tally, Vec::new()));
-            if !actions.is_empty() {
-                module_tally.count += tally.count;
-                module_tally.time_spent_secs += tally.time_spent_secs;
-                module_tally.first_at = module_tally.first_at.min(tally.first_at);
-                module_tally.last_at = module_tally.last_at.max(tally.last_at);
+            last_seen_us = last_seen_us.max(action.last_seen_us);
+            if action.count > 0 {
+                today.push(action);
             }
-            actions.push(ActionCount { action: action.clone(), count: tally.count });
         }
-        let online = last_seen.is_some_and(|at| at > online_since);
-        let time_spent_secs = modules.values().map(|(tally, _)| tally.time_spent_secs).sum();
-        let items = modules
-            .into_iter()
-            .map(|(module, (tally, mut actions))| {
-                actions.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.action.cmp(&b.action)));
-                StreamItem {
-                    account: account.clone(),
-                    user: user.clone(),
-                    module,
-                    count: tally.count,
-                    actions,
-                    time_spent_secs: tally.time_spent_secs,
-                    first_at: tally.first_at,
-                    last_at: tally.last_at,
-                    online,
-                    secs_since_last: (now - tally.last_at).num_seconds().max(0),
-                }
-            })
-            .collect::<Vec<_>>();
-        UserToday {
-            user: user.clone(),
-            online,
-            seen_today: self.plain_today || !items.is_empty(),
-            time_spent_secs,
-            items,
-            activities,
+        let online = last_seen_us > online_since_us;
+        summary.users_online += u64::from(online);
+        summary.users_seen_today += u64::from(live.plain_today || !today.is_empty());
+        if today.is_empty() {
+            continue;
         }
+        today.sort_by_key(|action| (names.module_of(action.activity), Reverse(action.count)));
+        let mut user_time_secs = 0;
+        for module_actions in
+            today.chunk_by(|a, b| names.module_of(a.activity) == names.module_of(b.activity))
+        {
+            let module = names.module_of(module_actions[0].activity);
+            let actions_start = summary.actions.len() as u32;
+            let mut item = Item {
+                user: user.clone(),
+                module,
+                count: 0,
+                online,
+                time_spent_secs: 0,
+                first_us: i64::MAX,
+                last_us: i64::MIN,
+                actions_start,
+                actions_len: module_actions.len() as u32,
+            };
+            for action in module_actions {
+                item.count += u64::from(action.count);
+                item.time_spent_secs += action.time_spent_secs;
+                item.first_us = item.first_us.min(action.first_us);
+                item.last_us = item.last_us.max(action.last_us);
+                summary.actions.push((action.activity, action.count));
+                *activity_actions.entry(action.activity).or_default() += u64::from(action.count);
+            }
+            // Most done first, then by name.
+            summary.actions[actions_start as usize..].sort_by(|a, b| {
+                b.1.cmp(&a.1).then_with(|| names.action(a.0).cmp(names.action(b.0)))
+            });
+            *module_users.entry(module).or_default() += 1;
+            user_time_secs += item.time_spent_secs;
+            summary.items.push(item);
+        }
+        summary.users_with_activity_today += 1;
+        summary.time_spent_secs += user_time_secs;
+        summary.top_users.push((user.clone(), user_time_secs));
     }
+    summary.modules = module_users.into_iter().collect();
+    summary.activities = activity_actions.into_iter().collect();
+    summary.finish(names);
+    summary
 }
 
 fn intern(names: &mut HashSet<Arc<str>>, name: &Arc<str>) -> Arc<str> {

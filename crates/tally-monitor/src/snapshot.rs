@@ -1,6 +1,6 @@
 //! One refresh's figures, shared read-only by every request and stream.
 
-use std::cmp::Reverse;
+use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use tally_access::{MonitorView, StaffScope};
 use utoipa::ToSchema;
 
+use crate::catalog::{ActivityId, ModuleId, Names};
 use crate::live::MonitorSettings;
 
 /// How many entries a top list holds.
@@ -22,6 +23,7 @@ pub struct Snapshot {
     at: DateTime<Utc>,
     day: NaiveDate,
     settings: MonitorSettings,
+    names: Arc<Names>,
     accounts: BTreeMap<Arc<str>, AccountSummary>,
 }
 
@@ -260,9 +262,10 @@ impl Snapshot {
         at: DateTime<Utc>,
         day: NaiveDate,
         settings: MonitorSettings,
+        names: Arc<Names>,
         accounts: BTreeMap<Arc<str>, AccountSummary>,
     ) -> Snapshot {
-        Snapshot { at, day, settings, accounts }
+        Snapshot { at, day, settings, names, accounts }
     }
 
     /// The instant the figures are for.
@@ -324,8 +327,8 @@ impl Snapshot {
     pub fn top(&self, view: &MonitorView) -> TopToday {
         let mut accounts = Vec::new();
         let mut users = Vec::new();
-        let mut modules: HashMap<&Arc<str>, u64> = HashMap::new();
-        let mut activities: HashMap<(&Arc<str>, &Arc<str>), u64> = HashMap::new();
+        let mut modules: HashMap<ModuleId, u64> = HashMap::new();
+        let mut activities: HashMap<ActivityId, u64> = HashMap::new();
         for (account, summary) in self.in_scope(view) {
             if summary.users_seen_today > 0 {
                 accounts.push(TopAccount {
@@ -339,21 +342,22 @@ impl Snapshot {
                 time_spent_secs: *time_spent_secs,
             }));
             for (module, module_users) in &summary.modules {
-                *modules.entry(module).or_default() += module_users;
+                *modules.entry(*module).or_default() += module_users;
             }
-            for ((module, action), actions) in &summary.activities {
-                *activities.entry((module, action)).or_default() += actions;
+            for (activity, actions) in &summary.activities {
+                *activities.entry(*activity).or_default() += actions;
             }
         }
+        let names = &self.names;
         let mut modules: Vec<TopModule> = modules
             .into_iter()
-            .map(|(module, users)| TopModule { module: module.clone(), users })
+            .map(|(module, users)| TopModule { module: names.module(module).clone(), users })
             .collect();
         let mut activities: Vec<TopActivity> = activities
             .into_iter()
-            .map(|((module, action), actions)| TopActivity {
-                module: module.clone(),
-                action: action.clone(),
+            .map(|(activity, actions)| TopActivity {
+                module: names.module(names.module_of(activity)).clone(),
+                action: names.action(activity).clone(),
                 actions,
             })
             .collect();
@@ -392,29 +396,38 @@ impl Snapshot {
         limit: usize,
     ) -> StreamPage {
         let limit = limit.max(1);
-        let lists: Vec<&[StreamItem]> = self
+        let lists: Vec<(&Arc<str>, &AccountSummary, &[Item])> = self
             .in_scope(view)
-            .map(|(_, summary)| {
+            .map(|(account, summary)| {
                 let start = after.map_or(0, |cursor| {
-                    summary.items.partition_point(|item| !comes_after(item, cursor))
+                    summary.items.partition_point(|item| {
+                        self.key(account, item)
+                            <= (
+                                Reverse(cursor.last_at.timestamp_micros()),
+                                cursor.account.as_str(),
+                                cursor.user.as_str(),
+                                cursor.module.as_str(),
+                            )
+                    })
                 });
-                &summary.items[start..]
+                (account, summary, &summary.items[start..])
             })
-            .filter(|items| !items.is_empty())
+            .filter(|(_, _, items)| !items.is_empty())
             .collect();
         // Each list is in stream order already: merge them, the next item of
         // every list in a heap.
         let mut heap: BinaryHeap<Reverse<(StreamKey<'_>, usize, usize)>> = lists
             .iter()
             .enumerate()
-            .map(|(list, items)| Reverse((key(&items[0]), list, 0)))
+            .map(|(list, (account, _, items))| Reverse((self.key(account, &items[0]), list, 0)))
             .collect();
         let mut items = Vec::new();
         while items.len() < limit {
             let Some(Reverse((_, list, position))) = heap.pop() else { break };
-            items.push(lists[list][position].clone());
-            if let Some(next) = lists[list].get(position + 1) {
-                heap.push(Reverse((key(next), list, position + 1)));
+            let (account, summary, list_items) = lists[list];
+            items.push(self.stream_item(account, summary, &list_items[position]));
+            if let Some(next) = list_items.get(position + 1) {
+                heap.push(Reverse((self.key(account, next), list, position + 1)));
             }
         }
         let next = match (heap.is_empty(), items.last()) {
@@ -432,21 +445,40 @@ impl Snapshot {
     /// The items in scope that are new or whose count changed since `previous`,
     /// newest first: what a live stream sends at a refresh.
     pub fn changed_items(&self, previous: &Snapshot, view: &MonitorView) -> Vec<StreamItem> {
-        let mut changed: Vec<StreamItem> = self
-            .in_scope(view)
-            .flat_map(|(account, summary)| {
-                let before = previous.accounts.get(account);
-                summary.items.iter().filter(move |item| {
-                    before
-                        .and_then(|before| before.item(&item.user, &item.module))
-                        .map(|item| item.count)
-                        != Some(item.count)
-                })
-            })
-            .cloned()
-            .collect();
-        changed.sort_by(|a, b| key(a).cmp(&key(b)));
+        let mut changed: Vec<(&Arc<str>, &AccountSummary, &Item)> = Vec::new();
+        for (account, summary) in self.in_scope(view) {
+            let (before_items, before_by_name) = previous
+                .accounts
+                .get(account)
+                .map_or((&[][..], &[][..]), |before| (&before.items[..], &before.by_name[..]));
+            // Both lists of items are by user and module: walk them together,
+            // one comparison per item rather than a search.
+            let mut position_before = 0;
+            for &position in &summary.by_name {
+                let item = &summary.items[position as usize];
+                let name = self.name_of(item);
+                let mut count_before = None;
+                while let Some(&other) = before_by_name.get(position_before) {
+                    let other = &before_items[other as usize];
+                    match previous.name_of(other).cmp(&name) {
+                        Ordering::Less => position_before += 1,
+                        Ordering::Equal => {
+                            count_before = Some(other.count);
+                            break;
+                        }
+                        Ordering::Greater => break,
+                    }
+                }
+                if count_before != Some(item.count) {
+                    changed.push((account, summary, item));
+                }
+            }
+        }
+        changed.sort_by(|a, b| self.key(a.0, a.2).cmp(&self.key(b.0, b.2)));
         changed
+            .into_iter()
+            .map(|(account, summary, item)| self.stream_item(account, summary, item))
+            .collect()
     }
 
     /// The item of this account, user and module, when the account is in the
@@ -461,7 +493,9 @@ impl Snapshot {
         if !view.scope().includes(account) {
             return None;
         }
-        self.accounts.get(account)?.item(user, module).cloned()
+        let (account, summary) = self.accounts.get_key_value(account)?;
+        let item = self.find(summary, user, module)?;
+        Some(self.stream_item(account, summary, item))
     }
 
     fn in_scope<'a>(
@@ -475,102 +509,122 @@ impl Snapshot {
             }
         }
     }
+
+    /// An item's place in the stream.
+    fn key<'a>(&'a self, account: &'a str, item: &'a Item) -> StreamKey<'a> {
+        (Reverse(item.last_us), account, &item.user, self.names.module(item.module))
+    }
+
+    /// An item's user and module: how items of two snapshots are matched.
+    fn name_of<'a>(&'a self, item: &'a Item) -> (&'a str, &'a str) {
+        (&item.user, self.names.module(item.module))
+    }
+
+    fn find<'a>(&self, summary: &'a AccountSummary, user: &str, module: &str) -> Option<&'a Item> {
+        let position = summary
+            .by_name
+            .binary_search_by(|&position| {
+                let item = &summary.items[position as usize];
+                (&*item.user, &**self.names.module(item.module)).cmp(&(user, module))
+            })
+            .ok()?;
+        Some(&summary.items[summary.by_name[position] as usize])
+    }
+
+    fn stream_item(&self, account: &Arc<str>, summary: &AccountSummary, item: &Item) -> StreamItem {
+        let actions = &summary.actions
+            [item.actions_start as usize..(item.actions_start + item.actions_len) as usize];
+        StreamItem {
+            account: account.clone(),
+            user: item.user.clone(),
+            module: self.names.module(item.module).clone(),
+            count: item.count,
+            actions: actions
+                .iter()
+                .map(|(activity, count)| ActionCount {
+                    action: self.names.action(*activity).clone(),
+                    count: u64::from(*count),
+                })
+                .collect(),
+            time_spent_secs: item.time_spent_secs,
+            first_at: instant(item.first_us),
+            last_at: instant(item.last_us),
+            online: item.online,
+            secs_since_last: (self.at.timestamp_micros() - item.last_us).max(0) / 1_000_000,
+        }
+    }
 }
 
-/// What one user did today, as [`crate::Live`] works it out under tracking.
-#[derive(Debug)]
-pub(crate) struct UserToday {
-    pub(crate) user: Arc<str>,
-    pub(crate) online: bool,
-    pub(crate) seen_today: bool,
-    pub(crate) time_spent_secs: u64,
-    /// A stream item per module with tracked activity today.
-    pub(crate) items: Vec<StreamItem>,
-    /// (module, action, actions) of tracked activity today.
-    pub(crate) activities: Vec<(Arc<str>, Arc<str>, u64)>,
-}
-
-/// One account's share of every figure.
-#[derive(Debug, Clone)]
+/// One account's share of every figure, as [`crate::Live`] sums it.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct AccountSummary {
-    users_online: u64,
-    users_seen_today: u64,
-    users_with_activity_today: u64,
-    time_spent_secs: u64,
-    /// The account's first [`TOP`] users by time spent: the top users of any
-    /// scope are among its accounts' own.
-    top_users: Vec<(Arc<str>, u64)>,
-    /// Users with tracked activity per module.
-    modules: BTreeMap<Arc<str>, u64>,
-    /// Actions per (module, action).
-    activities: BTreeMap<(Arc<str>, Arc<str>), u64>,
-    /// In stream order.
-    items: Vec<StreamItem>,
+    pub(crate) users_online: u64,
+    pub(crate) users_seen_today: u64,
+    pub(crate) users_with_activity_today: u64,
+    pub(crate) time_spent_secs: u64,
+    /// The account's users with activity, by time spent, cut to the first
+    /// [`TOP`] by [`AccountSummary::finish`]: the top users of any scope are
+    /// among its accounts' own.
+    pub(crate) top_users: Vec<(Arc<str>, u64)>,
+    /// Users with tracked activity today, per module.
+    pub(crate) modules: Vec<(ModuleId, u64)>,
+    /// Actions today, per activity.
+    pub(crate) activities: Vec<(ActivityId, u64)>,
+    /// The stream's items, put in stream order by [`AccountSummary::finish`].
+    pub(crate) items: Vec<Item>,
+    /// The items' actions with their counts, each item's a run of them.
+    pub(crate) actions: Vec<(ActivityId, u32)>,
     /// Positions in `items`, by user then module.
-    by_name: Vec<usize>,
+    by_name: Vec<u32>,
 }
 
 impl AccountSummary {
-    pub(crate) fn new(users: impl Iterator<Item = UserToday>) -> AccountSummary {
-        let mut summary = AccountSummary {
-            users_online: 0,
-            users_seen_today: 0,
-            users_with_activity_today: 0,
-            time_spent_secs: 0,
-            top_users: Vec::new(),
-            modules: BTreeMap::new(),
-            activities: BTreeMap::new(),
-            items: Vec::new(),
-            by_name: Vec::new(),
-        };
-        for user in users {
-            summary.users_online += u64::from(user.online);
-            summary.users_seen_today += u64::from(user.seen_today);
-            if !user.items.is_empty() {
-                summary.users_with_activity_today += 1;
-                summary.time_spent_secs += user.time_spent_secs;
-                summary.top_users.push((user.user.clone(), user.time_spent_secs));
-            }
-            for item in &user.items {
-                *summary.modules.entry(item.module.clone()).or_default() += 1;
-            }
-            for (module, action, actions) in user.activities {
-                *summary.activities.entry((module, action)).or_default() += actions;
-            }
-            summary.items.extend(user.items);
-        }
-        summary.top_users.sort_by(|a, b| (Reverse(a.1), &a.0).cmp(&(Reverse(b.1), &b.0)));
-        summary.top_users.truncate(TOP);
-        summary.items.sort_by(|a, b| key(a).cmp(&key(b)));
-        summary.by_name = (0..summary.items.len()).collect();
-        let items = &summary.items;
-        summary.by_name.sort_by(|&a, &b| {
-            (&items[a].user, &items[a].module).cmp(&(&items[b].user, &items[b].module))
+    /// Orders what was pushed: top users, items, and the index by name.
+    pub(crate) fn finish(&mut self, names: &Names) {
+        self.top_users.sort_by(|a, b| (Reverse(a.1), &a.0).cmp(&(Reverse(b.1), &b.0)));
+        self.top_users.truncate(TOP);
+        self.top_users.shrink_to_fit();
+        self.items.sort_by(|a, b| {
+            (Reverse(a.last_us), &a.user, names.module(a.module)).cmp(&(
+                Reverse(b.last_us),
+                &b.user,
+                names.module(b.module),
+            ))
         });
-        summary
+        let items = &self.items;
+        let mut by_name: Vec<u32> = (0..items.len() as u32).collect();
+        by_name.sort_by(|&a, &b| {
+            let (a, b) = (&items[a as usize], &items[b as usize]);
+            (&a.user, names.module(a.module)).cmp(&(&b.user, names.module(b.module)))
+        });
+        self.by_name = by_name;
+        // A snapshot lives for a refresh interval or two, shared by every
+        // reader: what the vectors grew by while pushing is worth giving back.
+        self.items.shrink_to_fit();
+        self.actions.shrink_to_fit();
     }
+}
 
-    fn item(&self, user: &str, module: &str) -> Option<&StreamItem> {
-        let position = self
-            .by_name
-            .binary_search_by(|&position| {
-                let item = &self.items[position];
-                (&*item.user, &*item.module).cmp(&(user, module))
-            })
-            .ok()?;
-        Some(&self.items[self.by_name[position]])
-    }
+/// A stream item as a snapshot keeps it: names by number, instants in µs,
+/// made a [`StreamItem`] only when asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    pub(crate) user: Arc<str>,
+    pub(crate) module: ModuleId,
+    pub(crate) actions_start: u32,
+    pub(crate) actions_len: u32,
+    pub(crate) online: bool,
+    pub(crate) count: u64,
+    pub(crate) time_spent_secs: u64,
+    pub(crate) first_us: i64,
+    pub(crate) last_us: i64,
 }
 
 /// An item's place in the stream: newest first, then account, user, module.
-type StreamKey<'a> = (Reverse<DateTime<Utc>>, &'a str, &'a str, &'a str);
+type StreamKey<'a> = (Reverse<i64>, &'a str, &'a str, &'a str);
 
-fn key(item: &StreamItem) -> StreamKey<'_> {
-    (Reverse(item.last_at), &item.account, &item.user, &item.module)
-}
-
-fn comes_after(item: &StreamItem, cursor: &StreamCursor) -> bool {
-    key(item) > (Reverse(cursor.last_at), &cursor.account, &cursor.user, &cursor.module)
+fn instant(at_us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(at_us).expect("µs read from an instant")
 }
 
 fn difference(now: u64, before: u64) -> i64 {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
+use proptest::prelude::*;
 use tally_access::{MonitorView, Principal, StaffScope};
 use tally_monitor::{Activity, Live, MonitorSettings, SeenEvent, Snapshot, Tracking};
 
@@ -78,4 +79,27 @@ pub fn only(accounts: &[&str]) -> MonitorView {
 
 fn view(scope: StaffScope) -> MonitorView {
     Principal::Staff { team: "support".into(), scope, admin: false }.read_monitor().unwrap()
+}
+
+/// Any event of four accounts, five users each, three modules of three
+/// actions, between 08:00 and 10:00 on 7 December.
+pub fn arbitrary_event() -> impl Strategy<Value = SeenEvent> {
+    (0..4usize, 0..5usize, 0..7_200i64, proptest::option::of((0..3usize, 0..3usize, 0..600u32)))
+        .prop_map(|(account, user, secs, activity)| {
+            let account = ["acme", "globex", "initech", "umbrella"][account];
+            let user = format!("u{user}");
+            let instant =
+                (at("2026-12-07T08:00:00Z") + chrono::TimeDelta::seconds(secs)).to_rfc3339();
+            match activity {
+                None => login(account, &user, &instant),
+                Some((module, action, time)) => used(
+                    account,
+                    &user,
+                    &instant,
+                    ["Dashboard", "Reports", "Admin"][module],
+                    ["open", "export", "share"][action],
+                    time,
+                ),
+            }
+        })
 }

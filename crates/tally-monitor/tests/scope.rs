@@ -2,7 +2,7 @@
 //! and item.
 
 use proptest::prelude::*;
-use tally_monitor::{SeenEvent, TodayCounts};
+use tally_monitor::TodayCounts;
 
 use crate::common::*;
 
@@ -74,31 +74,10 @@ fn summed(parts: &[TodayCounts]) -> (u64, u64, u64, u64, u64) {
     })
 }
 
-fn event() -> impl Strategy<Value = SeenEvent> {
-    (0..4usize, 0..5usize, 0..7_200i64, proptest::option::of((0..3usize, 0..3usize, 0..600u32)))
-        .prop_map(|(account, user, secs, activity)| {
-            let account = ["acme", "globex", "initech", "umbrella"][account];
-            let user = format!("u{user}");
-            let instant =
-                (at("2026-12-07T08:00:00Z") + chrono::TimeDelta::seconds(secs)).to_rfc3339();
-            match activity {
-                None => login(account, &user, &instant),
-                Some((module, action, time)) => used(
-                    account,
-                    &user,
-                    &instant,
-                    ["Dashboard", "Reports", "Admin"][module],
-                    ["open", "export", "share"][action],
-                    time,
-                ),
-            }
-        })
-}
-
 proptest! {
     #[test]
     fn a_scope_counts_what_its_accounts_count_alone(
-        events in proptest::collection::vec(event(), 0..60),
+        events in proptest::collection::vec(arbitrary_event(), 0..60),
         scope in proptest::sample::subsequence(vec!["acme", "globex", "initech", "umbrella"], 0..=4),
     ) {
         let mut live = live("2026-12-07T08:00:00Z", &events);

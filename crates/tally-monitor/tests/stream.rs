@@ -1,6 +1,7 @@
 //! The activity stream: one item per account, user and module today, newest
 //! first, in pages; and what a live stream sends at each refresh.
 
+use proptest::prelude::*;
 use tally_monitor::{ActionCount, StreamCursor, StreamItem};
 
 use crate::common::*;
@@ -178,4 +179,30 @@ fn a_live_stream_gets_the_items_new_or_changed_since_the_previous_refresh() {
 
 fn live_empty_snapshot() -> tally_monitor::Snapshot {
     snapshot(&mut live("2026-12-07T13:00:00Z", &[]), "2026-12-07T13:00:00Z")
+}
+
+proptest! {
+    /// What a live stream is sent is, worked out another way: every item of
+    /// the new refresh that the previous one lacks or counted differently
+    /// (looked up one by one), in stream order.
+    #[test]
+    fn the_changed_items_are_those_new_or_with_a_new_count(
+        before in proptest::collection::vec(arbitrary_event(), 0..40),
+        after in proptest::collection::vec(arbitrary_event(), 0..40),
+    ) {
+        let mut live = live("2026-12-07T08:00:00Z", &before);
+        let previous = snapshot(&mut live, "2026-12-07T10:00:00Z");
+        feed(&mut live, &after);
+        let current = snapshot(&mut live, "2026-12-07T10:00:10Z");
+        let expected: Vec<StreamItem> = current
+            .stream_page(&all(), None, 10_000)
+            .items
+            .into_iter()
+            .filter(|item| {
+                previous.item(&all(), &item.account, &item.user, &item.module).map(|item| item.count)
+                    != Some(item.count)
+            })
+            .collect();
+        prop_assert_eq!(current.changed_items(&previous, &all()), expected);
+    }
 }
