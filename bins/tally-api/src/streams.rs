@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use tally_access::MonitorView;
 use tally_monitor::{Snapshot, TodayCounts, TodayFigures};
 use tokio::sync::watch;
@@ -73,8 +74,9 @@ pub struct TodayFeed {
     view: MonitorView,
     every: Duration,
     refresh: Duration,
-    /// The instant and figures of the previous event.
-    sent: Option<(Arc<Snapshot>, TodayCounts)>,
+    /// The instant and figures of the previous event: not its snapshot, which
+    /// a stream with a long `every` would keep alive long after the others'.
+    sent: Option<(DateTime<Utc>, TodayCounts)>,
 }
 
 /// The activity stream's events: the newest items, then those changed since
@@ -83,7 +85,8 @@ pub struct ItemsFeed {
     snapshots: watch::Receiver<Arc<Published>>,
     view: MonitorView,
     refresh: Duration,
-    /// The snapshot the previous event was cut from.
+    /// The snapshot changes are counted from: the one the previous event was
+    /// cut from, or a later one that changed nothing since.
     sent: Option<Arc<Snapshot>>,
 }
 
@@ -127,8 +130,8 @@ impl TodayFeed {
             // with `every` a multiple of the refresh interval no snapshot is
             // missed for coming a little early, and every stream with the same
             // `every` sends the same snapshots at the same moment.
-            Some((last, _)) => {
-                let due = last.at() + (self.every - self.refresh / 2);
+            Some((last_at, _)) => {
+                let due = *last_at + (self.every - self.refresh / 2);
                 loop {
                     self.snapshots.changed().await.ok()?;
                     let current = Arc::clone(&self.snapshots.borrow_and_update().current);
@@ -141,26 +144,30 @@ impl TodayFeed {
         let counts = snapshot.today(&self.view);
         let figures = TodayFigures::new(counts.clone(), self.sent.as_ref().map(|(_, sent)| sent));
         let answer = TodayAnswer { figures, refresh_secs: self.refresh.as_secs() };
-        self.sent = Some((snapshot, counts));
+        self.sent = Some((snapshot.at(), counts));
         Some(json_event("today", &answer))
     }
 }
 
 impl ItemsFeed {
     async fn next(&mut self) -> Option<Event> {
-        let (snapshot, items) = match &self.sent {
+        let (snapshot, items) = match self.sent.take() {
             None => {
                 let snapshot = Arc::clone(&self.snapshots.borrow_and_update().current);
                 let items = snapshot.stream_page(&self.view, None, FIRST_ITEMS).items;
                 (snapshot, items)
             }
-            Some(last) => loop {
+            Some(mut last) => loop {
                 self.snapshots.changed().await.ok()?;
                 let current = Arc::clone(&self.snapshots.borrow_and_update().current);
-                let changed = current.changed_items(last, &self.view);
+                let changed = current.changed_items(&last, &self.view);
                 if !changed.is_empty() {
                     break (current, changed);
                 }
+                // Nothing changed, so changes from here are changes from the
+                // last event; holding the latest snapshot rather than the one
+                // sent keeps every stream on the two the monitor holds anyway.
+                last = current;
             },
         };
         let answer = ChangedItems {
