@@ -10,9 +10,11 @@
 pub mod cache;
 pub mod error;
 pub mod list;
+pub mod live;
 pub mod query;
 pub mod routes;
 pub mod state;
+pub mod streams;
 pub mod whole;
 
 use std::time::Duration;
@@ -100,6 +102,12 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::dashboard::dashboard_tab))
         .routes(routes!(routes::dashboard::dashboard_widget))
         .routes(routes!(routes::dashboard::activity))
+        .routes(routes!(routes::live::today))
+        .routes(routes!(routes::live::today_events))
+        .routes(routes!(routes::live::stream))
+        .routes(routes!(routes::live::stream_events))
+        .routes(routes!(routes::live::item_events))
+        .routes(routes!(routes::live::top))
 }
 
 /// The OpenAPI document of every route.
@@ -121,9 +129,12 @@ fn narrow_query_parameters(document: &mut OpenApiDocument) {
         for operation in [item.get.as_mut(), item.put.as_mut()].into_iter().flatten() {
             for parameter in operation.parameters.iter_mut().flatten() {
                 let RefOr::T(parameter) = parameter else { continue };
-                if parameter.parameter_in != ParameterIn::Query || parameter.name == "limit" {
+                if parameter.parameter_in != ParameterIn::Query
+                    || matches!(parameter.name.as_str(), "limit" | "every")
+                {
                     // The list convention's choices come from the listing's own
-                    // parameters (`ListParameters`); `limit` is a number.
+                    // parameters (`ListParameters`); `limit` and a stream's
+                    // `every` are numbers.
                     continue;
                 }
                 let choices: Option<Vec<String>> = match parameter.name.as_str() {
@@ -185,7 +196,10 @@ async fn method_not_allowed(request: Request) -> Response {
 }
 
 /// Serves `app` on `listener` within `connections` until `shutdown` completes,
-/// then lets requests in flight finish (for at most `grace`).
+/// then lets requests in flight finish (for at most `grace`). The usage
+/// monitor's event streams never finish by themselves: they end as soon as
+/// `shutdown` completes, so that stopping waits for them no longer than for
+/// any other request.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -193,5 +207,10 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
+    let stopping = state.live().stopping().clone();
+    let shutdown = async move {
+        shutdown.await;
+        stopping.cancel();
+    };
     tally_service::serve(listener, app(state), connections, shutdown, grace).await
 }

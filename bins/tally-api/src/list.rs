@@ -22,6 +22,7 @@ use mediatype::{MediaType, Name, names};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use tally_access::StaffScope;
 use tally_audit::{AuditAfter, AuditKey};
 use tally_figures::FigureTable;
 use tally_figures::dashboard::DashboardFormat;
@@ -144,6 +145,10 @@ pub enum CursorScope<'a> {
     Account(&'a str),
     /// The usage monitor's listing across the accounts in a staff team's scope.
     Monitor,
+    /// The usage monitor's live activity stream as one staff scope sees it:
+    /// its cursors hold an item's account and user, so a cursor made for one
+    /// scope is refused on another.
+    Staff(&'a StaffScope),
 }
 
 /// How many bytes of its HMAC-SHA256 a cursor keeps: 128 bits, as HMAC-SHA-256-128.
@@ -167,11 +172,17 @@ impl CursorSeal {
     fn new(key: &CursorKey, listing: &str, scope: CursorScope<'_>) -> CursorSeal {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&key.0).expect("HMAC accepts keys of any length");
-        let (scope_kind, account) = match scope {
-            CursorScope::Account(slug) => ("account", slug),
-            CursorScope::Monitor => ("monitor", ""),
+        // Slugs are lower-case letters, digits and hyphens: `,` and `*`
+        // cannot be part of one.
+        let (scope_kind, accounts) = match scope {
+            CursorScope::Account(slug) => ("account", slug.to_owned()),
+            CursorScope::Monitor => ("monitor", String::new()),
+            CursorScope::Staff(StaffScope::AllAccounts) => ("staff", "*".to_owned()),
+            CursorScope::Staff(StaffScope::Accounts(slugs)) => {
+                ("staff", slugs.iter().map(String::as_str).collect::<Vec<_>>().join(","))
+            }
         };
-        for field in ["tally-api/v1/cursor", listing, scope_kind, account] {
+        for field in ["tally-api/v1/cursor", listing, scope_kind, &accounts] {
             mac.update(&(field.len() as u64).to_be_bytes());
             mac.update(field.as_bytes());
         }
@@ -506,26 +517,7 @@ impl ListRequest {
                 seal,
             });
         }
-        let limit = match &params.limit {
-            None => DEFAULT_LIMIT,
-            Some(text) => match text.parse::<i64>() {
-                Ok(limit) if (1..=MAX_LIMIT as i64).contains(&limit) => limit as usize,
-                Ok(limit) => {
-                    return Err(ApiError::bad(
-                        "bad_limit",
-                        "limit",
-                        format!("{limit} is out of range: give 1 to {MAX_LIMIT}"),
-                    ));
-                }
-                Err(_) => {
-                    return Err(ApiError::bad(
-                        "bad_limit",
-                        "limit",
-                        format!("{text:?} is not a whole number from 1 to {MAX_LIMIT}"),
-                    ));
-                }
-            },
-        };
+        let limit = page_limit(params.limit.as_deref())?;
         let cursor = params
             .cursor
             .as_deref()
@@ -587,6 +579,65 @@ impl ListRequest {
             at: self.at.map(|at| at.timestamp_micros()),
         };
         self.seal.seal(&serde_json::to_vec(&body).expect("a cursor always serialises"))
+    }
+}
+
+/// Rows per page of a JSON listing, read from `limit`: 1 to [`MAX_LIMIT`],
+/// [`DEFAULT_LIMIT`] when not given.
+pub fn page_limit(limit: Option<&str>) -> Result<usize, ApiError> {
+    let Some(text) = limit else { return Ok(DEFAULT_LIMIT) };
+    match text.parse::<i64>() {
+        Ok(limit) if (1..=MAX_LIMIT as i64).contains(&limit) => Ok(limit as usize),
+        Ok(limit) => Err(ApiError::bad(
+            "bad_limit",
+            "limit",
+            format!("{limit} is out of range: give 1 to {MAX_LIMIT}"),
+        )),
+        Err(_) => Err(ApiError::bad(
+            "bad_limit",
+            "limit",
+            format!("{text:?} is not a whole number from 1 to {MAX_LIMIT}"),
+        )),
+    }
+}
+
+/// The cursors of a listing in one fixed order whose pages are cut outside
+/// this module (the usage monitor's activity stream, newest first): the key
+/// of the last row shown, sealed for the listing and scope like every other
+/// cursor, and for the order, in place of a sort.
+#[derive(Debug, Clone)]
+pub struct OrderedCursor {
+    seal: CursorSeal,
+    order: &'static str,
+    key_len: usize,
+}
+
+impl OrderedCursor {
+    /// Cursors of `listing` in `order` for `scope`, each holding a key of
+    /// `key_len` values.
+    pub fn new(
+        key: &CursorKey,
+        listing: &str,
+        scope: CursorScope<'_>,
+        order: &'static str,
+        key_len: usize,
+    ) -> OrderedCursor {
+        OrderedCursor { seal: CursorSeal::new(key, listing, scope), order, key_len }
+    }
+
+    /// The cursor resuming after a row with this key.
+    pub fn after(&self, key: Vec<Key>) -> String {
+        let body = CursorBody { sort: self.order.to_owned(), after: key, at: None };
+        self.seal.seal(&serde_json::to_vec(&body).expect("a cursor always serialises"))
+    }
+
+    /// The key `cursor` resumes after, if this listing made it for this scope.
+    pub fn read(&self, cursor: &str) -> Result<Vec<Key>, ApiError> {
+        let body = read_cursor(&self.seal, cursor, self.order, self.key_len)?;
+        if body.at.is_some() {
+            return Err(not_of_this_listing());
+        }
+        Ok(body.after)
     }
 }
 

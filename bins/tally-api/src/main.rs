@@ -33,6 +33,8 @@ enum Command {
         listen: tally_service::ListenAddress,
         #[command(flatten)]
         connections: tally_service::ConnectionArgs,
+        #[command(flatten)]
+        monitor: tally_api::live::MonitorArgs,
     },
     /// Create, list and revoke API tokens.
     #[command(subcommand)]
@@ -116,8 +118,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     // The API never makes a database: every command needs one with accounts.
     let db = cli.database.existing_database()?;
     match cli.command {
-        Command::Serve { listen, connections } => {
-            serve(db, &cli.database.audit_key_file(), listen, connections.limits())
+        Command::Serve { listen, connections, monitor } => {
+            serve(db, &cli.database.audit_key_file(), listen, connections.limits(), &monitor)
         }
         Command::Token(TokenCommand::Create(args)) => create_token(db, args),
         Command::Token(TokenCommand::List) => list_tokens(db),
@@ -150,8 +152,11 @@ fn serve(
     audit_key: &Path,
     listen: tally_service::ListenAddress,
     connections: tally_service::ConnectionLimits,
+    monitor: &tally_api::live::MonitorArgs,
 ) -> anyhow::Result<()> {
-    let state = AppState::open(db.to_owned(), audit_key).with_context(|| {
+    let (live_monitor, live_feed) = tally_api::live::LiveMonitor::start(db, monitor.config())
+        .with_context(|| format!("starting the usage monitor over {}", db.display()))?;
+    let state = AppState::open(db.to_owned(), audit_key, live_feed).with_context(|| {
         format!(
             "opening the database {} and its audit log with the key file {} (name the key \
              file with --audit-key-file or TALLY_AUDIT_KEY_FILE)",
@@ -170,6 +175,7 @@ fn serve(
         tally_api::serve(listener, state, connections, shutdown, Duration::from_secs(10))
             .await
             .context("serving HTTP")?;
+        drop(live_monitor);
         tracing::info!("stopped");
         Ok(())
     })

@@ -14,6 +14,7 @@ use tally_store::{Store, StoreError, StoreOptions};
 use crate::cache::ActivatedLogs;
 use crate::error::ApiError;
 use crate::list::CursorKey;
+use crate::live::LiveFeed;
 
 /// The service's shared state.
 #[derive(Clone)]
@@ -22,6 +23,7 @@ pub struct AppState {
     audit_logs: Arc<Pool<AuditStore>>,
     activated_logs: Arc<ActivatedLogs>,
     cursor_key: CursorKey,
+    live: LiveFeed,
 }
 
 /// Open connections of one kind, reused across requests: opening one reads
@@ -53,8 +55,9 @@ impl AppState {
     /// `audit_key` (made when missing while the log holds nothing, as the ingest
     /// daemon does; a missing or wrong key for a log with entries is refused).
     /// Both are opened (and upgraded) here so that a bad file is reported at
-    /// start-up rather than on the first request.
-    pub fn open(path: PathBuf, audit_key: &Path) -> Result<AppState, OpenError> {
+    /// start-up rather than on the first request. The usage monitor's Today
+    /// is read from `live`.
+    pub fn open(path: PathBuf, audit_key: &Path, live: LiveFeed) -> Result<AppState, OpenError> {
         let options = StoreOptions { cache_kib: 4 * 1024, ..StoreOptions::default() };
         let store = Store::open(&path, &options)?;
         let secret_key = tally_audit::load_or_create_key_for(&path, audit_key)?;
@@ -76,12 +79,18 @@ impl AppState {
             audit_logs: Arc::new(audit_logs),
             activated_logs: Arc::default(),
             cursor_key,
+            live,
         })
     }
 
     /// The key the listings' cursors are sealed with.
     pub fn cursor_key(&self) -> &CursorKey {
         &self.cursor_key
+    }
+
+    /// The usage monitor's live snapshots.
+    pub fn live(&self) -> &LiveFeed {
+        &self.live
     }
 
     /// The activated seats logs computed lately.

@@ -36,6 +36,9 @@ fn principals(tokens: &Tokens) -> [(&'static str, Option<String>); 10] {
 /// principal in [`principals`] order.
 type MatrixRow = (&'static str, &'static str, &'static str, Option<&'static str>, [u16; 10]);
 
+/// The monitor's reads: any staff token, whatever its scope.
+const STAFF_ONLY: [u16; 10] = [403, 403, 403, 200, 200, 200, 403, 403, 401, 401];
+
 const MATRIX: &[MatrixRow] = &[
     ("GET", "/healthz", "/healthz", None, [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
     ("GET", "/v1/me", "/v1/me", None, [200, 200, 200, 200, 200, 200, 200, 200, 401, 401]),
@@ -139,6 +142,22 @@ const MATRIX: &[MatrixRow] = &[
         "/v1/monitor/tracking",
         Some(r#"{"tracked":[]}"#),
         [403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    ),
+    // The live monitor; the streams end after one event. The item is acme's
+    // u-1 in the Dashboard (base64url of `["acme","u-1","Dashboard"]`), which
+    // has no event today: the staff of acme's scope get no events, globex's
+    // the answer of an unknown account.
+    ("GET", "/v1/monitor/today", "/v1/monitor/today", None, STAFF_ONLY),
+    ("GET", "/v1/monitor/today/events", "/v1/monitor/today/events?limit=1", None, STAFF_ONLY),
+    ("GET", "/v1/monitor/stream", "/v1/monitor/stream", None, STAFF_ONLY),
+    ("GET", "/v1/monitor/stream/events", "/v1/monitor/stream/events?limit=1", None, STAFF_ONLY),
+    ("GET", "/v1/monitor/top", "/v1/monitor/top", None, STAFF_ONLY),
+    (
+        "GET",
+        "/v1/monitor/stream/items/{item}/events",
+        "/v1/monitor/stream/items/WyJhY21lIiwidS0xIiwiRGFzaGJvYXJkIl0/events",
+        None,
+        [403, 403, 403, 200, 200, 404, 403, 403, 401, 401],
     ),
 ];
 

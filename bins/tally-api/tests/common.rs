@@ -63,14 +63,17 @@ pub struct Fixture {
     _dir: tempfile::TempDir,
     pub db: PathBuf,
     pub tokens: Tokens,
+    /// The accounts' write keys, for the ingest daemon: acme's, then globex's.
+    pub write_keys: [String; 2],
 }
 
 pub fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("tally.sqlite");
     let mut store = Store::open(&db, &StoreOptions::default()).unwrap();
+    let mut write_keys = Vec::new();
     for (slug, events) in [("acme", ACME_EVENTS), ("globex", GLOBEX_EVENTS)] {
-        let (account, _) = store
+        let (account, write_key) = store
             .create_account(&NewAccount {
                 slug: slug.into(),
                 name: format!("{slug} Inc."),
@@ -81,6 +84,7 @@ pub fn fixture() -> Fixture {
                 terms: vec!["2026-01-01..2027-01-01".parse().unwrap()],
             })
             .unwrap();
+        write_keys.push(write_key.expose().to_owned());
         let batch = check_batch(events.as_bytes(), &Limits::default()).unwrap();
         assert!(batch.rejections.is_empty(), "{:?}", batch.rejections);
         store.append(account.id, &batch.events).unwrap();
@@ -131,7 +135,76 @@ pub fn fixture() -> Fixture {
         globex_member: token(TokenGrant::Member { account: "globex".into(), user: "g-1".into() }),
     };
     drop(store);
-    Fixture { _dir: dir, db, tokens }
+    let write_keys = write_keys.try_into().expect("two accounts");
+    Fixture { _dir: dir, db, tokens, write_keys }
+}
+
+/// The ingest daemon's server on a free loopback port, on a runtime of its own
+/// thread; stopped (gracefully) when dropped.
+pub struct Ingest {
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ingest {
+    pub fn start(db: &std::path::Path) -> Ingest {
+        let open = || Store::open(db, &StoreOptions::default()).unwrap();
+        let (write_store, key_store) = (open(), open());
+        let audit =
+            tally_ingest::audit::AuditLog::open(db, &tally_audit::key_file_for(db)).unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (address, bound) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                address.send(listener.local_addr().unwrap()).unwrap();
+                tally_ingest::serve(
+                    listener,
+                    write_store,
+                    key_store,
+                    audit,
+                    tally_ingest::ServeOptions {
+                        max_body_bytes: 1 << 20,
+                        ..tally_ingest::ServeOptions::default()
+                    },
+                    async move {
+                        let _ = stopped.await;
+                    },
+                )
+                .await
+                .unwrap();
+            });
+        });
+        // Bound before the address is sent: ready for requests.
+        let address = bound.recv().unwrap();
+        Ingest { url: format!("http://{address}"), stop: Some(stop), thread: Some(thread) }
+    }
+
+    /// POSTs the NDJSON `events` with the account's write `key`; panics unless
+    /// every event is accepted.
+    pub fn post(&self, key: &str, events: &str) {
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut response = agent
+            .post(format!("{}/v1/batch", self.url))
+            .header("Content-Type", "application/x-ndjson")
+            .header("Authorization", &format!("Bearer {key}"))
+            .send(events)
+            .expect("a response");
+        let text = response.body_mut().read_to_string().unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{text}");
+        let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(answer["rejected"], 0, "{answer}");
+    }
+}
+
+impl Drop for Ingest {
+    fn drop(&mut self) {
+        let _ = self.stop.take().map(|stop| stop.send(()));
+        let _ = self.thread.take().map(std::thread::JoinHandle::join);
+    }
 }
 
 /// `tally-api serve` on a free loopback port.
@@ -147,10 +220,16 @@ impl Api {
 
     /// `tally-api serve --listen LISTEN`.
     pub fn start_on(db: &Path, listen: &str) -> Api {
+        Api::start_with(db, &["--listen", listen])
+    }
+
+    /// `tally-api serve ARGS`.
+    pub fn start_with(db: &Path, args: &[&str]) -> Api {
         let mut child = Command::new(BINARY)
             .arg("--db")
             .arg(db)
-            .args(["serve", "--listen", listen])
+            .arg("serve")
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

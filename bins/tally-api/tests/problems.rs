@@ -2,60 +2,7 @@
 //! scheme: the API's real binary and the ingest daemon's server, each on a
 //! loopback port over the same database, asked alike.
 
-use tally_store::{Store, StoreOptions};
-
-use crate::common::{Api, fixture};
-
-/// The ingest daemon's server on a free loopback port, on a runtime of its own
-/// thread; stopped (gracefully) when dropped.
-struct Ingest {
-    url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Ingest {
-    fn start(db: &std::path::Path) -> Ingest {
-        let open = || Store::open(db, &StoreOptions::default()).unwrap();
-        let (write_store, key_store) = (open(), open());
-        let audit =
-            tally_ingest::audit::AuditLog::open(db, &tally_audit::key_file_for(db)).unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (address, bound) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                address.send(listener.local_addr().unwrap()).unwrap();
-                tally_ingest::serve(
-                    listener,
-                    write_store,
-                    key_store,
-                    audit,
-                    tally_ingest::ServeOptions {
-                        max_body_bytes: 1 << 20,
-                        ..tally_ingest::ServeOptions::default()
-                    },
-                    async move {
-                        let _ = stopped.await;
-                    },
-                )
-                .await
-                .unwrap();
-            });
-        });
-        // Bound before the address is sent: ready for requests.
-        let address = bound.recv().unwrap();
-        Ingest { url: format!("http://{address}"), stop: Some(stop), thread: Some(thread) }
-    }
-}
-
-impl Drop for Ingest {
-    fn drop(&mut self) {
-        let _ = self.stop.take().map(|stop| stop.send(()));
-        let _ = self.thread.take().map(std::thread::JoinHandle::join);
-    }
-}
+use crate::common::{Api, Ingest, fixture};
 
 /// What a refusal came back as.
 #[derive(Debug)]

@@ -202,6 +202,16 @@ impl Store {
         Ok(counts)
     }
 
+    /// What the usage monitor tracks, read for no one: for the API's live
+    /// monitor, which computes the figures of every staff scope at once and
+    /// so acts for no principal. The list names modules and activities, never
+    /// an account, so reading it needs no leave; a forged staff view would
+    /// have been a capability for every account's figures.
+    pub fn monitor_tracking_in_force(&self) -> Result<Vec<TrackedActivity>, StoreError> {
+        read_tracking(&self.connection)
+            .map_err(StoreError::sqlite("reading what the monitor tracks"))
+    }
+
     /// The modules and activities the usage monitor tracks; empty means all.
     /// The list is the same for every staff team, so the view is asked for as
     /// leave only.
@@ -209,18 +219,8 @@ impl Store {
         &self,
         _leave: &MonitorView,
     ) -> Result<Vec<TrackedActivity>, StoreError> {
-        self.collect_rows(
-            "SELECT module, activity FROM monitor_tracking ORDER BY module, activity",
-            [],
-            "reading what the monitor tracks",
-            |row| {
-                let activity: String = row.get(1)?;
-                Ok(TrackedActivity {
-                    module: row.get(0)?,
-                    activity: (!activity.is_empty()).then_some(activity),
-                })
-            },
-        )
+        read_tracking(&self.connection)
+            .map_err(StoreError::sqlite("reading what the monitor tracks"))
     }
 
     /// Replaces what the usage monitor tracks; an empty list tracks everything.
@@ -401,4 +401,19 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The tracked modules and activities, by module then activity.
+fn read_tracking(connection: &rusqlite::Connection) -> rusqlite::Result<Vec<TrackedActivity>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT module, activity FROM monitor_tracking ORDER BY module, activity",
+    )?;
+    let rows = statement.query_map([], |row| {
+        let activity: String = row.get(1)?;
+        Ok(TrackedActivity {
+            module: row.get(0)?,
+            activity: (!activity.is_empty()).then_some(activity),
+        })
+    })?;
+    rows.collect()
 }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod live;
 pub mod meta;
 pub mod monitor;
 pub mod reports;
