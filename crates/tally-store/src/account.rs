@@ -321,7 +321,7 @@ pub struct DeletedAccount {
 
 /// Every table holding rows of one account by `account_id`, besides `accounts`
 /// itself; `delete_account` empties them of the account's rows.
-const ACCOUNT_TABLES: [&str; 26] = [
+const ACCOUNT_TABLES: [&str; 28] = [
     "subscription_terms",
     "organizations",
     "teams",
@@ -348,6 +348,8 @@ const ACCOUNT_TABLES: [&str; 26] = [
     "dashboard_items",
     "dashboard_item_days",
     "dashboard_item_floors",
+    "monitor_quarters",
+    "monitor_progress",
 ];
 
 /// Refuses `term` when it shares a day with one of `terms` (each term ends the

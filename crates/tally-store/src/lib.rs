@@ -37,6 +37,7 @@ mod filter;
 mod ids;
 mod kind;
 mod log;
+mod monitor_quarters;
 mod organization;
 mod schema;
 mod seats;
@@ -58,6 +59,7 @@ pub use dashboard::{
 };
 pub use error::StoreError;
 pub use log::{AppendOutcome, Conflict, EventRecord, KindCount, PendingBatch};
+pub use monitor_quarters::{MONITOR_EVENTS_PER_STEP, MonitorQuarter, Quarter};
 pub use organization::{Organization, Team};
 pub use schema::SCHEMA_VERSION;
 pub use seats::{SEAT_EVENTS_PER_STEP, SeatLogEntry, SeatStateVersion, SeatUpdate};
