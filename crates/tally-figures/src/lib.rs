@@ -23,6 +23,7 @@
 pub mod audit;
 pub mod dashboard;
 pub mod identity;
+pub mod monitor;
 pub mod runs;
 pub mod seats;
 pub mod usage;
