@@ -8,6 +8,7 @@ mod cli;
 mod connections;
 mod conventions;
 mod dashboard;
+mod monitor_activities;
 mod operator;
 mod problems;
 mod seat_surprises;

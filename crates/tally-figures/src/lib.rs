@@ -97,6 +97,11 @@ impl InstantOrDay {
             InstantOrDay::Day(day) => start_of_day(calendar, day),
         }
     }
+
+    /// The instant meant by a viewer in `zone`.
+    pub fn instant_in(self, zone: chrono_tz::Tz) -> DateTime<Utc> {
+        self.instant(&AccountCalendar { time_zone: zone, ..AccountCalendar::default() })
+    }
 }
 
 /// Months from `from` to `to`, both included; either end may be open.
