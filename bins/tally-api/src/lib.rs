@@ -97,6 +97,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::audit::audit_entry))
         .routes(routes!(routes::monitor::monitor_event_counts))
         .routes(routes!(routes::monitor::tracking, routes::monitor::set_tracking))
+        .routes(routes!(routes::monitor::tracking_changes))
         .routes(routes!(routes::activities::activities))
         .routes(routes!(routes::activities::activity_list))
         .routes(routes!(routes::reports::usage_reports))

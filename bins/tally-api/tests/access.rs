@@ -138,6 +138,14 @@ const MATRIX: &[MatrixRow] = &[
         None,
         [403, 403, 403, 200, 200, 200, 403, 403, 401, 401],
     ),
+    // The tracking changes belong to the deployment: staff admins only.
+    (
+        "GET",
+        "/v1/monitor/tracking/changes",
+        "/v1/monitor/tracking/changes",
+        None,
+        [403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    ),
     // Administrator plus read permission on server management, as the seed says;
     // staff have no account of their own.
     (

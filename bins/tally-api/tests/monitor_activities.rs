@@ -1,6 +1,7 @@
 //! The usage monitor's Activities over real HTTP: periods at exact day
 //! boundaries of a zone far from UTC, changes and `new`, the list in every
-//! format, and staff scope.
+//! format, staff scope, and tracking changes taking effect and recorded in
+//! the deployment's audit chain.
 
 use std::path::Path;
 
@@ -242,4 +243,120 @@ fn bad_periods_zones_and_instants_are_refused_by_name() {
         assert!(problem["detail"].as_str().unwrap().contains(parameter), "{problem}");
         assert!(problem["detail"].as_str().unwrap().contains(says), "{problem}");
     }
+}
+
+#[test]
+fn a_tracking_change_takes_effect_at_once_and_is_recorded_in_the_deployment_chain() {
+    let fixture = fixture();
+    with_activities(&fixture.db);
+    let api = Api::start(&fixture.db);
+    let admin = Some(fixture.tokens.acme_staff_admin.as_str());
+    let summary = || {
+        api.get(&format!("/v1/monitor/activities?{YESTERDAY}"), Some(&fixture.tokens.acme_staff))
+            .json()
+    };
+    let changes = api.get("/v1/monitor/tracking/changes", admin).json();
+    assert_eq!(changes["changes"], json!([]));
+    assert_eq!(changes["intact"], true);
+
+    let set = api.send(
+        "PUT",
+        "/v1/monitor/tracking",
+        admin,
+        Some(r#"{"tracked":[{"module":"Reports"}]}"#),
+        &[],
+    );
+    assert_eq!(set.status, 200, "{}", set.text());
+    // Only Reports now: m3 yesterday (100 s), nothing the day before.
+    let reports = summary();
+    assert_eq!(
+        reports["time_spent_secs"],
+        json!({"current": 100, "previous": 0, "change_percent": null, "new": true})
+    );
+    assert_eq!(
+        reports["top_modules"],
+        json!([item("module", "Reports", None, (1, 0), Value::Null)])
+    );
+    let list = api
+        .get(&format!("/v1/monitor/activities/list?{YESTERDAY}"), Some(&fixture.tokens.acme_staff))
+        .json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
+
+    // Tracking everything again brings Dashboard back.
+    let all = api.send("PUT", "/v1/monitor/tracking", admin, Some(r#"{"tracked":[]}"#), &[]);
+    assert_eq!(all.status, 200, "{}", all.text());
+    assert_eq!(summary()["time_spent_secs"]["current"], 180);
+
+    // Both changes, newest first, by the staff team through the admin's token
+    // (its id is the 12 digits after `tally_at_`).
+    let token_id = &fixture.tokens.acme_staff_admin["tally_at_".len().."tally_at_".len() + 12];
+    let changes = api.get("/v1/monitor/tracking/changes", admin).json();
+    assert_eq!(changes["chain"], "_deployment");
+    assert_eq!(changes["intact"], true);
+    let reports_list = json!({"tracked": [{"module": "Reports", "activity": null}]});
+    let recorded: Vec<(u64, &str, &str, Value, Value)> = changes["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|change| {
+            (
+                change["seq"].as_u64().unwrap(),
+                change["source"].as_str().unwrap(),
+                change["token"].as_str().unwrap(),
+                change["before"].clone(),
+                change["after"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            (2, "staff team acme-care", token_id, reports_list.clone(), json!({"tracked": []})),
+            (1, "staff team acme-care", token_id, json!({"tracked": []}), reports_list),
+        ]
+    );
+    // Plain staff may not read them; customers never see them in their log.
+    let staff = api.get("/v1/monitor/tracking/changes", Some(&fixture.tokens.acme_staff));
+    assert_eq!(staff.status, 403);
+    let acme_log = api
+        .get("/v1/accounts/acme/audit?limit=1000", Some(&fixture.tokens.acme_administrator))
+        .text();
+    assert!(!acme_log.contains("monitor_tracking"), "{acme_log}");
+    drop(api);
+
+    // The chain verifies offline like any other, with the daemon's key.
+    let key = tally_audit::load_or_create_key(&tally_audit::key_file_for(&fixture.db)).unwrap();
+    let log =
+        tally_audit::AuditStore::open(&fixture.db, &tally_audit::AuditOptions::new(key)).unwrap();
+    let report = log.verify(tally_store::DEPLOYMENT_AUDIT_CHAIN, None).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.entries, 2);
+    assert_eq!(changes["head"], report.head.to_string());
+}
+
+/// A change the audit log refuses to record is not made: here the deployment
+/// chain's head seal was overwritten, so appending would hide it and is refused.
+#[test]
+fn a_tracking_change_that_cannot_be_recorded_is_undone() {
+    let fixture = fixture();
+    let api = Api::start(&fixture.db);
+    let admin = Some(fixture.tokens.acme_staff_admin.as_str());
+    let reports = r#"{"tracked":[{"module":"Reports"}]}"#;
+    assert_eq!(api.send("PUT", "/v1/monitor/tracking", admin, Some(reports), &[]).status, 200);
+    let connection = rusqlite::Connection::open(&fixture.db).unwrap();
+    let altered = connection
+        .execute(
+            "UPDATE audit_accounts SET head_seal = zeroblob(32) WHERE account = '_deployment'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(altered, 1);
+    drop(connection);
+
+    let refused = api.send("PUT", "/v1/monitor/tracking", admin, Some(r#"{"tracked":[]}"#), &[]);
+    assert_eq!(refused.status, 500, "{}", refused.text());
+    let kept = api.get("/v1/monitor/tracking", admin).json();
+    assert_eq!(kept, json!({"tracked": [{"module": "Reports", "activity": null}]}));
+    // The chain no longer verifies, and says so.
+    assert_eq!(api.get("/v1/monitor/tracking/changes", admin).json()["intact"], false);
 }

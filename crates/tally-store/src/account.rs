@@ -69,6 +69,11 @@ fn write_key_hash(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
 }
 
+/// The audit chain of the deployment itself rather than of an account: the
+/// usage monitor's tracking changes are recorded there (docs/monitor.md). No
+/// slug can take the name: slugs have no underscore ([`is_valid_slug`]).
+pub const DEPLOYMENT_AUDIT_CHAIN: &str = "_deployment";
+
 /// Whether a slug is 1 to 64 lower-case ASCII letters, digits and dashes.
 pub fn is_valid_slug(slug: &str) -> bool {
     (1..=64).contains(&slug.len())

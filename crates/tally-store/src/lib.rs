@@ -51,7 +51,9 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-pub use account::{Account, AccountId, DeletedAccount, NewAccount, WriteKey, is_valid_slug};
+pub use account::{
+    Account, AccountId, DEPLOYMENT_AUDIT_CHAIN, DeletedAccount, NewAccount, WriteKey, is_valid_slug,
+};
 pub use dashboard::{
     ACTIVITY_KINDS, ActivityCount, ActivityFilter, Catalog, CatalogDay, CatalogItem,
     DASHBOARD_EVENTS_PER_STEP, DashboardRun, DayRange, FloorOf, LATENCY_BUCKETS_MS, Member,

@@ -209,28 +209,24 @@ impl Store {
         &self,
         _leave: &MonitorView,
     ) -> Result<Vec<TrackedActivity>, StoreError> {
-        self.collect_rows(
-            "SELECT module, activity FROM monitor_tracking ORDER BY module, activity",
-            [],
-            "reading what the monitor tracks",
-            |row| {
-                let activity: String = row.get(1)?;
-                Ok(TrackedActivity {
-                    module: row.get(0)?,
-                    activity: (!activity.is_empty()).then_some(activity),
-                })
-            },
-        )
+        read_tracking(&self.connection)
+            .map_err(StoreError::sqlite("reading what the monitor tracks"))
     }
 
     /// Replaces what the usage monitor tracks; an empty list tracks everything.
+    /// Answers the list it replaced, read in the same transaction, so that the
+    /// change can be recorded as it was made.
     pub fn set_monitor_tracking(
         &mut self,
         change: &TrackingChange,
         tracked: &[TrackedActivity],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<TrackedActivity>, StoreError> {
         let doing = || format!("setting what the monitor tracks (staff team {})", change.team());
-        let transaction = self.connection.transaction().map_err(StoreError::sqlite(doing()))?;
+        let transaction = self
+            .connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(StoreError::sqlite(doing()))?;
+        let replaced = read_tracking(&transaction).map_err(StoreError::sqlite(doing()))?;
         transaction
             .execute("DELETE FROM monitor_tracking", [])
             .map_err(StoreError::sqlite(doing()))?;
@@ -242,7 +238,8 @@ impl Store {
                 )
                 .map_err(StoreError::sqlite(doing()))?;
         }
-        transaction.commit().map_err(StoreError::sqlite(doing()))
+        transaction.commit().map_err(StoreError::sqlite(doing()))?;
+        Ok(replaced)
     }
 
     fn monthly_event_counts_of(
@@ -401,4 +398,19 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// The tracked modules and activities, by module then activity.
+fn read_tracking(connection: &rusqlite::Connection) -> rusqlite::Result<Vec<TrackedActivity>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT module, activity FROM monitor_tracking ORDER BY module, activity",
+    )?;
+    let rows = statement.query_map([], |row| {
+        let activity: String = row.get(1)?;
+        Ok(TrackedActivity {
+            module: row.get(0)?,
+            activity: (!activity.is_empty()).then_some(activity),
+        })
+    })?;
+    rows.collect()
 }

@@ -62,6 +62,11 @@ fn bad_slugs_and_repeated_slugs_are_refused() {
         store.create_account(&new_account("Acme Corp")),
         Err(StoreError::InvalidSlug { slug }) if slug == "Acme Corp"
     ));
+    // The deployment's own audit chain is named so that no account can take it.
+    assert!(matches!(
+        store.create_account(&new_account(tally_store::DEPLOYMENT_AUDIT_CHAIN)),
+        Err(StoreError::InvalidSlug { slug }) if slug == "_deployment"
+    ));
     assert!(
         matches!(store.account("nobody"), Err(StoreError::UnknownAccount { slug }) if slug == "nobody")
     );
