@@ -53,6 +53,7 @@ use crate::state::AppState;
         tally_figures::runs::RunRow,
         tally_figures::audit::AuditRow,
         tally_figures::dashboard::ActivityRow,
+        tally_figures::monitor::ActivityItem,
     )),
     tags(
         (name = "usage", description = "An account's usage, from its events."),
@@ -98,6 +99,9 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::audit::audit_entry))
         .routes(routes!(routes::monitor::monitor_event_counts))
         .routes(routes!(routes::monitor::tracking, routes::monitor::set_tracking))
+        .routes(routes!(routes::monitor::tracking_changes))
+        .routes(routes!(routes::activities::activities))
+        .routes(routes!(routes::activities::activity_list))
         .routes(routes!(routes::reports::usage_reports))
         .routes(routes!(routes::dashboard::dashboard_tab))
         .routes(routes!(routes::dashboard::dashboard_widget))

@@ -253,6 +253,7 @@ listed!(
     tally_figures::usage::EventCount => "event-counts", tally_figures::usage::EVENT_COUNTS, InMemory;
     tally_figures::dashboard::ActivityRow => "activity", tally_figures::dashboard::ACTIVITY, InMemory;
     tally_figures::usage::AccountEventCount => "monitor/event-counts", tally_figures::usage::MONITOR_EVENT_COUNTS, InMemory;
+    tally_figures::monitor::ActivityItem => "monitor/activities", tally_figures::monitor::ACTIVITY_ITEMS, InMemory;
     tally_figures::seats::MonthlySeatsRow => "seats/monthly", tally_figures::seats::MONTHLY_SEATS, InMemory;
     tally_figures::seats::ActivatedSeatRow => "seats/activated", tally_figures::seats::ACTIVATED_SEATS, InMemory;
     tally_figures::runs::RunRow => "runs", tally_figures::runs::RUNS, ByStore;

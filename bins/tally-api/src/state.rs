@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use chrono::Utc;
 use tally_access::{ApiToken, Principal};
 use tally_audit::{AuditError, AuditOptions, AuditStore};
@@ -103,7 +103,7 @@ impl AppState {
     pub async fn with_audit<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Store, &AuditStore) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut Store, &mut AuditStore) -> Result<T, ApiError> + Send + 'static,
     {
         let state = self.clone();
         self.with_store(move |store| state.audit_log_beside(store, work)).await
@@ -139,7 +139,7 @@ impl AppState {
     /// the calling thread, which must be one that may block.
     pub fn in_audit<T>(
         &self,
-        work: impl FnOnce(&mut Store, &AuditStore) -> Result<T, ApiError>,
+        work: impl FnOnce(&mut Store, &mut AuditStore) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         self.in_store(|store| self.audit_log_beside(store, work))
     }
@@ -147,10 +147,10 @@ impl AppState {
     fn audit_log_beside<T>(
         &self,
         store: &mut Store,
-        work: impl FnOnce(&mut Store, &AuditStore) -> Result<T, ApiError>,
+        work: impl FnOnce(&mut Store, &mut AuditStore) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let log = self.audit_logs.take()?;
-        let result = work(store, &log);
+        let mut log = self.audit_logs.take()?;
+        let result = work(store, &mut log);
         self.audit_logs.give_back(log);
         result
     }
@@ -174,22 +174,28 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(header::AUTHORIZATION).ok_or(ApiError::Unauthenticated(
-            "send an API token as Authorization: Bearer <token>",
-        ))?;
-        let text = header.to_str().ok().and_then(|text| {
-            let (scheme, token) = text.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
-        });
-        let token = text.and_then(|text| ApiToken::parse(&text).ok()).ok_or(
-            ApiError::Unauthenticated("the Authorization header does not hold a Tally API token"),
-        )?;
+        let token = bearer_token(&parts.headers)?;
         let principal =
             state.with_store(move |store| Ok(store.authenticate(&token, Utc::now())?)).await?;
         let principal = principal
             .ok_or(ApiError::Unauthenticated("the token is unknown, expired or revoked"))?;
         Ok(Authenticated(principal))
     }
+}
+
+/// The token in the `Authorization: Bearer` header, read but not checked
+/// against the store ([`Authenticated`] does that).
+pub fn bearer_token(headers: &HeaderMap) -> Result<ApiToken, ApiError> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(ApiError::Unauthenticated("send an API token as Authorization: Bearer <token>"))?;
+    let text = header.to_str().ok().and_then(|text| {
+        let (scheme, token) = text.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    });
+    text.and_then(|text| ApiToken::parse(&text).ok()).ok_or(ApiError::Unauthenticated(
+        "the Authorization header does not hold a Tally API token",
+    ))
 }
 
 /// The path's parameters, like axum's `Path`, refused as a problem document.

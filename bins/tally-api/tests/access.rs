@@ -127,6 +127,28 @@ const MATRIX: &[MatrixRow] = &[
         None,
         [403, 403, 403, 200, 200, 200, 403, 403, 401, 401],
     ),
+    (
+        "GET",
+        "/v1/monitor/activities",
+        "/v1/monitor/activities?period=last-30-days&at=2026-04-01",
+        None,
+        [403, 403, 403, 200, 200, 200, 403, 403, 401, 401],
+    ),
+    (
+        "GET",
+        "/v1/monitor/activities/list",
+        "/v1/monitor/activities/list?period=last-30-days&at=2026-04-01",
+        None,
+        [403, 403, 403, 200, 200, 200, 403, 403, 401, 401],
+    ),
+    // The tracking changes belong to the deployment: staff admins only.
+    (
+        "GET",
+        "/v1/monitor/tracking/changes",
+        "/v1/monitor/tracking/changes",
+        None,
+        [403, 403, 403, 403, 200, 403, 403, 403, 401, 401],
+    ),
     // Administrator plus read permission on server management, as the seed says;
     // staff have no account of their own.
     (

@@ -9,6 +9,7 @@ mod connections;
 mod conventions;
 mod dashboard;
 mod live;
+mod monitor_activities;
 mod operator;
 mod problems;
 mod seat_surprises;

@@ -130,7 +130,7 @@ pub enum AuditCommand {
         #[arg(long)]
         to: Option<DateTime<Utc>>,
         /// entity, blueprint, action, automation, scorecard, run, integration,
-        /// secret, sign_in or account_access.
+        /// secret, sign_in, account_access or monitor_tracking.
         #[arg(long, value_parser = |text: &str| tally_events::ResourceKind::parse(text).ok_or(format!("{text:?} is not a resource kind")))]
         resource: Option<tally_events::ResourceKind>,
         /// success or failure.

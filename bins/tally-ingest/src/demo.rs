@@ -228,6 +228,7 @@ fn build_into(
         store.update_seats(&account.slug)?;
         store.update_usage_months(&account.slug, tally_store::USAGE_EVENTS_PER_STEP)?;
         store.update_dashboard(&account.slug, tally_store::DASHBOARD_EVENTS_PER_STEP)?;
+        store.update_monitor(&account.slug, tally_store::MONITOR_EVENTS_PER_STEP)?;
         let this_month = Month::of(tally_seats::local_date(&account.calendar, end));
         let usage = Principal::database_holder(&account.slug)
             .read_usage(&account.slug)

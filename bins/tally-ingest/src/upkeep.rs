@@ -3,8 +3,9 @@
 //!
 //! A thread of its own, with a connection of its own, updates each account's
 //! seats (`Store::update_seats_in_steps`), kept event counts
-//! (`Store::update_usage_months`) and dashboard aggregates
-//! (`Store::update_dashboard`) at an interval, and purges the audit entries
+//! (`Store::update_usage_months`), dashboard aggregates
+//! (`Store::update_dashboard`) and the monitor's quarter sums
+//! (`Store::update_monitor`) at an interval, and purges the audit entries
 //! past their retention. Steps are small, so the write
 //! lock it takes now and then holds the writer back for a fraction of a second
 //! at most.
@@ -111,6 +112,15 @@ fn refresh(store: &mut Store) {
                 account = %account.slug,
                 error = %error_chain(&error),
                 "dashboard update failed; will retry"
+            ),
+        }
+        match store.update_monitor(&account.slug, tally_store::MONITOR_EVENTS_PER_STEP) {
+            Ok(0) => {}
+            Ok(events) => tracing::debug!(account = %account.slug, events, "summed activities"),
+            Err(error) => tracing::warn!(
+                account = %account.slug,
+                error = %error_chain(&error),
+                "monitor update failed; will retry"
             ),
         }
     }

@@ -48,7 +48,8 @@ impl RetentionPeriod {
             | ResourceKind::Scorecard
             | ResourceKind::Run
             | ResourceKind::Integration
-            | ResourceKind::Secret => RetentionPeriod::Audit,
+            | ResourceKind::Secret
+            | ResourceKind::MonitorTracking => RetentionPeriod::Audit,
         }
     }
 

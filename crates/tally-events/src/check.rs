@@ -190,7 +190,7 @@ fn check_body(kind: EventKind, f: &mut Fields<'_>) -> Result<EventBody, Rejectio
             teams: f.required_text_list("teams")?,
         }),
         EventKind::AuditEntry => EventBody::AuditEntry(AuditEntry {
-            resource: f.closed("resource", ResourceKind::parse, ResourceKind::WIRE_NAMES)?,
+            resource: f.closed("resource", ResourceKind::parse, ResourceKind::SENT_NAMES)?,
             resource_id: f.optional_text("resource_id", name)?,
             operation: f.closed("operation", Operation::parse, Operation::WIRE_NAMES)?,
             source_type: f.closed("source_type", SourceType::parse, SourceType::WIRE_NAMES)?,

@@ -206,7 +206,19 @@ closed_enum! {
         SignIn => "sign_in",
         /// An access grant or revocation on the account (kept 30 days by default).
         AccountAccess => "account_access",
+        /// The modules and activities the usage monitor tracks: Tally records
+        /// each change in the deployment's own chain.
+        MonitorTracking => "monitor_tracking",
     }
+}
+
+impl ResourceKind {
+    /// The kinds a sender's `audit_entry` may name: every one but
+    /// `monitor_tracking` (declared last for this), which Tally writes itself,
+    /// in the deployment's own chain, so that a sender cannot pass an entry of
+    /// its own for one of the vendor's changes.
+    pub const SENT_NAMES: &'static [&'static str] =
+        ResourceKind::WIRE_NAMES.split_at(ResourceKind::WIRE_NAMES.len() - 1).0;
 }
 
 closed_enum! {

@@ -137,6 +137,16 @@ fn closed_values_reject_what_they_do_not_know() {
 }
 
 #[test]
+fn a_sender_cannot_write_an_entry_of_the_monitors_tracking() {
+    check(
+        r#"{"id":"e1","kind":"audit_entry","at":"2026-03-01T09:30:00Z","resource":"monitor_tracking","operation":"update","source_type":"user","source":"ann","origin":"API","status":"success"}"#,
+        &[
+            r#"line 1, field `resource`: "monitor_tracking" is not one of: entity, blueprint, action, automation, scorecard, run, integration, secret, sign_in, account_access"#,
+        ],
+    );
+}
+
+#[test]
 fn a_data_source_change_cannot_be_a_timer_expiry() {
     check(
         r#"{"id":"e1","kind":"data_source_change","at":"2026-03-01T09:30:00Z","organization":"acme","data_source":"gh","data_source_type":"github","name":"GitHub","operation":"timer_expired"}"#,

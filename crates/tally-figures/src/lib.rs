@@ -23,6 +23,7 @@
 pub mod audit;
 pub mod dashboard;
 pub mod identity;
+pub mod monitor;
 pub mod runs;
 pub mod seats;
 pub mod usage;
@@ -95,6 +96,11 @@ impl InstantOrDay {
             InstantOrDay::Instant(at) => at,
             InstantOrDay::Day(day) => start_of_day(calendar, day),
         }
+    }
+
+    /// The instant meant by a viewer in `zone`.
+    pub fn instant_in(self, zone: chrono_tz::Tz) -> DateTime<Utc> {
+        self.instant(&AccountCalendar { time_zone: zone, ..AccountCalendar::default() })
     }
 }
 

@@ -69,6 +69,11 @@ fn write_key_hash(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
 }
 
+/// The audit chain of the deployment itself rather than of an account: the
+/// usage monitor's tracking changes are recorded there (docs/monitor.md). No
+/// slug can take the name: slugs have no underscore ([`is_valid_slug`]).
+pub const DEPLOYMENT_AUDIT_CHAIN: &str = "_deployment";
+
 /// Whether a slug is 1 to 64 lower-case ASCII letters, digits and dashes.
 pub fn is_valid_slug(slug: &str) -> bool {
     (1..=64).contains(&slug.len())
@@ -321,7 +326,7 @@ pub struct DeletedAccount {
 
 /// Every table holding rows of one account by `account_id`, besides `accounts`
 /// itself; `delete_account` empties them of the account's rows.
-const ACCOUNT_TABLES: [&str; 26] = [
+const ACCOUNT_TABLES: [&str; 28] = [
     "subscription_terms",
     "organizations",
     "teams",
@@ -348,6 +353,8 @@ const ACCOUNT_TABLES: [&str; 26] = [
     "dashboard_items",
     "dashboard_item_days",
     "dashboard_item_floors",
+    "monitor_quarters",
+    "monitor_progress",
 ];
 
 /// Refuses `term` when it shares a day with one of `terms` (each term ends the

@@ -38,6 +38,7 @@ mod ids;
 mod kind;
 mod log;
 mod monitor;
+mod monitor_quarters;
 mod organization;
 mod schema;
 mod seats;
@@ -51,7 +52,9 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-pub use account::{Account, AccountId, DeletedAccount, NewAccount, WriteKey, is_valid_slug};
+pub use account::{
+    Account, AccountId, DEPLOYMENT_AUDIT_CHAIN, DeletedAccount, NewAccount, WriteKey, is_valid_slug,
+};
 pub use dashboard::{
     ACTIVITY_KINDS, ActivityCount, ActivityFilter, Catalog, CatalogDay, CatalogItem,
     DASHBOARD_EVENTS_PER_STEP, DashboardRun, DayRange, FloorOf, LATENCY_BUCKETS_MS, Member,
@@ -60,6 +63,7 @@ pub use dashboard::{
 pub use error::StoreError;
 pub use log::{AppendOutcome, Conflict, EventRecord, KindCount, PendingBatch};
 pub use monitor::{ItemEvent, ItemQuery};
+pub use monitor_quarters::{MONITOR_EVENTS_PER_STEP, MonitorQuarter, Quarter};
 pub use organization::{Organization, Team};
 pub use schema::SCHEMA_VERSION;
 pub use seats::{SEAT_EVENTS_PER_STEP, SeatLogEntry, SeatStateVersion, SeatUpdate};

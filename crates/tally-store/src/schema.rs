@@ -469,6 +469,33 @@ CREATE TABLE seat_activations (
 ) STRICT, WITHOUT ROWID;
 ";
 
+/// Schema version 8: what the usage monitor's Activities read (see `monitor.rs`
+/// and docs/monitor.md).
+///
+/// `monitor_quarters` keeps, per account, quarter of an hour of UTC (`quarter`,
+/// quarters since 1970-01-01T00:00Z), module and action, the `activity` events
+/// (`actions`) and their `time_spent_secs`. Every zone's offset from UTC is a
+/// whole number of quarters, so a day of any zone is a range of quarters and
+/// the rows serve every viewer's zone; nothing is counted again when a zone
+/// changes. `monitor_progress` says how far the event log was read. Tracking
+/// is applied when figures are read, so every activity is kept.
+const V8: &str = "
+CREATE TABLE monitor_quarters (
+    account_id      INTEGER NOT NULL REFERENCES accounts (account_id),
+    quarter         INTEGER NOT NULL,
+    module          TEXT NOT NULL,
+    action          TEXT NOT NULL,
+    actions         INTEGER NOT NULL,
+    time_spent_secs INTEGER NOT NULL,
+    PRIMARY KEY (account_id, quarter, module, action)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE monitor_progress (
+    account_id  INTEGER PRIMARY KEY REFERENCES accounts (account_id),
+    through_seq INTEGER NOT NULL
+) STRICT;
+";
+
 /// All migrations, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -484,11 +511,12 @@ pub(crate) fn migrations() -> Migrations<'static> {
             crate::seats::keep_every_activation(transaction)
                 .map_err(|error| rusqlite_migration::HookError::Hook(error.to_string()))
         }),
+        M::up(V8),
     ])
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 7;
+pub const SCHEMA_VERSION: usize = 8;
 
 #[cfg(test)]
 mod tests {

@@ -224,13 +224,19 @@ impl Store {
     }
 
     /// Replaces what the usage monitor tracks; an empty list tracks everything.
+    /// Answers the list it replaced, read in the same transaction, so that the
+    /// change can be recorded as it was made.
     pub fn set_monitor_tracking(
         &mut self,
         change: &TrackingChange,
         tracked: &[TrackedActivity],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<TrackedActivity>, StoreError> {
         let doing = || format!("setting what the monitor tracks (staff team {})", change.team());
-        let transaction = self.connection.transaction().map_err(StoreError::sqlite(doing()))?;
+        let transaction = self
+            .connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(StoreError::sqlite(doing()))?;
+        let replaced = read_tracking(&transaction).map_err(StoreError::sqlite(doing()))?;
         transaction
             .execute("DELETE FROM monitor_tracking", [])
             .map_err(StoreError::sqlite(doing()))?;
@@ -242,7 +248,8 @@ impl Store {
                 )
                 .map_err(StoreError::sqlite(doing()))?;
         }
-        transaction.commit().map_err(StoreError::sqlite(doing()))
+        transaction.commit().map_err(StoreError::sqlite(doing()))?;
+        Ok(replaced)
     }
 
     fn monthly_event_counts_of(

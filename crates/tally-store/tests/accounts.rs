@@ -62,6 +62,11 @@ fn bad_slugs_and_repeated_slugs_are_refused() {
         store.create_account(&new_account("Acme Corp")),
         Err(StoreError::InvalidSlug { slug }) if slug == "Acme Corp"
     ));
+    // The deployment's own audit chain is named so that no account can take it.
+    assert!(matches!(
+        store.create_account(&new_account(tally_store::DEPLOYMENT_AUDIT_CHAIN)),
+        Err(StoreError::InvalidSlug { slug }) if slug == "_deployment"
+    ));
     assert!(
         matches!(store.account("nobody"), Err(StoreError::UnknownAccount { slug }) if slug == "nobody")
     );
@@ -134,10 +139,12 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
         r#"{"id":"e4","kind":"action_run","at":"2026-03-16T09:00:00Z","organization":"east","action":"deploy","run_id":"r1","trigger":"ui","status":"success","user":"u1"}"#.to_owned(),
         r#"{"id":"e5","kind":"entity_change","at":"2026-03-16T09:00:00Z","organization":"east","blueprint":"service","entity":"api","operation":"create"}"#.to_owned(),
         r#"{"id":"e6","kind":"mcp_call","at":"2026-03-16T09:00:00Z","user":"u1","tool":"get_entity","duration_ms":120}"#.to_owned(),
+        // An activity, for the monitor's sums.
+        r#"{"id":"e7","kind":"activity","at":"2026-03-16T09:05:00Z","user":"u1","module":"Dashboard","action":"export","time_spent_secs":60}"#.to_owned(),
     ]
     .join("\n");
     for (account, slug) in [(&acme, "acme"), (&globex, "globex")] {
-        assert_eq!(store.append(account.id, &events(&batch)).unwrap().accepted, 7);
+        assert_eq!(store.append(account.id, &events(&batch)).unwrap().accepted, 8);
         store
             .set_organization(
                 slug,
@@ -154,6 +161,7 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
         store.update_seats(slug).unwrap();
         store.update_usage_months(slug, 1_000).unwrap();
         store.update_dashboard(slug, 1_000).unwrap();
+        store.update_monitor(slug, 1_000).unwrap();
         store
             .create_token(&tally_store::NewToken {
                 grant: tally_store::TokenGrant::Administrator {
@@ -177,7 +185,7 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
     let deleted = store.delete_account("globex").unwrap();
     assert_eq!(
         deleted,
-        tally_store::DeletedAccount { events: 7, tokens: 1, staff_teams: vec!["care".into()] }
+        tally_store::DeletedAccount { events: 8, tokens: 1, staff_teams: vec!["care".into()] }
     );
     assert!(matches!(store.account("globex"), Err(StoreError::UnknownAccount { .. })));
     let tables: Vec<String> = {
@@ -190,8 +198,8 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
             .unwrap();
         statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect()
     };
-    // accounts, the 26 tables of the account's rows; each held a row of both.
-    assert_eq!(tables.len(), 27, "{tables:?}");
+    // accounts, the 28 tables of the account's rows; each held a row of both.
+    assert_eq!(tables.len(), 29, "{tables:?}");
     for table in &tables {
         let rows = |id: i64| {
             stored_rows(&path, &format!("SELECT count(*) FROM {table} WHERE account_id = {id}"))
@@ -207,7 +215,7 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
     let (again, _) = create(&mut store, "globex");
     assert_eq!(again.id, globex.id);
     let outcome = store.append(again.id, &events(&batch)).unwrap();
-    assert_eq!((outcome.accepted, outcome.duplicates), (7, 0));
+    assert_eq!((outcome.accepted, outcome.duplicates), (8, 0));
 }
 
 /// Issue 13: a token made already expired was accepted silently.

@@ -33,7 +33,7 @@ fn a_new_file_gets_the_latest_schema() {
     let path = dir.path().join("tally.sqlite");
     drop(open(&path));
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
-    assert_eq!(SCHEMA_VERSION, 7);
+    assert_eq!(SCHEMA_VERSION, 8);
 }
 
 /// `fixtures/schema/v1.sqlite` was written by the version-1 schema: one account
@@ -260,6 +260,59 @@ fn a_version_5_file_upgrades_with_its_activations_kept_and_logins_in_columns() {
     assert_eq!(seats(Some("west")), [vec![0, 0], vec![1; 10]].concat());
 }
 
+/// `fixtures/schema/v7.sqlite` was written by the version-7 schema: account acme
+/// (Asia/Kathmandu, term 2026-01-01..2027-01-01) with a login and four
+/// `activity` events: `u-1` in Dashboard / export at 08:00:00Z (120 s) and
+/// 08:14:59.999999Z (60 s) on 2026-03-02, `u-2` in Dashboard / view at 08:15Z
+/// (30 s), and in Reports / run at 23:59Z on 03-03 (300 s).
+#[test]
+fn a_version_7_file_upgrades_and_its_activities_are_summed_per_quarter() {
+    let (_dir, path) = copy_of_version(7);
+
+    let mut store = upgraded(&path);
+    let view = tally_access::Principal::Staff {
+        team: "support".into(),
+        scope: tally_access::StaffScope::AllAccounts,
+        admin: false,
+    }
+    .read_monitor()
+    .unwrap();
+    let read = |store: &Store| {
+        let mut rows = Vec::new();
+        let from = tally_store::Quarter::of("2026-03-01T00:00:00Z".parse().unwrap());
+        let to = tally_store::Quarter::of("2026-03-04T00:00:00Z".parse().unwrap());
+        store
+            .monitor_activity(&view, from, to, |sum| {
+                rows.push((
+                    sum.quarter.start().to_rfc3339(),
+                    sum.module,
+                    sum.action,
+                    sum.actions,
+                    sum.time_spent_secs,
+                ))
+            })
+            .unwrap();
+        rows
+    };
+    // The quarters 08:00 (two events, 120 + 60 s), 08:15 and 23:45.
+    let expected = vec![
+        (
+            "2026-03-02T08:00:00+00:00".to_owned(),
+            "Dashboard".to_owned(),
+            "export".to_owned(),
+            2,
+            180,
+        ),
+        ("2026-03-02T08:15:00+00:00".to_owned(), "Dashboard".to_owned(), "view".to_owned(), 1, 30),
+        ("2026-03-03T23:45:00+00:00".to_owned(), "Reports".to_owned(), "run".to_owned(), 1, 300),
+    ];
+    // Read from the events before any update, then from the kept sums.
+    assert_eq!(read(&store), expected);
+    assert_eq!(store.update_monitor("acme", 1000).unwrap(), 4);
+    assert_eq!(stored_rows(&path, "SELECT count(*) FROM monitor_quarters"), 3);
+    assert_eq!(read(&store), expected);
+}
+
 #[test]
 fn a_file_from_a_newer_tally_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -268,9 +321,9 @@ fn a_file_from_a_newer_tally_is_refused_and_left_alone() {
     rusqlite::Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
 
     let error = Store::open(&path, &StoreOptions::default()).unwrap_err();
-    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 7, .. }));
+    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 8, .. }));
     let message = error.to_string();
     assert!(message.contains("schema version 99"), "{message}");
-    assert!(message.contains("up to 7"), "{message}");
+    assert!(message.contains("up to 8"), "{message}");
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), 99);
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod append;
 mod merge;
 mod monitor;
+mod monitor_quarters;
 mod schema;
 mod seat_properties;
 mod seats;

@@ -49,7 +49,7 @@ pub struct AuditParameters {
     #[serde(default, deserialize_with = "query::instant")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<DateTime<Utc>>,
-    /// entity, blueprint, action, automation, scorecard, run, integration, secret, sign_in or account_access.
+    /// entity, blueprint, action, automation, scorecard, run, integration, secret, sign_in, account_access or monitor_tracking.
     #[param(inline)]
     pub resource: Option<ResourceFilter>,
     /// create, update, delete or timer_expired.

@@ -1,5 +1,6 @@
 //! The endpoints, one module per area.
 
+pub mod activities;
 pub mod audit;
 pub mod dashboard;
 pub mod live;

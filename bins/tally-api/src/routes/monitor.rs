@@ -1,22 +1,27 @@
 //! The vendor's usage monitor across accounts: staff, limited to their team's
-//! scope; staff admins also choose which modules and activities are tracked.
+//! scope; staff admins also choose which modules and activities are tracked,
+//! and every change is recorded in the deployment's audit chain.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tally_access::{TokenId, TrackingChange};
+use tally_audit::{AuditColumn, AuditError, AuditQuery, NewAuditEntry};
+use tally_events::{AuditStatus, Operation, OriginType, ResourceKind, SourceType};
 use tally_figures::usage::AccountEventCount;
 use tally_report::WriteOptions;
-use tally_store::TrackedActivity;
+use tally_store::{DEPLOYMENT_AUDIT_CHAIN, TrackedActivity};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::list::{self, CursorScope, ListParameters, ListRequest, ListingPage};
 use crate::query::{self, NoParameters};
 use crate::routes::usage::CountParameters;
-use crate::state::{AppState, Authenticated};
+use crate::state::{AppState, Authenticated, bearer_token};
 
 /// The usage monitor's choice of one account.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -118,12 +123,7 @@ pub async fn tracking(
     query::parse::<NoParameters>(query.as_deref())?;
     let view = principal.read_monitor()?;
     let tracked = state.with_store(move |store| Ok(store.monitor_tracking(&view)?)).await?;
-    Ok(Json(Tracking {
-        tracked: tracked
-            .into_iter()
-            .map(|item| Tracked { module: item.module, activity: item.activity })
-            .collect(),
-    }))
+    Ok(Json(tracking_of_list(tracked)))
 }
 
 /// The body as a [`Tracking`]. serde reads a struct from a JSON array too, by
@@ -164,11 +164,13 @@ pub async fn set_tracking(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<Tracking>, ApiError> {
     query::parse::<NoParameters>(query.as_deref())?;
     let change = principal.change_tracking()?;
     let view = principal.read_monitor()?;
+    let token = bearer_token(&headers)?.id();
     let Json(body) = body?;
     let tracking = tracking_of(body)?;
     if tracking.tracked.len() > 1000 {
@@ -192,15 +194,183 @@ pub async fn set_tracking(
         tracked.push(TrackedActivity { module: item.module, activity: item.activity });
     }
     let tracked = state
-        .with_store(move |store| {
-            store.set_monitor_tracking(&change, &tracked)?;
-            Ok(store.monitor_tracking(&view)?)
+        .with_audit(move |store, log| {
+            let before = store.set_monitor_tracking(&change, &tracked)?;
+            let after = store.monitor_tracking(&view)?;
+            let entry = tracking_change_entry(&change, &token, Utc::now(), &before, &after);
+            let recorded = log.append(DEPLOYMENT_AUDIT_CHAIN, &[entry]);
+            if recorded.as_ref().is_ok_and(|outcome| outcome.accepted == 1) {
+                return Ok(after);
+            }
+            // A change that cannot be recorded is not made: the list goes back.
+            store.set_monitor_tracking(&change, &before)?;
+            match recorded {
+                Err(error) => tracing::error!(
+                    error = %crate::error::error_chain(&error),
+                    "recording a tracking change in the audit log"
+                ),
+                Ok(outcome) => tracing::error!(
+                    ?outcome,
+                    "recording a tracking change in the audit log stored nothing"
+                ),
+            }
+            Err(ApiError::Internal)
         })
         .await?;
-    Ok(Json(Tracking {
+    Ok(Json(tracking_of_list(tracked)))
+}
+
+fn tracking_of_list(tracked: Vec<TrackedActivity>) -> Tracking {
+    Tracking {
         tracked: tracked
             .into_iter()
             .map(|item| Tracked { module: item.module, activity: item.activity })
             .collect(),
-    }))
+    }
+}
+
+/// The audit entry of a tracking change: by the staff team, through the
+/// token (as `user`), with the lists before and after as the snapshots.
+fn tracking_change_entry(
+    change: &TrackingChange,
+    token: &TokenId,
+    at: DateTime<Utc>,
+    before: &[TrackedActivity],
+    after: &[TrackedActivity],
+) -> NewAuditEntry {
+    let snapshot = |list: &[TrackedActivity]| {
+        serde_json::to_value(tracking_of_list(list.to_vec()))
+            .expect("a tracking list serialises to JSON")
+    };
+    NewAuditEntry {
+        at,
+        // One token changes the list at most once a microsecond.
+        event_id: format!("monitor-tracking-{}-{token}", at.timestamp_micros()),
+        change: tally_events::AuditEntry {
+            resource: ResourceKind::MonitorTracking,
+            resource_id: None,
+            operation: Operation::Update,
+            source_type: SourceType::User,
+            source: format!("staff team {}", change.team()),
+            origin: OriginType::Api,
+            status: AuditStatus::Success,
+            error: None,
+            user: Some(token.to_string()),
+            blueprint: None,
+            entity: None,
+            run_id: None,
+            integration: None,
+            before: Some(snapshot(before)),
+            after: Some(snapshot(after)),
+        },
+    }
+}
+
+/// One change of what the usage monitor tracks, as the deployment's audit
+/// chain holds it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackingChangeRecord {
+    /// Its place in the deployment's chain.
+    pub seq: u64,
+    /// When the list was changed.
+    pub at: DateTime<Utc>,
+    /// Who changed it: `staff team <team>`.
+    pub source: String,
+    /// The id of the token it was changed with.
+    pub token: Option<String>,
+    /// The list before.
+    #[schema(value_type = Option<Tracking>)]
+    pub before: Option<serde_json::Value>,
+    /// The list after.
+    #[schema(value_type = Option<Tracking>)]
+    pub after: Option<serde_json::Value>,
+    /// The entry's chain hash (hexadecimal SHA-256).
+    pub hash: String,
+}
+
+/// The changes of what the usage monitor tracks, and whether their chain is
+/// intact.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackingChanges {
+    /// The chain they are kept in: the deployment's, which no account can be.
+    pub chain: String,
+    /// Whether the chain verifies (every entry, tombstone and seal checked).
+    pub intact: bool,
+    /// The chain's head as an anchor to keep elsewhere
+    /// (`tally-export audit verify --account _deployment --anchor ...`).
+    pub head: String,
+    /// The changes, newest first.
+    pub changes: Vec<TrackingChangeRecord>,
+}
+
+/// Changes of what the usage monitor tracks.
+///
+/// Every `PUT /v1/monitor/tracking` is recorded in the deployment's own audit
+/// chain (`_deployment`), with the lists before and after; this lists them,
+/// newest first, with whether the chain verifies. For staff admins.
+#[utoipa::path(
+    get,
+    path = "/v1/monitor/tracking/changes",
+    tag = "monitor",
+    responses(
+        (status = 200, description = "The recorded changes.", body = TrackingChanges),
+        (status = 400, description = "A query parameter was given.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a staff-admin token.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn tracking_changes(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    RawQuery(query): RawQuery,
+) -> Result<Json<TrackingChanges>, ApiError> {
+    query::parse::<NoParameters>(query.as_deref())?;
+    principal.change_tracking()?;
+    state
+        .with_audit(move |_, log| {
+            let internal = |error: AuditError| {
+                tracing::error!(
+                    error = %crate::error::error_chain(&error),
+                    "reading the tracking changes"
+                );
+                ApiError::Internal
+            };
+            let mut changes = Vec::new();
+            let mut after = None;
+            loop {
+                let page = log
+                    .query(
+                        DEPLOYMENT_AUDIT_CHAIN,
+                        &AuditQuery {
+                            resource: Some(ResourceKind::MonitorTracking),
+                            sort: AuditColumn::Seq,
+                            descending: true,
+                            after: after.take(),
+                            limit: 500,
+                            ..AuditQuery::default()
+                        },
+                    )
+                    .map_err(internal)?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.after(AuditColumn::Seq));
+                changes.extend(page.into_iter().map(|entry| TrackingChangeRecord {
+                    seq: entry.seq,
+                    at: entry.at,
+                    source: entry.change.source,
+                    token: entry.change.user,
+                    before: entry.change.before,
+                    after: entry.change.after,
+                    hash: entry.hash.to_hex(),
+                }));
+            }
+            let report = log.verify(DEPLOYMENT_AUDIT_CHAIN, None).map_err(internal)?;
+            Ok(Json(TrackingChanges {
+                chain: DEPLOYMENT_AUDIT_CHAIN.to_owned(),
+                intact: report.is_intact(),
+                head: report.head.to_string(),
+                changes,
+            }))
+        })
+        .await
 }
