@@ -24,6 +24,7 @@ pub struct AppState {
     activated_logs: Arc<ActivatedLogs>,
     cursor_key: CursorKey,
     live: LiveFeed,
+    tracking_changes: Arc<Mutex<()>>,
 }
 
 /// Open connections of one kind, reused across requests: opening one reads
@@ -80,12 +81,20 @@ impl AppState {
             activated_logs: Arc::default(),
             cursor_key,
             live,
+            tracking_changes: Arc::default(),
         })
     }
 
     /// The key the listings' cursors are sealed with.
     pub fn cursor_key(&self) -> &CursorKey {
         &self.cursor_key
+    }
+
+    /// Held while the usage monitor's tracking list is changed and the change
+    /// recorded, so that two changes are recorded in the order they were made
+    /// and putting one back never undoes another.
+    pub fn tracking_changes(&self) -> Arc<Mutex<()>> {
+        Arc::clone(&self.tracking_changes)
     }
 
     /// The usage monitor's live snapshots.

@@ -193,8 +193,10 @@ pub async fn set_tracking(
         }
         tracked.push(TrackedActivity { module: item.module, activity: item.activity });
     }
+    let one_at_a_time = state.tracking_changes();
     let tracked = state
         .with_audit(move |store, log| {
+            let _changing = one_at_a_time.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let before = store.set_monitor_tracking(&change, &tracked)?;
             let after = store.monitor_tracking(&view)?;
             let entry = tracking_change_entry(&change, &token, Utc::now(), &before, &after);
