@@ -5,7 +5,7 @@ mod common;
 mod accounts;
 mod append;
 mod merge;
-mod monitor;
+mod monitor_live;
 mod schema;
 mod seat_properties;
 mod seats;
