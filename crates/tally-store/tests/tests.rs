@@ -5,7 +5,7 @@ mod common;
 mod accounts;
 mod append;
 mod merge;
-mod monitor_live;
+mod monitor;
 mod schema;
 mod seat_properties;
 mod seats;
