@@ -1,14 +1,13 @@
 //! The running state: what today's figures and the online window need, kept
 //! from the events fed in, in memory bounded by today's users and modules.
 
-use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::catalog::{ActivityId, Catalog, Names};
+use crate::catalog::{ActivityId, Catalog, ModuleId, Names};
 use crate::event::SeenEvent;
 use crate::snapshot::{AccountSummary, Item, Snapshot};
 use crate::tracking::Tracking;
@@ -37,8 +36,9 @@ pub struct Live {
     names: HashSet<Arc<str>>,
     catalog: Catalog,
     accounts: HashMap<Arc<str>, HashMap<Arc<str>, UserLive>>,
-    /// Events of the day after today, which arrive before the refresh that
-    /// turns the day over: tallied then. A refresh interval's worth at most.
+    /// Events of the day after today, tallied when that day comes: those that
+    /// arrive just before the refresh that turns the day over, and the few a
+    /// sender's clock stamps ahead.
     next_day: Vec<SeenEvent>,
 }
 
@@ -269,7 +269,7 @@ fn summarise(
     online_since_us: i64,
 ) -> AccountSummary {
     let mut summary = AccountSummary::default();
-    let mut module_users: HashMap<u32, u64> = HashMap::new();
+    let mut module_users: HashMap<ModuleId, u64> = HashMap::new();
     let mut activity_actions: HashMap<ActivityId, u64> = HashMap::new();
     // The user's tracked activities of today, by module: reused for each user.
     let mut today: Vec<&ActionLive> = Vec::new();
@@ -291,7 +291,7 @@ fn summarise(
         if today.is_empty() {
             continue;
         }
-        today.sort_by_key(|action| (names.module_of(action.activity), Reverse(action.count)));
+        today.sort_by_key(|action| names.module_of(action.activity));
         let mut user_time_secs = 0;
         for module_actions in
             today.chunk_by(|a, b| names.module_of(a.activity) == names.module_of(b.activity))

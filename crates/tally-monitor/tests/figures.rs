@@ -171,3 +171,21 @@ fn the_state_holds_todays_users_not_the_events() {
     snapshot(&mut live, "2026-12-08T10:00:00Z");
     assert_eq!(live.users_held(), 0);
 }
+
+#[test]
+fn one_snapshot_answers_readers_on_other_threads() {
+    let mut live = live(
+        "2026-12-07T10:00:00Z",
+        &[used("acme", "ann", "2026-12-07T09:58:00Z", "Dashboard", "open", 12)],
+    );
+    let shared = std::sync::Arc::new(snapshot(&mut live, "2026-12-07T10:00:00Z"));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let snapshot = shared.clone();
+            std::thread::spawn(move || snapshot.today(&all()).users_online)
+        })
+        .collect();
+    for reader in readers {
+        assert_eq!(reader.join().unwrap(), 1);
+    }
+}
