@@ -28,4 +28,4 @@ pub use daemon::{Daemon, DaemonError, Memory, create_account};
 pub use dashboard::{DASHBOARD_USERS, DashboardGenerator};
 pub use generator::{BATCH_EVENTS, EventGenerator, checked_events};
 pub use logins::{LOGIN_USERS, user_name, year_of_logins};
-pub use scratch::{scratch_dir, target_dir};
+pub use scratch::{MissingBinary, release_binary, scratch_dir, scratch_tempdir, target_dir};

@@ -1,6 +1,6 @@
 //! Where the benchmarks find the build and keep their SQLite files.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Cargo's target directory for this workspace, as it was when this crate was built.
 pub fn target_dir() -> PathBuf {
@@ -18,4 +18,29 @@ pub fn scratch_dir() -> PathBuf {
         Some(dir) => PathBuf::from(dir),
         None => target_dir(),
     }
+}
+
+/// A release binary the load tools run was not found.
+#[derive(Debug, thiserror::Error)]
+#[error("{} does not exist; build it with `cargo build --release -p {name}`", binary.display())]
+pub struct MissingBinary {
+    /// Where it was looked for.
+    pub binary: PathBuf,
+    /// The binary's package.
+    pub name: String,
+}
+
+/// The release binary `name`: `given`, or the workspace's `release/NAME`,
+/// which must exist.
+pub fn release_binary(name: &str, given: Option<&Path>) -> Result<PathBuf, MissingBinary> {
+    let binary = given.map_or_else(|| target_dir().join("release").join(name), Path::to_path_buf);
+    if binary.is_file() { Ok(binary) } else { Err(MissingBinary { binary, name: name.to_owned() }) }
+}
+
+/// A new directory `PREFIX…` under [`scratch_dir`] (made when missing),
+/// removed with what it holds when dropped.
+pub fn scratch_tempdir(prefix: &str) -> std::io::Result<tempfile::TempDir> {
+    let scratch = scratch_dir();
+    std::fs::create_dir_all(&scratch)?;
+    tempfile::Builder::new().prefix(prefix).tempdir_in(&scratch)
 }

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use clap::Parser;
 use tally_benches::{
-    BATCH_EVENTS, Daemon, EventGenerator, agent, create_account, post_batch, scratch_dir,
-    target_dir,
+    BATCH_EVENTS, Daemon, EventGenerator, agent, create_account, post_batch, release_binary,
+    scratch_dir, scratch_tempdir,
 };
 
 #[derive(Parser)]
@@ -57,18 +57,9 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
     ensure!(cli.senders > 0, "--senders must be at least 1");
-    let binary = cli.binary.clone().unwrap_or_else(|| target_dir().join("release/tally-ingest"));
-    ensure!(
-        binary.is_file(),
-        "{} does not exist; build it with `cargo build --release -p tally-ingest` or pass --binary",
-        binary.display()
-    );
-    let scratch = scratch_dir();
-    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
-    let dir = tempfile::Builder::new()
-        .prefix("ingest-load-")
-        .tempdir_in(&scratch)
-        .with_context(|| format!("creating a directory in {}", scratch.display()))?;
+    let binary = release_binary("tally-ingest", cli.binary.as_deref())?;
+    let dir = scratch_tempdir("ingest-load-")
+        .with_context(|| format!("making a directory in {}", scratch_dir().display()))?;
     let db = dir.path().join("tally.sqlite");
 
     let write_key = create_account(&binary, &db, "load", "2026-01-01..2027-01-01")?;

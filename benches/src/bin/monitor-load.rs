@@ -40,7 +40,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 use chrono::{SecondsFormat, Utc};
 use clap::Parser;
-use tally_benches::{Daemon, agent, create_account, post_batch, scratch_dir, target_dir};
+use tally_benches::{
+    Daemon, agent, create_account, post_batch, release_binary, scratch_dir, scratch_tempdir,
+};
 
 #[derive(Parser)]
 #[command(name = "monitor-load", about = "The usage monitor's Today under load")]
@@ -92,23 +94,10 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> anyhow::Result<()> {
     ensure!(cli.accounts > 0 && cli.users >= cli.accounts, "give at least one user per account");
     ensure!(cli.subscribers > 0, "--subscribers must be at least 1");
-    let release = |name: &str, given: &Option<PathBuf>| -> anyhow::Result<PathBuf> {
-        let binary = given.clone().unwrap_or_else(|| target_dir().join("release").join(name));
-        ensure!(
-            binary.is_file(),
-            "{} does not exist; build it with `cargo build --release -p {name}`",
-            binary.display()
-        );
-        Ok(binary)
-    };
-    let ingest_binary = release("tally-ingest", &cli.ingest_binary)?;
-    let api_binary = release("tally-api", &cli.api_binary)?;
-    let scratch = scratch_dir();
-    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
-    let dir = tempfile::Builder::new()
-        .prefix("monitor-load-")
-        .tempdir_in(&scratch)
-        .with_context(|| format!("creating a directory in {}", scratch.display()))?;
+    let ingest_binary = release_binary("tally-ingest", cli.ingest_binary.as_deref())?;
+    let api_binary = release_binary("tally-api", cli.api_binary.as_deref())?;
+    let dir = scratch_tempdir("monitor-load-")
+        .with_context(|| format!("making a directory in {}", scratch_dir().display()))?;
     let db = dir.path().join("tally.sqlite");
 
     let mut write_keys = Vec::with_capacity(cli.accounts);

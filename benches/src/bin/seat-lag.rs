@@ -34,7 +34,7 @@ use chrono::DateTime;
 use clap::Parser;
 use tally_benches::{
     BATCH_EVENTS, Daemon, EventGenerator, PostError, agent, create_account, post_batch,
-    scratch_dir, target_dir, user_name, year_of_logins,
+    release_binary, scratch_dir, scratch_tempdir, user_name, year_of_logins,
 };
 
 #[derive(Parser)]
@@ -83,23 +83,10 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
     ensure!(cli.senders > 0, "--senders must be at least 1");
-    let release = |name: &str, given: &Option<PathBuf>| -> anyhow::Result<PathBuf> {
-        let binary = given.clone().unwrap_or_else(|| target_dir().join("release").join(name));
-        ensure!(
-            binary.is_file(),
-            "{} does not exist; build it with `cargo build --release -p {name}`",
-            binary.display()
-        );
-        Ok(binary)
-    };
-    let ingest = release("tally-ingest", &cli.ingest_binary)?;
-    let export = release("tally-export", &cli.export_binary)?;
-    let scratch = scratch_dir();
-    std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
-    let dir = tempfile::Builder::new()
-        .prefix("seat-lag-")
-        .tempdir_in(&scratch)
-        .with_context(|| format!("creating a directory in {}", scratch.display()))?;
+    let ingest = release_binary("tally-ingest", cli.ingest_binary.as_deref())?;
+    let export = release_binary("tally-export", cli.export_binary.as_deref())?;
+    let dir = scratch_tempdir("seat-lag-")
+        .with_context(|| format!("making a directory in {}", scratch_dir().display()))?;
     let db = dir.path().join("tally.sqlite");
 
     let write_key = create_account(&ingest, &db, "load", "2026-01-01..2027-01-01")?;
