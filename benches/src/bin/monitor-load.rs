@@ -5,12 +5,14 @@
 //! them, starts both daemons (the API with `--monitor-refresh-secs`), and sends
 //! one `activity` event for each of `--users` users (spread evenly over the
 //! accounts), stamped now, so that every one of them is online. Then, for
-//! `--duration-secs`, ingest goes on (each second, one account's users are seen
-//! again, so that everyone stays online), `--subscribers` clients hold
+//! `--duration-secs`, ingest goes on at `--ingest-rate` events a second (each
+//! batch one account's users seen again, the accounts in turn, so that
+//! everyone stays online), `--subscribers` clients hold
 //! `/v1/monitor/today/events` open and `--pollers` clients poll
 //! `/v1/monitor/today` every `--poll-every-ms`. It reports:
 //!
-//! - the latency of the polls, p50 and p99 (the target: under 20 ms at p99);
+//! - the latency of the polls, p50 and p99 (the target: under 20 ms at p99),
+//!   and how many polls failed;
 //! - for each update the subscribers receive (by its `as_of`), the spread
 //!   between the first and the last subscriber receiving it (the target:
 //!   within 1 s), and how many received it;
@@ -34,7 +36,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
@@ -74,6 +76,10 @@ struct Cli {
     /// The API's `--monitor-refresh-secs`.
     #[arg(long, default_value_t = 10)]
     refresh_secs: u64,
+    /// Events a second sent during the run: batches of one account's users,
+    /// the accounts in turn.
+    #[arg(long, default_value_t = 10_000)]
+    ingest_rate: u64,
 }
 
 /// Modules and actions the users' activity is spread over.
@@ -228,8 +234,10 @@ fn get_today(agent: &ureq::Agent, address: &str, token: &str) -> anyhow::Result<
 
 /// What the run saw.
 struct Run {
-    /// Every poll's latency.
+    /// Every answered poll's latency.
     polls: Vec<Duration>,
+    /// Polls answered with an error, or not at all.
+    failed_polls: u64,
     /// Per update (`as_of.at`), when each subscriber received it.
     updates: BTreeMap<String, Vec<Instant>>,
     /// Subscribers that ended before their last event.
@@ -253,6 +261,7 @@ fn load(
     let events = cli.duration_secs / cli.refresh_secs + 1;
     let updates = Mutex::new(BTreeMap::<String, Vec<Instant>>::new());
     let polls = Mutex::new(Vec::new());
+    let failed_polls = AtomicU64::new(0);
     let connected = Mutex::new(0_usize);
     let cut_short = Mutex::new(0_usize);
     let stop = AtomicBool::new(false);
@@ -281,8 +290,11 @@ fn load(
                 let mut latencies = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     let asked = Instant::now();
-                    if get_today(&agent, &api.address, token).is_ok() {
-                        latencies.push(asked.elapsed());
+                    match get_today(&agent, &api.address, token) {
+                        Ok(_) => latencies.push(asked.elapsed()),
+                        Err(_) => {
+                            failed_polls.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                     std::thread::sleep(Duration::from_millis(cli.poll_every_ms));
                 }
@@ -293,6 +305,10 @@ fn load(
             let agent = agent();
             let batch_url = ingest.batch_url();
             let mut round = 1;
+            // A batch is one account's users: sent every `users / rate` seconds.
+            let batch_every =
+                Duration::from_secs_f64(users_per_account as f64 / cli.ingest_rate.max(1) as f64);
+            let mut next_batch = Instant::now();
             while started.elapsed() < duration {
                 let account = round as usize % write_keys.len();
                 let body = activity_batch(account, users_per_account, round);
@@ -304,7 +320,10 @@ fn load(
                 {
                     rss_with_subscribers = api.memory()?.rss_bytes;
                 }
-                std::thread::sleep(Duration::from_secs(1));
+                next_batch += batch_every;
+                if let Some(wait) = next_batch.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
             }
             Ok(())
         })();
@@ -322,6 +341,7 @@ fn load(
     })?;
     Ok(Run {
         polls: polls.into_inner().expect("not poisoned"),
+        failed_polls: failed_polls.into_inner(),
         updates: updates.into_inner().expect("not poisoned"),
         cut_short: cut_short.into_inner().expect("not poisoned"),
         rss_with_subscribers,
@@ -371,14 +391,18 @@ fn report(cli: &Cli, run: &Run, rss_before: u64) -> anyhow::Result<()> {
     ensure!(!polls.is_empty(), "no poll succeeded");
     let percentile = |p: usize| polls[(polls.len() * p / 100).min(polls.len() - 1)];
     println!(
-        "Today polls: {} by {} pollers, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "Today polls: {} answered ({} failed) by {} pollers, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         polls.len(),
+        run.failed_polls,
         cli.pollers,
         percentile(50).as_secs_f64() * 1e3,
         percentile(99).as_secs_f64() * 1e3,
         polls[polls.len() - 1].as_secs_f64() * 1e3
     );
-    println!("ingest: {} batches during the run", run.batches);
+    println!(
+        "ingest: {} batches during the run, {} events a second asked",
+        run.batches, cli.ingest_rate
+    );
     let mut widest = Duration::ZERO;
     for (at, received) in &run.updates {
         let first = received.iter().min().expect("an update has a receiver");
