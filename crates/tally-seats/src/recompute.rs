@@ -141,7 +141,7 @@ fn sort_on_two_threads<'a, 'h>(
     // comes back, without the reader sorting; a block read while all are
     // taken is sorted here.
     let (to_helper, blocks) = sync_channel::<Vec<ReadLogin<'a>>>(WAITING_BLOCKS);
-    let (to_reader, emptied) = sync_channel::<Vec<ReadLogin<'a>>>(WAITING_BLOCKS + 1);
+    let (to_reader, emptied) = sync_channel::<Vec<ReadLogin<'a>>>(WAITING_BLOCKS);
     std::thread::scope(|scope| {
         let helper = scope.spawn(move || sort_blocks(Parts::new(hasher, terms), blocks, to_reader));
         let mut own = Parts::new(hasher, terms);
