@@ -10,7 +10,7 @@
 //! shows. A store keeps each activation with that ([`KeptActivation`]), takes
 //! such a login into it without the user's history
 //! ([`SeatLedger::take_kept_login`]), and reads the log from it
-//! ([`SeatLedger::kept_activated_seat`]).
+//! ([`SeatLedger::kept_log_at`]).
 
 use chrono::{DateTime, Duration, Utc};
 use hashbrown::HashMap;
@@ -266,28 +266,63 @@ impl SeatLedger {
         KeptLogin::Counted(index)
     }
 
-    /// `user`'s row of the activated seats log at `at` (see
-    /// [`SeatLedger::activated_seats`]), read from `kept`: their latest
-    /// activation at or before `at` in the term holding `at`, whose lifecycle
-    /// changes are `lifecycle`. `None` when `at` falls before the last week
-    /// with a login in `kept`, or outside its term: the row then needs the
-    /// user's history.
-    pub fn kept_activated_seat(
+    /// The activated seats log at `at` (see [`SeatLedger::activated_seats`]),
+    /// to be read row by row from kept activations; `None` when no term holds
+    /// `at`.
+    pub fn kept_log_at(&self, at: DateTime<Utc>) -> Option<KeptLogAt> {
+        let at_us = at.timestamp_micros();
+        let term = self.term_index(at_us).map(|index| self.term(index))?;
+        Some(KeptLogAt { at, term, week: self.week_in_term(term, at_us), rule: self.rule() })
+    }
+
+    /// The index, within `term`, of the calendar week holding `at_us` (an
+    /// instant in the term): 0 for the week holding the term's first day.
+    fn week_in_term(&self, term: Term, at_us: i64) -> usize {
+        let (week_starts, _) = self.weeks();
+        let week = |instant: i64| week_starts.partition_point(|start| *start <= instant) - 1;
+        week(at_us) - week(term.start_us)
+    }
+
+    /// The (organization, month) counts `user` is in: `None` for the whole
+    /// account, then each of their organizations.
+    fn counted_in(&self, user: &str, first: Month, last: Month) -> Vec<(Option<String>, Month)> {
+        let months = self.active_months(user, first, last);
+        let groups = std::iter::once(None).chain(self.organizations(user).iter().map(Some));
+        groups.flat_map(|group| months.iter().map(move |month| (group.cloned(), *month))).collect()
+    }
+}
+
+/// The activated seats log at one instant, read row by row from kept
+/// activations ([`SeatLedger::kept_log_at`]): the term holding the instant,
+/// and the week of it, found once for every row.
+#[derive(Debug, Clone, Copy)]
+pub struct KeptLogAt {
+    at: DateTime<Utc>,
+    term: Term,
+    /// The week of the term holding `at`, as [`KeptActivation::logins_per_week`] counts them.
+    week: usize,
+    rule: SeatRule,
+}
+
+impl KeptLogAt {
+    /// `user`'s row of the log, read from `kept`: their latest activation at
+    /// or before the log's instant in the term holding it, whose lifecycle
+    /// changes are `lifecycle`. `None` when the instant falls before the last
+    /// week with a login in `kept`, or outside its term: the row then needs
+    /// the user's history.
+    pub fn seat(
         &self,
         user: &str,
         kept: &KeptActivation,
         lifecycle: &[(i64, LifecycleChange)],
-        at: DateTime<Utc>,
     ) -> Option<ActivatedSeat> {
-        let at_us = at.timestamp_micros();
-        let term = self.term_index(at_us).map(|index| self.term(index))?;
-        if term.term != kept.activation.term || kept.activation.at > at {
+        let (at, at_us) = (self.at, self.at.timestamp_micros());
+        if self.term.term != kept.activation.term || kept.activation.at > at {
             return None;
         }
         let last_week = kept.logins_per_week.len().checked_sub(1)?;
-        let week = self.week_in_term(term, at_us);
-        let rule = self.rule();
-        let (logins, weeks) = match week.cmp(&last_week) {
+        let rule = self.rule;
+        let (logins, weeks) = match self.week.cmp(&last_week) {
             std::cmp::Ordering::Less => return None,
             std::cmp::Ordering::Greater => (kept.logins, kept.weeks),
             std::cmp::Ordering::Equal => {
@@ -316,22 +351,6 @@ impl SeatLedger {
             weeks,
             status,
         })
-    }
-
-    /// The index, within `term`, of the calendar week holding `at_us` (an
-    /// instant in the term): 0 for the week holding the term's first day.
-    fn week_in_term(&self, term: Term, at_us: i64) -> usize {
-        let (week_starts, _) = self.weeks();
-        let week = |instant: i64| week_starts.partition_point(|start| *start <= instant) - 1;
-        week(at_us) - week(term.start_us)
-    }
-
-    /// The (organization, month) counts `user` is in: `None` for the whole
-    /// account, then each of their organizations.
-    fn counted_in(&self, user: &str, first: Month, last: Month) -> Vec<(Option<String>, Month)> {
-        let months = self.active_months(user, first, last);
-        let groups = std::iter::once(None).chain(self.organizations(user).iter().map(Some));
-        groups.flat_map(|group| months.iter().map(move |month| (group.cloned(), *month))).collect()
     }
 }
 
@@ -386,6 +405,20 @@ pub fn counted_under(terms: &[SubscriptionTerm], rule: SeatRule) -> String {
         rule.logins_needed,
         rule.logins_per_week
     )
+}
+
+/// A row of the log at `at` in one call, as the tests read rows.
+#[cfg(test)]
+impl SeatLedger {
+    fn kept_activated_seat(
+        &self,
+        user: &str,
+        kept: &KeptActivation,
+        lifecycle: &[(i64, LifecycleChange)],
+        at: DateTime<Utc>,
+    ) -> Option<ActivatedSeat> {
+        self.kept_log_at(at)?.seat(user, kept, lifecycle)
+    }
 }
 
 #[cfg(test)]

@@ -31,7 +31,8 @@ mod recompute;
 mod rule;
 
 pub use counts::{
-    KeptActivation, KeptLogin, KeptUser, SeatCountChanges, UserEvent, counted_under, term_months,
+    KeptActivation, KeptLogAt, KeptLogin, KeptUser, SeatCountChanges, UserEvent, counted_under,
+    term_months,
 };
 pub use ledger::{Activation, LifecycleChange, SeatError, SeatLedger, SeatStatus, UserHistory};
 pub use readings::{ActivatedSeat, MonthlySeats, SeatExplanation, WeekOfLogins};

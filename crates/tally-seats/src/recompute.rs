@@ -8,10 +8,12 @@
 //! stay in the core's cache, and then each part, a few hundred users, is
 //! numbered and laid out on its own, within the cache.
 //!
-//! The logins come from one iterator, which only one thread can read: the
-//! reading thread cuts them into blocks and hands each to a helper thread when
-//! the helper is free, sorting it into parts itself otherwise. Then both
-//! threads take parts, one at a time, until none is left.
+//! The logins come from one iterator, which only one thread can read, and
+//! reading them is the slower half of the work: the reading thread only cuts
+//! them into blocks as read and hands each to a helper thread, which places
+//! each login in its term and sorts it into parts. The reader sorts a block
+//! itself only when the helper has a few waiting. Then both threads take
+//! parts, one at a time, until none is left.
 
 use std::hash::BuildHasher;
 use std::sync::Mutex;
@@ -28,6 +30,9 @@ use crate::rule::SeatRule;
 /// them over costs nothing next to sorting them, small enough that the two
 /// threads finish together.
 const BLOCK: usize = 8192;
+
+/// Blocks handed to the helper that it has not begun sorting, at most.
+const WAITING_BLOCKS: usize = 4;
 
 /// Parts the users are sorted into by hash. A part of a year's logins of
 /// 100,000 users (about 150,000 logins of 800 users) then fits in a core's
@@ -78,19 +83,31 @@ type Part<'a> = Vec<Vec<Login<'a>>>;
 /// Logins in a chunk of a part (96 KiB).
 const CHUNK: usize = 4096;
 
+/// A login as read: its user's name and its instant.
+type ReadLogin<'a> = (&'a str, DateTime<Utc>);
+
 /// One thread's logins, by part.
 struct Parts<'a, 'h> {
     hasher: &'h DefaultHashBuilder,
+    terms: &'h [Term],
     parts: Vec<Part<'a>>,
 }
 
 impl<'a, 'h> Parts<'a, 'h> {
-    fn new(hasher: &'h DefaultHashBuilder) -> Parts<'a, 'h> {
-        Parts { hasher, parts: (0..PARTS).map(|_| Vec::new()).collect() }
+    fn new(hasher: &'h DefaultHashBuilder, terms: &'h [Term]) -> Parts<'a, 'h> {
+        Parts { hasher, terms, parts: (0..PARTS).map(|_| Vec::new()).collect() }
     }
 
-    fn sort(&mut self, block: &[Login<'a>]) {
-        for &login in block {
+    /// Sorts a block of logins as read into parts, leaving out those outside
+    /// every term. The reading thread only reads: it is the one that cannot
+    /// be shared.
+    fn sort(&mut self, block: &[ReadLogin<'a>]) {
+        for &(user, at) in block {
+            let at_us = at.timestamp_micros();
+            if term_index(self.terms, at_us).is_none() {
+                continue;
+            }
+            let login = (user, at_us);
             let part = &mut self.parts[part(self.hasher.hash_one(login.0))];
             match part.last_mut() {
                 Some(chunk) if chunk.len() < CHUNK => chunk.push(login),
@@ -119,19 +136,18 @@ fn sort_on_two_threads<'a, 'h>(
     terms: &[Term],
     logins: impl IntoIterator<Item = (&'a str, DateTime<Utc>)>,
 ) -> (Vec<Part<'a>>, Vec<Part<'a>>) {
-    // One block waiting while the helper sorts another: a block read while
-    // both are taken is sorted here.
-    let (to_helper, blocks) = sync_channel::<Vec<Login<'a>>>(1);
-    let (to_reader, emptied) = sync_channel::<Vec<Login<'a>>>(2);
+    // Blocks waiting while the helper sorts another: enough that a helper
+    // held up for a moment (by another process on its core) finds work when it
+    // comes back, without the reader sorting; a block read while all are
+    // taken is sorted here.
+    let (to_helper, blocks) = sync_channel::<Vec<ReadLogin<'a>>>(WAITING_BLOCKS);
+    let (to_reader, emptied) = sync_channel::<Vec<ReadLogin<'a>>>(WAITING_BLOCKS);
     std::thread::scope(|scope| {
-        let helper = scope.spawn(move || sort_blocks(Parts::new(hasher), blocks, to_reader));
-        let mut own = Parts::new(hasher);
+        let helper = scope.spawn(move || sort_blocks(Parts::new(hasher, terms), blocks, to_reader));
+        let mut own = Parts::new(hasher, terms);
         let mut block = Vec::with_capacity(BLOCK);
-        for (user, at) in logins {
-            let at_us = at.timestamp_micros();
-            if term_index(terms, at_us).is_some() {
-                block.push((user, at_us));
-            }
+        for login in logins {
+            block.push(login);
             if block.len() == BLOCK {
                 block = hand_over(block, &to_helper, &emptied, &mut own);
             }
@@ -146,11 +162,11 @@ fn sort_on_two_threads<'a, 'h>(
 /// Gives a full block to the helper if it has room, or sorts it here; the
 /// block to fill next.
 fn hand_over<'a>(
-    block: Vec<Login<'a>>,
-    to_helper: &SyncSender<Vec<Login<'a>>>,
-    emptied: &Receiver<Vec<Login<'a>>>,
+    block: Vec<ReadLogin<'a>>,
+    to_helper: &SyncSender<Vec<ReadLogin<'a>>>,
+    emptied: &Receiver<Vec<ReadLogin<'a>>>,
     own: &mut Parts<'a, '_>,
-) -> Vec<Login<'a>> {
+) -> Vec<ReadLogin<'a>> {
     match to_helper.try_send(block) {
         Ok(()) => emptied.try_recv().unwrap_or_else(|_| Vec::with_capacity(BLOCK)),
         // A helper that has stopped (it panicked, which `join` passes on) takes
@@ -166,8 +182,8 @@ fn hand_over<'a>(
 /// The helper: sorts every block it is given, handing each back emptied.
 fn sort_blocks<'a, 'h>(
     mut parts: Parts<'a, 'h>,
-    blocks: Receiver<Vec<Login<'a>>>,
-    to_reader: SyncSender<Vec<Login<'a>>>,
+    blocks: Receiver<Vec<ReadLogin<'a>>>,
+    to_reader: SyncSender<Vec<ReadLogin<'a>>>,
 ) -> Parts<'a, 'h> {
     for mut block in blocks {
         parts.sort(&block);

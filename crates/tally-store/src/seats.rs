@@ -201,11 +201,18 @@ impl Store {
         let slug = usage.account();
         let account = self.account(slug)?;
         let ledger = ledger_for(&self.connection, &account)?;
-        let Some(term) = account.terms.iter().find(|term| term_holds(&account, term, at)) else {
+        let (Some(term), Some(log_at)) = (
+            account.terms.iter().find(|term| term_holds(&account, term, at)),
+            ledger.kept_log_at(at),
+        ) else {
             return Ok(Vec::new());
         };
         let doing = || format!("reading the seats of account {slug}");
         let sqlite = |error| StoreError::sqlite(doing())(error);
+        // Profiles and seats both come by user: each row takes its user's
+        // profile as the two are walked side by side, with no lookup.
+        let mut profiles =
+            read_profiles(&self.connection, &account).map_err(sqlite)?.into_iter().peekable();
         let mut statement = self
             .connection
             .prepare_cached(
@@ -219,118 +226,112 @@ impl Store {
         let mut rows = statement
             .query(params![account.id.0, term.start.to_string(), at.timestamp_micros()])
             .map_err(sqlite)?;
-        // By user: the membership of the row kept, its organizations, and its
-        // row of the log or, when that needs the history, the user.
-        let mut seats: Vec<(u32, Vec<String>, Result<ActivatedSeat, String>)> = Vec::new();
-        let mut from_history = 0;
+        let mut log: Vec<SeatLogEntry> = Vec::new();
+        // Rows whose seat needs the user's history, rebuilt after reading.
+        let mut waiting: Vec<WaitingRow> = Vec::new();
+        // The membership of the row read last, and whether it waits.
+        let mut last: Option<(u32, bool)> = None;
+        // One activation and lifecycle refilled row after row: a hundred
+        // thousand rows would otherwise allocate each one's lists.
+        let mut kept = KeptActivation {
+            activation: Activation { term: *term, at, membership: 0 },
+            logins_per_week: Vec::new(),
+            last_week_logins_us: Vec::new(),
+            logins: 0,
+            weeks: 0,
+        };
+        let mut lifecycle = Vec::new();
         while let Some(row) = rows.next().map_err(sqlite)? {
             let user = row.get_ref(0).and_then(|user| Ok(user.as_str()?)).map_err(sqlite)?;
             let membership: u32 = row.get(1).map_err(sqlite)?;
             // A user's latest activation up to `at` is that of their latest
             // membership; `ORDER BY user` alone lets SQLite follow the key.
-            if let Some((kept_membership, _, read)) = seats.last() {
-                let kept_user = match read {
-                    Ok(seat) => &seat.user,
-                    Err(user) => user,
-                };
-                if kept_user == user {
-                    if *kept_membership > membership {
+            let replaced = match last {
+                Some((kept_membership, false))
+                    if log.last().is_some_and(|entry| entry.seat.user == user) =>
+                {
+                    if kept_membership > membership {
                         continue;
                     }
-                    if seats.pop().is_some_and(|(_, _, read)| read.is_err()) {
-                        from_history -= 1;
-                    }
+                    log.pop().map(|entry| ShownProfile {
+                        email: entry.email,
+                        display_name: entry.display_name,
+                        teams: entry.teams,
+                    })
                 }
-            }
-            let activated_us: i64 = row.get(2).map_err(sqlite)?;
-            let (logins, weeks): (u32, u32) =
-                (row.get(3).map_err(sqlite)?, row.get(4).map_err(sqlite)?);
-            let organizations =
-                row.get_ref(5).and_then(|value| Ok(value.as_str()?)).map_err(sqlite)?;
-            let lifecycle = decode_lifecycle(user, blob(row, 6).map_err(sqlite)?)?;
-            let kept = KeptActivation {
-                activation: Activation {
-                    term: *term,
-                    at: instant(activated_us, "seat_activations", "activated_us")?,
-                    membership,
-                },
-                last_week_logins_us: decode_instants(
-                    user,
-                    "last_week_logins",
-                    blob(row, 7).map_err(sqlite)?,
-                )?,
-                logins_per_week: decode_counts(user, blob(row, 8).map_err(sqlite)?)?,
-                logins,
-                weeks,
-            };
-            let read = ledger.kept_activated_seat(user, &kept, &lifecycle, at).ok_or_else(|| {
-                from_history += 1;
-                user.to_owned()
-            });
-            let organizations: Vec<String> =
-                serde_json::from_str(organizations).map_err(|_| StoreError::CorruptValue {
-                    table: "seat_activations",
-                    column: "organizations",
-                    value: format!("{user}: {organizations}"),
-                })?;
-            seats.push((membership, organizations, read));
-        }
-        drop(rows);
-        drop(statement);
-        let mut rebuilt: HashMap<String, ActivatedSeat> = HashMap::new();
-        if from_history > 0 {
-            let mut ledger = ledger_for(&self.connection, &account)?;
-            for (_, _, read) in &seats {
-                if let Err(user) = read
-                    && let Some(history) = read_history(&self.connection, &account, user)?
+                Some((kept_membership, true))
+                    if waiting.last().is_some_and(|row| row.user == user) =>
                 {
-                    ledger.restore_user(user, history);
+                    if kept_membership > membership {
+                        continue;
+                    }
+                    waiting.pop().map(|row| row.profile)
+                }
+                _ => None,
+            };
+            let profile = match replaced {
+                Some(profile) => profile,
+                None => profile_of(&mut profiles, user)?,
+            };
+            kept.activation = Activation {
+                term: *term,
+                at: instant(row.get(2).map_err(sqlite)?, "seat_activations", "activated_us")?,
+                membership,
+            };
+            (kept.logins, kept.weeks) = (row.get(3).map_err(sqlite)?, row.get(4).map_err(sqlite)?);
+            decode_lifecycle_into(user, blob(row, 6).map_err(sqlite)?, &mut lifecycle)?;
+            decode_instants_into(
+                user,
+                "last_week_logins",
+                blob(row, 7).map_err(sqlite)?,
+                &mut kept.last_week_logins_us,
+            )?;
+            decode_counts_into(user, blob(row, 8).map_err(sqlite)?, &mut kept.logins_per_week)?;
+            let organizations = decode_organizations(
+                user,
+                row.get_ref(5).and_then(|value| Ok(value.as_str()?)).map_err(sqlite)?,
+            )?;
+            match log_at.seat(user, &kept, &lifecycle) {
+                Some(seat) => {
+                    let ShownProfile { email, display_name, teams } = profile;
+                    log.push(SeatLogEntry { seat, email, display_name, organizations, teams });
+                    last = Some((membership, false));
+                }
+                None => {
+                    let user = user.to_owned();
+                    let position = log.len();
+                    waiting.push(WaitingRow { position, user, profile, organizations });
+                    last = Some((membership, true));
                 }
             }
-            rebuilt = ledger
-                .activated_seats(at)
-                .into_iter()
-                .map(|seat| (seat.user.clone(), seat))
-                .collect();
-        }
-        // Every profile in one pass: a lookup per seat cost more than reading
-        // the seats at 100,000 of them.
-        let mut profiles: HashMap<String, StoredProfile> = HashMap::new();
-        let mut statement = self
-            .connection
-            .prepare_cached(
-                "SELECT user, email, display_name, teams FROM seat_profiles WHERE account_id = ?1",
-            )
-            .map_err(sqlite)?;
-        let mut rows = statement.query([account.id.0]).map_err(sqlite)?;
-        while let Some(row) = rows.next().map_err(sqlite)? {
-            let user: String = row.get(0).map_err(sqlite)?;
-            let profile = (
-                row.get(1).map_err(sqlite)?,
-                row.get(2).map_err(sqlite)?,
-                row.get(3).map_err(sqlite)?,
-            );
-            profiles.insert(user, profile);
         }
         drop(rows);
         drop(statement);
-        seats
-            .into_iter()
-            .filter_map(|(_, organizations, read)| {
-                let seat = read.or_else(|user| rebuilt.remove(&user).ok_or(())).ok()?;
-                Some((organizations, seat))
-            })
-            .map(|(organizations, seat)| {
-                let (email, display_name, teams) =
-                    profiles.remove(&seat.user).unwrap_or((None, None, "[]".to_owned()));
-                let teams = serde_json::from_str(&teams).map_err(|_| StoreError::CorruptValue {
-                    table: "seat_profiles",
-                    column: "teams",
-                    value: teams.clone(),
-                })?;
-                Ok(SeatLogEntry { organizations, email, display_name, teams, seat })
-            })
-            .collect()
+        if waiting.is_empty() {
+            return Ok(log);
+        }
+        let mut ledger = ledger_for(&self.connection, &account)?;
+        for row in &waiting {
+            if let Some(history) = read_history(&self.connection, &account, &row.user)? {
+                ledger.restore_user(&row.user, history);
+            }
+        }
+        let mut rebuilt: HashMap<String, ActivatedSeat> =
+            ledger.activated_seats(at).into_iter().map(|seat| (seat.user.clone(), seat)).collect();
+        let mut merged = Vec::with_capacity(log.len() + waiting.len());
+        let mut read = log.into_iter();
+        let mut placed = 0;
+        for row in waiting {
+            merged.extend(read.by_ref().take(row.position - placed));
+            placed = row.position;
+            if let Some(seat) = rebuilt.remove(&row.user) {
+                let WaitingRow { profile, organizations, .. } = row;
+                let ShownProfile { email, display_name, teams } = profile;
+                merged.push(SeatLogEntry { seat, email, display_name, organizations, teams });
+            }
+        }
+        merged.extend(read);
+        Ok(merged)
     }
 
     /// Why `user` is or is not an active seat at `at`, from the persisted state.
@@ -359,6 +360,59 @@ fn term_holds(
     let start = tally_seats::start_of_day(&account.calendar, term.start);
     let end = tally_seats::start_of_day(&account.calendar, term.end);
     start <= at && at < end
+}
+
+/// A row of the activated seats log whose seat needs the user's history:
+/// what was read of it, and where it goes among the rows read from their own.
+struct WaitingRow {
+    /// The number of rows read from their own before it.
+    position: usize,
+    user: String,
+    profile: ShownProfile,
+    organizations: Vec<String>,
+}
+
+/// What the activated seats log shows of a user's profile.
+struct ShownProfile {
+    email: Option<String>,
+    display_name: Option<String>,
+    teams: Vec<String>,
+}
+
+/// Every stored profile of `account`'s users, by user.
+fn read_profiles(
+    connection: &rusqlite::Connection,
+    account: &Account,
+) -> rusqlite::Result<Vec<(String, StoredProfile)>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT user, email, display_name, teams FROM seat_profiles
+         WHERE account_id = ?1 ORDER BY user",
+    )?;
+    statement
+        .query_map([account.id.0], |row| {
+            Ok((row.get(0)?, (row.get(1)?, row.get(2)?, row.get(3)?)))
+        })?
+        .collect()
+}
+
+/// `user`'s email, display name and teams, taken from `profiles` (by user,
+/// none of them before `user`'s): none for a user without a profile.
+fn profile_of(
+    profiles: &mut std::iter::Peekable<impl Iterator<Item = (String, StoredProfile)>>,
+    user: &str,
+) -> Result<ShownProfile, StoreError> {
+    while profiles.next_if(|(profile_user, _)| profile_user.as_str() < user).is_some() {}
+    let Some((_, (email, display_name, teams))) =
+        profiles.next_if(|(profile_user, _)| profile_user == user)
+    else {
+        return Ok(ShownProfile { email: None, display_name: None, teams: Vec::new() });
+    };
+    let teams = serde_json::from_str(&teams).map_err(|_| StoreError::CorruptValue {
+        table: "seat_profiles",
+        column: "teams",
+        value: teams.clone(),
+    })?;
+    Ok(ShownProfile { email, display_name, teams })
 }
 
 /// A user's events read from one step of the log, in the order stored.
@@ -1172,6 +1226,18 @@ fn decode_history(
 
 /// Instants kept as little-endian microseconds.
 fn decode_instants(user: &str, column: &'static str, bytes: &[u8]) -> Result<Vec<i64>, StoreError> {
+    let mut instants = Vec::new();
+    decode_instants_into(user, column, bytes, &mut instants)?;
+    Ok(instants)
+}
+
+/// [`decode_instants`] into `instants`, whose room is kept.
+fn decode_instants_into(
+    user: &str,
+    column: &'static str,
+    bytes: &[u8],
+    instants: &mut Vec<i64>,
+) -> Result<(), StoreError> {
     if !bytes.len().is_multiple_of(8) {
         return Err(StoreError::CorruptValue {
             table: "seat_users",
@@ -1179,7 +1245,9 @@ fn decode_instants(user: &str, column: &'static str, bytes: &[u8]) -> Result<Vec
             value: format!("{user}: {} bytes", bytes.len()),
         });
     }
-    Ok(bytes.chunks_exact(8).map(|at| i64::from_le_bytes(at.try_into().expect("8"))).collect())
+    instants.clear();
+    instants.extend(bytes.chunks_exact(8).map(|at| i64::from_le_bytes(at.try_into().expect("8"))));
+    Ok(())
 }
 
 fn encode_instants(instants: &[i64]) -> Vec<u8> {
@@ -1189,12 +1257,26 @@ fn encode_instants(instants: &[i64]) -> Vec<u8> {
 /// Counts kept as unsigned LEB128 varints: a week's count takes one byte up
 /// to 127, so a year's counts take about 53 bytes and the rows stay small.
 fn decode_counts(user: &str, bytes: &[u8]) -> Result<Vec<u32>, StoreError> {
+    let mut counts = Vec::new();
+    decode_counts_into(user, bytes, &mut counts)?;
+    Ok(counts)
+}
+
+/// [`decode_counts`] into `counts`, whose room is kept.
+fn decode_counts_into(user: &str, bytes: &[u8], counts: &mut Vec<u32>) -> Result<(), StoreError> {
     let corrupt = || StoreError::CorruptValue {
         table: "seat_activations",
         column: "logins_per_week",
         value: format!("{user}: {bytes:02x?}"),
     };
-    let mut counts = Vec::with_capacity(bytes.len());
+    counts.clear();
+    // A count under 128 is its one byte: when all are (nearly always, a
+    // week holding at most a few logins a day), the bytes are the counts.
+    if bytes.iter().fold(0, |high_bits, byte| high_bits | byte & 0x80) == 0 {
+        counts.extend(bytes.iter().map(|byte| u32::from(*byte)));
+        return Ok(());
+    }
+    counts.reserve(bytes.len());
     let (mut count, mut shift) = (0u32, 0u32);
     for byte in bytes {
         let bits = u32::from(byte & 0x7f);
@@ -1212,7 +1294,7 @@ fn decode_counts(user: &str, bytes: &[u8]) -> Result<Vec<u32>, StoreError> {
     if shift != 0 {
         return Err(corrupt());
     }
-    Ok(counts)
+    Ok(())
 }
 
 fn encode_counts(counts: &[u32]) -> Vec<u8> {
@@ -1230,6 +1312,17 @@ fn encode_counts(counts: &[u32]) -> Vec<u8> {
 
 /// Lifecycle changes kept as microseconds and a change code each.
 fn decode_lifecycle(user: &str, bytes: &[u8]) -> Result<Vec<(i64, LifecycleChange)>, StoreError> {
+    let mut lifecycle = Vec::new();
+    decode_lifecycle_into(user, bytes, &mut lifecycle)?;
+    Ok(lifecycle)
+}
+
+/// [`decode_lifecycle`] into `lifecycle`, whose room is kept.
+fn decode_lifecycle_into(
+    user: &str,
+    bytes: &[u8],
+    lifecycle: &mut Vec<(i64, LifecycleChange)>,
+) -> Result<(), StoreError> {
     let corrupt = |value: String| StoreError::CorruptValue {
         table: "seat_users",
         column: "lifecycle",
@@ -1238,20 +1331,32 @@ fn decode_lifecycle(user: &str, bytes: &[u8]) -> Result<Vec<(i64, LifecycleChang
     if !bytes.len().is_multiple_of(9) {
         return Err(corrupt(format!("{} bytes", bytes.len())));
     }
-    bytes
-        .chunks_exact(9)
-        .map(|entry| {
-            let at = i64::from_le_bytes(entry[..8].try_into().expect("8"));
-            let change = match entry[8] {
-                0 => LifecycleChange::Added,
-                1 => LifecycleChange::Enabled,
-                2 => LifecycleChange::Disabled,
-                3 => LifecycleChange::Removed,
-                other => return Err(corrupt(format!("change code {other}"))),
-            };
-            Ok((at, change))
-        })
-        .collect()
+    lifecycle.clear();
+    for entry in bytes.chunks_exact(9) {
+        let at = i64::from_le_bytes(entry[..8].try_into().expect("8"));
+        let change = match entry[8] {
+            0 => LifecycleChange::Added,
+            1 => LifecycleChange::Enabled,
+            2 => LifecycleChange::Disabled,
+            3 => LifecycleChange::Removed,
+            other => return Err(corrupt(format!("change code {other}"))),
+        };
+        lifecycle.push((at, change));
+    }
+    Ok(())
+}
+
+/// The organizations of a row of `seat_activations`, a JSON array of names.
+fn decode_organizations(user: &str, text: &str) -> Result<Vec<String>, StoreError> {
+    // Most users are in no organization: an empty array needs no parser.
+    if text == "[]" {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(text).map_err(|_| StoreError::CorruptValue {
+        table: "seat_activations",
+        column: "organizations",
+        value: format!("{user}: {text}"),
+    })
 }
 
 fn encode_lifecycle(lifecycle: &[(i64, LifecycleChange)]) -> Vec<u8> {

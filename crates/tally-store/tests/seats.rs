@@ -276,6 +276,70 @@ fn the_log_shows_each_seats_latest_names_organizations_and_teams() {
 }
 
 #[test]
+fn the_log_gives_each_seat_its_own_users_profile_whether_read_or_rebuilt() {
+    let (_dir, _, mut store) = fresh();
+    let (account, _) = create(&mut store, "acme");
+    let added = |id: &str, user: &str, at: &str, email: &str, teams: &str| {
+        format!(
+            r#"{{"id":"{id}","kind":"user_added","at":"{at}","user":"{user}","email":"{email}","organization":"eu","teams":[{teams}]}}"#
+        )
+    };
+    let mondays = |user: &str, days: [&str; 3]| {
+        days.map(|day| login_to(&format!("{user}-{day}"), user, &format!("{day}T09:00:00Z"), "eu"))
+    };
+    // ann, bob and eve log in on the Mondays 03-02, 03-09 and 03-16, bob again on
+    // 04-20; cat has a profile and no login; dan is a seat from 01-19, removed on
+    // 02-01, added again on 02-02 and a seat again from 02-23.
+    let mut lines = vec![
+        added("p-ann", "ann", "2026-02-01T00:00:00Z", "ann@example.com", r#""core""#),
+        added("p-cat", "cat", "2026-02-01T00:00:00Z", "cat@example.com", r#""core""#),
+        added("p-dan", "dan", "2026-01-01T00:00:00Z", "dan@example.com", r#""ops""#),
+        lifecycle("r-dan", "user_removed", "dan", "2026-02-01T00:00:00Z"),
+        added("p-dan-again", "dan", "2026-02-02T00:00:00Z", "dan@new.example.com", r#""ops""#),
+        login_to("bob-late", "bob", "2026-04-20T09:00:00Z", "eu"),
+    ];
+    for user in ["ann", "bob", "eve"] {
+        lines.extend(mondays(user, ["2026-03-02", "2026-03-09", "2026-03-16"]));
+    }
+    lines.extend(mondays("dan", ["2026-01-05", "2026-01-12", "2026-01-19"]));
+    lines.extend(mondays("dan", ["2026-02-09", "2026-02-16", "2026-02-23"]));
+    send(&mut store, account.id, &lines);
+    store.update_seats("acme").unwrap();
+    // On 04-01 bob's login of 04-20 is in a later week than the log's instant:
+    // his row is rebuilt from his history, the others are read from theirs.
+    let log = store.activated_seats(&usage("acme"), at("2026-04-01T00:00:00Z")).unwrap();
+    let read: Vec<_> = log
+        .iter()
+        .map(|entry| {
+            (
+                entry.seat.user.as_str(),
+                entry.seat.activated_at,
+                (entry.seat.logins, entry.seat.weeks, entry.seat.status),
+                entry.email.as_deref(),
+                entry.teams.clone(),
+            )
+        })
+        .collect();
+    let active = (3, 3, SeatStatus::Active);
+    let march_16 = at("2026-03-16T09:00:00Z");
+    assert_eq!(
+        read,
+        [
+            ("ann", march_16, active, Some("ann@example.com"), vec!["core".to_owned()]),
+            ("bob", march_16, active, None, vec![]),
+            (
+                "dan",
+                at("2026-02-23T09:00:00Z"),
+                active,
+                Some("dan@new.example.com"),
+                vec!["ops".to_owned()]
+            ),
+            ("eve", march_16, active, None, vec![]),
+        ]
+    );
+}
+
+#[test]
 fn the_seat_state_version_moves_with_updates_and_the_rule_only() {
     let (_dir, _, mut store) = fresh();
     let (account, _) = create(&mut store, "acme");
