@@ -226,7 +226,20 @@ impl Store {
         let mut rows = statement
             .query(params![account.id.0, term.start.to_string(), at.timestamp_micros()])
             .map_err(sqlite)?;
-        let mut log: Vec<SeatLogEntry> = Vec::new();
+        // Seats are sticky within a term, so the account's largest monthly
+        // count is about the log's length: reserved at once, a log of a
+        // hundred thousand seats is not copied as it grows (reserving more
+        // than is used costs address space, not memory).
+        let largest_month: Option<i64> = self
+            .connection
+            .prepare_cached(
+                "SELECT max(seats) FROM seat_months WHERE account_id = ?1 AND organization = ''",
+            )
+            .and_then(|mut statement| statement.query_row(params![account.id.0], |row| row.get(0)))
+            .map_err(sqlite)?;
+        let mut log: Vec<SeatLogEntry> = Vec::with_capacity(
+            largest_month.map_or(0, |seats| usize::try_from(seats).unwrap_or(0)),
+        );
         // Rows whose seat needs the user's history, rebuilt after reading.
         let mut waiting: Vec<WaitingRow> = Vec::new();
         // The membership of the row read last, and whether it waits.
