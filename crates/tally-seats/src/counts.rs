@@ -653,6 +653,40 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_row_is_read_at_its_own_activation_instant_and_never_for_another_term() {
+        let terms: Vec<SubscriptionTerm> = ["2026-03-01..2026-05-01", "2026-05-01..2027-01-01"]
+            .iter()
+            .map(|term| term.parse().unwrap())
+            .collect();
+        let mut ledger =
+            SeatLedger::new(AccountCalendar::default(), &terms, SeatRule::default()).unwrap();
+        for login in [
+            "2026-03-02T09:00:00Z",
+            "2026-03-09T09:00:00Z",
+            "2026-03-18T09:00:00Z",
+            "2026-03-19T09:00:00Z",
+        ] {
+            ledger.record_login("ada", at(login));
+        }
+        let kept = ledger.kept_activations("ada");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].logins_per_week, [0, 1, 1, 2]);
+        let read = |text: &str| {
+            ledger
+                .kept_activated_seat("ada", &kept[0], &[], at(text))
+                .map(|seat| (seat.logins, seat.weeks, seat.status))
+        };
+        // At the activation's very instant, 03-18 09:00 in the last week (3):
+        // the login on 03-19 comes after, so 4 - 1 = 3 logins; week 3 still
+        // has its 03-18 login, so 3 weeks.
+        assert_eq!(read("2026-03-18T09:00:00Z"), Some((3, 3, SeatStatus::Active)));
+        // On 2026-07-01, in the second term's week 9 (its first week holds
+        // Friday 05-01), past the kept row's last week: the row is the first
+        // term's, so the second term's log cannot be read from it.
+        assert_eq!(read("2026-07-01T00:00:00Z"), None);
+    }
+
+    #[test]
     fn the_counts_name_the_terms_and_the_rule_they_were_counted_under() {
         let terms: Vec<SubscriptionTerm> = ["2026-01-01..2027-01-01", "2027-01-01..2028-01-01"]
             .iter()
