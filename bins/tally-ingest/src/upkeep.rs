@@ -44,11 +44,17 @@ impl Upkeep {
                 move || {
                     let (stopped, wake) = &*stop;
                     loop {
-                        refresh(&mut store);
+                        let behind = refresh(&mut store);
                         purge_audit(&audit);
+                        // While the dashboard is behind, the next round starts
+                        // at once: its slice is done, the seats go next.
+                        let wait = match behind {
+                            Backlog::CaughtUp => interval,
+                            Backlog::Behind => Duration::ZERO,
+                        };
                         let guard = stopped.lock().expect("upkeep flag");
                         let (guard, _) = wake
-                            .wait_timeout_while(guard, interval, |stopped| !*stopped)
+                            .wait_timeout_while(guard, wait, |stopped| !*stopped)
                             .expect("upkeep flag");
                         if *guard {
                             return;
@@ -72,14 +78,29 @@ impl Drop for Upkeep {
     }
 }
 
-fn refresh(store: &mut Store) {
+/// Events of an account's dashboard taken in per round, about a second of
+/// work: the dashboard costs several times what the seats do per
+/// event, so a backlog taken whole (a minute for 4 million events) held the
+/// seat figures back by as long. A slice a round, the seats (and the counts)
+/// go between slices.
+const DASHBOARD_EVENTS_PER_ROUND: u64 = 100_000;
+
+/// Whether a round left an account's dashboard behind the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backlog {
+    CaughtUp,
+    Behind,
+}
+
+fn refresh(store: &mut Store) -> Backlog {
     let accounts = match store.accounts() {
         Ok(accounts) => accounts,
         Err(error) => {
             tracing::warn!(error = %error_chain(&error), "cannot list accounts to update seats");
-            return;
+            return Backlog::CaughtUp;
         }
     };
+    let mut backlog = Backlog::CaughtUp;
     for account in accounts {
         match store.update_seats_in_steps(&account.slug, SEAT_EVENTS_PER_STEP) {
             Ok(update) if update.events > 0 || update.rebuilt => tracing::debug!(
@@ -105,9 +126,24 @@ fn refresh(store: &mut Store) {
                 "event count update failed; will retry"
             ),
         }
-        match store.update_dashboard(&account.slug, tally_store::DASHBOARD_EVENTS_PER_STEP) {
-            Ok(0) => {}
-            Ok(events) => tracing::debug!(account = %account.slug, events, "updated the dashboard"),
+        match store.update_dashboard_for(
+            &account.slug,
+            tally_store::DASHBOARD_EVENTS_PER_STEP,
+            DASHBOARD_EVENTS_PER_ROUND,
+        ) {
+            Ok(update) => {
+                if update.events > 0 {
+                    tracing::debug!(
+                        account = %account.slug,
+                        events = update.events,
+                        caught_up = update.caught_up,
+                        "updated the dashboard"
+                    );
+                }
+                if !update.caught_up {
+                    backlog = Backlog::Behind;
+                }
+            }
             Err(error) => tracing::warn!(
                 account = %account.slug,
                 error = %error_chain(&error),
@@ -124,6 +160,7 @@ fn refresh(store: &mut Store) {
             ),
         }
     }
+    backlog
 }
 
 /// Audit entries past their retention, removed in batches of this many.

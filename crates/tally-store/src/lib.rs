@@ -57,8 +57,8 @@ pub use account::{
 };
 pub use dashboard::{
     ACTIVITY_KINDS, ActivityCount, ActivityFilter, Catalog, CatalogDay, CatalogItem,
-    DASHBOARD_EVENTS_PER_STEP, DashboardRun, DayRange, FloorOf, LATENCY_BUCKETS_MS, Member,
-    RunFilter, Tally, latency_bucket,
+    DASHBOARD_EVENTS_PER_STEP, DashboardRun, DashboardUpdate, DayRange, FloorOf,
+    LATENCY_BUCKETS_MS, Member, RunFilter, Tally, latency_bucket,
 };
 pub use error::StoreError;
 pub use log::{AppendOutcome, Conflict, EventRecord, KindCount, PendingBatch};

@@ -4,6 +4,7 @@ mod common;
 
 mod accounts;
 mod append;
+mod dashboard_update;
 mod merge;
 mod monitor;
 mod monitor_quarters;

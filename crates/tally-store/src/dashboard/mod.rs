@@ -28,7 +28,7 @@ use crate::{Store, StoreError};
 
 pub use people::Member;
 pub use totals::Tally;
-pub use update::DASHBOARD_EVENTS_PER_STEP;
+pub use update::{DASHBOARD_EVENTS_PER_STEP, DashboardUpdate};
 
 /// The kinds whose events `dashboard_days` counts, each under a subject.
 pub const ACTIVITY_KINDS: [EventKind; 6] = [

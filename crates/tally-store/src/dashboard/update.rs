@@ -148,6 +148,15 @@ struct Step<'a> {
 /// A creation (+1) or deletion (-1) of an item of a category on a day.
 type ItemDay = (NaiveDate, String, i8);
 
+/// What a [`Store::update_dashboard_for`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DashboardUpdate {
+    /// Events read.
+    pub events: u64,
+    /// Whether every event stored when it ended was taken in.
+    pub caught_up: bool,
+}
+
 /// An item's catalog, organization, blueprint (empty for data sources) and id.
 type ItemKey = (Catalog, String, String, String);
 
@@ -165,6 +174,19 @@ impl Store {
         slug: &str,
         events_per_step: usize,
     ) -> Result<u64, StoreError> {
+        self.update_dashboard_for(slug, events_per_step, u64::MAX).map(|update| update.events)
+    }
+
+    /// [`Store::update_dashboard`], stopping after the step that brings the
+    /// events read to `most_events` or more: a daemon keeping several figures
+    /// current takes the dashboard's backlog a slice at a time, so that the
+    /// others never wait for all of it. The next call goes on from there.
+    pub fn update_dashboard_for(
+        &mut self,
+        slug: &str,
+        events_per_step: usize,
+        most_events: u64,
+    ) -> Result<DashboardUpdate, StoreError> {
         let account = self.account(slug)?;
         let doing = || format!("updating the dashboard of account {slug}");
         let mut read = 0;
@@ -188,8 +210,8 @@ impl Store {
                 .map_err(StoreError::sqlite(doing()))?
             {
                 read += events;
-                if done {
-                    return Ok(read);
+                if done || read >= most_events {
+                    return Ok(DashboardUpdate { events: read, caught_up: done });
                 }
             }
         }
