@@ -43,9 +43,15 @@ impl Upkeep {
                 let stop = Arc::clone(&stop);
                 move || {
                     let (stopped, wake) = &*stop;
+                    let mut purged: Option<std::time::Instant> = None;
                     loop {
                         let behind = refresh(&mut store);
-                        purge_audit(&audit);
+                        // Rounds follow each other at once while the dashboard
+                        // is behind; the purge keeps to the interval.
+                        if purged.is_none_or(|at| at.elapsed() >= interval) {
+                            purge_audit(&audit);
+                            purged = Some(std::time::Instant::now());
+                        }
                         // While the dashboard is behind, the next round starts
                         // at once: its slice is done, the seats go next.
                         let wait = match behind {
