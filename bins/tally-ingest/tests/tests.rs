@@ -6,6 +6,7 @@ mod common;
 mod cli;
 mod connections;
 mod crash;
+mod event_mappings;
 mod full_disk;
 mod http;
 mod input;
