@@ -99,27 +99,43 @@ impl Variant {
             (Variant::Native, What::PageVisit(page)) => {
                 json!({"id":id,"kind":"page_visit","at":at,"user":user,"page":page})
             }
-            (Variant::Native, What::Activity { module, action, secs }) => json!({"id":id,"kind":"activity","at":at,
-                "user":user,"module":module,"action":action,"time_spent_secs":secs}),
-            (Variant::Segment, What::Login) => json!({"type":"track","event":"Signed In","messageId":id,
-                "timestamp":at,"userId":user}),
-            (Variant::Segment, What::PageVisit(page)) => json!({"type":"page","messageId":id,"timestamp":at,
-                "userId":user,"properties":{"path":page}}),
+            (Variant::Native, What::Activity { module, action, secs }) => {
+                json!({"id":id,"kind":"activity","at":at,
+                "user":user,"module":module,"action":action,"time_spent_secs":secs})
+            }
+            (Variant::Segment, What::Login) => {
+                json!({"type":"track","event":"Signed In","messageId":id,
+                "timestamp":at,"userId":user})
+            }
+            (Variant::Segment, What::PageVisit(page)) => {
+                json!({"type":"page","messageId":id,"timestamp":at,
+                "userId":user,"properties":{"path":page}})
+            }
             (Variant::Segment, What::Activity { module, action, secs }) => json!({"type":"track",
                 "event":action,"messageId":id,"timestamp":at,"userId":user,
                 "properties":{"module":module,"time_spent_secs":secs}}),
-            (Variant::PostHog, What::Login) => json!({"event":"login","uuid":id,"timestamp":at,"distinct_id":user}),
-            (Variant::PostHog, What::PageVisit(page)) => json!({"event":"$pageview","uuid":id,"timestamp":at,
-                "distinct_id":user,"properties":{"$pathname":page}}),
-            (Variant::PostHog, What::Activity { module, action, secs }) => json!({"event":action,"uuid":id,
-                "timestamp":at,"distinct_id":user,"properties":{"module":module,"time_spent_secs":secs}}),
-            (Variant::CloudEvents, What::Login) => json!({"specversion":"1.0","id":id,"source":"bench",
-                "type":"login","time":at,"subject":user}),
+            (Variant::PostHog, What::Login) => {
+                json!({"event":"login","uuid":id,"timestamp":at,"distinct_id":user})
+            }
+            (Variant::PostHog, What::PageVisit(page)) => {
+                json!({"event":"$pageview","uuid":id,"timestamp":at,
+                "distinct_id":user,"properties":{"$pathname":page}})
+            }
+            (Variant::PostHog, What::Activity { module, action, secs }) => {
+                json!({"event":action,"uuid":id,
+                "timestamp":at,"distinct_id":user,"properties":{"module":module,"time_spent_secs":secs}})
+            }
+            (Variant::CloudEvents, What::Login) => {
+                json!({"specversion":"1.0","id":id,"source":"bench",
+                "type":"login","time":at,"subject":user})
+            }
             (Variant::CloudEvents, What::PageVisit(page)) => json!({"specversion":"1.0","id":id,
                 "source":"bench","type":"page_visit","time":at,"subject":user,"data":{"page":page}}),
-            (Variant::CloudEvents, What::Activity { module, action, secs }) => json!({"specversion":"1.0",
+            (Variant::CloudEvents, What::Activity { module, action, secs }) => {
+                json!({"specversion":"1.0",
                 "id":id,"source":"bench","type":"activity","time":at,"subject":user,
-                "data":{"module":module,"action":action,"time_spent_secs":secs}}),
+                "data":{"module":module,"action":action,"time_spent_secs":secs}})
+            }
         }
     }
 
@@ -130,7 +146,9 @@ impl Variant {
                 messages.iter().map(Value::to_string).collect::<Vec<_>>().join("\n").into_bytes()
             }
             Variant::Segment => json!({"batch": messages}).to_string().into_bytes(),
-            Variant::PostHog => json!({"api_key": write_key, "batch": messages}).to_string().into_bytes(),
+            Variant::PostHog => {
+                json!({"api_key": write_key, "batch": messages}).to_string().into_bytes()
+            }
             Variant::CloudEvents => Value::Array(messages).to_string().into_bytes(),
         }
     }
@@ -144,7 +162,8 @@ impl Variant {
                 .header("Content-Type", "application/x-ndjson"),
             Variant::Segment => {
                 use base64::Engine;
-                let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{write_key}:"));
+                let encoded =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{write_key}:"));
                 request.header("Authorization", &format!("Basic {encoded}"))
             }
             Variant::PostHog => request.header("Content-Type", "application/json"),
@@ -153,8 +172,9 @@ impl Variant {
                 .header("Content-Type", "application/cloudevents-batch+json"),
         };
         let mut response = request.send(body).unwrap_or_else(|error| panic!("{url}: {error}"));
-        let answer: Value = serde_json::from_str(&response.body_mut().read_to_string().expect("an answer"))
-            .expect("a JSON answer");
+        let answer: Value =
+            serde_json::from_str(&response.body_mut().read_to_string().expect("an answer"))
+                .expect("a JSON answer");
         assert_eq!(response.status().as_u16(), 200, "{url}: {answer}");
         answer["accepted"].as_u64().expect("accepted")
     }
@@ -194,7 +214,8 @@ fn sdk_ingest(criterion: &mut Criterion) {
             bencher.iter_custom(|iterations| {
                 let mut elapsed = Duration::ZERO;
                 for _ in 0..iterations {
-                    let samples: Vec<Sample> = (next..next + EVENTS_PER_ITERATION).map(sample).collect();
+                    let samples: Vec<Sample> =
+                        (next..next + EVENTS_PER_ITERATION).map(sample).collect();
                     next += EVENTS_PER_ITERATION;
                     let bodies: Vec<Vec<u8>> = samples
                         .chunks(MESSAGES_PER_BODY)
@@ -203,7 +224,8 @@ fn sdk_ingest(criterion: &mut Criterion) {
                     let started = Instant::now();
                     std::thread::scope(|scope| {
                         for sender in 0..SENDERS {
-                            let (agent, bodies, base, write_key) = (&agent, &bodies, &base, &write_key);
+                            let (agent, bodies, base, write_key) =
+                                (&agent, &bodies, &base, &write_key);
                             scope.spawn(move || {
                                 for body in bodies.iter().skip(sender).step_by(SENDERS) {
                                     let accepted = variant.post(agent, base, write_key, body);
@@ -219,7 +241,9 @@ fn sdk_ingest(criterion: &mut Criterion) {
         });
         daemon.stop();
         let rows: i64 = rusqlite::Connection::open(&path)
-            .and_then(|connection| connection.query_row("SELECT count(*) FROM events", [], |row| row.get(0)))
+            .and_then(|connection| {
+                connection.query_row("SELECT count(*) FROM events", [], |row| row.get(0))
+            })
             .expect("count the events");
         println!("{}: {rows} events stored", variant.name());
     }

@@ -14,9 +14,9 @@ pub const MAX_RULE_EVENT_BYTES: usize = 512;
 /// [`MappingRule::kind`], its fields taken as the rule says.
 ///
 /// A field of the kind is filled, first match wins, from: the rule's constant
-/// (`set`), the message's property the rule names (`from`), the message's
-/// property of the field's own name, and for `user` and `organization` the
-/// message's user and organization. See docs/ingest-compat.md.
+/// (`set`), the message's property the rule names (`from`), for `user` and
+/// `organization` the message's user and organization, then the message's
+/// property of the field's own name. See docs/ingest-compat.md.
 ///
 /// It serialises as `{"event", "kind", "set", "from"}`, the kind by its wire
 /// name: the shape the API answers and `tally-ingest account event-mappings
