@@ -23,7 +23,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tally_compat::segment::{self, SegmentCall};
 use tally_compat::{
-    BodyError, Envelope, Format, MappedBy, Mapping, Untranslatable, cloudevents, posthog,
+    BodyError, Envelope, Format, MappedBy, Mapping, Translated, Untranslatable, cloudevents,
+    posthog,
 };
 use tally_events::{CheckedEvent, EventKind, Limits};
 use tally_service::{Problem, error_chain};
@@ -363,7 +364,11 @@ where
     F: Fn(usize, &RawValue, &str) -> Result<tally_compat::Message, Untranslatable> + Sync,
 {
     let check_run = |first: usize, run: &[Cow<'_, RawValue>]| {
-        let mut checked = CheckedMessages::default();
+        let mut checked = CheckedMessages {
+            events: Vec::with_capacity(run.len()),
+            mapped: Vec::with_capacity(run.len()),
+            ..CheckedMessages::default()
+        };
         for (offset, raw) in run.iter().enumerate() {
             let index = first + offset;
             let translated = match read(index, raw, received_at) {
@@ -373,12 +378,16 @@ where
                     continue;
                 }
             };
-            checked.mapped.push((index, translated.kind, translated.by));
-            match CheckedEvent::check(index + 1, translated.event.clone(), limits) {
+            let Translated { event, kind, by, sources, .. } = translated;
+            checked.mapped.push((index, kind, by));
+            match CheckedEvent::check(index + 1, event, limits) {
                 Ok(event) => checked.events.extend(checked.audit.take(event)),
                 Err(rejection) => checked.rejections.push(MessageRejection {
                     index,
-                    field: rejection.field.as_deref().map(|field| translated.source_of(field)),
+                    field: rejection
+                        .field
+                        .as_deref()
+                        .map(|field| Translated::source_in(&sources, field)),
                     code: rejection.problem.code(),
                     reason: rejection.problem.to_string(),
                 }),
@@ -402,7 +411,11 @@ where
             .map(|handle| handle.join().expect("checking messages does not panic"))
             .collect()
     });
-    let mut all = CheckedMessages::default();
+    let mut all = CheckedMessages {
+        events: Vec::with_capacity(messages.len()),
+        mapped: Vec::with_capacity(messages.len()),
+        ..CheckedMessages::default()
+    };
     for part in parts {
         all.events.extend(part.events);
         all.audit.append(part.audit);

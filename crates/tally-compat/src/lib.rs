@@ -20,5 +20,5 @@ pub mod segment;
 
 pub use envelope::{BodyError, Envelope};
 pub use mapping::Mapping;
-pub use message::{Call, Format, MappedBy, Message, Translated, Untranslatable};
+pub use message::{Call, Format, MappedBy, Message, Source, Translated, Untranslatable};
 pub use rule::{MAX_RULE_EVENT_BYTES, MappingRule, RuleError};

@@ -1,12 +1,13 @@
 //! The mapping of a read message to one of Tally's events: the account's rules
 //! first, then the default mapping, and an `activity` for what neither covers.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 use tally_events::EventKind;
 
-use crate::message::{Call, Format, MappedBy, Message, Translated};
+use crate::message::{Call, Format, MappedBy, Message, Source, Translated};
 use crate::rule::MappingRule;
 
 /// An account's rules and the default mapping. Built once per batch from the
@@ -79,7 +80,9 @@ impl Mapping {
                 let has_organization = draft.event.contains_key("organization");
                 let mut from_traits = |field: &'static str, names: &[&str]| {
                     let found = names.iter().find_map(|name| {
-                        traits.remove(*name).map(|value| (value, format!("{traits_source}.{name}")))
+                        traits
+                            .remove(*name)
+                            .map(|value| (value, Cow::Owned(format!("{traits_source}.{name}"))))
                     });
                     draft.put_owned(field, found);
                 };
@@ -103,8 +106,8 @@ impl Mapping {
                 draft.put("organization", Some((organization, organization_source)));
                 let role = traits
                     .remove("role")
-                    .map(|role| (role, format!("{traits_source}.role")))
-                    .unwrap_or_else(|| (Value::from("member"), "default".into()));
+                    .map(|role| (role, Cow::Owned(format!("{traits_source}.role"))))
+                    .unwrap_or_else(|| (Value::from("member"), Cow::Borrowed("default")));
                 draft.put_owned("role", Some(role));
                 draft.keep_rest(traits, traits_source);
                 (EventKind::UserRoleChanged, MappedBy::Default)
@@ -182,7 +185,7 @@ fn kind_named(format: Format, name: &str) -> Option<EventKind> {
 /// The event being made, and what of the message is left to place.
 struct Draft {
     event: Map<String, Value>,
-    sources: Vec<(&'static str, String)>,
+    sources: Vec<(&'static str, Source)>,
     properties: Map<String, Value>,
     properties_source: &'static str,
     user: Option<(Value, &'static str)>,
@@ -191,10 +194,10 @@ struct Draft {
 
 impl Draft {
     fn put(&mut self, field: &'static str, value: Option<(Value, &'static str)>) {
-        self.put_owned(field, value.map(|(value, source)| (value, source.to_string())));
+        self.put_owned(field, value.map(|(value, source)| (value, Cow::Borrowed(source))));
     }
 
-    fn put_owned(&mut self, field: &'static str, value: Option<(Value, String)>) {
+    fn put_owned(&mut self, field: &'static str, value: Option<(Value, Source)>) {
         if let Some((value, source)) = value {
             self.event.insert(field.into(), value);
             self.sources.push((field, source));
@@ -218,7 +221,7 @@ impl Draft {
     fn fill(&mut self, kind: EventKind, rule: Option<&MappingRule>, fallbacks: Fallbacks) {
         for &field in kind.fields() {
             if let Some(value) = rule.and_then(|rule| rule.set().get(field)) {
-                self.put_owned(field, Some((value.clone(), "mapping rule".into())));
+                self.put_owned(field, Some((value.clone(), Cow::Borrowed("mapping rule"))));
                 continue;
             }
             let named = rule.and_then(|rule| rule.from().get(field)).map(String::as_str);
@@ -246,9 +249,9 @@ impl Draft {
         }
     }
 
-    fn take_property(&mut self, name: &str) -> Option<(Value, String)> {
+    fn take_property(&mut self, name: &str) -> Option<(Value, Source)> {
         let value = self.properties.remove(name)?;
-        Some((value, format!("{}.{name}", self.properties_source)))
+        Some((value, Cow::Owned(format!("{}.{name}", self.properties_source))))
     }
 
     /// An activity's module (the format's name) and action (the message's
@@ -260,7 +263,7 @@ impl Draft {
             ("time_spent_secs", Value::from(0)),
         ] {
             if !self.event.contains_key(field) {
-                self.put_owned(field, Some((value, "default".into())));
+                self.put_owned(field, Some((value, Cow::Borrowed("default"))));
             }
         }
     }

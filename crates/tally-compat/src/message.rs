@@ -1,6 +1,8 @@
 //! One message of a compatible format, read into what the mapping needs, and
 //! what mapping it gives.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tally_events::EventKind;
@@ -104,6 +106,11 @@ pub enum MappedBy {
     KeptAsActivity,
 }
 
+/// Where in a message a field of its event was read: a path such as
+/// `properties.runId`, or `mapping rule` and `default` for values no message
+/// part gave. Most are fixed paths, kept without allocating.
+pub type Source = Cow<'static, str>;
+
 /// A message mapped to one of Tally's events, not yet checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Translated {
@@ -116,19 +123,24 @@ pub struct Translated {
     /// Which mapping made it.
     pub by: MappedBy,
     /// For each of the event's fields, where in the message it was read.
-    pub sources: Vec<(&'static str, String)>,
+    pub sources: Vec<(&'static str, Source)>,
 }
 
 impl Translated {
     /// Where in the message the event's `field` was read, for naming it in a
     /// rejection; the field itself when it was not read from the message.
     pub fn source_of(&self, field: &str) -> String {
+        Translated::source_in(&self.sources, field)
+    }
+
+    /// [`Translated::source_of`], from the sources of an event already taken apart.
+    pub fn source_in(sources: &[(&'static str, Source)], field: &str) -> String {
         // A path inside a field (`teams[1]`) keeps its tail.
         let (head, tail) = match field.find(['[', '.']) {
             Some(split) => field.split_at(split),
             None => (field, ""),
         };
-        self.sources
+        sources
             .iter()
             .find(|(name, _)| *name == head)
             .map_or_else(|| field.to_string(), |(_, source)| format!("{source}{tail}"))
