@@ -13,3 +13,4 @@ mod keys;
 mod log;
 mod operator;
 mod retention;
+mod sdk;
