@@ -1,0 +1,156 @@
+//! One message of a compatible format, read into what the mapping needs, and
+//! what mapping it gives.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tally_events::EventKind;
+
+/// The wire formats Tally reads besides its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// Segment's HTTP tracking API.
+    Segment,
+    /// PostHog's capture API.
+    #[serde(rename = "posthog")]
+    PostHog,
+    /// CloudEvents over HTTP.
+    #[serde(rename = "cloudevents")]
+    CloudEvents,
+}
+
+impl Format {
+    /// The name an `activity` kept from this format is filed under when the
+    /// message names no module.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Segment => "Segment",
+            Format::PostHog => "PostHog",
+            Format::CloudEvents => "CloudEvents",
+        }
+    }
+}
+
+/// What a message does, in the terms the mapping decides on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Call {
+    /// A page or screen was viewed (`page_visit`); the page as the format gives it.
+    Page {
+        /// The page's path, URL or name, the first the message has.
+        page: Option<Value>,
+        /// Where `page` was read, for naming it in a rejection.
+        page_source: &'static str,
+    },
+    /// The user's profile (`user_added`), from these traits.
+    Identify {
+        /// The traits or `$set` properties.
+        traits: Map<String, Value>,
+        /// Where they were read.
+        traits_source: &'static str,
+    },
+    /// The user belongs to an organization (`user_role_changed`).
+    Group {
+        /// The organization's id.
+        organization: Value,
+        /// Where it was read.
+        organization_source: &'static str,
+        /// The group's traits; `role` among them is the user's role in it.
+        traits: Map<String, Value>,
+        /// Where they were read.
+        traits_source: &'static str,
+    },
+    /// Two ids of one user were joined (Segment `alias`): kept as an `activity`.
+    Alias,
+    /// An event by name: a Segment `track` event, a PostHog event, a CloudEvents `type`.
+    Named(String),
+}
+
+/// One message, read: the parts every format has, named as Tally names them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// 0-based position in the body.
+    pub index: usize,
+    /// The format it came in.
+    pub format: Format,
+    /// The idempotency key, which becomes the event's `id`.
+    pub id: String,
+    /// The instant as sent (checked as an event's `at`), and where it was read.
+    pub at: (Value, &'static str),
+    /// The user, when the message names one, and where it was read.
+    pub user: Option<(Value, &'static str)>,
+    /// The organization, when the message names one, and where it was read.
+    pub organization: Option<(Value, &'static str)>,
+    /// What it does.
+    pub call: Call,
+    /// Its free-form properties, and the path they sit at (`properties`, `data`).
+    pub properties: Map<String, Value>,
+    /// Where `properties` was read.
+    pub properties_source: &'static str,
+}
+
+/// How a message was mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MappedBy {
+    /// By one of the account's own rules.
+    AccountRule,
+    /// By the default mapping (docs/ingest-compat.md).
+    Default,
+    /// No rule covers its name: kept as an `activity`.
+    KeptAsActivity,
+}
+
+/// A message mapped to one of Tally's events, not yet checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Translated {
+    /// 0-based position in the body.
+    pub index: usize,
+    /// The event, as a JSON object in Tally's own format.
+    pub event: Value,
+    /// Its kind.
+    pub kind: EventKind,
+    /// Which mapping made it.
+    pub by: MappedBy,
+    /// For each of the event's fields, where in the message it was read.
+    pub sources: Vec<(&'static str, String)>,
+}
+
+impl Translated {
+    /// Where in the message the event's `field` was read, for naming it in a
+    /// rejection; the field itself when it was not read from the message.
+    pub fn source_of(&self, field: &str) -> String {
+        // A path inside a field (`teams[1]`) keeps its tail.
+        let (head, tail) = match field.find(['[', '.']) {
+            Some(split) => field.split_at(split),
+            None => (field, ""),
+        };
+        self.sources
+            .iter()
+            .find(|(name, _)| *name == head)
+            .map_or_else(|| field.to_string(), |(_, source)| format!("{source}{tail}"))
+    }
+}
+
+/// A message that could not be read or mapped; nothing of it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("message {index}{}: {reason}", field.as_ref().map(|field| format!(", field `{field}`")).unwrap_or_default())]
+pub struct Untranslatable {
+    /// 0-based position in the body.
+    pub index: usize,
+    /// The message's field at fault, as the format names it.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl Untranslatable {
+    /// A problem with one field.
+    pub fn field(index: usize, field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Untranslatable { index, field: Some(field.into()), reason: reason.into() }
+    }
+
+    /// A problem with the message as a whole.
+    pub fn whole(index: usize, reason: impl Into<String>) -> Self {
+        Untranslatable { index, field: None, reason: reason.into() }
+    }
+}
