@@ -24,13 +24,21 @@ use crate::common::*;
 #[derive(Debug, Clone, Copy)]
 enum Sender {
     /// `segment-analytics-python`, through tests/sdk/segment_send.py.
-    SegmentPython,
+    SegmentPython(Body),
     /// `@segment/analytics-node`, through tests/sdk/segment_send.mjs.
     SegmentNode,
     /// `posthog` of PyPI, through tests/sdk/posthog_send.py.
-    PostHogPython,
+    PostHogPython(Body),
     /// `cloudevents` of PyPI, through tests/sdk/cloudevents_send.py.
     CloudEvents(CloudEventsMode),
+}
+
+/// How an SDK that can compress its requests sends them.
+#[derive(Debug, Clone, Copy)]
+enum Body {
+    Plain,
+    /// With `Content-Encoding: gzip`.
+    Gzip,
 }
 
 /// How the CloudEvents go over HTTP.
@@ -50,9 +58,9 @@ impl Sender {
     fn send(self, url: &str, write_key: &str, file: &Path) -> Output {
         let sdks = install::sdks();
         let mut command = match self {
-            Sender::SegmentPython => sdks.python("segment_send.py"),
+            Sender::SegmentPython(_) => sdks.python("segment_send.py"),
             Sender::SegmentNode => sdks.segment_node(),
-            Sender::PostHogPython => sdks.python("posthog_send.py"),
+            Sender::PostHogPython(_) => sdks.python("posthog_send.py"),
             Sender::CloudEvents(_) => sdks.python("cloudevents_send.py"),
         };
         command.args([url, write_key]).arg(file);
@@ -60,7 +68,12 @@ impl Sender {
             Sender::CloudEvents(CloudEventsMode::Structured) => command.arg("structured"),
             Sender::CloudEvents(CloudEventsMode::Batched) => command.arg("batched"),
             Sender::CloudEvents(CloudEventsMode::Binary) => command.arg("binary"),
-            Sender::SegmentPython | Sender::SegmentNode | Sender::PostHogPython => &mut command,
+            Sender::SegmentPython(Body::Gzip) | Sender::PostHogPython(Body::Gzip) => {
+                command.arg("gzip")
+            }
+            Sender::SegmentPython(Body::Plain)
+            | Sender::PostHogPython(Body::Plain)
+            | Sender::SegmentNode => &mut command,
         };
         command
             .stdin(Stdio::null())
@@ -147,7 +160,7 @@ fn segment(sender: Sender) -> Case {
 }
 
 /// PostHog calls of eight shapes, three of each, and the events they map to.
-fn posthog() -> Case {
+fn posthog(body: Body) -> Case {
     let (calls, expected) = (0..EVENTS)
         .map(|n| {
             // PostHog's SDK replaces an id that is not a UUID.
@@ -199,7 +212,7 @@ fn posthog() -> Case {
             (call, stored(Some(uuid), n, kind, user))
         })
         .unzip();
-    Case { sender: Sender::PostHogPython, input: Value::Array(calls), expected }
+    Case { sender: Sender::PostHogPython(body), input: Value::Array(calls), expected }
 }
 
 /// CloudEvents of four shapes, six of each, and the events they map to.
@@ -376,7 +389,12 @@ fn check(case: Case) {
 
 #[test]
 fn segment_python_sdk_events_are_stored_once() {
-    check(segment(Sender::SegmentPython));
+    check(segment(Sender::SegmentPython(Body::Plain)));
+}
+
+#[test]
+fn segment_python_sdk_events_are_stored_once_from_gzip_bodies() {
+    check(segment(Sender::SegmentPython(Body::Gzip)));
 }
 
 #[test]
@@ -386,7 +404,12 @@ fn segment_node_sdk_events_are_stored_once() {
 
 #[test]
 fn posthog_python_sdk_events_are_stored_once() {
-    check(posthog());
+    check(posthog(Body::Plain));
+}
+
+#[test]
+fn posthog_python_sdk_events_are_stored_once_from_gzip_bodies() {
+    check(posthog(Body::Gzip));
 }
 
 #[test]

@@ -11,7 +11,7 @@ use tally_access::{MonitorView, Principal, StaffScope};
 use tally_monitor::{Live, MonitorSettings, TodayCounts, Tracking};
 use tally_store::{Quarter, Store, StoreOptions};
 
-use super::{Sender, assert_sent, timestamp};
+use super::{Body, Sender, assert_sent, timestamp};
 use crate::common::*;
 
 /// Each user's logins in 2026 (UTC, as the accounts' calendar), each followed
@@ -147,7 +147,7 @@ fn native_and_segment_sdk_events_give_the_same_seat_and_monitor_figures() {
     assert_eq!((status, &answer["accepted"]), (200, &json!(65)), "{answer}");
     let file = dir.path().join("segment.json");
     std::fs::write(&file, segment_messages(&events).to_string()).unwrap();
-    let sender = Sender::SegmentPython;
+    let sender = Sender::SegmentPython(Body::Plain);
     assert_sent(sender, &sender.send(&daemon.url, &segment_key, &file));
     drop(daemon);
 

@@ -1,11 +1,12 @@
 """Sends events to Tally with PostHog's Python SDK.
 
-Usage: posthog_send.py URL WRITE_KEY CALLS_JSON
+Usage: posthog_send.py URL WRITE_KEY CALLS_JSON [gzip]
 
 CALLS_JSON holds a list of calls of the SDK's client: `{"call": "capture",
 "event": ..., "distinct_id": ..., "uuid": ..., "timestamp": ..., ...}`, the
-other keys being the method's keyword arguments. Exits 1 when the SDK reports
-an upload error or drops an event.
+other keys being the method's keyword arguments; with `gzip`, the SDK
+compresses each request's body. Exits 1 when the SDK reports an upload error
+or drops an event.
 """
 
 import json
@@ -17,12 +18,14 @@ from posthog import Posthog
 
 def main():
     url, write_key, calls_path = sys.argv[1:4]
+    gzip = sys.argv[4:] == ["gzip"]
     with open(calls_path) as file:
         calls = json.load(file)
     errors = []
     client = Posthog(
         project_api_key=write_key,
         host=url,
+        gzip=gzip,
         on_error=lambda error, batch: errors.append(f"{error} ({len(batch)} events)"),
         # PostHog's classic capture API (`POST /batch/`), whatever the environment says.
         capture_mode="v0",
