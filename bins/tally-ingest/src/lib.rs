@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod body;
+pub mod compat;
 pub mod demo;
 pub mod import;
 pub mod outcome;

@@ -20,7 +20,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Serialize;
 use tally_events::{Limits, check_batch_parallel};
 use tally_service::{Problem, error_chain};
@@ -53,7 +53,7 @@ pub struct IngestState {
 /// The daemon's routes.
 pub fn router(state: IngestState) -> Router {
     Router::new()
-        .route("/v1/batch", post(post_batch))
+        .merge(crate::compat::routes())
         .route("/healthz", get(|| async { "ok\n" }))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -127,7 +127,11 @@ pub struct RejectionAnswer {
     pub reason: String,
 }
 
-async fn post_batch(State(state): State<IngestState>, headers: HeaderMap, body: Body) -> Response {
+pub(crate) async fn post_batch(
+    State(state): State<IngestState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let started = Instant::now();
     let mut body_bytes = None;
     let result = store_batch(&state, &headers, body, &mut body_bytes).await;
@@ -212,7 +216,21 @@ async fn store_batch(
     .await
     .expect("checking a batch does not panic")?;
 
-    let mut outcome = BatchOutcome { rejections, ..BatchOutcome::default() };
+    let outcome = BatchOutcome { rejections, ..BatchOutcome::default() };
+    let outcome = store_checked(state, &account, events, audit, outcome).await?;
+    Ok((account, outcome))
+}
+
+/// Appends a batch's checked audit entries and events, adding what each
+/// append did to `outcome`. Shared by Tally's own batches and the formats of
+/// analytics SDKs ([`crate::compat`]).
+pub(crate) async fn store_checked(
+    state: &IngestState,
+    account: &Account,
+    events: Vec<EventRecord>,
+    audit: AuditBatch,
+    mut outcome: BatchOutcome,
+) -> Result<BatchOutcome, Problem> {
     // Most batches hold no audit entry: they skip the trip to a blocking thread.
     if !audit.is_empty() {
         let log = Arc::clone(&state.audit);
@@ -251,7 +269,7 @@ async fn store_batch(
         })?;
         outcome.add_stored(appended);
     }
-    Ok((account, outcome))
+    Ok(outcome)
 }
 
 fn authenticate(state: &IngestState, headers: &HeaderMap) -> Result<Account, Problem> {
@@ -275,6 +293,11 @@ fn authenticate(state: &IngestState, headers: &HeaderMap) -> Result<Account, Pro
                 "the Authorization header must be `Bearer <write key>`".into(),
             )
         })?;
+    account_for_key(state, key)
+}
+
+/// The account whose write key `key` is: 403 for a key no account has.
+pub(crate) fn account_for_key(state: &IngestState, key: &str) -> Result<Account, Problem> {
     let store = state.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     match store.account_for_write_key(key) {
         Ok(Some(account)) => Ok(account),
@@ -295,7 +318,7 @@ fn authenticate(state: &IngestState, headers: &HeaderMap) -> Result<Account, Pro
 }
 
 /// The answer to a body not read or not used.
-fn body_problem(refused: &BodyRefusal) -> Problem {
+pub(crate) fn body_problem(refused: &BodyRefusal) -> Problem {
     let (status, code) = match refused {
         BodyRefusal::TooLarge { .. } | BodyRefusal::InflatesTooLarge { .. } => {
             (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
@@ -313,7 +336,7 @@ fn body_problem(refused: &BodyRefusal) -> Problem {
 }
 
 /// A refusal under the stable `code`, titled with the status's reason phrase.
-fn refusal(status: StatusCode, code: &'static str, detail: String) -> Problem {
+pub(crate) fn refusal(status: StatusCode, code: &'static str, detail: String) -> Problem {
     Problem::new(status, code, status.canonical_reason().unwrap_or("Error"), detail)
 }
 

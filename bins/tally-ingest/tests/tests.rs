@@ -4,6 +4,7 @@
 mod common;
 
 mod cli;
+mod compat;
 mod connections;
 mod crash;
 mod full_disk;
