@@ -256,7 +256,7 @@ fn events_stored(db: &Path, account: &str, with_ids: bool) -> Vec<Stored> {
     let connection = rusqlite::Connection::open(db).unwrap();
     let mut statement = connection
         .prepare(
-            "SELECT e.event_id, e.at_us, e.kind, coalesce(e.login_user, e.payload ->> '$.user', '')
+            "SELECT e.payload ->> '$.id', e.at_us, e.kind, coalesce(e.login_user, e.payload ->> '$.user', '')
              FROM events e JOIN accounts a USING (account_id) WHERE a.slug = ?1",
         )
         .unwrap();
