@@ -63,6 +63,7 @@ use crate::state::AppState;
         (name = "audit", description = "The audit log (A1-A6)."),
         (name = "monitor", description = "The vendor's usage monitor across accounts."),
         (name = "reports", description = "Usage report downloads (R1-R5)."),
+        (name = "ingest", description = "How the ingest daemon reads an account's messages: its event mapping rules."),
         (name = "service", description = "Health and identity."),
     )
 )]
@@ -103,6 +104,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::activities::activities))
         .routes(routes!(routes::activities::activity_list))
         .routes(routes!(routes::reports::usage_reports))
+        .routes(routes!(routes::ingest::event_mappings))
         .routes(routes!(routes::dashboard::dashboard_tab))
         .routes(routes!(routes::dashboard::dashboard_widget))
         .routes(routes!(routes::dashboard::activity))

@@ -158,6 +158,14 @@ const MATRIX: &[MatrixRow] = &[
         None,
         [403, 200, 403, 403, 403, 403, 403, 403, 401, 401],
     ),
+    // The token's own account's rules: its administrators; staff have none.
+    (
+        "GET",
+        "/v1/ingest/event-mappings",
+        "/v1/ingest/event-mappings",
+        None,
+        [200, 200, 403, 403, 403, 403, 200, 403, 401, 401],
+    ),
     (
         "PUT",
         "/v1/monitor/tracking",
@@ -314,6 +322,7 @@ fn no_token_of_one_account_reads_a_row_of_another() {
             "/v1/accounts/globex/activity?from=2026-01-01&to=2026-12-31",
             "/v1/monitor/event-counts",
             "/v1/monitor/event-counts?account=acme",
+            "/v1/ingest/event-mappings",
             "/v1/me",
         ] {
             let text = api.get(path, Some(token)).text();

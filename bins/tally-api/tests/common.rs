@@ -1,12 +1,14 @@
 //! A store with two accounts, tokens of every role, and the API serving it.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use tally_access::StaffScope;
 use tally_calendar::AccountCalendar;
-use tally_events::{Limits, check_batch};
+use tally_compat::MappingRule;
+use tally_events::{EventKind, Limits, check_batch};
 use tally_store::{NewAccount, NewToken, StaffTeam, Store, StoreOptions, TokenGrant};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_tally-api");
@@ -45,6 +47,7 @@ pub const ACME_ONLY: &[&str] = &[
     "acme-scale",
     "r-a1",
     "r-a2",
+    "acme-run",
 ];
 
 /// A token of each kind of principal, by name.
@@ -90,6 +93,19 @@ pub fn fixture() -> Fixture {
         store.append(account.id, &batch.events).unwrap();
         store.update_seats(slug).unwrap();
         store.update_dashboard(slug, 1_000).unwrap();
+    }
+    // Each account's own event mapping rule; acme's names only what is acme's.
+    let acme_rule = MappingRule::new(
+        "acme-deploy",
+        EventKind::ActionRun,
+        BTreeMap::from([("action".to_owned(), serde_json::json!("acme-deploy"))]),
+        BTreeMap::from([("run_id".to_owned(), "acme-run".to_owned())]),
+    );
+    let globex_rule =
+        MappingRule::new("Signed In", EventKind::Login, BTreeMap::new(), BTreeMap::new());
+    for (slug, rule) in [("acme", acme_rule), ("globex", globex_rule)] {
+        let account = store.account(slug).unwrap();
+        store.set_event_mapping(account.id, &rule.unwrap()).unwrap();
     }
     let key = tally_audit::load_or_create_key(&tally_audit::key_file_for(&db)).unwrap();
     let mut log = tally_audit::AuditStore::open(&db, &tally_audit::AuditOptions::new(key)).unwrap();

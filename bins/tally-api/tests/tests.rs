@@ -8,6 +8,7 @@ mod cli;
 mod connections;
 mod conventions;
 mod dashboard;
+mod event_mappings;
 mod live;
 mod monitor_activities;
 mod operator;

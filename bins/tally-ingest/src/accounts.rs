@@ -9,7 +9,7 @@ use tally_calendar::AccountCalendar;
 use tally_store::{NewAccount, Organization, Team};
 
 use crate::cli::{AccountCommand, DurabilityArg, NamingArgs};
-use crate::{open_audit_log, open_store};
+use crate::{event_mappings, open_audit_log, open_store};
 
 /// Runs one `account` command on the database at `db`.
 pub fn account(db: &Path, audit_key: &Path, command: AccountCommand) -> anyhow::Result<ExitCode> {
@@ -98,6 +98,13 @@ pub fn account(db: &Path, audit_key: &Path, command: AccountCommand) -> anyhow::
         }
         AccountCommand::SetTeam { naming: NamingArgs { account, id, name }, organization } => {
             store.set_team(&account, &Team { team: id, name, organization })?;
+        }
+        AccountCommand::MapEvent(args) => event_mappings::map_event(&mut store, args)?,
+        AccountCommand::UnmapEvent { account, event } => {
+            event_mappings::unmap_event(&mut store, &account, &event)?;
+        }
+        AccountCommand::EventMappings { account, json } => {
+            event_mappings::list_event_mappings(&store, &account, json)?;
         }
         AccountCommand::SetSeatRule { account, weeks_needed, logins_needed, logins_per_week } => {
             let rule = tally_seats::SeatRule { weeks_needed, logins_needed, logins_per_week };

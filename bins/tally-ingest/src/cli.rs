@@ -185,6 +185,29 @@ pub enum AccountCommand {
         #[arg(long)]
         organization: Option<String>,
     },
+    /// Map the messages an analytics SDK sends under one name to an event kind
+    /// of the account's, replacing its rule for that name (see
+    /// docs/ingest-compat.md). Events already stored are not changed.
+    MapEvent(MapEventArgs),
+    /// Remove the account's rule for a message name: such messages get the
+    /// default mapping again.
+    UnmapEvent {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// The message name, exactly as the rule has it.
+        #[arg(long)]
+        event: String,
+    },
+    /// List the account's event mapping rules, by message name.
+    EventMappings {
+        /// The account's slug.
+        #[arg(long)]
+        account: String,
+        /// Print the rules as a JSON array, as the API answers them.
+        #[arg(long)]
+        json: bool,
+    },
     /// Set what makes a user an active seat of the account (see docs/seats.md).
     SetSeatRule {
         /// The account's slug.
@@ -200,6 +223,58 @@ pub enum AccountCommand {
         #[arg(long, default_value_t = 1)]
         logins_per_week: u32,
     },
+}
+
+/// What mapping a message name of an account to an event kind takes.
+#[derive(Args)]
+pub struct MapEventArgs {
+    /// The account's slug.
+    #[arg(long)]
+    pub account: String,
+    /// The message name, exactly as sent: a Segment `track` event, a PostHog
+    /// event or a CloudEvents `type`.
+    #[arg(long)]
+    pub event: String,
+    /// The event kind such messages become, by its wire name (such as `action_run`).
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: tally_events::EventKind,
+    /// FIELD=TEXT: the field is always this text. Repeat for more fields.
+    #[arg(long = "set", value_name = "FIELD=TEXT", value_parser = parse_text_constant)]
+    pub set: Vec<(String, serde_json::Value)>,
+    /// FIELD=JSON: the field is always this JSON value (a number, true, an array...).
+    #[arg(long = "set-json", value_name = "FIELD=JSON", value_parser = parse_json_constant)]
+    pub set_json: Vec<(String, serde_json::Value)>,
+    /// FIELD=PROPERTY: the field is taken from the message's property of this name.
+    #[arg(long = "from", value_name = "FIELD=PROPERTY", value_parser = parse_assignment)]
+    pub from: Vec<(String, String)>,
+}
+
+fn parse_kind(text: &str) -> Result<tally_events::EventKind, String> {
+    tally_events::EventKind::parse(text).ok_or_else(|| {
+        let kinds = tally_events::EventKind::WIRE_NAMES.join(", ");
+        format!("no event kind is called {text:?}; the kinds are: {kinds}")
+    })
+}
+
+/// `FIELD=VALUE`, split at the first `=`.
+fn parse_assignment(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((field, value)) if !field.is_empty() => Ok((field.to_owned(), value.to_owned())),
+        _ => Err(format!("{text:?} is not FIELD=VALUE")),
+    }
+}
+
+fn parse_text_constant(text: &str) -> Result<(String, serde_json::Value), String> {
+    let (field, value) = parse_assignment(text)?;
+    Ok((field, serde_json::Value::String(value)))
+}
+
+fn parse_json_constant(text: &str) -> Result<(String, serde_json::Value), String> {
+    let (field, json) = parse_assignment(text)?;
+    let value = serde_json::from_str(&json).map_err(|error| {
+        format!("the value of {field} is not JSON ({error}): {json:?}; give text with --set")
+    })?;
+    Ok((field, value))
 }
 
 /// What naming an organization or a team of an account takes.

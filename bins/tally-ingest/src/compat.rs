@@ -26,7 +26,7 @@ use tally_compat::{
     BodyError, Envelope, Format, MappedBy, Mapping, Untranslatable, cloudevents, posthog,
 };
 use tally_events::{CheckedEvent, EventKind, Limits};
-use tally_service::Problem;
+use tally_service::{Problem, error_chain};
 use tally_store::{Account, EventRecord};
 
 use crate::audit::AuditBatch;
@@ -286,9 +286,21 @@ impl Request<'_> {
         ))
     }
 
+    /// The account's rules as they are now: a rule set by `tally-ingest account
+    /// map-event` applies from the next request on.
     fn mapping(&self, account: &Account) -> Result<Mapping, Problem> {
-        let _ = account;
-        Ok(Mapping::default())
+        let store = self.state.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match store.event_mappings(account.id) {
+            Ok(rules) => Ok(Mapping::new(rules)),
+            Err(error) => {
+                tracing::error!(account = %account.slug, error = %error_chain(&error), "reading the account's mapping rules failed");
+                Err(refusal(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the store could not read the account's mapping rules right now; retry".into(),
+                ))
+            }
+        }
     }
 
     fn answer(&self, result: Result<(Account, CompatOutcome), Problem>) -> Response {

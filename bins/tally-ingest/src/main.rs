@@ -3,6 +3,7 @@
 mod accounts;
 mod cli;
 mod console;
+mod event_mappings;
 
 use std::path::Path;
 use std::process::ExitCode;

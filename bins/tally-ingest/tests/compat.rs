@@ -377,3 +377,50 @@ fn cloudevents_come_structured_batched_and_binary() {
         ]
     );
 }
+
+#[test]
+fn an_accounts_rule_set_while_the_daemon_runs_maps_the_next_request() {
+    let (_dir, db) = temp_db();
+    let key = create_account(&db, "acme");
+    let daemon = Daemon::start(&db, &[]);
+    let auth = basic(&key);
+    let deploy = |id: &str| {
+        json!({"type":"track","event":"Deploy Service","userId":"u-1","messageId":id,"timestamp":"2026-03-02T08:00:00Z",
+               "context":{"groupId":"acme-platform"},"properties":{"runId":"r-1","status":"success"}})
+        .to_string()
+    };
+    let url = format!("{}/v1/track", daemon.url);
+    let (_, before) = send(&url, &[("Authorization", &auth)], deploy("d-1").as_bytes());
+    assert_eq!(before["mapped"][0]["by"], "kept_as_activity");
+    let output = run(
+        &db,
+        &[
+            "account",
+            "map-event",
+            "--account",
+            "acme",
+            "--event",
+            "Deploy Service",
+            "--kind",
+            "action_run",
+            "--set",
+            "action=deploy_service",
+            "--set",
+            "trigger=api",
+            "--from",
+            "run_id=runId",
+        ],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let (_, after) = send(&url, &[("Authorization", &auth)], deploy("d-2").as_bytes());
+    assert_eq!(after["mapped"], json!([{"kind":"action_run","by":"account_rule","messages":[0]}]));
+    let connection = rusqlite::Connection::open(&db).unwrap();
+    let run_id: String = connection
+        .query_row(
+            "SELECT json_extract(payload, '$.run_id') FROM events WHERE kind = 'action_run'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(run_id, "r-1");
+}

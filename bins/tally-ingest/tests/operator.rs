@@ -202,6 +202,9 @@ fn commands_naming_an_unknown_account_fail_naming_it() {
         &["account", "set-organization", "--account", "acne", "--id", "east", "--name", "East"],
         &["account", "set-team", "--account", "acne", "--id", "ops", "--name", "Ops"],
         &["account", "set-seat-rule", "--account", "acne"],
+        &["account", "map-event", "--account", "acne", "--event", "Signed In", "--kind", "login"],
+        &["account", "unmap-event", "--account", "acne", "--event", "Signed In"],
+        &["account", "event-mappings", "--account", "acne"],
     ] {
         let output = run(&db, args);
         assert_eq!(output.status.code(), Some(1), "{args:?}: {}", stdout(&output));

@@ -7,6 +7,7 @@ mod cli;
 mod compat;
 mod connections;
 mod crash;
+mod event_mappings;
 mod full_disk;
 mod http;
 mod input;

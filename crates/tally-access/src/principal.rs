@@ -271,6 +271,16 @@ impl Principal {
         }
     }
 
+    /// The usage and settings of the principal's own account, for endpoints
+    /// that name no account (such as its event mapping rules): its
+    /// administrators only; staff have no account of their own.
+    pub fn read_own_usage(&self) -> Result<AccountUsage, Denied> {
+        match self.account() {
+            Some(account) => self.read_usage(account),
+            None => Err(Denied::Forbidden { needs: ADMINISTRATOR }),
+        }
+    }
+
     /// The action runs of `account`: all of them for its administrators, their own
     /// for a member (the seed's "My inbox > Runs").
     pub fn read_runs(&self, account: &str) -> Result<RunsView, Denied> {
@@ -432,6 +442,20 @@ mod tests {
         for principal in [administrator(false), member(), staff(true, &["acme"])] {
             assert!(
                 matches!(principal.download_own_usage_reports(), Err(Denied::Forbidden { .. })),
+                "{principal:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_an_administrator_reads_their_own_accounts_usage() {
+        assert_eq!(administrator(false).read_own_usage().unwrap().account(), "acme");
+        let globex =
+            Principal::Administrator { account: "globex".into(), server_management_read: false };
+        assert_eq!(globex.read_own_usage().unwrap().account(), "globex");
+        for principal in [member(), staff(false, &["acme"]), staff(true, &["acme"])] {
+            assert!(
+                matches!(principal.read_own_usage(), Err(Denied::Forbidden { .. })),
                 "{principal:?}"
             );
         }

@@ -162,7 +162,8 @@ pub fn read_message(
         at,
         user,
         organization,
-        call: Call::Named(kind),
+        name: Some(kind),
+        call: Call::Named,
         properties: data,
         properties_source: "data",
     })

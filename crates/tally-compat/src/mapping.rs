@@ -36,6 +36,7 @@ impl Mapping {
             index,
             format,
             id,
+            name,
             at,
             user,
             organization,
@@ -53,13 +54,27 @@ impl Mapping {
         };
         draft.event.insert("id".into(), Value::String(id));
         draft.put("at", Some(at));
-        let (kind, by) = match call {
-            Call::Page { page, page_source } => {
+        let rule = name.as_ref().and_then(|name| self.rules.get(name));
+        let (kind, by) = match (rule, call) {
+            (Some(rule), call) => {
+                // What the call had taken out of the properties is theirs again.
+                if let Call::Identify { traits, traits_source }
+                | Call::Group { traits, traits_source, .. } = call
+                {
+                    draft.keep_rest(traits, traits_source);
+                }
+                draft.fill(rule.kind(), Some(rule), &[]);
+                if rule.kind() == EventKind::Activity {
+                    draft.default_activity(format, rule.event());
+                }
+                (rule.kind(), MappedBy::AccountRule)
+            }
+            (None, Call::Page { page, page_source }) => {
                 draft.take_user_and_organization();
                 draft.put("page", page.map(|page| (page, page_source)));
                 (EventKind::PageVisit, MappedBy::Default)
             }
-            Call::Identify { mut traits, traits_source } => {
+            (None, Call::Identify { mut traits, traits_source }) => {
                 draft.take_user_and_organization();
                 let has_organization = draft.event.contains_key("organization");
                 let mut from_traits = |field: &'static str, names: &[&str]| {
@@ -80,7 +95,10 @@ impl Mapping {
                 draft.keep_rest(traits, traits_source);
                 (EventKind::UserAdded, MappedBy::Default)
             }
-            Call::Group { organization, organization_source, mut traits, traits_source } => {
+            (
+                None,
+                Call::Group { organization, organization_source, mut traits, traits_source },
+            ) => {
                 draft.take_user();
                 draft.put("organization", Some((organization, organization_source)));
                 let role = traits
@@ -91,27 +109,22 @@ impl Mapping {
                 draft.keep_rest(traits, traits_source);
                 (EventKind::UserRoleChanged, MappedBy::Default)
             }
-            Call::Alias => {
+            (None, Call::Alias) => {
                 draft.fill(EventKind::Activity, None, &[]);
                 draft.default_activity(format, "alias");
                 (EventKind::Activity, MappedBy::Default)
             }
-            Call::Named(name) => {
-                if let Some(rule) = self.rules.get(&name) {
-                    draft.fill(rule.kind(), Some(rule), &[]);
-                    if rule.kind() == EventKind::Activity {
-                        draft.default_activity(format, &name);
-                    }
-                    (rule.kind(), MappedBy::AccountRule)
-                } else if let Some((kind, fallbacks)) = default_rule(format, &name) {
+            (None, Call::Named) => {
+                let name = name.as_deref().unwrap_or(format.label());
+                if let Some((kind, fallbacks)) = default_rule(format, name) {
                     draft.fill(kind, None, fallbacks);
                     if kind == EventKind::Activity {
-                        draft.default_activity(format, &name);
+                        draft.default_activity(format, name);
                     }
                     (kind, MappedBy::Default)
                 } else {
                     draft.fill(EventKind::Activity, None, &[]);
-                    draft.default_activity(format, &name);
+                    draft.default_activity(format, name);
                     (EventKind::Activity, MappedBy::KeptAsActivity)
                 }
             }

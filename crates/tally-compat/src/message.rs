@@ -61,8 +61,8 @@ pub enum Call {
     },
     /// Two ids of one user were joined (Segment `alias`): kept as an `activity`.
     Alias,
-    /// An event by name: a Segment `track` event, a PostHog event, a CloudEvents `type`.
-    Named(String),
+    /// An event known by its [`Message::name`] only.
+    Named,
 }
 
 /// One message, read: the parts every format has, named as Tally names them.
@@ -74,6 +74,10 @@ pub struct Message {
     pub format: Format,
     /// The idempotency key, which becomes the event's `id`.
     pub id: String,
+    /// The event's name, which an account's rules match: a Segment `track`
+    /// event, a PostHog event (`$pageview` too), a CloudEvents `type`. Segment's
+    /// other calls have none.
+    pub name: Option<String>,
     /// The instant as sent (checked as an event's `at`), and where it was read.
     pub at: (Value, &'static str),
     /// The user, when the message names one, and where it was read.

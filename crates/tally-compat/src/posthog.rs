@@ -186,14 +186,15 @@ pub fn read_message(
                 let status = if failed { "failure" } else { "success" };
                 properties.entry("status").or_insert(Value::from(status));
             }
-            Call::Named(name)
+            Call::Named
         }
-        _ => Call::Named(name),
+        _ => Call::Named,
     };
     Ok(Message {
         index,
         format: Format::PostHog,
         id,
+        name: Some(name),
         at,
         user: Some(user),
         organization,

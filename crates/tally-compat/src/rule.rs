@@ -14,14 +14,24 @@ pub const MAX_RULE_EVENT_BYTES: usize = 512;
 /// [`MappingRule::kind`], its fields taken as the rule says.
 ///
 /// A field of the kind is filled, first match wins, from: the rule's constant
-/// (`set`), the message's property the rule names (`from`), the message's
-/// property of the field's own name, and for `user` and `organization` the
-/// message's user and organization. See docs/ingest-compat.md.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// (`set`), the message's property the rule names (`from`), for `user` and
+/// `organization` the message's user and organization, then the message's
+/// property of the field's own name. See docs/ingest-compat.md.
+///
+/// It serialises as `{"event", "kind", "set", "from"}`, the kind by its wire
+/// name: the shape the API answers and `tally-ingest account event-mappings
+/// --json` prints.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MappingRule {
+    /// The message name matched, exactly.
+    #[schema(example = "Deploy Service")]
     event: String,
+    /// The wire name of the kind such messages become.
+    #[schema(value_type = String, example = "action_run")]
     kind: EventKind,
+    /// Constants, by field: any JSON value.
     set: BTreeMap<String, Value>,
+    /// The property each field is taken from, by field.
     from: BTreeMap<String, String>,
 }
 

@@ -158,9 +158,13 @@ pub fn read_message(
         .map_err(|problem| Untranslatable::field(index, "context.groupId", problem.reason))?
         .map(|organization| (organization, "context.groupId"));
     let mut properties = object_member(index, &mut members, "properties")?;
+    let mut name = None;
     let call = match call {
         SegmentCall::Track => match text_member(index, &mut members, "event")? {
-            Some(Value::String(name)) => Call::Named(name),
+            Some(Value::String(event)) => {
+                name = Some(event);
+                Call::Named
+            }
             _ => {
                 return Err(Untranslatable::field(
                     index,
@@ -170,11 +174,11 @@ pub fn read_message(
             }
         },
         SegmentCall::Page | SegmentCall::Screen => {
-            let name = text_member(index, &mut members, "name")?;
+            let page_name = text_member(index, &mut members, "name")?;
             let path = ["path", "url"].into_iter().find_map(|key| {
                 properties.get(key).filter(|page| page.is_string()).map(|page| (page.clone(), key))
             });
-            match (path, name) {
+            match (path, page_name) {
                 (Some((page, "path")), _) => {
                     Call::Page { page: Some(page), page_source: "properties.path" }
                 }
@@ -218,6 +222,7 @@ pub fn read_message(
         index,
         format: Format::Segment,
         id,
+        name,
         at,
         user: Some((user, "userId")),
         organization,

@@ -387,3 +387,37 @@ fn a_binary_cloudevent_is_read_from_its_headers() {
         cloudevents::Mode::Batched
     );
 }
+
+#[test]
+fn an_account_rule_replaces_even_posthogs_own_names() {
+    let viewed = MappingRule::new(
+        "$pageview",
+        EventKind::Activity,
+        BTreeMap::from([("module".to_string(), json!("Web"))]),
+        BTreeMap::new(),
+    )
+    .unwrap();
+    let identified =
+        MappingRule::new("$identify", EventKind::Login, BTreeMap::new(), BTreeMap::new()).unwrap();
+    let mapping = Mapping::new([viewed, identified]);
+    let translate = |message: Value| {
+        mapping.translate(posthog::read_message(0, &raw(message), RECEIVED).unwrap())
+    };
+    let pageview = translate(
+        json!({"event":"$pageview","distinct_id":"u-1","uuid":"p-1","timestamp":"2026-03-02T08:00:00Z",
+        "properties":{"$pathname":"/home"}}),
+    );
+    assert_eq!(
+        checked(&pageview),
+        r#"{"id":"p-1","at":"2026-03-02T08:00:00Z","kind":"activity","user":"u-1","module":"Web","action":"$pageview","time_spent_secs":0,"properties":{"$pathname":"/home"}}"#
+    );
+    // The traits `$identify` took out are the event's properties again.
+    let identify = translate(
+        json!({"event":"$identify","distinct_id":"u-1","uuid":"p-2","timestamp":"2026-03-02T08:00:00Z",
+        "properties":{"$set":{"email":"dana@example.com"}}}),
+    );
+    assert_eq!(
+        checked(&identify),
+        r#"{"id":"p-2","at":"2026-03-02T08:00:00Z","kind":"login","user":"u-1","properties":{"$set":{"email":"dana@example.com"}}}"#
+    );
+}

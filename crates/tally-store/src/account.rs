@@ -326,7 +326,7 @@ pub struct DeletedAccount {
 
 /// Every table holding rows of one account by `account_id`, besides `accounts`
 /// itself; `delete_account` empties them of the account's rows.
-const ACCOUNT_TABLES: [&str; 28] = [
+const ACCOUNT_TABLES: [&str; 29] = [
     "subscription_terms",
     "organizations",
     "teams",
@@ -355,6 +355,7 @@ const ACCOUNT_TABLES: [&str; 28] = [
     "dashboard_item_floors",
     "monitor_quarters",
     "monitor_progress",
+    "event_mappings",
 ];
 
 /// Refuses `term` when it shares a day with one of `terms` (each term ends the

@@ -124,6 +124,22 @@ pub enum StoreError {
         #[source]
         source: tally_seats::SeatRuleError,
     },
+    /// A kept event mapping rule that no longer makes a rule, such as one whose
+    /// kind was renamed or whose field was removed since it was set.
+    #[error(
+        "the event mapping rule of account {account:?} for the event {event:?} is no longer valid: \
+         set it again with `tally-ingest account map-event` or remove it with \
+         `tally-ingest account unmap-event`"
+    )]
+    InvalidEventMapping {
+        /// The account's slug.
+        account: String,
+        /// The message name the rule matches.
+        event: String,
+        /// What is wrong with it.
+        #[source]
+        problem: EventMappingProblem,
+    },
     /// A row in the file does not hold what the schema promises.
     #[error("the database holds a bad value in {table}.{column}: {value:?}")]
     CorruptValue {
@@ -143,6 +159,28 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+}
+
+/// Why a kept event mapping rule no longer makes a rule.
+#[derive(Debug, thiserror::Error)]
+pub enum EventMappingProblem {
+    /// Its kind names no kind of this build.
+    #[error("{kind:?} is not an event kind")]
+    UnknownKind {
+        /// The kind's stored wire name.
+        kind: String,
+    },
+    /// A column meant to hold a JSON object holds something else.
+    #[error("its {column} are not a JSON object of the expected values: {value:?}")]
+    NotAnObject {
+        /// `constants` or `properties`.
+        column: &'static str,
+        /// The text found.
+        value: String,
+    },
+    /// The stored parts are refused as a rule.
+    #[error(transparent)]
+    Rule(#[from] tally_compat::RuleError),
 }
 
 impl StoreError {

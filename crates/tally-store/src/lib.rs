@@ -33,6 +33,7 @@ mod account;
 mod checkpoint;
 mod dashboard;
 mod error;
+mod event_mappings;
 mod filter;
 mod ids;
 mod kind;
@@ -60,7 +61,7 @@ pub use dashboard::{
     DASHBOARD_EVENTS_PER_STEP, DashboardRun, DashboardUpdate, DayRange, FloorOf,
     LATENCY_BUCKETS_MS, Member, RunFilter, Tally, latency_bucket,
 };
-pub use error::StoreError;
+pub use error::{EventMappingProblem, StoreError};
 pub use log::{AppendOutcome, Conflict, EventRecord, KindCount, PendingBatch};
 pub use monitor::{ItemEvent, ItemQuery};
 pub use monitor_quarters::{MONITOR_EVENTS_PER_STEP, MonitorQuarter, Quarter};

@@ -496,6 +496,28 @@ CREATE TABLE monitor_progress (
 ) STRICT;
 ";
 
+/// Schema version 9: an account's own rules for mapping the messages of
+/// analytics SDKs (Segment, PostHog, CloudEvents) to event kinds (see
+/// `event_mappings.rs` and docs/ingest-compat.md).
+///
+/// One row per (account, message name), the account first so that a store
+/// sharded by account keeps an account's rules together. `kind` is the wire
+/// name, as in `events`; `constants` (field to JSON value) and `properties`
+/// (field to property name) are small JSON objects, read back through
+/// `tally_compat::MappingRule::new`, so a row that no longer makes a rule is
+/// an error rather than a rule applied half. `set_at` is when the rule was set.
+const V9: &str = "
+CREATE TABLE event_mappings (
+    account_id INTEGER NOT NULL REFERENCES accounts (account_id),
+    event      TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    constants  TEXT NOT NULL,
+    properties TEXT NOT NULL,
+    set_at     TEXT NOT NULL,
+    PRIMARY KEY (account_id, event)
+) STRICT, WITHOUT ROWID;
+";
+
 /// All migrations, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -512,11 +534,12 @@ pub(crate) fn migrations() -> Migrations<'static> {
                 .map_err(|error| rusqlite_migration::HookError::Hook(error.to_string()))
         }),
         M::up(V8),
+        M::up(V9),
     ])
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 8;
+pub const SCHEMA_VERSION: usize = 9;
 
 #[cfg(test)]
 mod tests {

@@ -162,6 +162,14 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
         store.update_usage_months(slug, 1_000).unwrap();
         store.update_dashboard(slug, 1_000).unwrap();
         store.update_monitor(slug, 1_000).unwrap();
+        let rule = tally_compat::MappingRule::new(
+            "Signed In",
+            tally_events::EventKind::Login,
+            Default::default(),
+            Default::default(),
+        )
+        .unwrap();
+        store.set_event_mapping(account.id, &rule).unwrap();
         store
             .create_token(&tally_store::NewToken {
                 grant: tally_store::TokenGrant::Administrator {
@@ -198,8 +206,8 @@ fn deleting_an_account_removes_its_rows_everywhere_and_nothing_else() {
             .unwrap();
         statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect()
     };
-    // accounts, the 28 tables of the account's rows; each held a row of both.
-    assert_eq!(tables.len(), 29, "{tables:?}");
+    // accounts, the 29 tables of the account's rows; each held a row of both.
+    assert_eq!(tables.len(), 30, "{tables:?}");
     for table in &tables {
         let rows = |id: i64| {
             stored_rows(&path, &format!("SELECT count(*) FROM {table} WHERE account_id = {id}"))

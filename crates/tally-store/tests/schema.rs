@@ -33,7 +33,7 @@ fn a_new_file_gets_the_latest_schema() {
     let path = dir.path().join("tally.sqlite");
     drop(open(&path));
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), SCHEMA_VERSION as i64);
-    assert_eq!(SCHEMA_VERSION, 8);
+    assert_eq!(SCHEMA_VERSION, 9);
 }
 
 /// `fixtures/schema/v1.sqlite` was written by the version-1 schema: one account
@@ -313,6 +313,38 @@ fn a_version_7_file_upgrades_and_its_activities_are_summed_per_quarter() {
     assert_eq!(read(&store), expected);
 }
 
+/// `fixtures/schema/v8.sqlite` was written by the version-8 schema: account acme
+/// (Europe/Paris, term 2026-01-01..2027-01-01) with two events: a login `v8-e1`
+/// of `u-1` at 2026-03-02T08:00Z and an action run `v8-e2` (deploy_service,
+/// run `r-1`, organization `eu`) at 09:00Z.
+#[test]
+fn a_version_8_file_upgrades_keeps_its_events_and_takes_event_mappings() {
+    let (_dir, path) = copy_of_version(8);
+
+    let mut store = upgraded(&path);
+    let account = store.account("acme").unwrap();
+    assert_eq!(account.calendar.time_zone, chrono_tz::Europe::Paris);
+    let counts: Vec<(&str, u64)> = store
+        .event_counts(account.id)
+        .unwrap()
+        .into_iter()
+        .map(|count| (count.kind.wire_name(), count.events))
+        .collect();
+    assert_eq!(counts, [("action_run", 1), ("login", 1)]);
+    assert_eq!(store.event_mappings(account.id).unwrap(), []);
+
+    let rule = tally_compat::MappingRule::new(
+        "Signed In",
+        tally_events::EventKind::Login,
+        Default::default(),
+        [("user".to_owned(), "userId".to_owned())].into_iter().collect(),
+    )
+    .unwrap();
+    store.set_event_mapping(account.id, &rule).unwrap();
+    assert_eq!(store.event_mappings(account.id).unwrap(), [rule]);
+    assert_eq!(stored_rows(&path, "SELECT count(*) FROM event_mappings"), 1);
+}
+
 #[test]
 fn a_file_from_a_newer_tally_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -321,9 +353,9 @@ fn a_file_from_a_newer_tally_is_refused_and_left_alone() {
     rusqlite::Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
 
     let error = Store::open(&path, &StoreOptions::default()).unwrap_err();
-    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 8, .. }));
+    assert!(matches!(error, StoreError::NewerSchema { found: 99, supported: 9, .. }));
     let message = error.to_string();
     assert!(message.contains("schema version 99"), "{message}");
-    assert!(message.contains("up to 8"), "{message}");
+    assert!(message.contains("up to 9"), "{message}");
     assert_eq!(stored_rows(&path, "PRAGMA user_version"), 99);
 }

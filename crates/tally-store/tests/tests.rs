@@ -5,6 +5,7 @@ mod common;
 mod accounts;
 mod append;
 mod dashboard_update;
+mod event_mappings;
 mod merge;
 mod monitor;
 mod monitor_quarters;

@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod audit;
 pub mod dashboard;
+pub mod ingest;
 pub mod live;
 pub mod meta;
 pub mod monitor;
