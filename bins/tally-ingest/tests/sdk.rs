@@ -357,6 +357,8 @@ fn assert_sent(sender: Sender, output: &Output) {
 fn check(case: Case) {
     let Case { sender, input, mut expected } = case;
     let (dir, db) = temp_db();
+    // Another account, made first, so that the write key must pick the account.
+    create_account(&db, "globex");
     let write_key = create_account(&db, "acme");
     let (daemon, log) = logging_daemon(&db);
     let file = dir.path().join("events.json");
@@ -384,6 +386,7 @@ fn check(case: Case) {
     let with_ids = expected.iter().all(|event| event.id.is_some());
     expected.sort();
     assert_eq!(events_stored(&db, "acme", with_ids), expected, "{sender:?}");
+    assert_eq!(events_stored(&db, "globex", with_ids), [], "{sender:?}");
     assert_eq!(count(&db, "SELECT count(*) FROM events"), events as i64, "{sender:?}");
 }
 
