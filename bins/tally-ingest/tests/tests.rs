@@ -15,3 +15,4 @@ mod keys;
 mod log;
 mod operator;
 mod retention;
+mod sdk;
