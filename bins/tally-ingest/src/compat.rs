@@ -9,6 +9,7 @@
 //! and says how each message was mapped and why any was not stored.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::Router;
@@ -87,12 +88,15 @@ fn credential(headers: &HeaderMap) -> Credential {
         .map_or(Credential::Malformed, Credential::Basic)
 }
 
+/// `POST /v1/batch`: Segment's when keyed with HTTP Basic, as every Segment
+/// SDK sends it; otherwise Tally's own, which refuses a request without a key
+/// before reading its body.
 async fn post_v1_batch(state: State<IngestState>, headers: HeaderMap, body: Body) -> Response {
     match credential(&headers) {
         Credential::Basic(_) => post_segment(state, headers, body, None).await,
-        Credential::Bearer(_) | Credential::Malformed => post_batch(state, headers, body).await,
-        // Without a header, Segment's SDKs still put the write key in the body.
-        Credential::Missing => post_segment(state, headers, body, None).await,
+        Credential::Bearer(_) | Credential::Malformed | Credential::Missing => {
+            post_batch(state, headers, body).await
+        }
     }
 }
 
@@ -102,27 +106,11 @@ async fn post_segment(
     body: Body,
     call: Option<SegmentCall>,
 ) -> Response {
-    let request = Request {
-        state: &state,
-        headers: &headers,
-        format: Format::Segment,
-        started: Instant::now(),
-    };
+    let request = Request::new(&state, &headers, Format::Segment);
     let max_bytes = state.max_body_bytes.min(segment::MAX_BATCH_BYTES);
     let result = async {
         let buffer = request.read(body, max_bytes, false).await?;
         let buffer = buffer.as_slice();
-        if call.is_none()
-            && matches!(credential(&headers), Credential::Missing)
-            && !segment::looks_like_batch(buffer)
-        {
-            // Neither Segment's (no `batch`) nor keyed as Tally's own.
-            return Err(refusal(
-                StatusCode::UNAUTHORIZED,
-                "missing_write_key",
-                "send the account's write key as `Authorization: Bearer <write key>` (Tally's batches) or as HTTP Basic user name (Segment's)".into(),
-            ));
-        }
         let envelope = match call {
             None => segment::read_batch(buffer, state.limits.max_events_per_batch),
             Some(_) => segment::read_single(buffer),
@@ -132,7 +120,8 @@ async fn post_segment(
             Credential::Basic(key) | Credential::Bearer(key) => Some(key),
             Credential::Missing | Credential::Malformed => envelope.write_key.clone(),
         };
-        let account = request.account(key.as_deref(), "as HTTP Basic user name or as the body's `writeKey`")?;
+        let account = request
+            .account(key.as_deref(), "as HTTP Basic user name or as the body's `writeKey`")?;
         let read = move |index: usize, raw: &RawValue, received_at: &str| {
             segment::read_message(index, raw, call, received_at)
         };
@@ -149,12 +138,7 @@ async fn post_posthog(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let request = Request {
-        state: &state,
-        headers: &headers,
-        format: Format::PostHog,
-        started: Instant::now(),
-    };
+    let request = Request::new(&state, &headers, Format::PostHog);
     let result = async {
         // posthog-js says `compression=gzip-js` in the query instead of a header.
         let gzip_js = query.as_deref().is_some_and(|query| {
@@ -184,12 +168,7 @@ async fn post_cloudevents(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let request = Request {
-        state: &state,
-        headers: &headers,
-        format: Format::CloudEvents,
-        started: Instant::now(),
-    };
+    let request = Request::new(&state, &headers, Format::CloudEvents);
     let result = async {
         let key = match credential(&headers) {
             Credential::Bearer(key) => Some(key),
@@ -227,9 +206,15 @@ struct Request<'r> {
     headers: &'r HeaderMap,
     format: Format,
     started: Instant,
+    /// The body's size as sent, once read: logged as native batches log it.
+    body_bytes: OnceLock<usize>,
 }
 
-impl Request<'_> {
+impl<'r> Request<'r> {
+    fn new(state: &'r IngestState, headers: &'r HeaderMap, format: Format) -> Request<'r> {
+        Request { state, headers, format, started: Instant::now(), body_bytes: OnceLock::new() }
+    }
+
     /// Reads the body within `max_bytes` and the budget, inflated when it says
     /// gzip (or `gzip` is set by the format's own signal).
     /// The buffer holds its share of the budget until it is dropped, after the answer.
@@ -238,6 +223,7 @@ impl Request<'_> {
         let buffer = read_body(body, self.headers, &self.state.body_budget, max_bytes)
             .await
             .map_err(|refused| body_problem(&refused))?;
+        let _ = self.body_bytes.set(buffer.as_slice().len());
         let buffer = match (coding, gzip) {
             (ContentCoding::Identity, false) => buffer,
             (ContentCoding::Gzip, _) | (ContentCoding::Identity, true) => {
@@ -314,6 +300,7 @@ impl Request<'_> {
                     account = %account.slug,
                     format,
                     status = 200,
+                    bytes = self.body_bytes.get().copied(),
                     accepted = answer.accepted,
                     duplicates = answer.duplicates,
                     conflicting = answer.conflicting,
@@ -324,7 +311,18 @@ impl Request<'_> {
                 axum::Json(answer).into_response()
             }
             Err(problem) => {
-                tracing::info!(format, status = problem.status, code = %problem.code, duration_ms, "batch refused");
+                tracing::info!(
+                    format,
+                    status = problem.status,
+                    code = %problem.code,
+                    bytes = self.body_bytes.get().copied(),
+                    accepted = 0,
+                    duplicates = 0,
+                    conflicting = 0,
+                    rejected = 0,
+                    duration_ms,
+                    "batch refused"
+                );
                 problem.into_response()
             }
         }

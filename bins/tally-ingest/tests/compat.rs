@@ -105,15 +105,27 @@ fn tallys_own_batches_and_segments_share_v1_batch() {
     // Bearer: Tally's own.
     let (status, native) = daemon.post(Some(&key), login("n-1", "u-1"));
     assert_eq!((status, native["accepted"].as_i64(), native.get("success")), (200, Some(1), None));
-    // No header, the key in the body: Segment's.
-    let body = json!({"writeKey": key, "batch": [{"type":"track","event":"Signed In","userId":"u-2","messageId":"s-1","timestamp":"2026-03-02T08:00:00Z"}]});
-    let (status, segment) =
-        send(&format!("{}/v1/batch", daemon.url), &[], body.to_string().as_bytes());
+    // HTTP Basic: Segment's.
+    let body = json!({"batch": [{"type":"track","event":"Signed In","userId":"u-2","messageId":"s-1","timestamp":"2026-03-02T08:00:00Z"}]});
+    let auth = basic(&key);
+    let (status, segment) = send(
+        &format!("{}/v1/batch", daemon.url),
+        &[("Authorization", &auth)],
+        body.to_string().as_bytes(),
+    );
     assert_eq!((status, segment["accepted"].as_i64()), (200, Some(1)), "{segment}");
-    // No header and Tally's own body: the key is missing.
-    let (status, missing) = daemon.post(None, login("n-2", "u-1"));
+    // No header: Tally's own, refused before the body is read, even when the
+    // body is Segment's with its writeKey.
+    let keyed_in_body = json!({"writeKey": key, "batch": body["batch"]});
+    let (status, missing) =
+        send(&format!("{}/v1/batch", daemon.url), &[], keyed_in_body.to_string().as_bytes());
     assert_eq!((status, missing["code"].as_str()), (401, Some("missing_write_key")));
-    assert_eq!(count(&db, "SELECT count(*) FROM events"), 2);
+    // A single call's body is one message: its writeKey is enough.
+    let single = json!({"writeKey": key, "type":"track","event":"Signed In","userId":"u-3","messageId":"s-2","timestamp":"2026-03-02T08:00:00Z"});
+    let (status, answer) =
+        send(&format!("{}/v1/track", daemon.url), &[], single.to_string().as_bytes());
+    assert_eq!((status, answer["accepted"].as_i64()), (200, Some(1)), "{answer}");
+    assert_eq!(count(&db, "SELECT count(*) FROM events"), 3);
 }
 
 #[test]

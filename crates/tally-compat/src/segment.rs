@@ -99,15 +99,6 @@ pub fn read_single(body: &[u8]) -> Result<Envelope<'_>, BodyError> {
     Ok(Envelope { write_key: key.write_key, messages: vec![Cow::Borrowed(raw)] })
 }
 
-/// Whether a body sent to `/v1/batch` without an `Authorization` header is
-/// Segment's (an object with `batch`), not one of Tally's own batches (NDJSON
-/// or an array of events).
-pub fn looks_like_batch(body: &[u8]) -> bool {
-    let Ok(text) = std::str::from_utf8(body) else { return false };
-    text.trim_start().starts_with('{')
-        && serde_json::from_str::<Batch<'_>>(text).is_ok_and(|batch| batch.batch.is_some())
-}
-
 /// Reads one message; `call` is the path's when the message has no `type`;
 /// `received_at` is its instant when it has no `timestamp`.
 pub fn read_message(
