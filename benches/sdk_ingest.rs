@@ -10,7 +10,7 @@
 //! Every variant sends the same events (logins, page visits and activities of
 //! 5,000 users, in that mix) in bodies of 1,000 messages, which keeps a
 //! Segment batch under its 500 KB limit, from two client threads, each to a
-//! file of its own. One iteration sends 20,000 fresh events. Figures and the
+//! file of its own. One iteration sends 50,000 fresh events. Figures and the
 //! command are in docs/PERFORMANCE.md.
 
 // The in-process daemon the ingest benchmark also posts to.
@@ -27,7 +27,7 @@ use tally_store::{NewAccount, Store, StoreOptions};
 
 use daemon::Daemon;
 
-const EVENTS_PER_ITERATION: usize = 20_000;
+const EVENTS_PER_ITERATION: usize = 50_000;
 const MESSAGES_PER_BODY: usize = 1_000;
 const SENDERS: usize = 2;
 const USERS: usize = 5_000;

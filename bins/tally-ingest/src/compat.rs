@@ -24,10 +24,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tally_compat::segment::{self, SegmentCall};
 use tally_compat::{
-    BodyError, Envelope, Format, MappedBy, Mapping, Translated, Untranslatable, cloudevents,
-    posthog,
+    BodyError, Envelope, Format, MappedBy, Mapping, Message, Untranslatable, cloudevents, posthog,
 };
-use tally_events::{CheckedEvent, EventKind, Limits};
+use tally_events::{BatchError, EventKind, Limits, check_batch_with};
 use tally_service::{Problem, error_chain};
 use tally_store::{Account, EventRecord};
 
@@ -122,10 +121,7 @@ async fn post_segment(
         };
         let account = request
             .account(key.as_deref(), "as HTTP Basic user name or as the body's `writeKey`")?;
-        let read = move |index: usize, raw: &RawValue, received_at: &str| {
-            segment::read_message(index, raw, call, received_at)
-        };
-        request.store(account, envelope, read).await
+        request.store(account, envelope, segment_reader(call)).await
     }
     .await;
     request.answer(result)
@@ -200,6 +196,14 @@ async fn post_cloudevents(
     request.answer(result)
 }
 
+/// Segment's reader, with the call a single call's path names.
+fn segment_reader(
+    call: Option<SegmentCall>,
+) -> impl for<'a> Fn(usize, &'a RawValue, &'a RawValue) -> Result<Message<'a>, Untranslatable> + Sync
+{
+    move |index, raw, received_at| segment::read_message(index, raw, call, received_at)
+}
+
 /// One request of a compatible format, from its body to its answer.
 struct Request<'r> {
     state: &'r IngestState,
@@ -255,14 +259,26 @@ impl<'r> Request<'r> {
         read: F,
     ) -> Result<(Account, CompatOutcome), Problem>
     where
-        F: Fn(usize, &RawValue, &str) -> Result<tally_compat::Message, Untranslatable> + Sync,
+        F: for<'a> Fn(usize, &'a RawValue, &'a RawValue) -> Result<Message<'a>, Untranslatable>
+            + Sync,
     {
         let mapping = self.mapping(&account)?;
         let received_at = chrono::Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+        let received_at = RawValue::from_string(format!("\"{received_at}\""))
+            .expect("an RFC 3339 instant is a JSON string's text");
         let (limits, threads) = (self.state.limits, self.state.check_threads.get());
         let checked = tokio::task::block_in_place(|| {
             check_messages(&envelope.messages, &mapping, &read, &received_at, &limits, threads)
-        });
+        })
+        .map_err(|error| {
+            // The mapping writes one JSON object a line: the checker cannot refuse the whole.
+            tracing::error!(account = %account.slug, %error, "mapped events not checked");
+            refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the mapped events could not be checked; nothing was written; the cause is in the daemon's log".into(),
+            )
+        })?;
         drop(envelope);
         let outcome = BatchOutcome::default();
         let stored =
@@ -350,16 +366,20 @@ struct CheckedMessages {
     mapped: Vec<(usize, EventKind, MappedBy)>,
 }
 
+/// Reads, maps and checks every message, in runs on every core. Each run's
+/// mapped events are written as NDJSON, a line a message (blank for one not
+/// mapped, so that a line is still its message), and checked by the native
+/// event checker as a native body's lines are.
 fn check_messages<F>(
     messages: &[Cow<'_, RawValue>],
     mapping: &Mapping,
     read: &F,
-    received_at: &str,
+    received_at: &RawValue,
     limits: &Limits,
     threads: usize,
-) -> CheckedMessages
+) -> Result<CheckedMessages, BatchError>
 where
-    F: Fn(usize, &RawValue, &str) -> Result<tally_compat::Message, Untranslatable> + Sync,
+    F: for<'a> Fn(usize, &'a RawValue, &'a RawValue) -> Result<Message<'a>, Untranslatable> + Sync,
 {
     let check_run = |first: usize, run: &[Cow<'_, RawValue>]| {
         let mut checked = CheckedMessages {
@@ -367,35 +387,49 @@ where
             mapped: Vec::with_capacity(run.len()),
             ..CheckedMessages::default()
         };
+        let mut lines = Vec::with_capacity(run.iter().map(|raw| raw.get().len()).sum());
         for (offset, raw) in run.iter().enumerate() {
             let index = first + offset;
-            let translated = match read(index, raw, received_at) {
-                Ok(message) => mapping.translate(message),
-                Err(untranslatable) => {
-                    checked.rejections.push(MessageRejection::from(untranslatable));
-                    continue;
+            match read(index, raw, received_at) {
+                Ok(message) => {
+                    let mapped = mapping.translate_into(message, &mut lines);
+                    checked.mapped.push((index, mapped.kind, mapped.by));
                 }
-            };
-            let Translated { event, kind, by, sources, .. } = translated;
-            checked.mapped.push((index, kind, by));
-            match CheckedEvent::check(index + 1, event, limits) {
-                Ok(event) => checked.events.extend(checked.audit.take(event)),
-                Err(rejection) => checked.rejections.push(MessageRejection {
-                    index,
-                    field: rejection
-                        .field
-                        .as_deref()
-                        .map(|field| Translated::source_in(&sources, field)),
-                    code: rejection.problem.code(),
-                    reason: rejection.problem.to_string(),
-                }),
+                Err(untranslatable) => {
+                    checked.rejections.push(MessageRejection::from(untranslatable))
+                }
             }
+            lines.push(b'\n');
         }
-        checked
+        if checked.mapped.is_empty() {
+            return Ok(checked);
+        }
+        let (events, audit) = (&mut checked.events, &mut checked.audit);
+        let rejections =
+            check_batch_with(&lines, limits, |event| events.extend(audit.take(event)))?;
+        for rejection in rejections {
+            let index = first + rejection.line - 1;
+            // Where the field was read is worked out again, for the few rejected.
+            let field = rejection.field.as_deref().map(|field| {
+                read(index, &run[index - first], received_at)
+                    .map(|message| mapping.translate(message).source_of(field))
+                    .unwrap_or_else(|_| field.to_string())
+            });
+            checked.rejections.push(MessageRejection {
+                index,
+                field,
+                code: rejection.problem.code(),
+                reason: rejection.problem.to_string(),
+            });
+        }
+        Ok(checked)
     };
     // Small bodies are not worth a thread.
     let run_length = messages.len().div_ceil(threads.max(1)).max(256);
-    let parts: Vec<CheckedMessages> = std::thread::scope(|scope| {
+    if messages.len() <= run_length {
+        return check_run(0, messages);
+    }
+    let parts: Vec<Result<CheckedMessages, BatchError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = messages
             .chunks(run_length)
             .enumerate()
@@ -415,12 +449,13 @@ where
         ..CheckedMessages::default()
     };
     for part in parts {
+        let part = part?;
         all.events.extend(part.events);
         all.audit.append(part.audit);
         all.rejections.extend(part.rejections);
         all.mapped.extend(part.mapped);
     }
-    all
+    Ok(all)
 }
 
 /// What storing a compatible body did.

@@ -8,8 +8,9 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::envelope::{self, BodyError, Envelope, members, object_member, text_member};
+use crate::envelope::{self, BodyError, Envelope};
 use crate::message::{Call, Format, Message, Untranslatable};
+use crate::raw::{Members, is_null, message_members, string_raw, take_object, take_text, text_of};
 
 /// The longest `{id}@{source}` kept as the event's id as it is; a longer one
 /// is hashed (an event's id holds at most 128 bytes).
@@ -96,20 +97,21 @@ pub fn read_binary<'h>(
     Ok(Envelope { write_key: None, messages: vec![Cow::Owned(raw)] })
 }
 
-/// Reads one event; `received_at` is its instant when it has no `time`.
-pub fn read_message(
+/// Reads one event; `received_at` (a JSON string) is its instant when it has
+/// no `time`.
+pub fn read_message<'a>(
     index: usize,
-    raw: &RawValue,
-    received_at: &str,
-) -> Result<Message, Untranslatable> {
-    let mut members = members(index, raw)?;
-    match text_member(index, &mut members, "specversion")? {
-        Some(Value::String(version)) if version == "1.0" => {}
+    raw: &'a RawValue,
+    received_at: &'a RawValue,
+) -> Result<Message<'a>, Untranslatable> {
+    let mut members = message_members(index, raw)?;
+    match take_text(index, &mut members, "specversion", "specversion")? {
+        Some(version) if version.get() == "\"1.0\"" => {}
         Some(other) => {
             return Err(Untranslatable::field(
                 index,
                 "specversion",
-                format!("{other} is not a CloudEvents version Tally reads; send 1.0"),
+                format!("{} is not a CloudEvents version Tally reads; send 1.0", other.get()),
             ));
         }
         None => {
@@ -120,49 +122,56 @@ pub fn read_message(
             ));
         }
     }
-    let mut required = |name: &'static str| match text_member(index, &mut members, name)? {
-        Some(Value::String(text)) if !text.is_empty() => Ok(text),
+    let mut required = |name: &'static str| match take_text(index, &mut members, name, name)?
+        .as_ref()
+        .and_then(text_of)
+    {
+        Some(text) if !text.is_empty() => Ok(text),
         _ => Err(Untranslatable::field(index, name, "required attribute is missing or empty")),
     };
     let (id, source, kind) = (required("id")?, required("source")?, required("type")?);
     let at = members
         .remove("time")
-        .filter(|at| !at.is_null())
+        .filter(|at| !is_null(at))
         .map(|at| (at, "time"))
-        .unwrap_or_else(|| (Value::from(received_at), "received"));
-    let subject = text_member(index, &mut members, "subject")?;
+        .unwrap_or((Cow::Borrowed(received_at), "received"));
+    let subject = take_text(index, &mut members, "subject", "subject")?;
     let mut data = match members.remove("data") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(data)) => data,
-        Some(other) => Map::from_iter([("data".to_string(), other)]),
+        None => Members::default(),
+        Some(Cow::Borrowed(data)) if data.get().trim_start().starts_with('{') => {
+            Members::parse(data).map_err(|reason| Untranslatable::field(index, "data", reason))?
+        }
+        Some(other) if is_null(other.as_ref()) => Members::default(),
+        Some(other) => {
+            let mut wrapped = Members::default();
+            wrapped.insert_absent("data", other);
+            wrapped
+        }
     };
     if let Some(base64) = members.remove("data_base64") {
-        data.insert("data_base64".into(), base64);
+        data.insert_absent("data_base64", base64);
     }
-    let user = match text_member(index, &mut data, "user")
-        .map_err(|problem| Untranslatable::field(index, "data.user", problem.reason))?
-    {
+    let user = match take_text(index, &mut data, "user", "data.user")? {
         Some(user) => Some((user, "data.user")),
         None => subject.map(|subject| (subject, "subject")),
     };
-    let organization = text_member(index, &mut data, "organization")
-        .map_err(|problem| Untranslatable::field(index, "data.organization", problem.reason))?
+    let organization = take_text(index, &mut data, "organization", "data.organization")?
         .map(|organization| (organization, "data.organization"));
     // The event's other attributes (extensions among them) are kept with its data.
-    let extensions = object_member(index, &mut members, "extensions")?;
-    for (name, value) in members.into_iter().chain(extensions) {
+    let extensions = take_object(index, &mut members, "extensions", "extensions")?;
+    for (name, value) in members.into_entries().into_iter().chain(extensions.into_entries()) {
         if name != "datacontenttype" && name != "dataschema" {
-            data.entry(format!("ce_{name}")).or_insert(value);
+            data.insert_absent(format!("ce_{name}"), value);
         }
     }
     Ok(Message {
         index,
         format: Format::CloudEvents,
-        id: event_id(&source, &id),
+        id: string_raw(&event_id(&source, &id)),
+        name: Some(kind),
         at,
         user,
         organization,
-        name: Some(kind),
         call: Call::Named,
         properties: data,
         properties_source: "data",

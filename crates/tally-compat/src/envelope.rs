@@ -6,10 +6,9 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::message::Untranslatable;
+use crate::raw::{Raw, string_raw};
 
 /// A body's messages and the write key it carries, if any.
 #[derive(Debug)]
@@ -99,69 +98,9 @@ pub(crate) fn object<'a, T: Deserialize<'a>>(
         .map_err(|error| BodyError::Malformed { expected, reason: error.to_string() })
 }
 
-/// One message's members, or why it is not a JSON object.
-pub(crate) fn members(index: usize, raw: &RawValue) -> Result<Map<String, Value>, Untranslatable> {
-    match serde_json::from_str::<Value>(raw.get()) {
-        Ok(Value::Object(members)) => Ok(members),
-        Ok(other) => Err(Untranslatable::whole(
-            index,
-            format!("a message must be a JSON object, not {}", json_type(&other)),
-        )),
-        Err(error) => Err(Untranslatable::whole(index, format!("not valid JSON: {error}"))),
-    }
-}
-
 /// The id of a message sent without one: the same message sent again gets the
 /// same id, so that it is recognised as a duplicate.
-pub(crate) fn derived_id(format: &str, raw: &RawValue) -> String {
+pub(crate) fn derived_id<'a>(format: &str, raw: &RawValue) -> Raw<'a> {
     let digest = Sha256::digest(raw.get().as_bytes());
-    format!("{format}-{}", hex::encode(&digest[..16]))
-}
-
-/// A text member, its JSON type checked: a number is taken as its decimal
-/// text, as SDKs send numeric user ids.
-pub(crate) fn text_member(
-    index: usize,
-    members: &mut Map<String, Value>,
-    name: &str,
-) -> Result<Option<Value>, Untranslatable> {
-    match members.remove(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(Value::String(text))),
-        Some(Value::Number(number)) => Ok(Some(Value::String(number.to_string()))),
-        Some(other) => Err(Untranslatable::field(
-            index,
-            name,
-            format!("expected a string, found {}", json_type(&other)),
-        )),
-    }
-}
-
-/// An object member, absent as empty.
-pub(crate) fn object_member(
-    index: usize,
-    members: &mut Map<String, Value>,
-    name: &str,
-) -> Result<Map<String, Value>, Untranslatable> {
-    match members.remove(name) {
-        None | Some(Value::Null) => Ok(Map::new()),
-        Some(Value::Object(object)) => Ok(object),
-        Some(other) => Err(Untranslatable::field(
-            index,
-            name,
-            format!("expected an object, found {}", json_type(&other)),
-        )),
-    }
-}
-
-/// JSON's name for a value's type, as the event checker words it.
-pub(crate) fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+    string_raw(&format!("{format}-{}", hex::encode(&digest[..16])))
 }

@@ -15,10 +15,12 @@ mod envelope;
 mod mapping;
 mod message;
 pub mod posthog;
+mod raw;
 mod rule;
 pub mod segment;
 
 pub use envelope::{BodyError, Envelope};
-pub use mapping::Mapping;
+pub use mapping::{Mapped, Mapping};
 pub use message::{Call, Format, MappedBy, Message, Source, Translated, Untranslatable};
+pub use raw::{Members, Raw};
 pub use rule::{MAX_RULE_EVENT_BYTES, MappingRule, RuleError};

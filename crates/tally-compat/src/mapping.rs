@@ -4,37 +4,95 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use serde_json::value::RawValue;
 use tally_events::EventKind;
 
 use crate::message::{Call, Format, MappedBy, Message, Source, Translated};
+use crate::raw::{Members, Raw, owned_raw, string_raw};
 use crate::rule::MappingRule;
 
-/// An account's rules and the default mapping. Built once per batch from the
+/// An account's rules and the default mapping. Built once per request from the
 /// account's rules; mapping a message reads it only.
 #[derive(Debug, Clone, Default)]
 pub struct Mapping {
-    rules: HashMap<String, MappingRule>,
+    rules: HashMap<String, CompiledRule>,
+}
+
+/// A rule with its constants written as JSON text once.
+#[derive(Debug, Clone)]
+struct CompiledRule {
+    rule: MappingRule,
+    constants: Vec<(String, Box<RawValue>)>,
 }
 
 /// A field of the default mapping read from the first of these properties the
 /// message has.
 type Fallbacks = &'static [(&'static str, &'static [&'static str])];
 
+/// How one message was mapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mapped {
+    /// The kind of the event.
+    pub kind: EventKind,
+    /// Which mapping made it.
+    pub by: MappedBy,
+}
+
 impl Mapping {
     /// The default mapping extended by `rules` (one per message name; of two
     /// with one name the last is kept).
     pub fn new(rules: impl IntoIterator<Item = MappingRule>) -> Mapping {
-        Mapping { rules: rules.into_iter().map(|rule| (rule.event().to_string(), rule)).collect() }
+        let rules = rules
+            .into_iter()
+            .map(|rule| {
+                let constants = rule
+                    .set()
+                    .iter()
+                    .map(|(field, value)| {
+                        let text = serde_json::to_vec(value).expect("a JSON value serialises");
+                        (field.clone(), owned_raw(text))
+                    })
+                    .collect();
+                (rule.event().to_string(), CompiledRule { rule, constants })
+            })
+            .collect();
+        Mapping { rules }
     }
 
-    /// Maps one message to one event, in Tally's own JSON, and says how.
+    /// Maps one message to one event, as a line of Tally's own JSON, and says
+    /// how and where each field was read.
     ///
     /// Nothing is checked here beyond what mapping needs: the event is checked
     /// afterwards by `tally-events`, like one sent natively.
-    pub fn translate(&self, message: Message) -> Translated {
-        let Message {
+    pub fn translate(&self, message: Message<'_>) -> Translated {
+        let index = message.index;
+        let mut line = Vec::with_capacity(256);
+        let (mapped, sources) = self.map(message, &mut line, true);
+        Translated {
             index,
+            event: String::from_utf8(line).expect("the mapping writes UTF-8"),
+            kind: mapped.kind,
+            by: mapped.by,
+            sources,
+        }
+    }
+
+    /// Maps one message and appends its event's JSON to `line`: what a batch
+    /// of messages does, without keeping where each field was read.
+    pub fn translate_into(&self, message: Message<'_>, line: &mut Vec<u8>) -> Mapped {
+        self.map(message, line, false).0
+    }
+
+    /// Maps `message` into `line`, and says where each field was read when
+    /// `track_sources` (which costs an allocation a field read from a property).
+    fn map(
+        &self,
+        message: Message<'_>,
+        line: &mut Vec<u8>,
+        track_sources: bool,
+    ) -> (Mapped, Vec<(&'static str, Source)>) {
+        let Message {
+            index: _,
             format,
             id,
             name,
@@ -46,16 +104,16 @@ impl Mapping {
             properties_source,
         } = message;
         let mut draft = Draft {
-            event: Map::new(),
+            fields: Vec::with_capacity(8),
             sources: Vec::new(),
+            track_sources,
             properties,
             properties_source,
             user,
             organization,
         };
-        draft.event.insert("id".into(), Value::String(id));
         draft.put("at", Some(at));
-        let rule = name.as_ref().and_then(|name| self.rules.get(name));
+        let rule = name.as_ref().and_then(|name| self.rules.get(name.as_ref()));
         let (kind, by) = match (rule, call) {
             (Some(rule), call) => {
                 // What the call had taken out of the properties is theirs again.
@@ -64,11 +122,12 @@ impl Mapping {
                 {
                     draft.keep_rest(traits, traits_source);
                 }
-                draft.fill(rule.kind(), Some(rule), &[]);
-                if rule.kind() == EventKind::Activity {
-                    draft.default_activity(format, rule.event());
+                let kind = rule.rule.kind();
+                draft.fill(kind, Some(rule), &[]);
+                if kind == EventKind::Activity {
+                    draft.default_activity(format, rule.rule.event());
                 }
-                (rule.kind(), MappedBy::AccountRule)
+                (kind, MappedBy::AccountRule)
             }
             (None, Call::Page { page, page_source }) => {
                 draft.take_user_and_organization();
@@ -77,11 +136,11 @@ impl Mapping {
             }
             (None, Call::Identify { mut traits, traits_source }) => {
                 draft.take_user_and_organization();
-                let has_organization = draft.event.contains_key("organization");
+                let has_organization = draft.has("organization");
                 let mut from_traits = |field: &'static str, names: &[&str]| {
                     let found = names.iter().find_map(|name| {
                         traits
-                            .remove(*name)
+                            .remove(name)
                             .map(|value| (value, Cow::Owned(format!("{traits_source}.{name}"))))
                     });
                     draft.put_owned(field, found);
@@ -107,7 +166,7 @@ impl Mapping {
                 let role = traits
                     .remove("role")
                     .map(|role| (role, Cow::Owned(format!("{traits_source}.role"))))
-                    .unwrap_or_else(|| (Value::from("member"), Cow::Borrowed("default")));
+                    .unwrap_or_else(|| (string_raw("member"), Cow::Borrowed("default")));
                 draft.put_owned("role", Some(role));
                 draft.keep_rest(traits, traits_source);
                 (EventKind::UserRoleChanged, MappedBy::Default)
@@ -132,13 +191,14 @@ impl Mapping {
                 }
             }
         };
-        draft.event.insert("kind".into(), Value::from(kind.wire_name()));
-        let Draft { mut event, sources, properties, .. } = draft;
-        if !properties.is_empty() {
-            event.insert("properties".into(), Value::Object(properties));
-        }
-        Translated { index, event: Value::Object(event), kind, by, sources }
+        draft.write(&id, kind, line);
+        (Mapped { kind, by }, draft.sources)
     }
+}
+
+/// A value written here, as raw JSON borrowed for as long as the program runs.
+fn static_raw(text: &'static str) -> &'static RawValue {
+    serde_json::from_str(text).expect("the mapping's own values are JSON")
 }
 
 /// The default mapping of a named message, when it has one besides "a kind's
@@ -183,24 +243,41 @@ fn kind_named(format: Format, name: &str) -> Option<EventKind> {
 }
 
 /// The event being made, and what of the message is left to place.
-struct Draft {
-    event: Map<String, Value>,
+struct Draft<'a> {
+    fields: Vec<(&'static str, Raw<'a>)>,
     sources: Vec<(&'static str, Source)>,
-    properties: Map<String, Value>,
+    track_sources: bool,
+    properties: Members<'a>,
     properties_source: &'static str,
-    user: Option<(Value, &'static str)>,
-    organization: Option<(Value, &'static str)>,
+    user: Option<(Raw<'a>, &'static str)>,
+    organization: Option<(Raw<'a>, &'static str)>,
 }
 
-impl Draft {
-    fn put(&mut self, field: &'static str, value: Option<(Value, &'static str)>) {
+impl<'a> Draft<'a> {
+    fn has(&self, field: &str) -> bool {
+        self.fields.iter().any(|(name, _)| *name == field)
+    }
+
+    fn put(&mut self, field: &'static str, value: Option<(Raw<'a>, &'static str)>) {
         self.put_owned(field, value.map(|(value, source)| (value, Cow::Borrowed(source))));
     }
 
-    fn put_owned(&mut self, field: &'static str, value: Option<(Value, Source)>) {
+    fn put_owned(&mut self, field: &'static str, value: Option<(Raw<'a>, Source)>) {
         if let Some((value, source)) = value {
-            self.event.insert(field.into(), value);
-            self.sources.push((field, source));
+            self.fields.push((field, value));
+            if self.track_sources {
+                self.sources.push((field, source));
+            }
+        }
+    }
+
+    /// Where a field read from the message's property `name` was read, when
+    /// sources are kept.
+    fn property_source(&self, name: &str) -> Source {
+        if self.track_sources {
+            Cow::Owned(format!("{}.{name}", self.properties_source))
+        } else {
+            Cow::Borrowed("")
         }
     }
 
@@ -218,13 +295,16 @@ impl Draft {
     /// Fills each field of `kind`: the rule's constant, the property the rule
     /// names, the default mapping's properties, the message's own user or
     /// organization, then the property of the field's own name.
-    fn fill(&mut self, kind: EventKind, rule: Option<&MappingRule>, fallbacks: Fallbacks) {
+    fn fill(&mut self, kind: EventKind, rule: Option<&'a CompiledRule>, fallbacks: Fallbacks) {
         for &field in kind.fields() {
-            if let Some(value) = rule.and_then(|rule| rule.set().get(field)) {
-                self.put_owned(field, Some((value.clone(), Cow::Borrowed("mapping rule"))));
+            let constant = rule.and_then(|rule| {
+                rule.constants.iter().find(|(name, _)| name == field).map(|(_, value)| value)
+            });
+            if let Some(value) = constant {
+                self.put(field, Some((Cow::Borrowed(&**value), "mapping rule")));
                 continue;
             }
-            let named = rule.and_then(|rule| rule.from().get(field)).map(String::as_str);
+            let named = rule.and_then(|rule| rule.rule.from().get(field)).map(String::as_str);
             let listed = fallbacks.iter().find(|(name, _)| *name == field).map(|(_, names)| *names);
             if let Some(found) = named
                 .into_iter()
@@ -242,39 +322,64 @@ impl Draft {
                 }
                 _ => {}
             }
-            if !self.event.contains_key(field) {
+            if !self.has(field) {
                 let own = self.take_property(field);
                 self.put_owned(field, own);
             }
         }
     }
 
-    fn take_property(&mut self, name: &str) -> Option<(Value, Source)> {
+    fn take_property(&mut self, name: &str) -> Option<(Raw<'a>, Source)> {
         let value = self.properties.remove(name)?;
-        Some((value, Cow::Owned(format!("{}.{name}", self.properties_source))))
+        Some((value, self.property_source(name)))
     }
 
     /// An activity's module (the format's name) and action (the message's
     /// name) when the message gives neither, and no time spent.
     fn default_activity(&mut self, format: Format, name: &str) {
-        for (field, value) in [
-            ("module", Value::from(format.label())),
-            ("action", Value::from(name)),
-            ("time_spent_secs", Value::from(0)),
-        ] {
-            if !self.event.contains_key(field) {
-                self.put_owned(field, Some((value, Cow::Borrowed("default"))));
-            }
+        if !self.has("module") {
+            let label = match format {
+                Format::Segment => static_raw("\"Segment\""),
+                Format::PostHog => static_raw("\"PostHog\""),
+                Format::CloudEvents => static_raw("\"CloudEvents\""),
+            };
+            self.put("module", Some((Cow::Borrowed(label), "default")));
+        }
+        if !self.has("action") {
+            self.put("action", Some((string_raw(name), "default")));
+        }
+        if !self.has("time_spent_secs") {
+            self.put("time_spent_secs", Some((Cow::Borrowed(static_raw("0")), "default")));
         }
     }
 
     /// Keeps traits no field took among the event's properties, under the name
     /// they were sent with (`traits`, `$set`).
-    fn keep_rest(&mut self, traits: Map<String, Value>, traits_source: &str) {
+    fn keep_rest(&mut self, traits: Members<'a>, traits_source: &str) {
         if traits.is_empty() {
             return;
         }
-        let key = traits_source.rsplit('.').next().unwrap_or(traits_source);
-        self.properties.insert(key.to_string(), Value::Object(traits));
+        let key = traits_source.rsplit('.').next().unwrap_or(traits_source).to_string();
+        self.properties.insert_absent(key, traits.into_raw());
+    }
+
+    /// Writes the event as one line of JSON.
+    fn write(&self, id: &RawValue, kind: EventKind, line: &mut Vec<u8>) {
+        line.extend_from_slice(b"{\"id\":");
+        line.extend_from_slice(id.get().as_bytes());
+        line.extend_from_slice(b",\"kind\":\"");
+        line.extend_from_slice(kind.wire_name().as_bytes());
+        line.push(b'"');
+        for (field, value) in &self.fields {
+            line.extend_from_slice(b",\"");
+            line.extend_from_slice(field.as_bytes());
+            line.extend_from_slice(b"\":");
+            line.extend_from_slice(value.get().as_bytes());
+        }
+        if !self.properties.is_empty() {
+            line.extend_from_slice(b",\"properties\":");
+            self.properties.write(line);
+        }
+        line.push(b'}');
     }
 }

@@ -4,8 +4,9 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 use tally_events::EventKind;
+
+use crate::raw::{Members, Raw};
 
 /// The wire formats Tally reads besides its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -34,30 +35,30 @@ impl Format {
 }
 
 /// What a message does, in the terms the mapping decides on.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Call {
+#[derive(Debug, Clone)]
+pub enum Call<'a> {
     /// A page or screen was viewed (`page_visit`); the page as the format gives it.
     Page {
         /// The page's path, URL or name, the first the message has.
-        page: Option<Value>,
+        page: Option<Raw<'a>>,
         /// Where `page` was read, for naming it in a rejection.
         page_source: &'static str,
     },
     /// The user's profile (`user_added`), from these traits.
     Identify {
         /// The traits or `$set` properties.
-        traits: Map<String, Value>,
+        traits: Members<'a>,
         /// Where they were read.
         traits_source: &'static str,
     },
     /// The user belongs to an organization (`user_role_changed`).
     Group {
         /// The organization's id.
-        organization: Value,
+        organization: Raw<'a>,
         /// Where it was read.
         organization_source: &'static str,
         /// The group's traits; `role` among them is the user's role in it.
-        traits: Map<String, Value>,
+        traits: Members<'a>,
         /// Where they were read.
         traits_source: &'static str,
     },
@@ -68,28 +69,28 @@ pub enum Call {
 }
 
 /// One message, read: the parts every format has, named as Tally names them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Message {
+#[derive(Debug, Clone)]
+pub struct Message<'a> {
     /// 0-based position in the body.
     pub index: usize,
     /// The format it came in.
     pub format: Format,
-    /// The idempotency key, which becomes the event's `id`.
-    pub id: String,
+    /// The idempotency key, which becomes the event's `id`: a JSON string.
+    pub id: Raw<'a>,
     /// The event's name, which an account's rules match: a Segment `track`
     /// event, a PostHog event (`$pageview` too), a CloudEvents `type`. Segment's
     /// other calls have none.
-    pub name: Option<String>,
+    pub name: Option<Cow<'a, str>>,
     /// The instant as sent (checked as an event's `at`), and where it was read.
-    pub at: (Value, &'static str),
+    pub at: (Raw<'a>, &'static str),
     /// The user, when the message names one, and where it was read.
-    pub user: Option<(Value, &'static str)>,
+    pub user: Option<(Raw<'a>, &'static str)>,
     /// The organization, when the message names one, and where it was read.
-    pub organization: Option<(Value, &'static str)>,
+    pub organization: Option<(Raw<'a>, &'static str)>,
     /// What it does.
-    pub call: Call,
+    pub call: Call<'a>,
     /// Its free-form properties, and the path they sit at (`properties`, `data`).
-    pub properties: Map<String, Value>,
+    pub properties: Members<'a>,
     /// Where `properties` was read.
     pub properties_source: &'static str,
 }
@@ -116,8 +117,8 @@ pub type Source = Cow<'static, str>;
 pub struct Translated {
     /// 0-based position in the body.
     pub index: usize,
-    /// The event, as a JSON object in Tally's own format.
-    pub event: Value,
+    /// The event, as a line of Tally's own format (a JSON object).
+    pub event: String,
     /// Its kind.
     pub kind: EventKind,
     /// Which mapping made it.

@@ -6,10 +6,13 @@ use std::borrow::Cow;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 
-use crate::envelope::{self, BodyError, Envelope, derived_id, members, object_member, text_member};
+use crate::envelope::{self, BodyError, Envelope, derived_id};
 use crate::message::{Call, Format, Message, Untranslatable};
+use crate::raw::{
+    Members, Raw, boolean_of, is_null, is_string, message_members, string_raw, take_object,
+    take_text, text_of,
+};
 
 const EXPECTED: &str =
     "a PostHog capture body (an event, an array of events, or an object with `batch`)";
@@ -122,32 +125,31 @@ fn decode_data(data: &str) -> Result<String, BodyError> {
         .map_err(|error| BodyError::NotUtf8 { offset: error.utf8_error().valid_up_to() })
 }
 
-/// Reads one captured event; `received_at` is its instant when it has no
-/// `timestamp`.
-pub fn read_message(
+/// Reads one captured event; `received_at` (a JSON string) is its instant
+/// when it has no `timestamp`.
+pub fn read_message<'a>(
     index: usize,
-    raw: &RawValue,
-    received_at: &str,
-) -> Result<Message, Untranslatable> {
-    let mut members = members(index, raw)?;
-    let Some(Value::String(name)) = text_member(index, &mut members, "event")? else {
+    raw: &'a RawValue,
+    received_at: &'a RawValue,
+) -> Result<Message<'a>, Untranslatable> {
+    let mut members = message_members(index, raw)?;
+    let Some(name) = take_text(index, &mut members, "event", "event")?.as_ref().and_then(text_of)
+    else {
         return Err(Untranslatable::field(index, "event", "a captured event needs its name"));
     };
-    let id = match text_member(index, &mut members, "uuid")? {
-        Some(Value::String(uuid)) => uuid,
-        _ => derived_id("posthog", raw),
+    let id = match take_text(index, &mut members, "uuid", "uuid")? {
+        Some(uuid) => uuid,
+        None => derived_id("posthog", raw),
     };
     let at = members
         .remove("timestamp")
-        .filter(|at| !at.is_null())
+        .filter(|at| !is_null(at))
         .map(|at| (at, "timestamp"))
-        .unwrap_or_else(|| (Value::from(received_at), "received"));
-    let mut properties = object_member(index, &mut members, "properties")?;
-    let user = match text_member(index, &mut members, "distinct_id")? {
+        .unwrap_or((Cow::Borrowed(received_at), "received"));
+    let mut properties = take_object(index, &mut members, "properties", "properties")?;
+    let user = match take_text(index, &mut members, "distinct_id", "distinct_id")? {
         Some(user) => (user, "distinct_id"),
-        None => match text_member(index, &mut properties, "distinct_id").map_err(|problem| {
-            Untranslatable::field(index, "properties.distinct_id", problem.reason)
-        })? {
+        None => match take_text(index, &mut properties, "distinct_id", "properties.distinct_id")? {
             Some(user) => (user, "properties.distinct_id"),
             None => {
                 return Err(Untranslatable::field(
@@ -158,33 +160,38 @@ pub fn read_message(
             }
         },
     };
-    // Keys that only carry the project's key or the SDK's batching are not the
-    // event's: a resend through another endpoint is then the same event.
+    // The project's key is not the event's: a resend through another endpoint
+    // is then the same event.
     properties.remove("token");
     let organization = properties
         .get("$groups")
-        .and_then(|groups| groups.get("organization"))
-        .filter(|organization| organization.is_string())
-        .map(|organization| (organization.clone(), "properties.$groups.organization"));
-    let call = match name.as_str() {
-        "$pageview" => page(&properties, &["$pathname", "$current_url"]),
-        "$screen" => page(&properties, &["$screen_name"]),
+        .and_then(|groups| match groups {
+            Cow::Borrowed(groups) => Members::parse(groups).ok(),
+            Cow::Owned(_) => None,
+        })
+        .and_then(|mut groups| groups.remove("organization"))
+        .filter(|organization| is_string(organization))
+        .map(|organization| (organization, "properties.$groups.organization"));
+    let call = match name.as_ref() {
+        "$pageview" => page(
+            &properties,
+            &[("$pathname", "properties.$pathname"), ("$current_url", "properties.$current_url")],
+        ),
+        "$screen" => page(&properties, &[("$screen_name", "properties.$screen_name")]),
         "$identify" | "$set" => {
-            let mut traits = object_member(index, &mut properties, "$set").map_err(|problem| {
-                Untranslatable::field(index, "properties.$set", problem.reason)
-            })?;
-            if let Some(Value::Object(once)) = properties.remove("$set_once") {
-                for (key, value) in once {
-                    traits.entry(key).or_insert(value);
-                }
+            let mut traits = take_object(index, &mut properties, "$set", "properties.$set")?;
+            let once = take_object(index, &mut properties, "$set_once", "properties.$set_once")?;
+            for (key, value) in once.into_entries() {
+                traits.insert_absent(key, value);
             }
             Call::Identify { traits, traits_source: "properties.$set" }
         }
         "$groupidentify" => group(index, &mut properties, &user.0)?,
         "$mcp_tool_call" => {
-            if let Some(Value::Bool(failed)) = properties.remove("$mcp_is_error") {
+            if let Some(failed) = properties.remove("$mcp_is_error").as_deref().and_then(boolean_of)
+            {
                 let status = if failed { "failure" } else { "success" };
-                properties.entry("status").or_insert(Value::from(status));
+                properties.insert_absent("status", string_raw(status));
             }
             Call::Named
         }
@@ -204,19 +211,13 @@ pub fn read_message(
     })
 }
 
-fn page(properties: &Map<String, Value>, keys: &[&'static str]) -> Call {
-    let found = keys.iter().find_map(|key| {
-        properties.get(*key).filter(|page| page.is_string()).map(|page| (page.clone(), *key))
+fn page<'a>(properties: &Members<'a>, keys: &[(&str, &'static str)]) -> Call<'a> {
+    let found = keys.iter().find_map(|(key, source)| {
+        properties.get(key).filter(|page| is_string(page)).map(|page| (page.clone(), *source))
     });
     match found {
-        Some((page, "$pathname")) => {
-            Call::Page { page: Some(page), page_source: "properties.$pathname" }
-        }
-        Some((page, "$current_url")) => {
-            Call::Page { page: Some(page), page_source: "properties.$current_url" }
-        }
-        Some((page, _)) => Call::Page { page: Some(page), page_source: "properties.$screen_name" },
-        None => Call::Page { page: None, page_source: "properties.$pathname" },
+        Some((page, page_source)) => Call::Page { page: Some(page), page_source },
+        None => Call::Page { page: None, page_source: keys[0].1 },
     }
 }
 
@@ -224,31 +225,31 @@ fn page(properties: &Map<String, Value>, keys: &[&'static str]) -> Call {
 /// belongs to the group. One sent for the group itself (posthog-python's
 /// `group_identify`, whose distinct id is `$<type>_<key>`) is a group's profile,
 /// which Tally does not keep.
-fn group(
+fn group<'a>(
     index: usize,
-    properties: &mut Map<String, Value>,
-    user: &Value,
-) -> Result<Call, Untranslatable> {
+    properties: &mut Members<'a>,
+    user: &Raw<'a>,
+) -> Result<Call<'a>, Untranslatable> {
     let group_type =
-        properties.get("$group_type").and_then(Value::as_str).unwrap_or_default().to_string();
-    let Some(Value::String(key)) = properties.remove("$group_key") else {
+        properties.get("$group_type").and_then(text_of).unwrap_or_default().into_owned();
+    let Some(key) = properties.remove("$group_key").filter(|key| is_string(key)) else {
         return Err(Untranslatable::field(
             index,
             "properties.$group_key",
             "a $groupidentify event needs the group's key: it is the organization the user belongs to",
         ));
     };
-    if user.as_str() == Some(&format!("${group_type}_{key}")) {
+    let key_text = text_of(&key).unwrap_or_default();
+    if text_of(user).as_deref() == Some(format!("${group_type}_{key_text}").as_str()) {
         return Err(Untranslatable::field(
             index,
             "distinct_id",
             "this $groupidentify describes the group itself, not a user in it: Tally keeps which organizations a user belongs to (send the user's distinct_id), not an organization's profile",
         ));
     }
-    let traits = object_member(index, properties, "$group_set")
-        .map_err(|problem| Untranslatable::field(index, "properties.$group_set", problem.reason))?;
+    let traits = take_object(index, properties, "$group_set", "properties.$group_set")?;
     Ok(Call::Group {
-        organization: Value::String(key),
+        organization: key,
         organization_source: "properties.$group_key",
         traits,
         traits_source: "properties.$group_set",

@@ -4,11 +4,11 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
-use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::envelope::{self, BodyError, Envelope, derived_id, members, object_member, text_member};
+use crate::envelope::{self, BodyError, Envelope, derived_id};
 use crate::message::{Call, Format, Message, Untranslatable};
+use crate::raw::{is_null, is_string, message_members, take_object, take_text, text_of};
 
 /// Segment's limit on a batch's body, in bytes (500 KB).
 pub const MAX_BATCH_BYTES: usize = 500 * 1024;
@@ -100,13 +100,13 @@ pub fn read_single(body: &[u8]) -> Result<Envelope<'_>, BodyError> {
 }
 
 /// Reads one message; `call` is the path's when the message has no `type`;
-/// `received_at` is its instant when it has no `timestamp`.
-pub fn read_message(
+/// `received_at` (a JSON string) is its instant when it has no `timestamp`.
+pub fn read_message<'a>(
     index: usize,
-    raw: &RawValue,
+    raw: &'a RawValue,
     call: Option<SegmentCall>,
-    received_at: &str,
-) -> Result<Message, Untranslatable> {
+    received_at: &'a RawValue,
+) -> Result<Message<'a>, Untranslatable> {
     if raw.get().len() > MAX_MESSAGE_BYTES {
         return Err(Untranslatable::whole(
             index,
@@ -116,76 +116,82 @@ pub fn read_message(
             ),
         ));
     }
-    let mut members = members(index, raw)?;
-    let call = match text_member(index, &mut members, "type")? {
-        Some(Value::String(name)) => SegmentCall::parse(&name).ok_or_else(|| {
-            Untranslatable::field(
-                index,
-                "type",
-                format!("{name:?} is not one of: track, identify, page, screen, group, alias"),
-            )
-        })?,
-        _ => call.ok_or_else(|| {
+    let mut members = message_members(index, raw)?;
+    let call = match take_text(index, &mut members, "type", "type")? {
+        Some(name) => {
+            let name = text_of(&name).unwrap_or_default();
+            SegmentCall::parse(&name).ok_or_else(|| {
+                Untranslatable::field(
+                    index,
+                    "type",
+                    format!("{name:?} is not one of: track, identify, page, screen, group, alias"),
+                )
+            })?
+        }
+        None => call.ok_or_else(|| {
             Untranslatable::field(index, "type", "a message sent to /v1/batch needs its type")
         })?,
     };
-    let id = match text_member(index, &mut members, "messageId")? {
-        Some(Value::String(id)) => id,
-        _ => derived_id("segment", raw),
+    let id = match take_text(index, &mut members, "messageId", "messageId")? {
+        Some(id) => id,
+        None => derived_id("segment", raw),
     };
     let at = ["timestamp", "originalTimestamp"]
         .into_iter()
-        .find_map(|name| members.remove(name).filter(|at| !at.is_null()).map(|at| (at, name)))
-        .unwrap_or_else(|| (Value::from(received_at), "received"));
-    let Some(user) = text_member(index, &mut members, "userId")? else {
+        .find_map(|name| members.remove(name).filter(|at| !is_null(at)).map(|at| (at, name)))
+        .unwrap_or((Cow::Borrowed(received_at), "received"));
+    let Some(user) = take_text(index, &mut members, "userId", "userId")? else {
         return Err(Untranslatable::field(
             index,
             "userId",
             "the message names no user: Tally counts what users do, so send userId (an anonymousId alone is a visitor, not a user)",
         ));
     };
-    let mut context = object_member(index, &mut members, "context")?;
-    let organization = text_member(index, &mut context, "groupId")
-        .map_err(|problem| Untranslatable::field(index, "context.groupId", problem.reason))?
+    let mut context = take_object(index, &mut members, "context", "context")?;
+    let organization = take_text(index, &mut context, "groupId", "context.groupId")?
         .map(|organization| (organization, "context.groupId"));
-    let mut properties = object_member(index, &mut members, "properties")?;
+    let mut properties = take_object(index, &mut members, "properties", "properties")?;
     let mut name = None;
     let call = match call {
-        SegmentCall::Track => match text_member(index, &mut members, "event")? {
-            Some(Value::String(event)) => {
-                name = Some(event);
-                Call::Named
+        SegmentCall::Track => {
+            match take_text(index, &mut members, "event", "event")?.as_ref().and_then(text_of) {
+                Some(event) => {
+                    name = Some(event);
+                    Call::Named
+                }
+                None => {
+                    return Err(Untranslatable::field(
+                        index,
+                        "event",
+                        "a track message needs the event's name",
+                    ));
+                }
             }
-            _ => {
-                return Err(Untranslatable::field(
-                    index,
-                    "event",
-                    "a track message needs the event's name",
-                ));
-            }
-        },
+        }
         SegmentCall::Page | SegmentCall::Screen => {
-            let page_name = text_member(index, &mut members, "name")?;
-            let path = ["path", "url"].into_iter().find_map(|key| {
-                properties.get(key).filter(|page| page.is_string()).map(|page| (page.clone(), key))
-            });
+            let page_name = take_text(index, &mut members, "name", "name")?;
+            let path = [("path", "properties.path"), ("url", "properties.url")]
+                .into_iter()
+                .find_map(|(key, source)| {
+                    properties
+                        .get(key)
+                        .filter(|page| is_string(page))
+                        .map(|page| (page.clone(), source))
+                });
             match (path, page_name) {
-                (Some((page, "path")), _) => {
-                    Call::Page { page: Some(page), page_source: "properties.path" }
+                (Some((page, source)), _) => Call::Page { page: Some(page), page_source: source },
+                (None, Some(page_name)) => {
+                    Call::Page { page: Some(page_name), page_source: "name" }
                 }
-                (Some((page, _)), _) => {
-                    Call::Page { page: Some(page), page_source: "properties.url" }
-                }
-                (None, Some(name)) => Call::Page { page: Some(name), page_source: "name" },
                 (None, None) => Call::Page { page: None, page_source: "name" },
             }
         }
         SegmentCall::Identify => Call::Identify {
-            traits: object_member(index, &mut members, "traits")?,
+            traits: take_object(index, &mut members, "traits", "traits")?,
             traits_source: "traits",
         },
         SegmentCall::Group => {
-            let Some(organization) = text_member(index, &mut members, "groupId")? else {
+            let Some(organization) = take_text(index, &mut members, "groupId", "groupId")? else {
                 return Err(Untranslatable::field(
                     index,
                     "groupId",
@@ -195,19 +201,19 @@ pub fn read_message(
             Call::Group {
                 organization,
                 organization_source: "groupId",
-                traits: object_member(index, &mut members, "traits")?,
+                traits: take_object(index, &mut members, "traits", "traits")?,
                 traits_source: "traits",
             }
         }
         SegmentCall::Alias => {
-            if let Some(previous) = text_member(index, &mut members, "previousId")? {
-                properties.insert("previousId".into(), previous);
+            if let Some(previous) = take_text(index, &mut members, "previousId", "previousId")? {
+                properties.insert_absent("previousId", previous);
             }
             Call::Alias
         }
     };
     if !context.is_empty() {
-        properties.entry("context").or_insert(Value::Object(context));
+        properties.insert_absent("context", context.into_raw());
     }
     Ok(Message {
         index,
