@@ -35,7 +35,7 @@ const USERS: usize = 5_000;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-criterion_group!(benches, sdk_ingest);
+criterion_group!(benches, sdk_ingest, sdk_check);
 criterion_main!(benches);
 
 /// One event, as every format is made from it.
@@ -197,7 +197,7 @@ fn sdk_ingest(criterion: &mut Criterion) {
     let dir = scratch_tempdir("sdk-ingest-bench-").expect("create a scratch directory");
     let mut group = criterion.benchmark_group("sdk_ingest");
     group
-        .sample_size(10)
+        .sample_size(20)
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_millis(1))
         .measurement_time(Duration::from_secs(1))
@@ -247,5 +247,61 @@ fn sdk_ingest(criterion: &mut Criterion) {
             .expect("count the events");
         println!("{}: {rows} events stored", variant.name());
     }
+    group.finish();
+}
+
+/// The checking alone, on one thread, no daemon: what a body of 1,000
+/// messages costs to read, map and check, against checking the same events
+/// sent natively. The daemon's rate follows from this CPU time and the
+/// writer's, which is the same for every format.
+fn sdk_check(criterion: &mut Criterion) {
+    use serde_json::value::RawValue;
+    use tally_compat::{Mapping, posthog, segment};
+    use tally_events::{Limits, check_batch_with};
+
+    let samples: Vec<Sample> = (0..MESSAGES_PER_BODY).map(sample).collect();
+    let limits = Limits::default();
+    let received: &RawValue = serde_json::from_str("\"2026-03-02T08:00:00Z\"").expect("JSON");
+    let mut group = criterion.benchmark_group("sdk_check_1000_messages");
+    group.throughput(Throughput::Elements(MESSAGES_PER_BODY as u64));
+    let native = Variant::Native.body(&samples, "key");
+    group.bench_function("native", |bencher| {
+        bencher.iter(|| {
+            let mut events = 0;
+            check_batch_with(&native, &limits, |_| events += 1).expect("a batch");
+            assert_eq!(events, MESSAGES_PER_BODY);
+        })
+    });
+    let mapping = Mapping::default();
+    let segment_body = Variant::Segment.body(&samples, "key");
+    group.bench_function("segment", |bencher| {
+        bencher.iter(|| {
+            let envelope = segment::read_batch(&segment_body, 10_000).expect("a batch");
+            let mut lines = Vec::with_capacity(segment_body.len());
+            for (index, raw) in envelope.messages.iter().enumerate() {
+                let message = segment::read_message(index, raw, None, received).expect("a message");
+                mapping.translate_into(message, &mut lines);
+                lines.push(b'\n');
+            }
+            let mut events = 0;
+            check_batch_with(&lines, &limits, |_| events += 1).expect("a batch");
+            assert_eq!(events, MESSAGES_PER_BODY);
+        })
+    });
+    let posthog_body = Variant::PostHog.body(&samples, "key");
+    group.bench_function("posthog", |bencher| {
+        bencher.iter(|| {
+            let envelope = posthog::read_body(&posthog_body, None, 10_000).expect("a batch");
+            let mut lines = Vec::with_capacity(posthog_body.len());
+            for (index, raw) in envelope.messages.iter().enumerate() {
+                let message = posthog::read_message(index, raw, received).expect("a message");
+                mapping.translate_into(message, &mut lines);
+                lines.push(b'\n');
+            }
+            let mut events = 0;
+            check_batch_with(&lines, &limits, |_| events += 1).expect("a batch");
+            assert_eq!(events, MESSAGES_PER_BODY);
+        })
+    });
     group.finish();
 }

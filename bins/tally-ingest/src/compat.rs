@@ -366,6 +366,11 @@ struct CheckedMessages {
     mapped: Vec<(usize, EventKind, MappedBy)>,
 }
 
+/// Messages a run takes at least: below that a thread costs more than it
+/// saves, and concurrent requests keep the cores busy anyway (SDKs send
+/// batches of 100 to 1,500 messages).
+const RUN_MESSAGES: usize = 4096;
+
 /// Reads, maps and checks every message, in runs on every core. Each run's
 /// mapped events are written as NDJSON, a line a message (blank for one not
 /// mapped, so that a line is still its message), and checked by the native
@@ -424,8 +429,7 @@ where
         }
         Ok(checked)
     };
-    // Small bodies are not worth a thread.
-    let run_length = messages.len().div_ceil(threads.max(1)).max(256);
+    let run_length = messages.len().div_ceil(threads.max(1)).max(RUN_MESSAGES);
     if messages.len() <= run_length {
         return check_run(0, messages);
     }

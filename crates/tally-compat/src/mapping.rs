@@ -113,7 +113,10 @@ impl Mapping {
             organization,
         };
         draft.put("at", Some(at));
-        let rule = name.as_ref().and_then(|name| self.rules.get(name.as_ref()));
+        let rule = match &name {
+            Some(name) if !self.rules.is_empty() => self.rules.get(name.as_ref()),
+            _ => None,
+        };
         let (kind, by) = match (rule, call) {
             (Some(rule), call) => {
                 // What the call had taken out of the properties is theirs again.
@@ -222,24 +225,57 @@ fn default_rule(format: Format, name: &str) -> Option<(EventKind, Fallbacks)> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_spells_a_kind_in_any_case_and_with_any_separators() {
+        assert!(spells("Page Visit", "page_visit"));
+        assert!(spells("  action--run_", "action_run"));
+        assert!(spells("LOGIN", "login"));
+        assert!(!spells("page", "page_visit"));
+        assert!(!spells("page visit now", "page_visit"));
+        assert!(!spells("", "login"));
+        assert_eq!(kind_named(Format::CloudEvents, "com.acme.mcp-call"), Some(EventKind::McpCall));
+        assert_eq!(kind_named(Format::Segment, "com.acme.login"), None);
+        assert_eq!(kind_named(Format::PostHog, "Audit Entry"), None);
+    }
+}
+
 /// The kind a message name spells, in any case and with spaces, dashes or
 /// underscores alike (`Page Visit` is `page_visit`); for a CloudEvents `type`,
 /// also its last dot-separated part (`com.acme.login`). Never `audit_entry`:
 /// audit entries are sent natively, where their snapshots are redacted.
 fn kind_named(format: Format, name: &str) -> Option<EventKind> {
     let spelled = |text: &str| {
-        let normal = text
-            .split(|c: char| c == '_' || c == '-' || c.is_whitespace())
-            .filter(|part| !part.is_empty())
-            .map(str::to_lowercase)
-            .collect::<Vec<_>>()
-            .join("_");
-        EventKind::parse(&normal).filter(|kind| *kind != EventKind::AuditEntry)
+        EventKind::ALL
+            .iter()
+            .copied()
+            .filter(|kind| *kind != EventKind::AuditEntry)
+            .find(|kind| spells(text, kind.wire_name()))
     };
     spelled(name).or_else(|| match format {
         Format::CloudEvents => name.rsplit_once('.').and_then(|(_, last)| spelled(last)),
         Format::Segment | Format::PostHog => None,
     })
+}
+
+/// Whether `text` spells the wire name `wire` (lower case words joined by
+/// `_`) in any case, its words apart by runs of spaces, dashes or underscores,
+/// with any of them at either end. Compared without allocating: most names
+/// messages carry are no kind's, and this runs for each of them.
+fn spells(text: &str, wire: &str) -> bool {
+    let separator = |c: char| c == '_' || c == '-' || c.is_whitespace();
+    let mut words = text.split(separator).filter(|word| !word.is_empty());
+    let mut wire_words = wire.split('_');
+    loop {
+        match (words.next(), wire_words.next()) {
+            (None, None) => return true,
+            (Some(word), Some(wire_word)) if word.eq_ignore_ascii_case(wire_word) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// The event being made, and what of the message is left to place.
