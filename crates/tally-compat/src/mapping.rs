@@ -225,24 +225,6 @@ fn default_rule(format: Format, name: &str) -> Option<(EventKind, Fallbacks)> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_name_spells_a_kind_in_any_case_and_with_any_separators() {
-        assert!(spells("Page Visit", "page_visit"));
-        assert!(spells("  action--run_", "action_run"));
-        assert!(spells("LOGIN", "login"));
-        assert!(!spells("page", "page_visit"));
-        assert!(!spells("page visit now", "page_visit"));
-        assert!(!spells("", "login"));
-        assert_eq!(kind_named(Format::CloudEvents, "com.acme.mcp-call"), Some(EventKind::McpCall));
-        assert_eq!(kind_named(Format::Segment, "com.acme.login"), None);
-        assert_eq!(kind_named(Format::PostHog, "Audit Entry"), None);
-    }
-}
-
 /// The kind a message name spells, in any case and with spaces, dashes or
 /// underscores alike (`Page Visit` is `page_visit`); for a CloudEvents `type`,
 /// also its last dot-separated part (`com.acme.login`). Never `audit_entry`:
@@ -417,5 +399,23 @@ impl<'a> Draft<'a> {
             self.properties.write(line);
         }
         line.push(b'}');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_spells_a_kind_in_any_case_and_with_any_separators() {
+        assert!(spells("Page Visit", "page_visit"));
+        assert!(spells("  action--run_", "action_run"));
+        assert!(spells("LOGIN", "login"));
+        assert!(!spells("page", "page_visit"));
+        assert!(!spells("page visit now", "page_visit"));
+        assert!(!spells("", "login"));
+        assert_eq!(kind_named(Format::CloudEvents, "com.acme.mcp-call"), Some(EventKind::McpCall));
+        assert_eq!(kind_named(Format::Segment, "com.acme.login"), None);
+        assert_eq!(kind_named(Format::PostHog, "Audit Entry"), None);
     }
 }
