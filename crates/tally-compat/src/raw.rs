@@ -123,7 +123,7 @@ impl<'a> Members<'a> {
             if at > 0 {
                 out.push(b',');
             }
-            serde_json::to_writer(&mut *out, key.as_ref()).expect("writing to a Vec cannot fail");
+            write_key(out, key);
             out.push(b':');
             out.extend_from_slice(value.get().as_bytes());
         }
@@ -135,6 +135,18 @@ impl<'a> Members<'a> {
         let mut out = Vec::new();
         self.write(&mut out);
         Cow::Owned(owned_raw(out))
+    }
+}
+
+/// Writes `key` as a JSON string: as it is between quotes when nothing in it
+/// needs escaping (the common case), else escaped by serde_json.
+fn write_key(out: &mut Vec<u8>, key: &str) {
+    if key.bytes().all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(&mut *out, key).expect("writing to a Vec cannot fail");
     }
 }
 
@@ -179,6 +191,15 @@ pub(crate) fn is_string(raw: &RawValue) -> bool {
 pub(crate) fn text_of<'a>(raw: &Raw<'a>) -> Option<Cow<'a, str>> {
     if !is_string(raw) {
         return None;
+    }
+    // A string without escapes is its text between the quotes.
+    if let Cow::Borrowed(borrowed) = raw {
+        let text = borrowed.get().trim();
+        if let Some(inner) = text.strip_prefix('"').and_then(|text| text.strip_suffix('"'))
+            && !inner.contains('\\')
+        {
+            return Some(Cow::Borrowed(inner));
+        }
     }
     match raw {
         Cow::Borrowed(raw) => serde_json::from_str::<Text<'a>>(raw.get()).ok().map(|text| text.0),
