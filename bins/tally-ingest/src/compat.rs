@@ -34,7 +34,7 @@ use crate::audit::AuditBatch;
 use crate::body::{BodyBuffer, ContentCoding, read_body};
 use crate::outcome::BatchOutcome;
 use crate::server::{
-    IngestState, account_for_key, body_problem, post_batch, refusal, store_checked,
+    BatchLine, IngestState, account_for_key, body_problem, post_batch, refusal, store_checked,
 };
 
 /// PostHog's capture paths, each also with a trailing slash as its SDKs send.
@@ -307,38 +307,22 @@ impl<'r> Request<'r> {
     }
 
     fn answer(&self, result: Result<(Account, CompatOutcome), Problem>) -> Response {
-        let duration_ms = self.started.elapsed().as_secs_f64() * 1e3;
-        let format = format_name(self.format);
+        let line = BatchLine {
+            format: Some(format_name(self.format)),
+            bytes: self.body_bytes.get().copied(),
+            started: self.started,
+        };
         match result {
             Ok((account, outcome)) => {
                 let answer = CompatAnswer::new(self.format, outcome);
-                tracing::info!(
-                    account = %account.slug,
-                    format,
-                    status = 200,
-                    bytes = self.body_bytes.get().copied(),
-                    accepted = answer.accepted,
-                    duplicates = answer.duplicates,
-                    conflicting = answer.conflicting,
-                    rejected = answer.rejected,
-                    duration_ms,
-                    "batch"
+                line.stored(
+                    &account,
+                    [answer.accepted, answer.duplicates, answer.conflicting, answer.rejected],
                 );
                 axum::Json(answer).into_response()
             }
             Err(problem) => {
-                tracing::info!(
-                    format,
-                    status = problem.status,
-                    code = %problem.code,
-                    bytes = self.body_bytes.get().copied(),
-                    accepted = 0,
-                    duplicates = 0,
-                    conflicting = 0,
-                    rejected = 0,
-                    duration_ms,
-                    "batch refused"
-                );
+                line.refused(&problem);
                 problem.into_response()
             }
         }

@@ -135,38 +135,73 @@ pub(crate) async fn post_batch(
     let started = Instant::now();
     let mut body_bytes = None;
     let result = store_batch(&state, &headers, body, &mut body_bytes).await;
-    // One line per batch, as the API logs its requests: what an operator greps
-    // for when a sender says its events are missing.
-    let duration_ms = started.elapsed().as_secs_f64() * 1e3;
+    let line = BatchLine { format: None, bytes: body_bytes, started };
     match result {
         Ok((account, outcome)) => {
-            tracing::info!(
-                account = %account.slug,
-                status = 200,
-                bytes = body_bytes,
-                accepted = outcome.accepted,
-                duplicates = outcome.duplicates,
-                conflicting = outcome.conflicting(),
-                rejected = outcome.rejected(),
-                duration_ms,
-                "batch"
+            line.stored(
+                &account,
+                [outcome.accepted, outcome.duplicates, outcome.conflicting(), outcome.rejected()],
             );
             axum::Json(BatchAnswer::from(outcome)).into_response()
         }
         Err(problem) => {
-            tracing::info!(
-                status = problem.status,
-                code = %problem.code,
-                bytes = body_bytes,
-                accepted = 0,
-                duplicates = 0,
-                conflicting = 0,
-                rejected = 0,
-                duration_ms,
-                "batch refused"
-            );
+            line.refused(&problem);
             problem.into_response()
         }
+    }
+}
+
+/// One line per batch, as the API logs its requests: what an operator greps
+/// for when a sender says its events are missing. The same fields for every
+/// format, the SDKs' (`format`) and Tally's own.
+pub(crate) struct BatchLine {
+    /// The SDK format's name; none for Tally's own batches.
+    pub format: Option<&'static str>,
+    /// The body's size as sent, once read.
+    pub bytes: Option<usize>,
+    /// When the request came in.
+    pub started: Instant,
+}
+
+impl BatchLine {
+    /// Logs a stored batch: accepted, duplicates, conflicting and rejected.
+    pub(crate) fn stored(
+        &self,
+        account: &Account,
+        [accepted, duplicates, conflicting, rejected]: [usize; 4],
+    ) {
+        tracing::info!(
+            account = %account.slug,
+            format = self.format,
+            status = 200,
+            bytes = self.bytes,
+            accepted,
+            duplicates,
+            conflicting,
+            rejected,
+            duration_ms = self.duration_ms(),
+            "batch"
+        );
+    }
+
+    /// Logs a refused batch: nothing of it stored.
+    pub(crate) fn refused(&self, problem: &Problem) {
+        tracing::info!(
+            format = self.format,
+            status = problem.status,
+            code = %problem.code,
+            bytes = self.bytes,
+            accepted = 0,
+            duplicates = 0,
+            conflicting = 0,
+            rejected = 0,
+            duration_ms = self.duration_ms(),
+            "batch refused"
+        );
+    }
+
+    fn duration_ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1e3
     }
 }
 
