@@ -29,6 +29,7 @@ use tally_compat::{
 use tally_events::{BatchError, EventKind, Limits, check_batch_with};
 use tally_service::{Problem, error_chain};
 use tally_store::{Account, EventRecord};
+use utoipa::ToSchema;
 
 use crate::audit::AuditBatch;
 use crate::body::{BodyBuffer, ContentCoding, read_body};
@@ -38,7 +39,8 @@ use crate::server::{
 };
 
 /// PostHog's capture paths, each also with a trailing slash as its SDKs send.
-const POSTHOG_PATHS: [&str; 5] = ["/batch", "/capture", "/e", "/i/v0/e", "/i/v0/ai/batch"];
+pub(crate) const POSTHOG_PATHS: [&str; 5] =
+    ["/batch", "/capture", "/e", "/i/v0/e", "/i/v0/ai/batch"];
 
 /// The routes of the compatible formats, merged into the daemon's router.
 pub fn routes() -> Router<IngestState> {
@@ -470,7 +472,7 @@ struct CompatOutcome {
 }
 
 /// A message not stored: not readable, not mappable or not a valid event.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct MessageRejection {
     /// 0-based position in the body.
     index: usize,
@@ -496,8 +498,8 @@ impl From<Untranslatable> for MessageRejection {
 
 /// The answer to a compatible body: the counts of Tally's own answer, with
 /// messages named by their 0-based index, and how each was mapped.
-#[derive(Serialize)]
-struct CompatAnswer {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CompatAnswer {
     /// Segment's success flag.
     #[serde(skip_serializing_if = "Option::is_none")]
     success: Option<bool>,
@@ -513,15 +515,17 @@ struct CompatAnswer {
     mapped: Vec<MappedAnswer>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = MessageConflict)]
 struct ConflictAnswer {
     index: usize,
     id: String,
 }
 
 /// The messages one mapping made into one kind.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct MappedAnswer {
+    #[schema(schema_with = crate::openapi::event_kind_schema)]
     kind: EventKind,
     by: MappedBy,
     messages: Vec<usize>,
