@@ -109,7 +109,16 @@ async fn post_segment(
 ) -> Response {
     let request = Request::new(&state, &headers, Format::Segment);
     let max_bytes = state.max_body_bytes.min(segment::MAX_BATCH_BYTES);
+    let where_key = "as HTTP Basic user name or as the body's `writeKey`";
     let result = async {
+        // A key in the header is checked before the body is read, as a native
+        // batch's is: a wrong key is refused without reading what it sent.
+        let header_account = match credential(&headers) {
+            Credential::Basic(key) | Credential::Bearer(key) => {
+                Some(request.account(Some(&key), where_key)?)
+            }
+            Credential::Missing | Credential::Malformed => None,
+        };
         let buffer = request.read(body, max_bytes, false).await?;
         let buffer = buffer.as_slice();
         let envelope = match call {
@@ -117,12 +126,10 @@ async fn post_segment(
             Some(_) => segment::read_single(buffer),
         }
         .map_err(|error| malformed(&error))?;
-        let key = match credential(&headers) {
-            Credential::Basic(key) | Credential::Bearer(key) => Some(key),
-            Credential::Missing | Credential::Malformed => envelope.write_key.clone(),
+        let account = match header_account {
+            Some(account) => account,
+            None => request.account(envelope.write_key.as_deref(), where_key)?,
         };
-        let account = request
-            .account(key.as_deref(), "as HTTP Basic user name or as the body's `writeKey`")?;
         request.store(account, envelope, segment_reader(call)).await
     }
     .await;
@@ -137,7 +144,13 @@ async fn post_posthog(
     body: Body,
 ) -> Response {
     let request = Request::new(&state, &headers, Format::PostHog);
+    let where_key = "as the body's `api_key`";
     let result = async {
+        // As for Segment: a key in the header is checked before the body is read.
+        let header_account = match credential(&headers) {
+            Credential::Bearer(key) => Some(request.account(Some(&key), where_key)?),
+            Credential::Basic(_) | Credential::Missing | Credential::Malformed => None,
+        };
         // posthog-js says `compression=gzip-js` in the query instead of a header.
         let gzip_js = query.as_deref().is_some_and(|query| {
             form_urlencoded::parse(query.as_bytes())
@@ -150,11 +163,10 @@ async fn post_posthog(
         let envelope =
             posthog::read_body(buffer, query.as_deref(), state.limits.max_events_per_batch)
                 .map_err(|error| malformed(&error))?;
-        let key = match credential(&headers) {
-            Credential::Bearer(key) => Some(key),
-            _ => envelope.write_key.clone(),
+        let account = match header_account {
+            Some(account) => account,
+            None => request.account(envelope.write_key.as_deref(), where_key)?,
         };
-        let account = request.account(key.as_deref(), "as the body's `api_key`")?;
         request.store(account, envelope, posthog::read_message).await
     }
     .await;
