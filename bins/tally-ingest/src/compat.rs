@@ -29,6 +29,7 @@ use tally_compat::{
 use tally_events::{BatchError, EventKind, Limits, check_batch_with};
 use tally_service::{Problem, error_chain};
 use tally_store::{Account, EventRecord};
+use utoipa::ToSchema;
 
 use crate::audit::AuditBatch;
 use crate::body::{BodyBuffer, ContentCoding, read_body};
@@ -38,7 +39,8 @@ use crate::server::{
 };
 
 /// PostHog's capture paths, each also with a trailing slash as its SDKs send.
-const POSTHOG_PATHS: [&str; 5] = ["/batch", "/capture", "/e", "/i/v0/e", "/i/v0/ai/batch"];
+pub(crate) const POSTHOG_PATHS: [&str; 5] =
+    ["/batch", "/capture", "/e", "/i/v0/e", "/i/v0/ai/batch"];
 
 /// The routes of the compatible formats, merged into the daemon's router.
 pub fn routes() -> Router<IngestState> {
@@ -107,7 +109,16 @@ async fn post_segment(
 ) -> Response {
     let request = Request::new(&state, &headers, Format::Segment);
     let max_bytes = state.max_body_bytes.min(segment::MAX_BATCH_BYTES);
+    let where_key = "as HTTP Basic user name or as the body's `writeKey`";
     let result = async {
+        // A key in the header is checked before the body is read, as a native
+        // batch's is: a wrong key is refused without reading what it sent.
+        let header_account = match credential(&headers) {
+            Credential::Basic(key) | Credential::Bearer(key) => {
+                Some(request.account(Some(&key), where_key)?)
+            }
+            Credential::Missing | Credential::Malformed => None,
+        };
         let buffer = request.read(body, max_bytes, false).await?;
         let buffer = buffer.as_slice();
         let envelope = match call {
@@ -115,12 +126,10 @@ async fn post_segment(
             Some(_) => segment::read_single(buffer),
         }
         .map_err(|error| malformed(&error))?;
-        let key = match credential(&headers) {
-            Credential::Basic(key) | Credential::Bearer(key) => Some(key),
-            Credential::Missing | Credential::Malformed => envelope.write_key.clone(),
+        let account = match header_account {
+            Some(account) => account,
+            None => request.account(envelope.write_key.as_deref(), where_key)?,
         };
-        let account = request
-            .account(key.as_deref(), "as HTTP Basic user name or as the body's `writeKey`")?;
         request.store(account, envelope, segment_reader(call)).await
     }
     .await;
@@ -135,7 +144,13 @@ async fn post_posthog(
     body: Body,
 ) -> Response {
     let request = Request::new(&state, &headers, Format::PostHog);
+    let where_key = "as the body's `api_key`";
     let result = async {
+        // As for Segment: a key in the header is checked before the body is read.
+        let header_account = match credential(&headers) {
+            Credential::Bearer(key) => Some(request.account(Some(&key), where_key)?),
+            Credential::Basic(_) | Credential::Missing | Credential::Malformed => None,
+        };
         // posthog-js says `compression=gzip-js` in the query instead of a header.
         let gzip_js = query.as_deref().is_some_and(|query| {
             form_urlencoded::parse(query.as_bytes())
@@ -148,11 +163,10 @@ async fn post_posthog(
         let envelope =
             posthog::read_body(buffer, query.as_deref(), state.limits.max_events_per_batch)
                 .map_err(|error| malformed(&error))?;
-        let key = match credential(&headers) {
-            Credential::Bearer(key) => Some(key),
-            _ => envelope.write_key.clone(),
+        let account = match header_account {
+            Some(account) => account,
+            None => request.account(envelope.write_key.as_deref(), where_key)?,
         };
-        let account = request.account(key.as_deref(), "as the body's `api_key`")?;
         request.store(account, envelope, posthog::read_message).await
     }
     .await;
@@ -454,7 +468,7 @@ struct CompatOutcome {
 }
 
 /// A message not stored: not readable, not mappable or not a valid event.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct MessageRejection {
     /// 0-based position in the body.
     index: usize,
@@ -480,8 +494,8 @@ impl From<Untranslatable> for MessageRejection {
 
 /// The answer to a compatible body: the counts of Tally's own answer, with
 /// messages named by their 0-based index, and how each was mapped.
-#[derive(Serialize)]
-struct CompatAnswer {
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CompatAnswer {
     /// Segment's success flag.
     #[serde(skip_serializing_if = "Option::is_none")]
     success: Option<bool>,
@@ -497,15 +511,17 @@ struct CompatAnswer {
     mapped: Vec<MappedAnswer>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = MessageConflict)]
 struct ConflictAnswer {
     index: usize,
     id: String,
 }
 
 /// The messages one mapping made into one kind.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct MappedAnswer {
+    #[schema(schema_with = crate::openapi::event_kind_schema)]
     kind: EventKind,
     by: MappedBy,
     messages: Vec<usize>,

@@ -1,5 +1,5 @@
 //! The ingest daemon's parts, wired by `main.rs` and driven by the benchmarks:
-//! the HTTP server ([`server`]) and its body reading ([`body`]), the writer thread ([`writer`]), the file
+//! the HTTP server ([`server`]), its OpenAPI document ([`openapi`]) and its body reading ([`body`]), the writer thread ([`writer`]), the file
 //! importer ([`import`]), the one [`outcome`] of a batch both report, and the
 //! thread that keeps every account's derived state fresh ([`upkeep`]).
 
@@ -10,6 +10,7 @@ pub mod body;
 pub mod compat;
 pub mod demo;
 pub mod import;
+pub mod openapi;
 pub mod outcome;
 pub mod server;
 pub mod upkeep;

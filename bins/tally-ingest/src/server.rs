@@ -25,6 +25,7 @@ use serde::Serialize;
 use tally_events::{Limits, check_batch_parallel};
 use tally_service::{Problem, error_chain};
 use tally_store::{Account, EventRecord, Store};
+use utoipa::ToSchema;
 
 use crate::audit::{AuditBatch, AuditLog};
 use crate::body::{BodyBudget, BodyRefusal, ContentCoding, read_body};
@@ -52,9 +53,20 @@ pub struct IngestState {
 
 /// The daemon's routes.
 pub fn router(state: IngestState) -> Router {
+    let document = axum::body::Bytes::from(
+        serde_json::to_vec_pretty(&crate::openapi::document())
+            .expect("the OpenAPI document serialises"),
+    );
     Router::new()
         .merge(crate::compat::routes())
         .route("/healthz", get(|| async { "ok\n" }))
+        .route(
+            crate::openapi::DOCUMENT_PATH,
+            get(move || {
+                let document = document.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], document) }
+            }),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -62,7 +74,7 @@ pub fn router(state: IngestState) -> Router {
 }
 
 /// The answer to an accepted batch.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BatchAnswer {
     /// Events stored for the first time.
     pub accepted: usize,
@@ -105,7 +117,7 @@ impl From<BatchOutcome> for BatchAnswer {
 }
 
 /// One conflict in a [`BatchAnswer`].
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ConflictAnswer {
     /// 1-based position in the batch.
     pub line: usize,
@@ -114,7 +126,7 @@ pub struct ConflictAnswer {
 }
 
 /// One rejection in a [`BatchAnswer`].
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RejectionAnswer {
     /// 1-based position in the batch.
     pub line: usize,

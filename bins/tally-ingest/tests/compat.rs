@@ -436,3 +436,37 @@ fn an_accounts_rule_set_while_the_daemon_runs_maps_the_next_request() {
         .unwrap();
     assert_eq!(run_id, "r-1");
 }
+
+/// Found by schemathesis on the daemon's OpenAPI document: a wrong key in the
+/// header was answered 400 or 413 for the body it came with, where a native
+/// batch is refused 403 before its body is read.
+#[test]
+fn issue_18_a_wrong_key_in_the_header_is_refused_before_the_body_is_read() {
+    let (_dir, db) = temp_db();
+    create_account(&db, "acme");
+    let daemon = Daemon::start(&db, &[]);
+    let url = &daemon.url;
+    let wrong_basic = basic("not-a-key");
+    let cases = [
+        (format!("{url}/v1/batch"), wrong_basic.as_str()),
+        (format!("{url}/v1/track"), wrong_basic.as_str()),
+        (format!("{url}/v1/track"), "Bearer not-a-key"),
+        (format!("{url}/capture/"), "Bearer not-a-key"),
+    ];
+    for (url, authorization) in &cases {
+        let (status, answer) =
+            send(url, &[("Authorization", authorization)], b"{\"batch\": [".as_slice());
+        assert_eq!((status, answer["code"].as_str()), (403, Some("wrong_write_key")), "{url}");
+    }
+    // Declared over Segment's 500 KB and never sent: the key is refused first.
+    let mut stream =
+        std::net::TcpStream::connect(daemon.url.trim_start_matches("http://")).unwrap();
+    write!(
+        stream,
+        "POST /v1/batch HTTP/1.1\r\nHost: tally\r\nAuthorization: {wrong_basic}\r\nContent-Length: 512001\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+}

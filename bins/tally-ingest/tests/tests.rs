@@ -13,6 +13,7 @@ mod http;
 mod input;
 mod keys;
 mod log;
+mod openapi;
 mod operator;
 mod retention;
 mod sdk;

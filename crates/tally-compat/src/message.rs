@@ -96,7 +96,7 @@ pub struct Message<'a> {
 }
 
 /// How a message was mapped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MappedBy {
     /// By one of the account's own rules.
