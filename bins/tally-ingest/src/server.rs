@@ -116,7 +116,7 @@ impl From<BatchOutcome> for BatchAnswer {
     }
 }
 
-/// One conflict in a [`BatchAnswer`].
+/// One conflict in the answer to a batch: an id stored with other contents.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConflictAnswer {
     /// 1-based position in the batch.
@@ -125,7 +125,7 @@ pub struct ConflictAnswer {
     pub id: String,
 }
 
-/// One rejection in a [`BatchAnswer`].
+/// One rejection in the answer to a batch: a line that failed its checks.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RejectionAnswer {
     /// 1-based position in the batch.
