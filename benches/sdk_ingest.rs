@@ -257,7 +257,7 @@ fn sdk_ingest(criterion: &mut Criterion) {
 fn sdk_check(criterion: &mut Criterion) {
     use serde_json::value::RawValue;
     use tally_compat::{Mapping, posthog, segment};
-    use tally_events::{Limits, check_batch_with};
+    use tally_events::{CheckedEvent, Limits, check_batch_with};
 
     let samples: Vec<Sample> = (0..MESSAGES_PER_BODY).map(sample).collect();
     let limits = Limits::default();
@@ -277,30 +277,22 @@ fn sdk_check(criterion: &mut Criterion) {
     group.bench_function("segment", |bencher| {
         bencher.iter(|| {
             let envelope = segment::read_batch(&segment_body, 10_000).expect("a batch");
-            let mut lines = Vec::with_capacity(segment_body.len());
             for (index, raw) in envelope.messages.iter().enumerate() {
                 let message = segment::read_message(index, raw, None, received).expect("a message");
-                mapping.translate_into(message, &mut lines);
-                lines.push(b'\n');
+                let (_, fields) = mapping.translate_fields(message);
+                CheckedEvent::check_fields(index + 1, fields, &limits).expect("an event");
             }
-            let mut events = 0;
-            check_batch_with(&lines, &limits, |_| events += 1).expect("a batch");
-            assert_eq!(events, MESSAGES_PER_BODY);
         })
     });
     let posthog_body = Variant::PostHog.body(&samples, "key");
     group.bench_function("posthog", |bencher| {
         bencher.iter(|| {
             let envelope = posthog::read_body(&posthog_body, None, 10_000).expect("a batch");
-            let mut lines = Vec::with_capacity(posthog_body.len());
             for (index, raw) in envelope.messages.iter().enumerate() {
                 let message = posthog::read_message(index, raw, received).expect("a message");
-                mapping.translate_into(message, &mut lines);
-                lines.push(b'\n');
+                let (_, fields) = mapping.translate_fields(message);
+                CheckedEvent::check_fields(index + 1, fields, &limits).expect("an event");
             }
-            let mut events = 0;
-            check_batch_with(&lines, &limits, |_| events += 1).expect("a batch");
-            assert_eq!(events, MESSAGES_PER_BODY);
         })
     });
     group.finish();

@@ -26,7 +26,7 @@ use tally_compat::segment::{self, SegmentCall};
 use tally_compat::{
     BodyError, Envelope, Format, MappedBy, Mapping, Message, Untranslatable, cloudevents, posthog,
 };
-use tally_events::{BatchError, EventKind, Limits, check_batch_with};
+use tally_events::{CheckedEvent, EventKind, Limits};
 use tally_service::{Problem, error_chain};
 use tally_store::{Account, EventRecord};
 use utoipa::ToSchema;
@@ -283,16 +283,7 @@ impl<'r> Request<'r> {
         let (limits, threads) = (self.state.limits, self.state.check_threads.get());
         let checked = tokio::task::block_in_place(|| {
             check_messages(&envelope.messages, &mapping, &read, &received_at, &limits, threads)
-        })
-        .map_err(|error| {
-            // The mapping writes one JSON object a line: the checker cannot refuse the whole.
-            tracing::error!(account = %account.slug, %error, "mapped events not checked");
-            refusal(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the mapped events could not be checked; nothing was written; the cause is in the daemon's log".into(),
-            )
-        })?;
+        });
         drop(envelope);
         let outcome = BatchOutcome::default();
         let stored =
@@ -367,12 +358,11 @@ struct CheckedMessages {
 /// Messages a run takes at least: below that a thread costs more than it
 /// saves, and concurrent requests keep the cores busy anyway (SDKs send
 /// batches of 100 to 1,500 messages).
-const RUN_MESSAGES: usize = 4096;
+const RUN_MESSAGES: usize = 256;
 
-/// Reads, maps and checks every message, in runs on every core. Each run's
-/// mapped events are written as NDJSON, a line a message (blank for one not
-/// mapped, so that a line is still its message), and checked by the native
-/// event checker as a native body's lines are.
+/// Reads, maps and checks every message, in runs on every core. Each mapped
+/// event's fields go to the native event checker as they are, checked as a
+/// native line holding them would be.
 fn check_messages<F>(
     messages: &[Cow<'_, RawValue>],
     mapping: &Mapping,
@@ -380,7 +370,7 @@ fn check_messages<F>(
     received_at: &RawValue,
     limits: &Limits,
     threads: usize,
-) -> Result<CheckedMessages, BatchError>
+) -> CheckedMessages
 where
     F: for<'a> Fn(usize, &'a RawValue, &'a RawValue) -> Result<Message<'a>, Untranslatable> + Sync,
 {
@@ -390,48 +380,42 @@ where
             mapped: Vec::with_capacity(run.len()),
             ..CheckedMessages::default()
         };
-        let mut lines = Vec::with_capacity(run.iter().map(|raw| raw.get().len()).sum());
         for (offset, raw) in run.iter().enumerate() {
             let index = first + offset;
-            match read(index, raw, received_at) {
-                Ok(message) => {
-                    let mapped = mapping.translate_into(message, &mut lines);
-                    checked.mapped.push((index, mapped.kind, mapped.by));
-                }
+            let message = match read(index, raw, received_at) {
+                Ok(message) => message,
                 Err(untranslatable) => {
-                    checked.rejections.push(MessageRejection::from(untranslatable))
+                    checked.rejections.push(MessageRejection::from(untranslatable));
+                    continue;
+                }
+            };
+            let (mapped, fields) = mapping.translate_fields(message);
+            checked.mapped.push((index, mapped.kind, mapped.by));
+            match CheckedEvent::check_fields(index + 1, fields, limits) {
+                Ok(event) => checked.events.extend(checked.audit.take(event)),
+                Err(rejection) => {
+                    // Where the field was read is worked out again, for the few rejected.
+                    let field = rejection.field.as_deref().map(|field| {
+                        read(index, raw, received_at)
+                            .map(|message| mapping.translate(message).source_of(field))
+                            .unwrap_or_else(|_| field.to_string())
+                    });
+                    checked.rejections.push(MessageRejection {
+                        index,
+                        field,
+                        code: rejection.problem.code(),
+                        reason: rejection.problem.to_string(),
+                    });
                 }
             }
-            lines.push(b'\n');
         }
-        if checked.mapped.is_empty() {
-            return Ok(checked);
-        }
-        let (events, audit) = (&mut checked.events, &mut checked.audit);
-        let rejections =
-            check_batch_with(&lines, limits, |event| events.extend(audit.take(event)))?;
-        for rejection in rejections {
-            let index = first + rejection.line - 1;
-            // Where the field was read is worked out again, for the few rejected.
-            let field = rejection.field.as_deref().map(|field| {
-                read(index, &run[index - first], received_at)
-                    .map(|message| mapping.translate(message).source_of(field))
-                    .unwrap_or_else(|_| field.to_string())
-            });
-            checked.rejections.push(MessageRejection {
-                index,
-                field,
-                code: rejection.problem.code(),
-                reason: rejection.problem.to_string(),
-            });
-        }
-        Ok(checked)
+        checked
     };
     let run_length = messages.len().div_ceil(threads.max(1)).max(RUN_MESSAGES);
     if messages.len() <= run_length {
         return check_run(0, messages);
     }
-    let parts: Vec<Result<CheckedMessages, BatchError>> = std::thread::scope(|scope| {
+    let parts: Vec<CheckedMessages> = std::thread::scope(|scope| {
         let handles: Vec<_> = messages
             .chunks(run_length)
             .enumerate()
@@ -451,13 +435,12 @@ where
         ..CheckedMessages::default()
     };
     for part in parts {
-        let part = part?;
         all.events.extend(part.events);
         all.audit.append(part.audit);
         all.rejections.extend(part.rejections);
         all.mapped.extend(part.mapped);
     }
-    Ok(all)
+    all
 }
 
 /// What storing a compatible body did.

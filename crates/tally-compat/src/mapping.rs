@@ -5,10 +5,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::value::RawValue;
-use tally_events::EventKind;
+use tally_events::{EventFields, EventKind};
 
 use crate::message::{Call, Format, MappedBy, Message, Source, Translated};
-use crate::raw::{Members, Raw, owned_raw, string_raw};
+use crate::raw::{Members, Raw, owned_raw, string_raw, text_of};
 use crate::rule::MappingRule;
 
 /// An account's rules and the default mapping. Built once per request from the
@@ -67,7 +67,9 @@ impl Mapping {
     pub fn translate(&self, message: Message<'_>) -> Translated {
         let index = message.index;
         let mut line = Vec::with_capacity(256);
-        let (mapped, sources) = self.map(message, &mut line, true);
+        let (mapped, draft, id) = self.draft(message, true);
+        draft.write(&id, mapped.kind, &mut line);
+        let sources = draft.sources;
         Translated {
             index,
             event: String::from_utf8(line).expect("the mapping writes UTF-8"),
@@ -77,20 +79,22 @@ impl Mapping {
         }
     }
 
-    /// Maps one message and appends its event's JSON to `line`: what a batch
-    /// of messages does, without keeping where each field was read.
-    pub fn translate_into(&self, message: Message<'_>, line: &mut Vec<u8>) -> Mapped {
-        self.map(message, line, false).0
+    /// Maps one message to its event's fields, for `CheckedEvent::check_fields`:
+    /// what a batch of messages does, without writing each event as JSON and
+    /// reading it again, and without keeping where each field was read.
+    pub fn translate_fields<'a>(&'a self, message: Message<'a>) -> (Mapped, EventFields<'a>) {
+        let (mapped, draft, id) = self.draft(message, false);
+        (mapped, draft.into_fields(id, mapped.kind))
     }
 
-    /// Maps `message` into `line`, and says where each field was read when
-    /// `track_sources` (which costs an allocation a field read from a property).
-    fn map(
-        &self,
-        message: Message<'_>,
-        line: &mut Vec<u8>,
+    /// Maps `message` into the fields of its event, noting where each was
+    /// read when `track_sources` (which costs an allocation a field read from
+    /// a property).
+    fn draft<'a>(
+        &'a self,
+        message: Message<'a>,
         track_sources: bool,
-    ) -> (Mapped, Vec<(&'static str, Source)>) {
+    ) -> (Mapped, Draft<'a>, Raw<'a>) {
         let Message {
             index: _,
             format,
@@ -194,8 +198,7 @@ impl Mapping {
                 }
             }
         };
-        draft.write(&id, kind, line);
-        (Mapped { kind, by }, draft.sources)
+        (Mapped { kind, by }, draft, id)
     }
 }
 
@@ -379,6 +382,28 @@ impl<'a> Draft<'a> {
         }
         let key = traits_source.rsplit('.').next().unwrap_or(traits_source).to_string();
         self.properties.insert_absent(key, traits.into_raw());
+    }
+
+    /// The event's fields for the checker: strings as their text (borrowed
+    /// when they hold no escape), other values parsed, properties as JSON text.
+    fn into_fields(self, id: Raw<'a>, kind: EventKind) -> EventFields<'a> {
+        let mut fields = EventFields::new();
+        let mut put = |name: &'static str, value: Raw<'a>| match text_of(&value) {
+            Some(text) => fields.text(name, text),
+            None => fields
+                .value(name, serde_json::from_str(value.get()).expect("a raw value is valid JSON")),
+        };
+        put("id", id);
+        for (name, value) in self.fields {
+            put(name, value);
+        }
+        fields.text("kind", Cow::Borrowed(kind.wire_name()));
+        if !self.properties.is_empty() {
+            let mut json = Vec::with_capacity(128);
+            self.properties.write(&mut json);
+            fields.properties(Cow::Owned(String::from_utf8(json).expect("JSON written is UTF-8")));
+        }
+        fields
     }
 
     /// Writes the event as one line of JSON.

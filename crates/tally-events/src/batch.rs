@@ -8,7 +8,7 @@ use crate::check::check_top_level;
 use crate::error::{BatchError, Problem, Rejection};
 use crate::event::Event;
 use crate::limits::Limits;
-use crate::object::TopLevel;
+use crate::object::{EventFields, TopLevel};
 
 /// A batch after checking: the events that passed and the lines that did not.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -41,6 +41,16 @@ impl CheckedEvent {
     /// Checks one JSON value found at `line`.
     pub fn check(line: usize, value: Value, limits: &Limits) -> Result<CheckedEvent, Rejection> {
         CheckedEvent::check_read(line, value.into(), limits)
+    }
+
+    /// Checks an event whose fields a reader of another format handed over
+    /// one by one, as found at `line`.
+    pub fn check_fields(
+        line: usize,
+        fields: EventFields<'_>,
+        limits: &Limits,
+    ) -> Result<CheckedEvent, Rejection> {
+        CheckedEvent::check_read(line, TopLevel::Object(fields.object), limits)
     }
 
     fn check_read(

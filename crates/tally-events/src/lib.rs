@@ -45,6 +45,7 @@ pub use error::{BatchError, Problem, Rejection};
 pub use event::*;
 pub use kind::EventKind;
 pub use limits::Limits;
+pub use object::EventFields;
 pub use values::{
     AuditStatus, IntegrationStatus, InteractionType, Operation, OriginType, ResourceKind, Role,
     RunStatus, RunTrigger, SourceType,

@@ -125,6 +125,40 @@ impl<'de> Object<'de> {
     }
 }
 
+/// An event's fields handed over one by one, by a reader of another format
+/// that has them apart already (`tally-compat`): checked by
+/// [`crate::CheckedEvent::check_fields`] exactly as a line holding them would
+/// be, without writing the line and reading it again.
+#[derive(Debug, Default)]
+pub struct EventFields<'a> {
+    pub(crate) object: Object<'a>,
+}
+
+impl<'a> EventFields<'a> {
+    /// No field yet.
+    pub fn new() -> EventFields<'a> {
+        EventFields::default()
+    }
+
+    /// A field whose value is a JSON string, given as its text.
+    pub fn text(&mut self, name: &'static str, text: Cow<'a, str>) {
+        self.object.note_if_duplicate(name);
+        self.object.fields.push((Cow::Borrowed(name), FieldValue::Text(text)));
+    }
+
+    /// A field whose value is any other JSON value.
+    pub fn value(&mut self, name: &'static str, value: Value) {
+        self.object.note_if_duplicate(name);
+        self.object.fields.push((Cow::Borrowed(name), FieldValue::Other(value)));
+    }
+
+    /// The free-form `properties`, as JSON text (read as a line's would be).
+    pub fn properties(&mut self, json: Cow<'a, str>) {
+        self.object.note_if_duplicate("properties");
+        self.object.free_form.push(("properties", json));
+    }
+}
+
 impl From<Map<String, Value>> for Object<'_> {
     fn from(map: Map<String, Value>) -> Self {
         let mut object = Object::default();
