@@ -224,7 +224,19 @@ pub(crate) fn take_text<'a>(
     name: &str,
     path: &str,
 ) -> Result<Option<Raw<'a>>, Untranslatable> {
-    let Some(value) = members.remove(name) else { return Ok(None) };
+    match members.remove(name) {
+        Some(value) => as_text(index, value, path),
+        None => Ok(None),
+    }
+}
+
+/// A value read as text: a string as sent, a number as its decimal text,
+/// `null` as absent.
+pub(crate) fn as_text<'a>(
+    index: usize,
+    value: Raw<'a>,
+    path: &str,
+) -> Result<Option<Raw<'a>>, Untranslatable> {
     match first_byte(&value) {
         b'n' => Ok(None),
         b'"' => Ok(Some(value)),
@@ -235,6 +247,20 @@ pub(crate) fn take_text<'a>(
             format!("expected a string, found {}", json_type(&value)),
         )),
     }
+}
+
+/// A value read as an object's members, `null` as empty.
+pub(crate) fn as_object<'a>(
+    index: usize,
+    value: &'a RawValue,
+    path: &str,
+) -> Result<Members<'a>, Untranslatable> {
+    if is_null(value) {
+        return Ok(Members::default());
+    }
+    Members::parse(value).map_err(|found| {
+        Untranslatable::field(index, path, format!("expected an object, found {found}"))
+    })
 }
 
 /// An object member taken out, absent (or `null`) as empty.

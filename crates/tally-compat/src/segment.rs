@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 
 use crate::envelope::{self, BodyError, Envelope, derived_id};
 use crate::message::{Call, Format, Message, Untranslatable};
-use crate::raw::{is_null, is_string, message_members, take_object, take_text, text_of};
+use crate::raw::{Members, as_object, as_text, is_null, is_string, json_type, take_text, text_of};
 
 /// Segment's limit on a batch's body, in bytes (500 KB).
 pub const MAX_BATCH_BYTES: usize = 500 * 1024;
@@ -99,6 +99,37 @@ pub fn read_single(body: &[u8]) -> Result<Envelope<'_>, BodyError> {
     Ok(Envelope { write_key: key.write_key, messages: vec![Cow::Borrowed(raw)] })
 }
 
+/// A Segment message's members, each kept raw until read. Members Tally does
+/// not read (`anonymousId`, `integrations`, `_metadata`, `sentAt`) are skipped;
+/// a member given twice fails the message.
+#[derive(Deserialize)]
+struct Wire<'a> {
+    #[serde(rename = "type", borrow)]
+    call: Option<&'a RawValue>,
+    #[serde(rename = "messageId", borrow)]
+    message_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
+    #[serde(rename = "originalTimestamp", borrow)]
+    original_timestamp: Option<&'a RawValue>,
+    #[serde(rename = "userId", borrow)]
+    user_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event: Option<&'a RawValue>,
+    #[serde(borrow)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow)]
+    properties: Option<&'a RawValue>,
+    #[serde(borrow)]
+    context: Option<&'a RawValue>,
+    #[serde(borrow)]
+    traits: Option<&'a RawValue>,
+    #[serde(rename = "groupId", borrow)]
+    group_id: Option<&'a RawValue>,
+    #[serde(rename = "previousId", borrow)]
+    previous_id: Option<&'a RawValue>,
+}
+
 /// Reads one message; `call` is the path's when the message has no `type`;
 /// `received_at` (a JSON string) is its instant when it has no `timestamp`.
 pub fn read_message<'a>(
@@ -116,8 +147,19 @@ pub fn read_message<'a>(
             ),
         ));
     }
-    let mut members = message_members(index, raw)?;
-    let call = match take_text(index, &mut members, "type", "type")? {
+    if json_type(raw) != "an object" {
+        return Err(Untranslatable::whole(
+            index,
+            format!("a message must be a JSON object, not {}", json_type(raw)),
+        ));
+    }
+    let wire: Wire<'a> = serde_json::from_str(raw.get())
+        .map_err(|error| Untranslatable::whole(index, format!("not a Segment message: {error}")))?;
+    let text = |value: Option<&'a RawValue>, path: &str| match value {
+        Some(value) => as_text(index, Cow::Borrowed(value), path),
+        None => Ok(None),
+    };
+    let call = match text(wire.call, "type")? {
         Some(name) => {
             let name = text_of(&name).unwrap_or_default();
             SegmentCall::parse(&name).ok_or_else(|| {
@@ -132,44 +174,46 @@ pub fn read_message<'a>(
             Untranslatable::field(index, "type", "a message sent to /v1/batch needs its type")
         })?,
     };
-    let id = match take_text(index, &mut members, "messageId", "messageId")? {
+    let id = match text(wire.message_id, "messageId")? {
         Some(id) => id,
         None => derived_id("segment", raw),
     };
-    let at = ["timestamp", "originalTimestamp"]
+    let at = [(wire.timestamp, "timestamp"), (wire.original_timestamp, "originalTimestamp")]
         .into_iter()
-        .find_map(|name| members.remove(name).filter(|at| !is_null(at)).map(|at| (at, name)))
+        .find_map(|(at, name)| at.filter(|at| !is_null(at)).map(|at| (Cow::Borrowed(at), name)))
         .unwrap_or((Cow::Borrowed(received_at), "received"));
-    let Some(user) = take_text(index, &mut members, "userId", "userId")? else {
+    let Some(user) = text(wire.user_id, "userId")? else {
         return Err(Untranslatable::field(
             index,
             "userId",
             "the message names no user: Tally counts what users do, so send userId (an anonymousId alone is a visitor, not a user)",
         ));
     };
-    let mut context = take_object(index, &mut members, "context", "context")?;
+    let object = |value: Option<&'a RawValue>, path: &str| match value {
+        Some(value) => as_object(index, value, path),
+        None => Ok(Members::default()),
+    };
+    let mut context = object(wire.context, "context")?;
     let organization = take_text(index, &mut context, "groupId", "context.groupId")?
         .map(|organization| (organization, "context.groupId"));
-    let mut properties = take_object(index, &mut members, "properties", "properties")?;
+    let mut properties = object(wire.properties, "properties")?;
     let mut name = None;
     let call = match call {
-        SegmentCall::Track => {
-            match take_text(index, &mut members, "event", "event")?.as_ref().and_then(text_of) {
-                Some(event) => {
-                    name = Some(event);
-                    Call::Named
-                }
-                None => {
-                    return Err(Untranslatable::field(
-                        index,
-                        "event",
-                        "a track message needs the event's name",
-                    ));
-                }
+        SegmentCall::Track => match text(wire.event, "event")?.as_ref().and_then(text_of) {
+            Some(event) => {
+                name = Some(event);
+                Call::Named
             }
-        }
+            None => {
+                return Err(Untranslatable::field(
+                    index,
+                    "event",
+                    "a track message needs the event's name",
+                ));
+            }
+        },
         SegmentCall::Page | SegmentCall::Screen => {
-            let page_name = take_text(index, &mut members, "name", "name")?;
+            let page_name = text(wire.name, "name")?;
             let path = [("path", "properties.path"), ("url", "properties.url")]
                 .into_iter()
                 .find_map(|(key, source)| {
@@ -186,12 +230,11 @@ pub fn read_message<'a>(
                 (None, None) => Call::Page { page: None, page_source: "name" },
             }
         }
-        SegmentCall::Identify => Call::Identify {
-            traits: take_object(index, &mut members, "traits", "traits")?,
-            traits_source: "traits",
-        },
+        SegmentCall::Identify => {
+            Call::Identify { traits: object(wire.traits, "traits")?, traits_source: "traits" }
+        }
         SegmentCall::Group => {
-            let Some(organization) = take_text(index, &mut members, "groupId", "groupId")? else {
+            let Some(organization) = text(wire.group_id, "groupId")? else {
                 return Err(Untranslatable::field(
                     index,
                     "groupId",
@@ -201,12 +244,12 @@ pub fn read_message<'a>(
             Call::Group {
                 organization,
                 organization_source: "groupId",
-                traits: take_object(index, &mut members, "traits", "traits")?,
+                traits: object(wire.traits, "traits")?,
                 traits_source: "traits",
             }
         }
         SegmentCall::Alias => {
-            if let Some(previous) = take_text(index, &mut members, "previousId", "previousId")? {
+            if let Some(previous) = text(wire.previous_id, "previousId")? {
                 properties.insert_absent("previousId", previous);
             }
             Call::Alias
