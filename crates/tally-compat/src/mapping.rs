@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 use tally_events::{EventFields, EventKind};
 
 use crate::message::{Call, Format, MappedBy, Message, Source, Translated};
-use crate::raw::{Members, Raw, owned_raw, string_raw, text_of};
+use crate::raw::{Members, Raw, owned_raw, text_of};
 use crate::rule::MappingRule;
 
 /// An account's rules and the default mapping. Built once per request from the
@@ -132,7 +132,7 @@ impl Mapping {
                 let kind = rule.rule.kind();
                 draft.fill(kind, Some(rule), &[]);
                 if kind == EventKind::Activity {
-                    draft.default_activity(format, rule.rule.event());
+                    draft.default_activity(format, Cow::Borrowed(rule.rule.event()));
                 }
                 (kind, MappedBy::AccountRule)
             }
@@ -170,22 +170,28 @@ impl Mapping {
             ) => {
                 draft.take_user();
                 draft.put("organization", Some((organization, organization_source)));
-                let role = traits
-                    .remove("role")
-                    .map(|role| (role, Cow::Owned(format!("{traits_source}.role"))))
-                    .unwrap_or_else(|| (string_raw("member"), Cow::Borrowed("default")));
-                draft.put_owned("role", Some(role));
+                match traits.remove("role") {
+                    Some(role) => draft.put_owned(
+                        "role",
+                        Some((role, Cow::Owned(format!("{traits_source}.role")))),
+                    ),
+                    None => draft.put_given(
+                        "role",
+                        Given::Text(Cow::Borrowed("member")),
+                        Cow::Borrowed("default"),
+                    ),
+                }
                 draft.keep_rest(traits, traits_source);
                 (EventKind::UserRoleChanged, MappedBy::Default)
             }
             (None, Call::Alias) => {
                 draft.fill(EventKind::Activity, None, &[]);
-                draft.default_activity(format, "alias");
+                draft.default_activity(format, Cow::Borrowed("alias"));
                 (EventKind::Activity, MappedBy::Default)
             }
             (None, Call::Named) => {
-                let name = name.as_deref().unwrap_or(format.label());
-                if let Some((kind, fallbacks)) = default_rule(format, name) {
+                let name = name.unwrap_or(Cow::Borrowed(format.label()));
+                if let Some((kind, fallbacks)) = default_rule(format, &name) {
                     draft.fill(kind, None, fallbacks);
                     if kind == EventKind::Activity {
                         draft.default_activity(format, name);
@@ -200,11 +206,6 @@ impl Mapping {
         };
         (Mapped { kind, by }, draft, id)
     }
-}
-
-/// A value written here, as raw JSON borrowed for as long as the program runs.
-fn static_raw(text: &'static str) -> &'static RawValue {
-    serde_json::from_str(text).expect("the mapping's own values are JSON")
 }
 
 /// The default mapping of a named message, when it has one besides "a kind's
@@ -263,9 +264,21 @@ fn spelled_kind(text: &str) -> Option<EventKind> {
     EventKind::parse(spelled).filter(|kind| *kind != EventKind::AuditEntry)
 }
 
+/// A field's value as the mapping has it: raw JSON from the message (or a
+/// rule's constant), or a value of the mapping's own, which the checker takes
+/// as it is rather than reading it back from JSON.
+enum Given<'a> {
+    /// JSON as sent.
+    Raw(Raw<'a>),
+    /// A string's text.
+    Text(Cow<'a, str>),
+    /// A whole number.
+    Whole(u64),
+}
+
 /// The event being made, and what of the message is left to place.
 struct Draft<'a> {
-    fields: Vec<(&'static str, Raw<'a>)>,
+    fields: Vec<(&'static str, Given<'a>)>,
     sources: Vec<(&'static str, Source)>,
     track_sources: bool,
     properties: Members<'a>,
@@ -285,10 +298,14 @@ impl<'a> Draft<'a> {
 
     fn put_owned(&mut self, field: &'static str, value: Option<(Raw<'a>, Source)>) {
         if let Some((value, source)) = value {
-            self.fields.push((field, value));
-            if self.track_sources {
-                self.sources.push((field, source));
-            }
+            self.put_given(field, Given::Raw(value), source);
+        }
+    }
+
+    fn put_given(&mut self, field: &'static str, value: Given<'a>, source: Source) {
+        self.fields.push((field, value));
+        if self.track_sources {
+            self.sources.push((field, source));
         }
     }
 
@@ -357,20 +374,19 @@ impl<'a> Draft<'a> {
 
     /// An activity's module (the format's name) and action (the message's
     /// name) when the message gives neither, and no time spent.
-    fn default_activity(&mut self, format: Format, name: &str) {
+    fn default_activity(&mut self, format: Format, name: Cow<'a, str>) {
         if !self.has("module") {
-            let label = match format {
-                Format::Segment => static_raw("\"Segment\""),
-                Format::PostHog => static_raw("\"PostHog\""),
-                Format::CloudEvents => static_raw("\"CloudEvents\""),
-            };
-            self.put("module", Some((Cow::Borrowed(label), "default")));
+            self.put_given(
+                "module",
+                Given::Text(Cow::Borrowed(format.label())),
+                Cow::Borrowed("default"),
+            );
         }
         if !self.has("action") {
-            self.put("action", Some((string_raw(name), "default")));
+            self.put_given("action", Given::Text(name), Cow::Borrowed("default"));
         }
         if !self.has("time_spent_secs") {
-            self.put("time_spent_secs", Some((Cow::Borrowed(static_raw("0")), "default")));
+            self.put_given("time_spent_secs", Given::Whole(0), Cow::Borrowed("default"));
         }
     }
 
@@ -388,12 +404,18 @@ impl<'a> Draft<'a> {
     /// when they hold no escape), other values parsed, properties as JSON text.
     fn into_fields(self, id: Raw<'a>, kind: EventKind) -> EventFields<'a> {
         let mut fields = EventFields::new();
-        let mut put = |name: &'static str, value: Raw<'a>| match text_of(&value) {
-            Some(text) => fields.text(name, text),
-            None => fields
-                .value(name, serde_json::from_str(value.get()).expect("a raw value is valid JSON")),
+        let mut put = |name: &'static str, value: Given<'a>| match value {
+            Given::Raw(value) => match text_of(&value) {
+                Some(text) => fields.text(name, text),
+                None => fields.value(
+                    name,
+                    serde_json::from_str(value.get()).expect("a raw value is valid JSON"),
+                ),
+            },
+            Given::Text(text) => fields.text(name, text),
+            Given::Whole(number) => fields.value(name, serde_json::Value::from(number)),
         };
-        put("id", id);
+        put("id", Given::Raw(id));
         for (name, value) in self.fields {
             put(name, value);
         }
@@ -417,7 +439,12 @@ impl<'a> Draft<'a> {
             line.extend_from_slice(b",\"");
             line.extend_from_slice(field.as_bytes());
             line.extend_from_slice(b"\":");
-            line.extend_from_slice(value.get().as_bytes());
+            match value {
+                Given::Raw(value) => line.extend_from_slice(value.get().as_bytes()),
+                Given::Text(text) => serde_json::to_writer(&mut *line, text.as_ref())
+                    .expect("writing to a Vec cannot fail"),
+                Given::Whole(number) => line.extend_from_slice(number.to_string().as_bytes()),
+            }
         }
         if !self.properties.is_empty() {
             line.extend_from_slice(b",\"properties\":");

@@ -10,8 +10,8 @@ use serde_json::value::RawValue;
 use crate::envelope::{self, BodyError, Envelope, derived_id};
 use crate::message::{Call, Format, Message, Untranslatable};
 use crate::raw::{
-    Members, Raw, boolean_of, is_null, is_string, message_members, string_raw, take_object,
-    take_text, text_of,
+    Members, Raw, as_object, as_text, boolean_of, is_null, is_string, json_type, string_raw,
+    take_object, take_text, text_of,
 };
 
 const EXPECTED: &str =
@@ -125,6 +125,23 @@ fn decode_data(data: &str) -> Result<String, BodyError> {
         .map_err(|error| BodyError::NotUtf8 { offset: error.utf8_error().valid_up_to() })
 }
 
+/// A captured event's members, each kept raw until read. Members Tally does
+/// not read (`api_key`, `type`, `offset`) are skipped; a member given twice
+/// fails the event.
+#[derive(Deserialize)]
+struct Wire<'a> {
+    #[serde(borrow)]
+    event: Option<&'a RawValue>,
+    #[serde(borrow)]
+    uuid: Option<&'a RawValue>,
+    #[serde(borrow)]
+    timestamp: Option<&'a RawValue>,
+    #[serde(borrow)]
+    distinct_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    properties: Option<&'a RawValue>,
+}
+
 /// Reads one captured event; `received_at` (a JSON string) is its instant
 /// when it has no `timestamp`.
 pub fn read_message<'a>(
@@ -132,22 +149,35 @@ pub fn read_message<'a>(
     raw: &'a RawValue,
     received_at: &'a RawValue,
 ) -> Result<Message<'a>, Untranslatable> {
-    let mut members = message_members(index, raw)?;
-    let Some(name) = take_text(index, &mut members, "event", "event")?.as_ref().and_then(text_of)
-    else {
+    if json_type(raw) != "an object" {
+        return Err(Untranslatable::whole(
+            index,
+            format!("a message must be a JSON object, not {}", json_type(raw)),
+        ));
+    }
+    let wire: Wire<'a> = serde_json::from_str(raw.get())
+        .map_err(|error| Untranslatable::whole(index, format!("not a PostHog event: {error}")))?;
+    let text = |value: Option<&'a RawValue>, path: &str| match value {
+        Some(value) => as_text(index, Cow::Borrowed(value), path),
+        None => Ok(None),
+    };
+    let Some(name) = text(wire.event, "event")?.as_ref().and_then(text_of) else {
         return Err(Untranslatable::field(index, "event", "a captured event needs its name"));
     };
-    let id = match take_text(index, &mut members, "uuid", "uuid")? {
+    let id = match text(wire.uuid, "uuid")? {
         Some(uuid) => uuid,
         None => derived_id("posthog", raw),
     };
-    let at = members
-        .remove("timestamp")
+    let at = wire
+        .timestamp
         .filter(|at| !is_null(at))
-        .map(|at| (at, "timestamp"))
+        .map(|at| (Cow::Borrowed(at), "timestamp"))
         .unwrap_or((Cow::Borrowed(received_at), "received"));
-    let mut properties = take_object(index, &mut members, "properties", "properties")?;
-    let user = match take_text(index, &mut members, "distinct_id", "distinct_id")? {
+    let mut properties = match wire.properties {
+        Some(properties) => as_object(index, properties, "properties")?,
+        None => Members::default(),
+    };
+    let user = match text(wire.distinct_id, "distinct_id")? {
         Some(user) => (user, "distinct_id"),
         None => match take_text(index, &mut properties, "distinct_id", "properties.distinct_id")? {
             Some(user) => (user, "properties.distinct_id"),

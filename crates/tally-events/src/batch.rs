@@ -492,3 +492,50 @@ mod tests {
         assert_eq!(line_runs("{\"é\":1}", 4), [(0, "{\"é\":1}")]);
     }
 }
+
+#[cfg(test)]
+mod event_fields_tests {
+    use std::borrow::Cow;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn login(user: Cow<'static, str>) -> EventFields<'static> {
+        let mut fields = EventFields::new();
+        fields.text("id", Cow::Borrowed("e1"));
+        fields.text("kind", Cow::Borrowed("login"));
+        fields.text("at", Cow::Borrowed("2026-03-02T09:00:00+01:00"));
+        fields.text("user", user);
+        fields
+    }
+
+    #[test]
+    fn fields_handed_over_are_checked_as_the_line_holding_them() {
+        let mut fields = login(Cow::Borrowed(" u1 "));
+        fields.properties(Cow::Borrowed(r#"{"b": 1.50, "a": [1]}"#));
+        let handed = CheckedEvent::check_fields(3, fields, &Limits::default()).unwrap();
+        let line = json!({"id":"e1","kind":"login","at":"2026-03-02T09:00:00+01:00","user":" u1 ","properties":{"b":1.50,"a":[1]}});
+        let read = CheckedEvent::check(3, line, &Limits::default()).unwrap();
+        assert_eq!(handed.canonical_json, read.canonical_json);
+        assert_eq!(
+            handed.canonical_json,
+            r#"{"id":"e1","at":"2026-03-02T08:00:00Z","kind":"login","user":"u1","properties":{"a":[1],"b":1.5}}"#
+        );
+    }
+
+    #[test]
+    fn a_field_handed_over_twice_is_rejected() {
+        let mut fields = login(Cow::Borrowed("u1"));
+        fields.text("user", Cow::Borrowed("u2"));
+        let rejection = CheckedEvent::check_fields(1, fields, &Limits::default()).unwrap_err();
+        assert_eq!(
+            (rejection.field.as_deref(), rejection.problem.code()),
+            (Some("user"), "unknown_field")
+        );
+        let mut typed = login(Cow::Borrowed("u1"));
+        typed.value("organization", json!(7));
+        let rejection = CheckedEvent::check_fields(1, typed, &Limits::default()).unwrap_err();
+        assert_eq!(rejection.problem.code(), "wrong_type");
+    }
+}

@@ -140,21 +140,20 @@ impl<'a> EventFields<'a> {
         EventFields::default()
     }
 
-    /// A field whose value is a JSON string, given as its text.
+    /// A field whose value is a JSON string, given as its text. Each name is
+    /// given once: a second is left over after the checker takes the first, and
+    /// rejected as a field the kind does not have.
     pub fn text(&mut self, name: &'static str, text: Cow<'a, str>) {
-        self.object.note_if_duplicate(name);
         self.object.fields.push((Cow::Borrowed(name), FieldValue::Text(text)));
     }
 
     /// A field whose value is any other JSON value.
     pub fn value(&mut self, name: &'static str, value: Value) {
-        self.object.note_if_duplicate(name);
         self.object.fields.push((Cow::Borrowed(name), FieldValue::Other(value)));
     }
 
     /// The free-form `properties`, as JSON text (read as a line's would be).
     pub fn properties(&mut self, json: Cow<'a, str>) {
-        self.object.note_if_duplicate("properties");
         self.object.free_form.push(("properties", json));
     }
 }
