@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use crate::envelope::{self, BodyError, Envelope, derived_id};
 use crate::message::{Call, Format, Message, Untranslatable};
 use crate::raw::{
-    Members, Raw, as_object, as_text, boolean_of, is_null, is_string, json_type, string_raw,
+    Members, Raw, as_object, boolean_of, is_null, is_string, optional_text, read_typed, string_raw,
     take_object, take_text, text_of,
 };
 
@@ -149,18 +149,8 @@ pub fn read_message<'a>(
     raw: &'a RawValue,
     received_at: &'a RawValue,
 ) -> Result<Message<'a>, Untranslatable> {
-    if json_type(raw) != "an object" {
-        return Err(Untranslatable::whole(
-            index,
-            format!("a message must be a JSON object, not {}", json_type(raw)),
-        ));
-    }
-    let wire: Wire<'a> = serde_json::from_str(raw.get())
-        .map_err(|error| Untranslatable::whole(index, format!("not a PostHog event: {error}")))?;
-    let text = |value: Option<&'a RawValue>, path: &str| match value {
-        Some(value) => as_text(index, Cow::Borrowed(value), path),
-        None => Ok(None),
-    };
+    let wire: Wire<'a> = read_typed(index, raw, "a PostHog event")?;
+    let text = |value, path: &str| optional_text(index, value, path);
     let Some(name) = text(wire.event, "event")?.as_ref().and_then(text_of) else {
         return Err(Untranslatable::field(index, "event", "a captured event needs its name"));
     };

@@ -249,6 +249,35 @@ pub(crate) fn as_text<'a>(
     }
 }
 
+/// An optional member read as text, as [`as_text`] reads it.
+pub(crate) fn optional_text<'a>(
+    index: usize,
+    value: Option<&'a RawValue>,
+    path: &str,
+) -> Result<Option<Raw<'a>>, Untranslatable> {
+    match value {
+        Some(value) => as_text(index, Cow::Borrowed(value), path),
+        None => Ok(None),
+    }
+}
+
+/// A message read into a format's typed struct of raw members (`what` names
+/// the format's message in the reason), or why it is not one.
+pub(crate) fn read_typed<'a, T: Deserialize<'a>>(
+    index: usize,
+    raw: &'a RawValue,
+    what: &str,
+) -> Result<T, Untranslatable> {
+    if json_type(raw) != "an object" {
+        return Err(Untranslatable::whole(
+            index,
+            format!("a message must be a JSON object, not {}", json_type(raw)),
+        ));
+    }
+    serde_json::from_str(raw.get())
+        .map_err(|error| Untranslatable::whole(index, format!("not {what}: {error}")))
+}
+
 /// A value read as an object's members, `null` as empty.
 pub(crate) fn as_object<'a>(
     index: usize,

@@ -8,7 +8,9 @@ use serde_json::value::RawValue;
 
 use crate::envelope::{self, BodyError, Envelope, derived_id};
 use crate::message::{Call, Format, Message, Untranslatable};
-use crate::raw::{Members, as_object, as_text, is_null, is_string, json_type, take_text, text_of};
+use crate::raw::{
+    Members, as_object, is_null, is_string, optional_text, read_typed, take_text, text_of,
+};
 
 /// Segment's limit on a batch's body, in bytes (500 KB).
 pub const MAX_BATCH_BYTES: usize = 500 * 1024;
@@ -147,18 +149,8 @@ pub fn read_message<'a>(
             ),
         ));
     }
-    if json_type(raw) != "an object" {
-        return Err(Untranslatable::whole(
-            index,
-            format!("a message must be a JSON object, not {}", json_type(raw)),
-        ));
-    }
-    let wire: Wire<'a> = serde_json::from_str(raw.get())
-        .map_err(|error| Untranslatable::whole(index, format!("not a Segment message: {error}")))?;
-    let text = |value: Option<&'a RawValue>, path: &str| match value {
-        Some(value) => as_text(index, Cow::Borrowed(value), path),
-        None => Ok(None),
-    };
+    let wire: Wire<'a> = read_typed(index, raw, "a Segment message")?;
+    let text = |value, path: &str| optional_text(index, value, path);
     let call = match text(wire.call, "type")? {
         Some(name) => {
             let name = text_of(&name).unwrap_or_default();
