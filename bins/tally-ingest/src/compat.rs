@@ -46,7 +46,7 @@ pub(crate) const POSTHOG_PATHS: [&str; 5] =
 pub fn routes() -> Router<IngestState> {
     let mut router = Router::new()
         // Segment's `/v1/batch` is also Tally's own: told apart by the
-        // Authorization scheme, or by the body when there is none.
+        // Authorization scheme (`post_v1_batch`).
         .route("/v1/batch", post(post_v1_batch))
         .route("/api/v1/events", post(post_cloudevents));
     for call in SegmentCall::ALL {
@@ -182,7 +182,7 @@ async fn post_cloudevents(
     let result = async {
         let key = match credential(&headers) {
             Credential::Bearer(key) => Some(key),
-            _ => None,
+            Credential::Basic(_) | Credential::Missing | Credential::Malformed => None,
         };
         let account = request.account(key.as_deref(), "as `Authorization: Bearer <write key>`")?;
         let buffer = request.read(body, state.max_body_bytes, false).await?;
