@@ -15,6 +15,7 @@ pub mod query;
 pub mod routes;
 pub mod state;
 pub mod streams;
+pub mod web;
 pub mod whole;
 
 use std::time::Duration;
@@ -187,6 +188,7 @@ pub fn app(state: AppState) -> Router {
                 ([(header::CONTENT_TYPE, "application/json")], document_json.clone())
             }),
         )
+        .merge(web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(TraceLayer::new_for_http())

@@ -183,7 +183,11 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer_token(&parts.headers)?;
+        // A page's downloads and live streams send the session cookie instead.
+        let token = match crate::web::session::cookie_token(&parts.method, &parts.headers) {
+            Some(token) if !parts.headers.contains_key(header::AUTHORIZATION) => token,
+            _ => bearer_token(&parts.headers)?,
+        };
         let principal =
             state.with_store(move |store| Ok(store.authenticate(&token, Utc::now())?)).await?;
         let principal = principal

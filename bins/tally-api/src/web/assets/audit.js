@@ -1,0 +1,1 @@
+// The audit pages' behaviour (docs/web.md).

@@ -1,0 +1,1 @@
+// The dashboard pages' behaviour (docs/web.md).

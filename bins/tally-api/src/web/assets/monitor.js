@@ -1,0 +1,1 @@
+// The monitor pages' behaviour (docs/web.md).
