@@ -759,17 +759,32 @@ impl ListRequest {
         let more = rows.len() > limit;
         rows.truncate(limit);
         let next_cursor = match rows.last() {
-            Some(last) if more => {
-                let (value, seq) = position(last).into_cursor();
-                let value = match value {
-                    StoreKey::Integer(value) => Key::Integer(value),
-                    StoreKey::Text(text) => Key::Text(text),
-                };
-                Some(self.cursor_after(vec![value, Key::Integer(seq)]))
-            }
+            Some(last) if more => Some(self.store_cursor(position(last))),
             _ => None,
         };
         Page { items: rows.into_iter().map(item).collect(), next_cursor }
+    }
+
+    /// The cursor of the page that starts at the store's `position`, as this
+    /// listing's next cursors are made: the web pages link their pages with
+    /// the cursors the API gives.
+    pub fn store_cursor<P: StorePosition>(&self, position: P) -> String {
+        let (value, seq) = position.into_cursor();
+        let value = match value {
+            StoreKey::Integer(value) => Key::Integer(value),
+            StoreKey::Text(text) => Key::Text(text),
+        };
+        self.cursor_after(vec![value, Key::Integer(seq)])
+    }
+
+    /// Where the store starts this page of a store-paged listing: after the
+    /// cursor's row, or from the first row (also for a whole table).
+    /// `integer_sort` says whether the sort column holds integers.
+    pub fn store_start<P: StorePosition>(&self, integer_sort: bool) -> Result<Option<P>, ApiError> {
+        match &self.answer {
+            Answer::Page { after, .. } => store_after(after.as_deref(), integer_sort),
+            Answer::Whole(_) => Ok(None),
+        }
     }
 }
 

@@ -14,7 +14,9 @@ use tally_report::WriteOptions;
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, Problem};
-use crate::list::{self, CursorScope, ListParameters, ListingPage, ListingQuery, StoreListing};
+use crate::list::{
+    self, CursorScope, ListParameters, ListRequest, ListingPage, ListingQuery, StoreListing,
+};
 use crate::query::{
     self, AuditStatusFilter, NoParameters, OperationFilter, ResourceFilter, SourceTypeFilter,
     check_range,
@@ -87,6 +89,38 @@ pub struct AuditParameters {
     pub error: Option<String>,
 }
 
+/// The store's query for a listing's filters and sort, without its page:
+/// the API's listing and the web page's read the same entries.
+pub(crate) fn audit_query(
+    params: AuditParameters,
+    request: &ListRequest,
+) -> Result<AuditQuery, ApiError> {
+    check_range(&params.from, &params.to)?;
+    let sort = AuditColumn::from_name(AUDIT_ENTRIES.columns[request.sort_column].name)
+        .expect("every listing column is an audit column");
+    Ok(AuditQuery {
+        from: params.from,
+        to: params.to,
+        resource: query::member(params.resource),
+        resource_id: None,
+        operation: query::member(params.operation),
+        origin: params.origin.map(|text| OriginType::parse(&text)),
+        status: query::member(params.status),
+        source_type: query::member(params.source_type),
+        source: params.source,
+        user: params.user,
+        blueprint: params.blueprint,
+        entity: params.entity,
+        run_id: params.run_id,
+        integration: params.integration,
+        error_contains: params.error,
+        sort,
+        descending: request.descending,
+        after: None,
+        limit: 0,
+    })
+}
+
 /// The audit log.
 ///
 /// The account's audit entries, newest first by default, with every filter of
@@ -119,30 +153,8 @@ pub async fn audit_entries(
     let view = principal.read_audit(&account)?;
     let (params, request) =
         listing.read::<AuditParameters, AuditRow>(CursorScope::Account(&account))?;
-    check_range(&params.from, &params.to)?;
-    let sort = AuditColumn::from_name(AUDIT_ENTRIES.columns[request.sort_column].name)
-        .expect("every listing column is an audit column");
-    let query = AuditQuery {
-        from: params.from,
-        to: params.to,
-        resource: query::member(params.resource),
-        resource_id: None,
-        operation: query::member(params.operation),
-        origin: params.origin.map(|text| OriginType::parse(&text)),
-        status: query::member(params.status),
-        source_type: query::member(params.source_type),
-        source: params.source,
-        user: params.user,
-        blueprint: params.blueprint,
-        entity: params.entity,
-        run_id: params.run_id,
-        integration: params.integration,
-        error_contains: params.error,
-        sort,
-        descending: request.descending,
-        after: None,
-        limit: 0,
-    };
+    let query = audit_query(params, &request)?;
+    let sort = query.sort;
     let slug = view.account().to_owned();
     let time_zone =
         state.with_store(move |store| Ok(store.account(&slug)?.calendar.time_zone)).await?;

@@ -11,7 +11,9 @@ use tally_store::{RunColumn, RunQuery, RunState, RunsAfter};
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::list::{self, CursorScope, ListParameters, ListingPage, ListingQuery, StoreListing};
+use crate::list::{
+    self, CursorScope, ListParameters, ListRequest, ListingPage, ListingQuery, StoreListing,
+};
 use crate::query::{self, check_range};
 use crate::routes::AccountProblems;
 use crate::state::{AppState, Authenticated, PathParams};
@@ -42,6 +44,27 @@ pub struct RunParameters {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// The store's query for a listing's filters and sort, without its page:
+/// the API's listing and the web page's read the same runs.
+pub(crate) fn run_query(
+    params: RunParameters,
+    request: &ListRequest,
+) -> Result<RunQuery, ApiError> {
+    check_range(&params.from, &params.to)?;
+    Ok(RunQuery {
+        user: params.user,
+        action: params.action,
+        status: params.status,
+        run_id: params.run_id,
+        from: params.from,
+        to: params.to,
+        sort: RunColumn::ALL[request.sort_column],
+        descending: request.descending,
+        after: None,
+        limit: 0,
+    })
+}
+
 /// Action runs.
 ///
 /// The account's action run states, newest first by default. Administrators see
@@ -70,20 +93,8 @@ pub async fn runs(
     let view = principal.read_runs(&account)?;
     let (params, request) =
         listing.read::<RunParameters, RunRow>(CursorScope::Account(&account))?;
-    check_range(&params.from, &params.to)?;
-    let sort = RunColumn::ALL[request.sort_column];
-    let query = RunQuery {
-        user: params.user,
-        action: params.action,
-        status: params.status,
-        run_id: params.run_id,
-        from: params.from,
-        to: params.to,
-        sort,
-        descending: request.descending,
-        after: None,
-        limit: 0,
-    };
+    let query = run_query(params, &request)?;
+    let sort = query.sort;
     let slug = view.account().to_owned();
     let time_zone =
         state.with_store(move |store| Ok(store.account(&slug)?.calendar.time_zone)).await?;
