@@ -809,7 +809,7 @@ fn chain_block(path: &str, status: &ChainStatus) -> Markup {
                 span class="hint" { " Keep anchors somewhere Tally does not control; checking one proves nothing up to it was rewritten." }
             }
             @if let Some((text, outcome)) = &status.anchor {
-                p class={ "status " (anchor_class(outcome)) } role="status" {
+                p class={ "status anchor-outcome " (anchor_class(outcome)) } role="status" {
                     "Anchor " code { (text) } ": " (anchor_outcome(outcome))
                 }
             }

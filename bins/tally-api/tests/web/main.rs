@@ -7,5 +7,6 @@
 mod common;
 mod support;
 
+mod audit;
 mod every_page;
 mod session;
