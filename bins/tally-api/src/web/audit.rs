@@ -13,6 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 use tally_access::{AuditView, Principal, RunsView};
 use tally_audit::{
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(first_tab))
         .route("/audit/{kind}", get(audit_tab))
         .route("/runs", get(my_runs))
+        .route("/runs/{run_id}", get(run_details))
 }
 
 /// Rows a page shows: a tenth of the seed's 1,000-entry view, so that a page
@@ -1109,7 +1111,10 @@ fn runs_body(
                     @for run in &rows {
                         tr {
                             td data-column="at" { (instant(run.at)) }
-                            td data-column="run_id" { (run.run_id) }
+                            td data-column="run_id" {
+                                a href={ "/runs/" (utf8_percent_encode(&run.run_id, PATH_SEGMENT)) }
+                                    title="This run's audit details" { (run.run_id) }
+                            }
                             td data-column="action" { (run.action) }
                             td data-column="organization" { (run.organization) }
                             td data-column="trigger" { (run.trigger) }
@@ -1122,6 +1127,103 @@ fn runs_body(
         }
         (pager_nav("/runs", listing, pager, shown, ("Runs", "No runs")))
     }
+}
+
+/// What a run id keeps of itself in a path: letters, digits, `-`, `_`, `.`.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
+/// The columns of a run's audit details: what each change was to.
+const RUN_DETAIL_COLUMNS: [TabColumn; 7] = [
+    (AuditColumn::At, "Date"),
+    (AuditColumn::Resource, "Resource"),
+    (AuditColumn::ResourceId, "Name"),
+    (AuditColumn::Operation, "Operation"),
+    (AuditColumn::Origin, "Type"),
+    (AuditColumn::Status, "Status"),
+    (AuditColumn::Error, "Error"),
+];
+
+/// `/runs/{run_id}`: the audit details of one action run, newest first (the
+/// seed's "audit details" of My runs): the rows of the API's audit listing
+/// with `run_id`, which a member may read for their own runs only.
+async fn run_details(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(run_id): Path<String>,
+) -> Result<Response, WebError> {
+    let account = viewer
+        .principal
+        .account()
+        .ok_or(ApiError::Forbidden { needs: "an account's member or administrator" })?
+        .to_owned();
+    let view: AuditView = viewer.principal.read_audit(&account)?;
+    let limit = PAGE_ROWS.to_string();
+    let api_query = query_string([("run_id", run_id.as_str()), ("limit", &limit)]);
+    let (params, request) = read_listing::<AuditParameters, AuditRow>(
+        api_query.strip_prefix('?'),
+        &HeaderMap::new(),
+        state.cursor_key(),
+        CursorScope::Account(&account),
+    )?;
+    let query = audit_query(params, &request)?;
+    let sort = query.sort;
+    let (entries, pager) = state
+        .with_audit(move |store, log| {
+            let (store, log): (&Store, &AuditStore) = (store, log);
+            read_page(
+                &request,
+                None,
+                1,
+                |after, reversed, limit| {
+                    let descending = query.descending != reversed;
+                    let page = AuditQuery { after, limit, descending, ..query.clone() };
+                    Ok(tally_figures::audit::audit_entries(store, log, &view, &page)?)
+                },
+                |entry: &AuditEntry| entry.after(sort),
+            )
+        })
+        .await?;
+    let api = format!("/v1/accounts/{account}/audit");
+    let downloads = ["csv", "xlsx", "json"].map(|format| {
+        (
+            format,
+            format!("{api}{}", query_string([("run_id", run_id.as_str()), ("format", format)])),
+        )
+    });
+    let caption = format!("Audit entries of run {run_id}");
+    let body = html! {
+        p { a href="/runs" { "Back to the runs" } }
+        div class="table-tools" {
+            p class="hint" { "Every change this run made or recorded, newest first, each with its before/after diff." }
+            (download_menu("Download all", downloads.iter().map(|(name, href)| (*name, href.clone()))))
+        }
+        div class="table-wrap" tabindex="0" role="region" aria-label=(caption) {
+            table class="audit-entries run-details" {
+                caption { (caption) }
+                thead {
+                    tr {
+                        th scope="col" class="expand-col" { span class="visually-hidden" { "Changes" } }
+                        @for (column, title) in &RUN_DETAIL_COLUMNS {
+                            th scope="col" data-column=(column.name()) { (title) }
+                        }
+                    }
+                }
+                tbody {
+                    @if entries.is_empty() {
+                        tr { td colspan=(RUN_DETAIL_COLUMNS.len() + 1) { "No audit entries name this run." } }
+                    }
+                    @for entry in &entries {
+                        (entry_rows(&account, entry, &RUN_DETAIL_COLUMNS))
+                    }
+                }
+            }
+        }
+        @if pager.next.is_some() {
+            p class="hint" { "The first " (PAGE_ROWS) " entries are shown; the download holds every one." }
+        }
+    };
+    let title = format!("Run {run_id}");
+    Ok(page(&viewer, &title, Section::MyRuns, &["audit.js"], body).into_response())
 }
 
 #[cfg(test)]

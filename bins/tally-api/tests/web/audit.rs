@@ -455,3 +455,62 @@ fn a_member_sees_their_own_runs_and_no_audit_log() {
         assert_eq!(answer.status, 403, "{path}: {}", answer.text());
     }
 }
+
+#[test]
+fn a_members_run_shows_its_audit_details_and_no_one_elses() {
+    let _one = one_at_a_time();
+    let demo = demo();
+    let runs =
+        demo.api_json(&format!("/v1/accounts/{}/runs?limit=1000", account()), &demo.tokens.member);
+    let items = runs["items"].as_array().unwrap();
+    // The member's newest run with more than one audit entry, so that their
+    // order shows.
+    let (run_id, entries) = items
+        .iter()
+        .map(|item| item["run_id"].as_str().unwrap().to_owned())
+        .find_map(|run_id| {
+            let entries = demo.api_json(
+                &format!("/v1/accounts/{}/audit?run_id={run_id}&limit=100", account()),
+                &demo.tokens.member,
+            );
+            (seqs_of(&entries).len() > 1).then_some((run_id, entries))
+        })
+        .expect("a run of the member's with two audit entries or more");
+
+    let browser = Browser::new();
+    browser.sign_in(&demo.tokens.member);
+    browser.click(&format!("table.runs td[data-column='run_id'] a[href='/runs/{run_id}']"));
+    browser.wait_until(&format!("return location.pathname === '/runs/{run_id}'"));
+    assert_eq!(browser.text("main h1"), format!("Run {run_id}"));
+    assert_eq!(shown_seqs(&browser), seqs_of(&entries));
+    let first = &entries["items"][0];
+    let seq = first["seq"].as_u64().unwrap();
+    for column in ["resource", "operation", "origin", "status"] {
+        let shown = browser.text(&format!("tr.entry[data-seq='{seq}'] td[data-column='{column}']"));
+        assert_eq!(shown, first[column].as_str().unwrap(), "{column}");
+    }
+    browser.click(&format!("tr.entry[data-seq='{seq}'] button.expand"));
+    assert_eq!(
+        browser
+            .attr(&format!("tr.entry[data-seq='{seq}'] button.expand"), "aria-expanded")
+            .as_deref(),
+        Some("true")
+    );
+    browser.assert_accessible();
+
+    // Someone else's run is as absent as a missing one, as in the API.
+    let all = demo.api_json(
+        &format!("/v1/accounts/{}/runs?limit=1000", account()),
+        &demo.tokens.administrator,
+    );
+    let others = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["user"].as_str().is_some_and(|user| user != demo.member_user))
+        .expect("a run of another user");
+    let cookie = format!("tally_token={}; tally_csrf=x", demo.tokens.member);
+    let path = format!("/runs/{}", others["run_id"].as_str().unwrap());
+    let answer = demo.api.send("GET", &path, None, None, &[("Cookie", &cookie)]);
+    assert_eq!(answer.status, 404, "{path}: {}", answer.text());
+}
