@@ -12,7 +12,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 use tally_access::{AuditView, Principal, RunsView};
@@ -47,6 +47,11 @@ pub fn routes() -> Router<AppState> {
 /// with every entry's changes stays far under 1 MB; the pager goes on past
 /// the 1,000th.
 const PAGE_ROWS: usize = 100;
+/// Bytes of rows one page may hold: with the rest of the page, a page stays
+/// under 1 MB however long its entries' texts and snapshots are (a text may
+/// be 4 KiB, and escaping can make it six times longer). A page cut short
+/// goes on at the next page, from its last row shown.
+const PAGE_ROW_BYTES: usize = 600 * 1024;
 /// Changes of one entry shown in its row; the whole entry is one link away.
 const CHANGES_SHOWN: usize = 12;
 /// Characters of one value shown in a diff.
@@ -428,6 +433,23 @@ struct Pager {
     previous: Option<Option<String>>,
 }
 
+/// The rows of `items` that fit in [`PAGE_ROW_BYTES`], rendered, and how
+/// many: always the first, so that a page always moves on.
+fn rows_within_budget<T>(items: &[T], render: impl Fn(&T) -> Markup) -> (Markup, usize) {
+    let mut html = String::new();
+    let mut shown = 0;
+    for item in items {
+        let row = render(item).into_string();
+        if shown > 0 && html.len() + row.len() > PAGE_ROW_BYTES {
+            break;
+        }
+        html.push_str(&row);
+        shown += 1;
+    }
+    // Every value in `html` was escaped by maud as each row was rendered.
+    (PreEscaped(html), shown)
+}
+
 /// Reads a page of a store-paged listing from `start`, with `read(after,
 /// reversed, limit)` reading the listing (or, reversed, the listing read
 /// backwards) after a position, and `position` a row's position. The next
@@ -543,7 +565,8 @@ async fn audit_tab(
     let start = request.store_start::<AuditAfter>(sort.is_integer())?;
     let row = if start.is_some() { page_query.row } else { 1 };
     let anchor = page_query.anchor.clone();
-    let (entries, pager, status) = {
+    let cursors = request.clone();
+    let (entries, mut pager, status) = {
         let account = account.clone();
         state
             .with_audit(move |store, log| {
@@ -564,12 +587,17 @@ async fn audit_tab(
             })
             .await?
     };
+    let columns = tab_columns(kind);
+    let (rows, shown) = rows_within_budget(&entries, |entry| entry_rows(&account, entry, &columns));
+    if shown < entries.len() {
+        pager.next = Some(cursors.store_cursor(entries[shown - 1].after(sort)));
+    }
     let body = audit_body(
         &account,
         kind,
         &page_query,
         Order { sort: sort.name(), descending },
-        &entries,
+        (rows, shown),
         &pager,
         &status,
     );
@@ -581,7 +609,7 @@ fn audit_body(
     kind: ResourceKind,
     page_query: &PageQuery,
     order: Order,
-    entries: &[AuditEntry],
+    (rows, shown): (Markup, usize),
     pager: &Pager,
     status: &ChainStatus,
 ) -> Markup {
@@ -617,16 +645,14 @@ fn audit_body(
                     }
                 }
                 tbody {
-                    @if entries.is_empty() {
+                    @if shown == 0 {
                         tr { td colspan=(columns.len() + 1) { "No entries match." } }
                     }
-                    @for entry in entries {
-                        (entry_rows(account, entry, &columns))
-                    }
+                    (rows)
                 }
             }
         }
-        (pager_nav(&path, listing, pager, entries.len(), ("Entries", "No entries")))
+        (pager_nav(&path, listing, pager, shown, ("Entries", "No entries")))
     }
 }
 
@@ -979,13 +1005,13 @@ fn pager_nav(
     html! {
         nav class="pager" aria-label="Pages" {
             @if let Some(cursor) = &pager.previous {
-                a href=(link(cursor.as_deref(), pager.row.saturating_sub(PAGE_ROWS).max(1))) rel="prev" { "Previous " (PAGE_ROWS) }
+                a href=(link(cursor.as_deref(), pager.row.saturating_sub(PAGE_ROWS).max(1))) rel="prev" { "Previous page" }
             }
             span class="rows" {
                 @if shown == 0 { (none) } @else { (what) " " (thousands(first)) " to " (thousands(last)) }
             }
             @if let Some(cursor) = &pager.next {
-                a href=(link(Some(cursor), pager.row + PAGE_ROWS)) rel="next" { "Next " (PAGE_ROWS) }
+                a href=(link(Some(cursor), pager.row + shown)) rel="next" { "Next page" }
             }
         }
     }
@@ -1038,7 +1064,8 @@ async fn my_runs(
     let (sort, descending) = (query.sort, query.descending);
     let start = request.store_start::<RunsAfter>(sort == RunColumn::At)?;
     let row = if start.is_some() { page_query.row } else { 1 };
-    let (runs, pager) = state
+    let cursors = request.clone();
+    let (runs, mut pager) = state
         .with_store(move |store| {
             let store: &Store = store;
             read_page(
@@ -1056,11 +1083,16 @@ async fn my_runs(
         .await?;
     let member = matches!(viewer.principal, Principal::Member { .. });
     let title = if member { "My runs" } else { "Action runs" };
+    let (rows, shown) = rows_within_budget(&runs, |run| run_row(&RunRow::from(run.clone())));
+    if shown < runs.len() {
+        let last = &runs[shown - 1];
+        pager.next = Some(cursors.store_cursor(RunsAfter { key: last.key(sort), seq: last.seq }));
+    }
     let body = runs_body(
         &account,
         &page_query,
         Order { sort: sort.name(), descending },
-        runs,
+        (rows, shown),
         &pager,
         member,
     );
@@ -1071,13 +1103,11 @@ fn runs_body(
     account: &str,
     page_query: &PageQuery,
     order: Order,
-    runs: Vec<RunState>,
+    (rows, shown): (Markup, usize),
     pager: &Pager,
     member: bool,
 ) -> Markup {
     let listing = &page_query.listing;
-    let shown = runs.len();
-    let rows: Vec<RunRow> = runs.into_iter().map(RunRow::from).collect();
     let caption = if member { "Action runs you started" } else { "The account's action runs" };
     let api = format!("/v1/accounts/{account}/runs");
     let downloads = ["csv", "xlsx", "json"].map(|format| {
@@ -1105,27 +1135,32 @@ fn runs_body(
                     }
                 }
                 tbody {
-                    @if rows.is_empty() {
+                    @if shown == 0 {
                         tr { td colspan=(RUNS.columns.len()) { "No runs." } }
                     }
-                    @for run in &rows {
-                        tr {
-                            td data-column="at" { (instant(run.at)) }
-                            td data-column="run_id" {
-                                a href={ "/runs/" (utf8_percent_encode(&run.run_id, PATH_SEGMENT)) }
-                                    title="This run's audit details" { (run.run_id) }
-                            }
-                            td data-column="action" { (run.action) }
-                            td data-column="organization" { (run.organization) }
-                            td data-column="trigger" { (run.trigger) }
-                            td data-column="status" { span class={ "outcome " (run.status) } { (run.status) } }
-                            td data-column="user" { @if let Some(user) = &run.user { (user) } }
-                        }
-                    }
+                    (rows)
                 }
             }
         }
         (pager_nav("/runs", listing, pager, shown, ("Runs", "No runs")))
+    }
+}
+
+/// A run's row, its id a link to its audit details.
+fn run_row(run: &RunRow) -> Markup {
+    html! {
+        tr {
+            td data-column="at" { (instant(run.at)) }
+            td data-column="run_id" {
+                a href={ "/runs/" (utf8_percent_encode(&run.run_id, PATH_SEGMENT)) }
+                    title="This run's audit details" { (run.run_id) }
+            }
+            td data-column="action" { (run.action) }
+            td data-column="organization" { (run.organization) }
+            td data-column="trigger" { (run.trigger) }
+            td data-column="status" { span class={ "outcome " (run.status) } { (run.status) } }
+            td data-column="user" { @if let Some(user) = &run.user { (user) } }
+        }
     }
 }
 
@@ -1191,6 +1226,8 @@ async fn run_details(
         )
     });
     let caption = format!("Audit entries of run {run_id}");
+    let (rows, shown) =
+        rows_within_budget(&entries, |entry| entry_rows(&account, entry, &RUN_DETAIL_COLUMNS));
     let body = html! {
         p { a href="/runs" { "Back to the runs" } }
         div class="table-tools" {
@@ -1209,17 +1246,15 @@ async fn run_details(
                     }
                 }
                 tbody {
-                    @if entries.is_empty() {
+                    @if shown == 0 {
                         tr { td colspan=(RUN_DETAIL_COLUMNS.len() + 1) { "No audit entries name this run." } }
                     }
-                    @for entry in &entries {
-                        (entry_rows(&account, entry, &RUN_DETAIL_COLUMNS))
-                    }
+                    (rows)
                 }
             }
         }
-        @if pager.next.is_some() {
-            p class="hint" { "The first " (PAGE_ROWS) " entries are shown; the download holds every one." }
+        @if pager.next.is_some() || shown < entries.len() {
+            p class="hint" { "The first " (shown) " entries are shown; the download holds every one." }
         }
     };
     let title = format!("Run {run_id}");

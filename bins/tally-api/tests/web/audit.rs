@@ -514,3 +514,89 @@ fn a_members_run_shows_its_audit_details_and_no_one_elses() {
     let answer = demo.api.send("GET", &path, None, None, &[("Cookie", &cookie)]);
     assert_eq!(answer.status, 404, "{path}: {}", answer.text());
 }
+
+#[test]
+fn a_page_of_long_entries_stays_under_a_megabyte_and_goes_on_where_it_stopped() {
+    let demo = demo();
+    // The second account, so that the first account's tabs keep their rows.
+    let account = &demo.accounts[1];
+    let mut store =
+        tally_store::Store::open(&demo.db, &tally_store::StoreOptions::default()).unwrap();
+    let token = store
+        .create_token(&tally_store::NewToken {
+            grant: tally_store::TokenGrant::Administrator {
+                account: account.clone(),
+                server_management_read: false,
+            },
+            label: "web audit tests".into(),
+            expires_at: None,
+        })
+        .unwrap()
+        .1
+        .expose()
+        .to_owned();
+    drop(store);
+    // 120 failed changes, each with an error of 4,000 quotes and angle
+    // brackets (escaped, six times longer) and 16 fields of 300 of them
+    // changed: about 40 kB of HTML an entry, 4 MB for 100.
+    let long = "\"<&".repeat(1_400);
+    let snapshot = |side: &str| {
+        let fields: serde_json::Map<String, Value> = (0..16)
+            .map(|field| (format!("f{field:02}"), json!(format!("{side}{}", &long[..300]))))
+            .collect();
+        Value::Object(fields)
+    };
+    let end = Utc::now() - TimeDelta::minutes(1);
+    let lines: Vec<String> = (0..120)
+        .map(|index| {
+            let at = (end - TimeDelta::minutes(index)).to_rfc3339_opts(SecondsFormat::Secs, true);
+            json!({"id": format!("web-long-{index}"), "kind": "audit_entry", "at": at,
+                   "resource": "automation", "resource_id": format!("auto-{index}"),
+                   "operation": "update", "source_type": "user", "source": "long@example.com",
+                   "origin": "ui", "status": "failure", "error": &long[..4_000],
+                   "before": snapshot("b"), "after": snapshot("a")})
+            .to_string()
+        })
+        .collect();
+    // Batches under the daemon's 1 MiB body limit.
+    for batch in lines.chunks(20) {
+        demo.send(1, &batch.join("\n"));
+    }
+    let api: Vec<u64> =
+        seqs_of(&demo.api_json(
+            &format!("/v1/accounts/{account}/audit?resource=automation&limit=1000"),
+            &token,
+        ));
+    assert!(api.len() >= 120, "{} automation entries", api.len());
+
+    let cookie = format!("tally_token={token}; tally_csrf=x");
+    let get = |path: &str| {
+        let answer = demo.api.send("GET", path, None, None, &[("Cookie", &cookie)]);
+        assert_eq!(answer.status, 200, "{path}");
+        answer.text()
+    };
+    let rows = |html: &str| -> Vec<u64> {
+        html.split("<tr class=\"entry\" data-seq=\"")
+            .skip(1)
+            .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
+            .collect()
+    };
+    let first = get("/audit/automation");
+    assert!(first.len() < 1_000_000, "the first page is {} bytes", first.len());
+    let shown = rows(&first);
+    assert!(!shown.is_empty() && shown.len() < 100, "{} rows on the first page", shown.len());
+    assert_eq!(shown, api[..shown.len()]);
+    // The next page starts at the first row not shown.
+    let next = first.split("rel=\"next\"").next().unwrap();
+    let href = &next[next.rfind("href=\"").unwrap() + 6..];
+    let href = href[..href.find('"').unwrap()].replace("&amp;", "&");
+    let second = get(&href);
+    assert!(second.len() < 1_000_000, "the second page is {} bytes", second.len());
+    let following = rows(&second);
+    assert_eq!(following[0], api[shown.len()], "the page after goes on at the next row");
+    assert!(second.contains(&format!(
+        "Entries {} to {}",
+        shown.len() + 1,
+        shown.len() + following.len()
+    )));
+}
