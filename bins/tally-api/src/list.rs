@@ -1041,6 +1041,17 @@ pub fn answer<R: Listed + Serialize + Send>(
     }
 }
 
+/// The page of `rows` that the JSON listing answers `request` with, for a web
+/// page showing the same rows in the same order; a request for the whole
+/// table gets its first page.
+pub fn page_of<R: Listed>(rows: Vec<R>, request: &ListRequest) -> Page<R> {
+    let (after, limit) = match &request.answer {
+        Answer::Page { after, limit } => (after.as_deref(), *limit),
+        Answer::Whole(_) => (None, DEFAULT_LIMIT),
+    };
+    cut_page(sorted(R::listing(), rows, request), after, limit, request)
+}
+
 /// The key of `row` under `request`'s sort: the sort column, then the key columns.
 fn key_of<R>(listing: &FigureTable<R>, row: &R, request: &ListRequest) -> Vec<Key> {
     std::iter::once(request.sort_column)
