@@ -90,7 +90,7 @@ async fn today(
             (top_table("top-activities", "Frequent actions today", &["Module", "Action", "Actions"],
                 top.activities.iter().map(|row| vec![Cell::text(&row.module), Cell::text(&row.action), Cell::count(row.actions)]).collect()))
         }
-        section class="widget wide monitor-stream" aria-labelledby="stream-title" {
+        section class="widget wide monitor-stream" {
             header {
                 h2 id="stream-title" { "Activity stream" }
                 div class="stream-controls" {
@@ -106,7 +106,7 @@ async fn today(
                 "One row per user and module today, newest first. Times since are as of the figures' instant."
             }
             div class="table-wrap" tabindex="0" role="region" aria-label="Activity stream" {
-                table id="stream" {
+                table id="stream" class="monitor-table" {
                     caption class="visually-hidden" { "Activity stream" }
                     thead {
                         tr {
@@ -215,7 +215,9 @@ fn optional_figure_card(figure: &OptionalFigure, users: &Figure) -> Markup {
             }
             (change_since_refresh(figure.change, Unit::Seconds))
             p class="note" {
-                "over " span data-users-with-activity { (users.value) } " users with a tracked activity today"
+                "over " span data-users-with-activity { (users.value) } " "
+                span data-users-noun { (if users.value == 1 { "user" } else { "users" }) }
+                " with a tracked activity today"
             }
         }
     }
@@ -270,10 +272,10 @@ impl Cell {
 /// A top 10 list as a table; monitor.js refills its body at each refresh.
 fn top_table(id: &str, title: &str, columns: &[&str], rows: Vec<Vec<Cell>>) -> Markup {
     html! {
-        section class="widget" aria-labelledby={ (id) "-title" } {
+        section class="widget" {
             h2 id={ (id) "-title" } { (title) }
             div class="table-wrap" tabindex="0" role="region" aria-label=(title) {
-                table id=(id) {
+                table id=(id) class="monitor-table" {
                     caption class="visually-hidden" { (title) }
                     thead {
                         tr {
@@ -464,7 +466,7 @@ async fn activities(
             (top_five("top-modules", "Top modules", &summary.top_modules, summary.period))
             (per_day(&summary))
         }
-        section class="widget wide" aria-labelledby="list-title" {
+        section class="widget wide monitor-list" {
             header {
                 h2 id="list-title" { "Activities and modules" }
                 (download_menu("Download", ["csv", "xlsx", "json"].map(|format| {
@@ -490,7 +492,7 @@ async fn activities(
                 button type="submit" { "Apply" }
             }
             div class="table-wrap" tabindex="0" role="region" aria-label="Activities and modules" {
-                table id="activity-list" {
+                table id="activity-list" class="monitor-table" {
                     caption class="visually-hidden" { "Activities and modules; click a column's header to sort by it" }
                     thead {
                         tr {
@@ -688,11 +690,11 @@ fn bar(value: u64, largest: u64) -> String {
 fn top_five(id: &str, title: &str, items: &[ActivityItem], period: Period) -> Markup {
     let largest = items.iter().map(|item| item.actions).max().unwrap_or(0);
     html! {
-        section class="widget" aria-labelledby={ (id) "-title" } {
+        section class="widget" {
             h2 id={ (id) "-title" } { (title) }
             p class="note" { "The 5 with the most actions in the period." }
             div class="table-wrap" tabindex="0" role="region" aria-label=(title) {
-                table id=(id) class="bars" {
+                table id=(id) class="bars monitor-table" {
                     caption class="visually-hidden" { (title) }
                     thead {
                         tr {
@@ -728,10 +730,10 @@ fn top_five(id: &str, title: &str, items: &[ActivityItem], period: Period) -> Ma
 fn per_day(summary: &ActivitiesSummary) -> Markup {
     let largest = summary.days.iter().map(|day| day.time_spent_secs).max().unwrap_or(0);
     html! {
-        section class="widget wide" aria-labelledby="per-day-title" {
+        section class="widget wide" {
             h2 id="per-day-title" { "Time spent per day" }
             div class="table-wrap per-day" tabindex="0" role="region" aria-label="Time spent per day" {
-                table id="per-day" class="bars" {
+                table id="per-day" class="bars monitor-table" {
                     caption class="visually-hidden" { "Time spent and actions per day of the period" }
                     thead {
                         tr {

@@ -153,7 +153,11 @@ function startToday() {
       if (figure) showFigure(card, figure);
     }
     const users = document.querySelector("[data-users-with-activity]");
-    if (users) users.textContent = String(answer.users_with_activity_today.value);
+    if (users) {
+      const count = answer.users_with_activity_today.value;
+      users.textContent = String(count);
+      document.querySelector("[data-users-noun]").textContent = count === 1 ? "user" : "users";
+    }
     const asOf = document.querySelector("#as-of time");
     asOf.setAttribute("datetime", answer.as_of.at);
     showSeconds(clock);
