@@ -129,6 +129,34 @@ fn check_today_against_api(browser: &Browser, token: &str) -> Value {
     panic!("the page and the API never showed the same refresh in 6 tries");
 }
 
+/// The value of the attribute `name` after `marker` in `html`.
+fn attribute_after<'a>(html: &'a str, marker: &str, name: &str) -> Option<&'a str> {
+    let rest = &html[html.find(marker)? + marker.len()..];
+    let start = rest.find(&format!("{name}=\""))? + name.len() + 2;
+    rest[start..].split('"').next()
+}
+
+/// Today's figures as the server renders them, before any script runs,
+/// checked against the API's of the same refresh.
+fn check_server_rendered_today(token: &str) {
+    for _ in 0..6 {
+        let answer = demo().api.send("GET", "/monitor", None, None, &[("Cookie", &cookies(token))]);
+        assert_eq!(answer.status, 200);
+        let html = answer.text();
+        let today = demo().api_json("/v1/monitor/today", token);
+        let at = attribute_after(&html, "id=\"as-of\"", "datetime").map(|at| json!(at));
+        if at.as_ref().map(second_of) != Some(second_of(&today["as_of"]["at"])) {
+            continue;
+        }
+        for name in ["accounts_online", "users_online", "users_seen_today", "time_spent_secs"] {
+            let shown = attribute_after(&html, &format!("data-figure=\"{name}\""), "data-value");
+            assert_eq!(shown, Some(count(&today[name]["value"]).as_str()), "{name}");
+        }
+        return;
+    }
+    panic!("the page and the API never showed the same refresh in 6 tries");
+}
+
 /// Waits until the staff admin's activity stream holds an item of `user`.
 fn wait_for_item_of(user: &str) {
     let started = Instant::now();
@@ -156,6 +184,7 @@ fn today_shows_the_apis_figures_and_top_lists_and_only_the_staff_scope() {
     );
     wait_for_item_of(&elsewhere_user);
 
+    check_server_rendered_today(&demo.tokens.staff);
     let browser = Browser::new();
     browser.sign_in(&demo.tokens.staff);
     let page = check_today_against_api(&browser, &demo.tokens.staff);
