@@ -462,3 +462,63 @@ fn the_first_view_of_each_monitor_page_is_quick_and_small() {
         assert!(quickest < Duration::from_millis(300), "{path} took {quickest:?}");
     }
 }
+
+#[test]
+fn names_holding_html_and_script_show_as_text_on_the_monitor_pages() {
+    let demo = demo();
+    let mark = unique("xss");
+    let user = format!("<img src=x id=xss-user onerror=\"window.xssRan=1\">{mark}");
+    let module = format!("<script>window.xssRan=1</script>Mod {mark}");
+    let action = "<b id=xss-action>act</b>&amp;";
+    let event = |at: DateTime<Utc>| {
+        json!({
+            "id": unique("web-monitor-xss"), "kind": "activity",
+            "at": at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "user": user, "module": module, "action": action, "time_spent_secs": 5,
+            "properties": {"note": "<svg id=xss-svg onload=\"window.xssRan=1\"></svg>"},
+        })
+        .to_string()
+    };
+    let yesterday = (Utc::now() - TimeDelta::days(1)).date_naive().and_hms_opt(12, 0, 0).unwrap();
+    demo.send(0, &format!("{}\n{}", event(Utc::now()), event(yesterday.and_utc())));
+    let injected = "return document.querySelector('#xss-user, #xss-action, #xss-svg') === null \
+                    && window.xssRan === undefined";
+
+    let browser = Browser::new();
+    browser.sign_in(&demo.tokens.staff);
+    browser.goto("/monitor");
+    browser.click("#auto-refresh");
+    let row = format!(
+        "[...document.querySelectorAll('#stream tbody tr[data-item]')].find((tr) => tr.cells[1].textContent === {})",
+        json!(user)
+    );
+    // Put in place by the script (auto refresh), from the API's JSON.
+    browser.wait_until_for(&format!("return {row} !== undefined"), Duration::from_secs(30));
+    let cells = browser
+        .script(&format!("return [...{row}.cells].slice(1, 6).map((td) => td.textContent.trim())"));
+    assert_eq!(cells, json!([user, demo.accounts[0], module, "1", format!("{action} ×1")]));
+    let item = browser.script(&format!("return {row}.dataset.item"));
+    browser
+        .click(&format!("#stream tr[data-item=\"{}\"] button.item-events", item.as_str().unwrap()));
+    browser.wait_until("return document.querySelector('tr.item-detail tbody td') !== null");
+    let properties = browser.text("tr.item-detail tbody td:nth-child(4)");
+    assert!(properties.contains("<svg id=xss-svg"), "{properties}");
+    assert_eq!(browser.script(injected), json!(true));
+
+    // Rendered by the server: the stream, the top lists' first view.
+    browser.goto("/monitor");
+    let text = browser.script("return document.body.innerText");
+    assert!(text.as_str().unwrap().contains(&user), "the stream shows the user as written");
+    assert_eq!(browser.script(injected), json!(true));
+
+    // Activities, with the name filter holding markup too.
+    let query =
+        serde_urlencoded::to_string([("period", "yesterday"), ("name", module.as_str())]).unwrap();
+    browser.goto(&format!("/monitor/activities?{query}"));
+    let modules = browser.texts("#activity-list tbody td:nth-child(2)");
+    assert!(!modules.is_empty() && modules.iter().all(|shown| *shown == module), "{modules:?}");
+    let activities = browser.texts("#activity-list tbody td:nth-child(3)");
+    assert!(activities.contains(&action.to_owned()), "{activities:?}");
+    assert_eq!(browser.attr("#name", "value").as_deref(), Some(module.as_str()));
+    assert_eq!(browser.script(injected), json!(true));
+}
