@@ -369,12 +369,14 @@ fn encode(pairs: &[(&str, &str)]) -> String {
 }
 
 /// What Activities was asked for, to keep in every link of the page.
+#[derive(Clone, Copy)]
 struct ActivitiesLinks<'a> {
     period: Period,
     zone: Option<&'a str>,
     at: Option<&'a str>,
     name: Option<&'a str>,
     sort: Option<&'a str>,
+    limit: Option<&'a str>,
 }
 
 impl ActivitiesLinks<'_> {
@@ -387,6 +389,7 @@ impl ActivitiesLinks<'_> {
         pairs.extend(self.at.map(|at| ("at", at)));
         pairs.extend(self.name.map(|name| ("name", name)));
         pairs.extend(sort.or(self.sort).map(|sort| ("sort", sort)));
+        pairs.extend(self.limit.map(|limit| ("limit", limit)));
         encode(&pairs)
     }
 }
@@ -396,6 +399,7 @@ impl ActivitiesLinks<'_> {
 struct RawActivitiesParameters {
     zone: Option<String>,
     at: Option<String>,
+    limit: Option<String>,
 }
 
 /// Activities: the period picker, the figures with their change, the top 5
@@ -449,6 +453,7 @@ async fn activities(
         at: raw_params.at.as_deref().filter(|at| !at.is_empty()),
         name: name.as_deref(),
         sort,
+        limit: raw_params.limit.as_deref().filter(|limit| !limit.is_empty()),
     };
     let sort_text = sort.unwrap_or("-actions");
     let body = html! {
@@ -470,7 +475,8 @@ async fn activities(
             header {
                 h2 id="list-title" { "Activities and modules" }
                 (download_menu("Download", ["csv", "xlsx", "json"].map(|format| {
-                    let mut query = links.query(None, None);
+                    // The whole list: no page size.
+                    let mut query = ActivitiesLinks { limit: None, ..links }.query(None, None);
                     query.push_str("&format=");
                     query.push_str(format);
                     (format_label(format), format!("/v1/monitor/activities/list?{query}"))
@@ -480,6 +486,7 @@ async fn activities(
                 input type="hidden" name="period" value=(summary.period.name());
                 @if let Some(at) = links.at { input type="hidden" name="at" value=(at); }
                 @if let Some(sort) = sort { input type="hidden" name="sort" value=(sort); }
+                @if let Some(limit) = links.limit { input type="hidden" name="limit" value=(limit); }
                 label for="name" {
                     "Filter by name"
                     input type="search" id="name" name="name" value=[name.as_deref()];

@@ -522,3 +522,56 @@ fn names_holding_html_and_script_show_as_text_on_the_monitor_pages() {
     assert_eq!(browser.attr("#name", "value").as_deref(), Some(module.as_str()));
     assert_eq!(browser.script(injected), json!(true));
 }
+
+#[test]
+fn the_activities_list_pages_and_downloads_as_the_api_gives_it() {
+    let demo = demo();
+    let token = &demo.tokens.staff;
+    let browser = Browser::new();
+    browser.sign_in(token);
+    // One module's rows, which no other test adds to over these days.
+    let query = "period=last-30-days&name=dashboard&sort=module&limit=2";
+    browser.goto(&format!("/monitor/activities?{query}"));
+    check_list(&browser, query);
+
+    // The next page, through the page's own cursor, is the API's next page.
+    let next = browser.attr(".monitor-list .pager a", "href").expect("more than 2 rows");
+    let cursor = next
+        .split(['?', '&', '#'])
+        .find_map(|pair| pair.strip_prefix("cursor="))
+        .expect("a cursor")
+        .to_owned();
+    browser.click(".monitor-list .pager a");
+    browser.wait_until("return location.search.includes('cursor=')");
+    check_list(&browser, &format!("{query}&cursor={cursor}"));
+
+    // The whole list, downloaded, read with a CSV reader.
+    browser.goto(&format!("/monitor/activities?{query}"));
+    browser.click(".monitor-list details.menu summary");
+    let path = browser.download(".monitor-list details.menu a[href*=\"format=csv\"]");
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|record| record.unwrap().iter().take(5).map(str::to_owned).collect())
+        .collect();
+    let list = demo.api_json(
+        "/v1/monitor/activities/list?period=last-30-days&name=dashboard&sort=module&limit=1000",
+        token,
+    );
+    let expected: Vec<Vec<String>> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            vec![
+                text(&item["kind"]),
+                text(&item["module"]),
+                item["activity"].as_str().unwrap_or("").to_owned(),
+                count(&item["actions"]),
+                count(&item["previous_actions"]),
+            ]
+        })
+        .collect();
+    assert!(expected.len() > 2, "{expected:?}");
+    assert_eq!(rows, expected);
+}

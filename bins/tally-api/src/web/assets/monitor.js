@@ -144,7 +144,11 @@ function startToday() {
   const source = new EventSource("/v1/monitor/today/events");
   source.addEventListener("open", () => { liveState.textContent = "Live."; });
   source.addEventListener("error", () => {
-    liveState.textContent = "Live updates interrupted; reconnecting.";
+    // The browser tries again after a lost connection, but not after a
+    // refusal (a token revoked meanwhile): then only a reload helps.
+    liveState.textContent = source.readyState === EventSource.CLOSED
+      ? "Live updates stopped: reload the page."
+      : "Live updates interrupted; reconnecting.";
   });
   source.addEventListener("today", (message) => {
     const answer = JSON.parse(message.data);
