@@ -7,5 +7,6 @@
 mod common;
 mod support;
 
+mod every_page;
 mod monitor;
 mod session;

@@ -133,7 +133,7 @@ fn build() -> Demo {
 
 /// A user of `account` who started an action run, read straight from the file
 /// (an independent path from the API's).
-fn a_user_with_runs(db: &Path, account: &str) -> String {
+pub fn a_user_with_runs(db: &Path, account: &str) -> String {
     let connection = rusqlite::Connection::open(db).unwrap();
     connection
         .query_row(
@@ -299,6 +299,13 @@ impl Browser {
             "Browser.setDownloadBehavior",
             json!({"behavior": "allow", "downloadPath": downloads}),
         );
+        // Every page records what its Content-Security-Policy blocked, from
+        // before its own scripts run, for `csp_violations`.
+        browser.devtools(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": "window.__cspViolations = []; document.addEventListener('securitypolicyviolation', \
+                (e) => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sample || '')));"}),
+        );
         browser
     }
 
@@ -414,6 +421,33 @@ impl Browser {
     /// Runs `script` in the page (a function body: `return` what it answers).
     pub fn script(&self, script: &str) -> Value {
         self.runtime.block_on(self.client().execute(script, Vec::new())).unwrap()
+    }
+
+    /// What the page's Content-Security-Policy blocked since it loaded.
+    pub fn csp_violations(&self) -> Vec<String> {
+        match self.script("return window.__cspViolations || []") {
+            Value::Array(items) => {
+                items.into_iter().map(|item| item.as_str().unwrap_or("").to_owned()).collect()
+            }
+            other => panic!("not a list: {other}"),
+        }
+    }
+
+    /// The same-site pages the current page links to (path and query), not
+    /// downloads, API endpoints or assets.
+    pub fn page_links(&self) -> Vec<String> {
+        let links = self.script(
+            "return [...document.querySelectorAll('a[href]')]
+                .filter(a => !a.hasAttribute('download') && a.origin === location.origin)
+                .map(a => a.pathname + a.search)
+                .filter(p => !/^\\/(v1|export|assets)\\//.test(p) && !p.startsWith('/sign-'))",
+        );
+        match links {
+            Value::Array(items) => {
+                items.into_iter().filter_map(|item| item.as_str().map(str::to_owned)).collect()
+            }
+            other => panic!("not a list: {other}"),
+        }
     }
 
     /// The page's HTML as the browser now has it.
