@@ -2,13 +2,38 @@
 //! seeing its scope; every figure compared with what the API answers the same
 //! token over plain HTTP.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde_json::{Value, json};
+use tally_access::StaffScope;
+use tally_store::{NewToken, StaffTeam, Store, StoreOptions, TokenGrant};
 
 use crate::support::{Browser, demo};
+
+/// The account the tests that send events send them to: the third, so that
+/// the first's pages (and their screenshots) stay as the demo made them, and
+/// the second is the one the hostile events of `every_page` go to.
+const BUSY: usize = 2;
+/// The account whose events the busy account's staff must not see.
+const ELSEWHERE: usize = 3;
+
+/// A staff token whose team's scope is the busy account alone.
+fn busy_staff() -> &'static str {
+    static TOKEN: OnceLock<String> = OnceLock::new();
+    TOKEN.get_or_init(|| {
+        let mut store = Store::open(&demo().db, &StoreOptions::default()).unwrap();
+        let team = "web-monitor-busy".to_owned();
+        let scope = StaffScope::Accounts([demo().accounts[BUSY].clone()].into());
+        store.set_staff_team(&StaffTeam { team: team.clone(), scope }).unwrap();
+        let grant = TokenGrant::Staff { team, admin: false };
+        let made =
+            store.create_token(&NewToken { grant, label: "web monitor".into(), expires_at: None });
+        made.unwrap().1.expose().to_owned()
+    })
+}
 
 /// A name no other test uses.
 fn unique(prefix: &str) -> String {
@@ -179,7 +204,7 @@ fn today_shows_the_apis_figures_and_top_lists_and_only_the_staff_scope() {
     let elsewhere_user = unique("elsewhere-user");
     let elsewhere_module = unique("Elsewhere");
     demo.send(
-        1,
+        ELSEWHERE,
         &activity(Utc::now() - TimeDelta::seconds(5), &elsewhere_user, &elsewhere_module, "x", 9),
     );
     wait_for_item_of(&elsewhere_user);
@@ -214,7 +239,7 @@ fn today_shows_the_apis_figures_and_top_lists_and_only_the_staff_scope() {
 fn a_live_figure_and_the_auto_refreshed_stream_follow_new_events_without_reloading() {
     let demo = demo();
     let browser = Browser::new();
-    browser.sign_in(&demo.tokens.staff);
+    browser.sign_in(busy_staff());
     browser.goto("/monitor");
     browser.wait_until("return document.getElementById('live-state').textContent === 'Live.'");
     browser.script("window.notReloaded = true; return null");
@@ -224,7 +249,7 @@ fn a_live_figure_and_the_auto_refreshed_stream_follow_new_events_without_reloadi
 
     // A new user of the staff's account is seen: within a refresh or two.
     let newcomer = unique("newcomer");
-    demo.send(0, &activity(Utc::now(), &newcomer, "Dashboard", "view", 30));
+    demo.send(BUSY, &activity(Utc::now(), &newcomer, "Dashboard", "view", 30));
     browser.wait_until_for(&format!("return {seen} > {before}"), Duration::from_secs(30));
     let change = browser.text("[data-figure=users_seen_today] .change");
     assert!(change.contains("up ") && change.contains("since the previous refresh"), "{change}");
@@ -239,7 +264,7 @@ fn a_live_figure_and_the_auto_refreshed_stream_follow_new_events_without_reloadi
     browser.click("#auto-refresh");
     let streamer = unique("streamer");
     let module = unique("Streamed");
-    demo.send(0, &activity(Utc::now(), &streamer, &module, "export", 42));
+    demo.send(BUSY, &activity(Utc::now(), &streamer, &module, "export", 42));
     let row = format!(
         "[...document.querySelectorAll('#stream tbody tr[data-item]')].find((tr) => tr.cells[1].textContent === {})",
         json!(streamer)
@@ -248,7 +273,7 @@ fn a_live_figure_and_the_auto_refreshed_stream_follow_new_events_without_reloadi
     assert_eq!(browser.script("return window.notReloaded === true"), json!(true));
     let cells = browser
         .script(&format!("return [...{row}.cells].slice(1, 7).map((td) => td.textContent.trim())"));
-    assert_eq!(cells, json!([streamer, demo.accounts[0], module, "1", "export ×1", "42 s"]));
+    assert_eq!(cells, json!([streamer, demo.accounts[BUSY], module, "1", "export ×1", "42 s"]));
 
     // Its events open below it: the API's events behind the item.
     let item = browser.script(&format!("return {row}.dataset.item"));
@@ -256,8 +281,7 @@ fn a_live_figure_and_the_auto_refreshed_stream_follow_new_events_without_reloadi
     browser.click(&format!("#stream tr[data-item=\"{item}\"] button.item-events"));
     let detail = format!("[id=\"events-{item}\"] tbody tr");
     browser.wait_for(&detail);
-    let events =
-        demo.api_json(&format!("/v1/monitor/stream/items/{item}/events"), &demo.tokens.staff);
+    let events = demo.api_json(&format!("/v1/monitor/stream/items/{item}/events"), busy_staff());
     let rows = browser.texts(&format!("{detail} td:nth-child(2)"));
     let expected: Vec<String> =
         events["events"].as_array().unwrap().iter().map(|event| text(&event["action"])).collect();
@@ -374,8 +398,8 @@ fn activities_show_only_the_staff_scope() {
     let yesterday = yesterday.and_utc();
     let here = unique("HereYesterday");
     let elsewhere = unique("ElsewhereYesterday");
-    demo.send(0, &activity(yesterday, "web-here", &here, "run", 60));
-    demo.send(1, &activity(yesterday, "web-elsewhere", &elsewhere, "run", 60));
+    demo.send(BUSY, &activity(yesterday, "web-here", &here, "run", 60));
+    demo.send(ELSEWHERE, &activity(yesterday, "web-elsewhere", &elsewhere, "run", 60));
     let everyone = demo.api_json(
         "/v1/monitor/activities/list?period=yesterday&limit=1000",
         &demo.tokens.staff_admin,
@@ -386,13 +410,13 @@ fn activities_show_only_the_staff_scope() {
     assert!(modules(&everyone).contains(&elsewhere), "staff of every account see it");
 
     let browser = Browser::new();
-    browser.sign_in(&demo.tokens.staff);
+    browser.sign_in(busy_staff());
     browser.goto("/monitor/activities?period=yesterday&limit=1000");
     let page = browser.script("return document.body.innerText");
     let page = page.as_str().unwrap();
     assert!(page.contains(&here), "the staff's own account's module is listed");
     assert!(!page.contains(&elsewhere), "another account's module is not");
-    for other in &demo.accounts[1..] {
+    for other in demo.accounts.iter().filter(|account| **account != demo.accounts[BUSY]) {
         assert!(!page.contains(other.as_str()), "{other}");
     }
 }
@@ -480,12 +504,12 @@ fn names_holding_html_and_script_show_as_text_on_the_monitor_pages() {
         .to_string()
     };
     let yesterday = (Utc::now() - TimeDelta::days(1)).date_naive().and_hms_opt(12, 0, 0).unwrap();
-    demo.send(0, &format!("{}\n{}", event(Utc::now()), event(yesterday.and_utc())));
+    demo.send(BUSY, &format!("{}\n{}", event(Utc::now()), event(yesterday.and_utc())));
     let injected = "return document.querySelector('#xss-user, #xss-action, #xss-svg') === null \
                     && window.xssRan === undefined";
 
     let browser = Browser::new();
-    browser.sign_in(&demo.tokens.staff);
+    browser.sign_in(busy_staff());
     browser.goto("/monitor");
     browser.click("#auto-refresh");
     let row = format!(
@@ -496,7 +520,7 @@ fn names_holding_html_and_script_show_as_text_on_the_monitor_pages() {
     browser.wait_until_for(&format!("return {row} !== undefined"), Duration::from_secs(30));
     let cells = browser
         .script(&format!("return [...{row}.cells].slice(1, 6).map((td) => td.textContent.trim())"));
-    assert_eq!(cells, json!([user, demo.accounts[0], module, "1", format!("{action} ×1")]));
+    assert_eq!(cells, json!([user, demo.accounts[BUSY], module, "1", format!("{action} ×1")]));
     let item = browser.script(&format!("return {row}.dataset.item"));
     browser
         .click(&format!("#stream tr[data-item=\"{}\"] button.item-events", item.as_str().unwrap()));
