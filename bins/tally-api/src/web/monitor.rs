@@ -15,9 +15,10 @@ use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
 use tally_figures::monitor::{
-    ActivitiesSummary, ActivityItem, Comparison, DaySpan, ItemKind, Period,
+    ACTIVITY_ITEMS, ActivitiesSummary, ActivityItem, Comparison, DaySpan, ItemKind, Period,
 };
 use tally_monitor::{AsOf, Figure, OptionalFigure, StreamItem};
+use tally_report::{ColumnKind, Format};
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
@@ -82,13 +83,13 @@ async fn today(
         }
         div class="widgets monitor-top" {
             (top_table("top-accounts", "Most active accounts today", &["Account", "Users seen today"],
-                top.accounts.iter().map(|row| vec![Cell::text(&row.account), Cell::count(row.users_seen_today)]).collect()))
+                top.accounts.iter().map(|row| vec![TopCell::text(&row.account), TopCell::count(row.users_seen_today)]).collect()))
             (top_table("top-users", "Most active users today", &["User", "Account", "Time spent"],
-                top.users.iter().map(|row| vec![Cell::text(&row.user), Cell::text(&row.account), Cell::secs(row.time_spent_secs)]).collect()))
+                top.users.iter().map(|row| vec![TopCell::text(&row.user), TopCell::text(&row.account), TopCell::secs(row.time_spent_secs)]).collect()))
             (top_table("top-modules", "Popular modules today", &["Module", "Users"],
-                top.modules.iter().map(|row| vec![Cell::text(&row.module), Cell::count(row.users)]).collect()))
+                top.modules.iter().map(|row| vec![TopCell::text(&row.module), TopCell::count(row.users)]).collect()))
             (top_table("top-activities", "Frequent actions today", &["Module", "Action", "Actions"],
-                top.activities.iter().map(|row| vec![Cell::text(&row.module), Cell::text(&row.action), Cell::count(row.actions)]).collect()))
+                top.activities.iter().map(|row| vec![TopCell::text(&row.module), TopCell::text(&row.action), TopCell::count(row.actions)]).collect()))
         }
         section class="widget wide monitor-stream" {
             header {
@@ -249,28 +250,28 @@ fn change_since_refresh(change: Option<i64>, unit: Unit) -> Markup {
 }
 
 /// A cell of a top 10 list.
-struct Cell {
+struct TopCell {
     text: String,
     number: bool,
     value: Option<u64>,
 }
 
-impl Cell {
-    fn text(text: &str) -> Cell {
-        Cell { text: text.to_owned(), number: false, value: None }
+impl TopCell {
+    fn text(text: &str) -> TopCell {
+        TopCell { text: text.to_owned(), number: false, value: None }
     }
 
-    fn count(value: u64) -> Cell {
-        Cell { text: value.to_string(), number: true, value: Some(value) }
+    fn count(value: u64) -> TopCell {
+        TopCell { text: value.to_string(), number: true, value: Some(value) }
     }
 
-    fn secs(value: u64) -> Cell {
-        Cell { text: duration(value), number: true, value: Some(value) }
+    fn secs(value: u64) -> TopCell {
+        TopCell { text: duration(value), number: true, value: Some(value) }
     }
 }
 
 /// A top 10 list as a table; monitor.js refills its body at each refresh.
-fn top_table(id: &str, title: &str, columns: &[&str], rows: Vec<Vec<Cell>>) -> Markup {
+fn top_table(id: &str, title: &str, columns: &[&str], rows: Vec<Vec<TopCell>>) -> Markup {
     html! {
         section class="widget" {
             h2 id={ (id) "-title" } { (title) }
@@ -474,11 +475,11 @@ async fn activities(
         section class="widget wide monitor-list" {
             header {
                 h2 id="list-title" { "Activities and modules" }
-                (download_menu("Download", ["csv", "xlsx", "json"].map(|format| {
+                (download_menu("Download", [Format::Csv, Format::Xlsx, Format::Json].map(|format| {
                     // The whole list: no page size.
                     let mut query = ActivitiesLinks { limit: None, ..links }.query(None, None);
                     query.push_str("&format=");
-                    query.push_str(format);
+                    query.push_str(&format.to_string());
                     (format_label(format), format!("/v1/monitor/activities/list?{query}"))
                 })))
             }
@@ -503,8 +504,8 @@ async fn activities(
                     caption class="visually-hidden" { "Activities and modules; click a column's header to sort by it" }
                     thead {
                         tr {
-                            @for (column, title, number) in LIST_COLUMNS {
-                                (sort_header(&links, sort_text, column, title, *number))
+                            @for column in ACTIVITY_ITEMS.columns {
+                                (sort_header(&links, sort_text, column.name, column.title, is_number(column.kind)))
                             }
                         }
                     }
@@ -536,16 +537,17 @@ async fn activities(
     Ok(page(&viewer, "Usage monitor: Activities", Section::Monitor, &["monitor.js"], body))
 }
 
-/// The list's columns: name in the API, title, and whether it is a number.
-const LIST_COLUMNS: &[(&str, &str, bool)] = &[
-    ("kind", "Kind", false),
-    ("module", "Module", false),
-    ("activity", "Activity", false),
-    ("actions", "Actions", true),
-    ("previous_actions", "Previous period", true),
-    ("change_percent", "Change", true),
-    ("new", "New", false),
-];
+/// Whether a column holds numbers, which are set right and sorted largest
+/// first on a first click.
+fn is_number(kind: ColumnKind) -> bool {
+    match kind {
+        ColumnKind::Integer
+        | ColumnKind::Decimal
+        | ColumnKind::Percent
+        | ColumnKind::Percentage => true,
+        ColumnKind::Text | ColumnKind::Date | ColumnKind::DateTime => false,
+    }
+}
 
 /// A column's header: a link that sorts by it, the other way when it is the
 /// current sort.
@@ -582,11 +584,12 @@ fn sort_header(
     }
 }
 
-fn format_label(format: &str) -> &'static str {
+/// A download's name in the menu.
+fn format_label(format: Format) -> &'static str {
     match format {
-        "csv" => "CSV",
-        "xlsx" => "XLSX",
-        _ => "JSON",
+        Format::Csv => "CSV",
+        Format::Xlsx => "XLSX",
+        Format::Json => "JSON",
     }
 }
 
