@@ -287,6 +287,9 @@ fn a_live_figure_and_the_auto_refreshed_stream_follow_new_events_without_reloadi
         events["events"].as_array().unwrap().iter().map(|event| text(&event["action"])).collect();
     assert_eq!(rows, expected);
     assert_eq!(rows, ["export"]);
+    // What the script built (rows, an opened item) is as accessible as the
+    // server's first view.
+    browser.assert_accessible();
 }
 
 /// The list's rows as the page has them.
