@@ -602,3 +602,67 @@ fn the_activities_list_pages_and_downloads_as_the_api_gives_it() {
     assert!(expected.len() > 2, "{expected:?}");
     assert_eq!(rows, expected);
 }
+
+/// The ids of the stream's rows, the as-of instant and the next page's link
+/// of Today as the server renders it at `path`.
+fn rendered_stream(path: &str, token: &str) -> (Vec<String>, Value, Option<String>) {
+    let answer = demo().api.send("GET", path, None, None, &[("Cookie", &cookies(token))]);
+    assert_eq!(answer.status, 200, "{path}");
+    let html = answer.text();
+    let ids = html
+        .split("<tr data-item=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap_or("").to_owned())
+        .collect();
+    let at = json!(attribute_after(&html, "id=\"as-of\"", "datetime").unwrap_or(""));
+    let next =
+        attribute_after(&html, "class=\"pager\"", "href").map(|href| href.replace("&amp;", "&"));
+    (ids, at, next)
+}
+
+#[test]
+fn the_stream_pages_on_with_the_apis_cursor() {
+    let demo = demo();
+    // More items than a page holds: 55 users of one module, a minute ago.
+    let mark = unique("pager");
+    let now = Utc::now();
+    let events: Vec<String> = (0..55)
+        .map(|index| {
+            let at = now - TimeDelta::seconds(60 + index);
+            activity(at, &format!("{mark}-{index:02}"), "Paged", "view", 1)
+        })
+        .collect();
+    demo.send(BUSY, &events.join("\n"));
+    wait_for_item_of(&format!("{mark}-54"));
+    let token = busy_staff();
+    for _ in 0..6 {
+        let (first_page, at, next) = rendered_stream("/monitor", token);
+        let api = demo.api_json("/v1/monitor/stream?limit=50", token);
+        if second_of(&at) != second_of(&api["as_of"]["at"]) {
+            continue;
+        }
+        let ids = |answer: &Value| -> Vec<String> {
+            answer["items"].as_array().unwrap().iter().map(|item| text(&item["id"])).collect()
+        };
+        assert_eq!(first_page, ids(&api));
+        assert_eq!(first_page.len(), 50);
+        // The next page, through the page's own link, is the API's page after
+        // the same cursor.
+        let next = next.expect("a link to older items");
+        let cursor = next
+            .split(['?', '&', '#'])
+            .find_map(|pair| pair.strip_prefix("cursor="))
+            .expect("a cursor")
+            .to_owned();
+        let (second_page, at, _) = rendered_stream(next.split('#').next().unwrap(), token);
+        let api = demo.api_json(&format!("/v1/monitor/stream?limit=50&cursor={cursor}"), token);
+        if second_of(&at) != second_of(&api["as_of"]["at"]) {
+            continue;
+        }
+        assert!(!second_page.is_empty());
+        assert_eq!(second_page, ids(&api));
+        assert!(second_page.iter().all(|id| !first_page.contains(id)));
+        return;
+    }
+    panic!("the page and the API never showed the same refresh in 6 tries");
+}
