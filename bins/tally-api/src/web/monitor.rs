@@ -75,11 +75,11 @@ async fn today(
         (monitor_tabs("Today"))
         (clock(as_of, figures.refresh_secs))
         section class="monitor-figures" aria-label="Today's figures" {
-            (figure_card("accounts_online", "Accounts online now", &figures.figures.accounts_online, Unit::Count, None))
-            (figure_card("users_online", "Users online now", &figures.figures.users_online, Unit::Count, None))
+            (figure_card("accounts_online", "Accounts online now", &figures.figures.accounts_online, Unit::Count))
+            (figure_card("users_online", "Users online now", &figures.figures.users_online, Unit::Count))
             (optional_figure_card(&figures.figures.time_per_user_secs, &figures.figures.users_with_activity_today))
-            (figure_card("users_seen_today", "Users seen today", &figures.figures.users_seen_today, Unit::Count, None))
-            (figure_card("time_spent_secs", "Time spent today", &figures.figures.time_spent_secs, Unit::Seconds, None))
+            (figure_card("users_seen_today", "Users seen today", &figures.figures.users_seen_today, Unit::Count))
+            (figure_card("time_spent_secs", "Time spent today", &figures.figures.time_spent_secs, Unit::Seconds))
         }
         div class="widgets monitor-top" {
             (top_table("top-accounts", "Most active accounts today", &["Account", "Users seen today"],
@@ -192,13 +192,12 @@ impl Unit {
 }
 
 /// One of Today's figures: its value and its change, in words and arrow.
-fn figure_card(id: &str, title: &str, figure: &Figure, unit: Unit, note: Option<Markup>) -> Markup {
+fn figure_card(id: &str, title: &str, figure: &Figure, unit: Unit) -> Markup {
     html! {
         div class="monitor-figure" data-figure=(id) data-unit=(unit.name()) {
             h2 { (title) }
             p class="figure" data-value=(figure.value) { (unit.show(figure.value)) }
             (change_since_refresh(figure.change, unit))
-            @if let Some(note) = note { p class="note" { (note) } }
         }
     }
 }
@@ -308,7 +307,7 @@ fn top_table(id: &str, title: &str, columns: &[&str], rows: Vec<Vec<TopCell>>) -
 fn stream_row(live: &LiveItem) -> Markup {
     let item: &StreamItem = &live.item;
     html! {
-        tr data-item=(live.id) data-last-at=(live.item.last_at.to_rfc3339()) {
+        tr data-item=(live.id) data-last-at=(item.last_at.to_rfc3339()) {
             td {
                 span class="since" { (since(item.secs_since_last)) }
                 br;
@@ -354,7 +353,7 @@ fn since(secs: i64) -> String {
 }
 
 /// A duration: seconds, minutes and seconds, or hours and minutes.
-pub fn duration(secs: u64) -> String {
+fn duration(secs: u64) -> String {
     match secs {
         0..=59 => format!("{secs} s"),
         60..=3599 if secs.is_multiple_of(60) => format!("{} min", secs / 60),
