@@ -48,14 +48,20 @@ pub enum Command {
     Audit(AuditCommand),
     /// Write the deterministic fixture set as NDJSON files, one per account.
     Fixtures(FixturesArgs),
-    /// Build a demo database in a new file from the fixtures, then serve it; an
-    /// existing file is never touched.
+    /// Build a demo database in a new file from the fixtures, then serve it: the
+    /// ingest daemon, and the dashboard with tokens to sign in with. An existing
+    /// file is never touched.
     Demo {
         /// Only build the database; do not serve.
         #[arg(long)]
         no_serve: bool,
         #[command(flatten)]
         serve: ServeArgs,
+        /// Address the dashboard (tally-api's pages and API) listens on, HOST:PORT.
+        #[arg(long, env = "TALLY_API_LISTEN", default_value = "127.0.0.1:8081")]
+        dashboard_listen: tally_service::ListenAddress,
+        #[command(flatten)]
+        monitor: tally_api::live::MonitorArgs,
     },
 }
 

@@ -3,6 +3,7 @@
 mod accounts;
 mod cli;
 mod console;
+mod dashboard;
 mod event_mappings;
 
 use std::path::Path;
@@ -13,6 +14,7 @@ use clap::Parser;
 use tally_events::Limits;
 use tally_ingest::ServeOptions;
 use tally_ingest::audit::AuditLog;
+use tally_ingest::demo::Demo;
 use tally_ingest::import::import;
 use tally_ingest::writer::Writer;
 use tally_store::{Durability, Store, StoreOptions};
@@ -59,7 +61,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Account(command) => account(database.existing_database()?, &audit_key, command),
         Command::Audit(command) => audit(database.existing_database()?, &audit_key, command),
         Command::Fixtures(args) => fixtures(&args),
-        Command::Demo { no_serve, serve: args } => demo(&database.db, &audit_key, no_serve, &args),
+        Command::Demo { no_serve, serve: args, dashboard_listen, monitor } => {
+            demo(&database.db, &audit_key, no_serve, &args, &dashboard_listen, &monitor)
+        }
     }
 }
 
@@ -84,6 +88,19 @@ fn open_store(db: &Path, durability: DurabilityArg) -> anyhow::Result<Store> {
 }
 
 fn serve(db: &Path, audit_key: &Path, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    serve_with_dashboard(db, audit_key, args, None)
+}
+
+/// The demo's dashboard: served beside the ingest daemon, with what to print.
+type DemoDashboard<'a> =
+    (dashboard::Dashboard, &'a tally_service::ListenAddress, dashboard::DemoTokens, &'a Demo);
+
+fn serve_with_dashboard(
+    db: &Path,
+    audit_key: &Path,
+    args: &ServeArgs,
+    dashboard: Option<DemoDashboard<'_>>,
+) -> anyhow::Result<ExitCode> {
     if args.body_budget_bytes < args.max_body_bytes {
         anyhow::bail!(
             "--body-budget-bytes {} is below --max-body-bytes {}: a body of the largest size could never be read",
@@ -108,21 +125,37 @@ fn serve(db: &Path, audit_key: &Path, args: &ServeArgs) -> anyhow::Result<ExitCo
         let shutdown = tally_service::shutdown_signal();
         // Tests and scripts wait for this line: it is printed once the port accepts.
         println!("tally-ingest listening on http://{address} (database {})", db.display());
-        tally_ingest::serve(
-            listener,
-            write_store,
-            key_store,
-            audit,
-            ServeOptions {
-                limits: Limits::default(),
-                max_body_bytes: args.max_body_bytes,
-                body_budget_bytes: args.body_budget_bytes,
-                connections: args.connections.limits(),
-            },
-            shutdown,
-        )
-        .await
-        .context("serving HTTP")?;
+        let ingest = async {
+            tally_ingest::serve(
+                listener,
+                write_store,
+                key_store,
+                audit,
+                ServeOptions {
+                    limits: Limits::default(),
+                    max_body_bytes: args.max_body_bytes,
+                    body_budget_bytes: args.body_budget_bytes,
+                    connections: args.connections.limits(),
+                },
+                shutdown,
+            )
+            .await
+            .context("serving HTTP")
+        };
+        match dashboard {
+            None => ingest.await?,
+            Some((dashboard, listen, tokens, demo)) => {
+                let connections = args.connections.limits();
+                let shown = dashboard.serve(
+                    listen,
+                    connections,
+                    &tokens,
+                    demo,
+                    tally_service::shutdown_signal(),
+                );
+                tokio::try_join!(ingest, shown)?;
+            }
+        }
         drop(upkeep);
         tracing::info!("stopped after committing every batch in flight");
         Ok(ExitCode::SUCCESS)
@@ -217,7 +250,14 @@ fn fixtures(args: &FixturesArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn demo(db: &Path, audit_key: &Path, no_serve: bool, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+fn demo(
+    db: &Path,
+    audit_key: &Path,
+    no_serve: bool,
+    args: &ServeArgs,
+    dashboard_listen: &tally_service::ListenAddress,
+    monitor: &tally_api::live::MonitorArgs,
+) -> anyhow::Result<ExitCode> {
     let end = chrono::Utc::now();
     let mut bar: Option<(String, indicatif::ProgressBar)> = None;
     let mut printed_intro = false;
@@ -252,5 +292,7 @@ fn demo(db: &Path, audit_key: &Path, no_serve: bool, args: &ServeArgs) -> anyhow
         args.listen,
         first.account.slug
     );
-    serve(db, audit_key, args)
+    let tokens = dashboard::create_tokens(db, &demo)?;
+    let shown = dashboard::Dashboard::open(db, audit_key, monitor)?;
+    serve_with_dashboard(db, audit_key, args, Some((shown, dashboard_listen, tokens, &demo)))
 }

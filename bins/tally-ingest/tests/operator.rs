@@ -278,3 +278,55 @@ fn the_daemon_listens_on_a_host_name() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains(r#""localhost" is not HOST:PORT"#), "{}", stderr(&bad));
 }
+
+/// Issue 19: the README's demo command ends by printing the dashboard's URL
+/// and a token to sign in with, and both work.
+#[test]
+fn the_demo_ends_by_printing_the_dashboard_and_a_token_that_signs_in() {
+    use std::io::{BufRead, BufReader};
+
+    let (_dir, db) = temp_db();
+    let mut child = Command::new(BINARY)
+        .arg("--db")
+        .arg(&db)
+        .args(["demo", "--listen", "127.0.0.1:0", "--dashboard-listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    // The last three lines: the URL, then the administrator's and the staff's tokens.
+    while !lines.last().is_some_and(|line: &String| line.contains("the vendor's staff")) {
+        let mut line = String::new();
+        assert_ne!(stdout.read_line(&mut line).unwrap(), 0, "the demo stopped: {lines:#?}");
+        lines.push(line.trim_end().to_owned());
+    }
+    let url = lines[lines.len() - 3]
+        .strip_prefix("the dashboard: ")
+        .unwrap_or_else(|| panic!("{lines:#?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let token = lines[lines.len() - 2].rsplit(' ').next().unwrap().to_owned();
+    assert!(lines[lines.len() - 2].contains("administrator of acme-robotics"), "{lines:#?}");
+
+    // The token signs in through the page's form and opens the dashboard.
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let signed_in = agent
+        .post(format!("{url}/sign-in"))
+        .header("Cookie", "tally_csrf=feed")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .send(format!("token={token}&csrf=feed"))
+        .unwrap();
+    assert_eq!(signed_in.status().as_u16(), 303);
+    let home = agent
+        .get(format!("{url}/"))
+        .header("Cookie", format!("tally_token={token}; tally_csrf=feed"))
+        .call()
+        .unwrap();
+    assert_eq!(home.status().as_u16(), 303);
+    assert_eq!(home.headers()["location"], "/dashboard/users-activity");
+    let _ = child.kill();
+    let _ = child.wait();
+}

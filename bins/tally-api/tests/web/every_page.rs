@@ -1,0 +1,124 @@
+//! What holds on every page a token reaches, found by following the pages'
+//! own links: user data shown as text and never run, nothing blocked by the
+//! content security policy, no serious accessibility violation.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use chrono::{SecondsFormat, Utc};
+use serde_json::json;
+use tally_store::{Store, StoreOptions};
+
+use crate::support::{Browser, demo};
+
+/// Pages visited per crawl, at most; and per path, whatever its query.
+const MOST_PAGES: usize = 60;
+const MOST_PER_PATH: usize = 2;
+
+/// Strings of HTML and script, as a hostile or careless sender would put in
+/// names, pages and errors. Each sets `window.__tallyXss` if it ever runs.
+const NAME: &str = r#"<script>window.__tallyXss='name'</script><img src=x onerror="window.__tallyXss='name-img'">Eve"#;
+const PAGE: &str = r#"/pages/<script>window.__tallyXss='page'</script>"#;
+const ERROR: &str = r#"<img src=x onerror="window.__tallyXss='error'">quota <b>exceeded</b>"#;
+const ACTION: &str = r#"<svg onload="window.__tallyXss='action'">deploy"#;
+
+/// What one crawl saw.
+struct Crawl {
+    pages: Vec<String>,
+    /// Every page's text, as the browser shows it.
+    text: String,
+    /// axe-core's violations, by impact, over every page.
+    impacts: BTreeMap<String, usize>,
+}
+
+/// Visits the pages `token` reaches from its first page, checking each.
+fn crawl(token: &str) -> Crawl {
+    let browser = Browser::new();
+    browser.sign_in(token);
+    let first = browser.path();
+    let mut queue = VecDeque::from([first]);
+    let mut seen = BTreeSet::new();
+    let mut per_path: BTreeMap<String, usize> = BTreeMap::new();
+    let mut crawl = Crawl { pages: Vec::new(), text: String::new(), impacts: BTreeMap::new() };
+    while let Some(page) = queue.pop_front() {
+        if crawl.pages.len() == MOST_PAGES || !seen.insert(page.clone()) {
+            continue;
+        }
+        let path = page.split('?').next().unwrap_or("").to_owned();
+        let visits = per_path.entry(path).or_default();
+        if *visits == MOST_PER_PATH {
+            continue;
+        }
+        *visits += 1;
+        browser.goto(&page);
+        browser.wait_until("return document.readyState === 'complete'");
+        let ran =
+            browser.script("return window.__tallyXss === undefined ? null : window.__tallyXss");
+        assert_eq!(ran, serde_json::Value::Null, "a sender's string ran as script on {page}");
+        let inline = browser.script(
+            "return document.querySelectorAll('script:not([src]), [onerror], [onload], [onclick]').length",
+        );
+        assert_eq!(inline, json!(0), "inline script or handlers on {page}");
+        let blocked = browser.csp_violations();
+        assert!(blocked.is_empty(), "the policy blocked on {page}: {blocked:?}");
+        for violation in browser.assert_accessible() {
+            *crawl.impacts.entry(violation.impact).or_default() += 1;
+        }
+        crawl
+            .text
+            .push_str(browser.script("return document.body.innerText").as_str().unwrap_or(""));
+        crawl.pages.push(page);
+        queue.extend(browser.page_links());
+    }
+    crawl
+}
+
+#[test]
+fn every_page_shows_html_and_script_from_events_as_text() {
+    let demo = demo();
+    let now = Utc::now() - chrono::TimeDelta::minutes(2);
+    let at = now.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let member = &demo.member_user;
+    let events = [
+        json!({"id": "xss-1", "kind": "user_added", "at": at, "user": "u-xss", "email": "eve@example.com",
+               "display_name": NAME, "role": "member"}),
+        json!({"id": "xss-2", "kind": "login", "at": at, "user": "u-xss"}),
+        json!({"id": "xss-3", "kind": "page_visit", "at": at, "user": "u-xss", "page": PAGE}),
+        json!({"id": "xss-4", "kind": "mcp_call", "at": at, "user": "u-xss", "tool": ACTION,
+               "status": "failure", "error": ERROR}),
+        json!({"id": "xss-5", "kind": "action_run", "at": at, "user": member, "organization": "xss-org",
+               "action": ACTION, "run_id": "xss-run", "trigger": "ui", "status": "failure"}),
+        json!({"id": "xss-6", "kind": "audit_entry", "at": at, "resource": "entity", "resource_id": "svc-xss",
+               "operation": "update", "source_type": "user", "source": NAME, "origin": "ui",
+               "status": "failure", "error": ERROR, "user": "u-xss", "blueprint": "service",
+               "entity": "svc-xss", "before": {"name": PAGE}, "after": {"name": NAME}}),
+    ];
+    let lines: Vec<String> = events.iter().map(|event| event.to_string()).collect();
+    demo.send(0, &lines.join("\n"));
+    // The figures the dashboard reads are brought up to date as the ingest
+    // daemon's upkeep would.
+    let mut store = Store::open(&demo.db, &StoreOptions::default()).unwrap();
+    store.update_seats(&demo.accounts[0]).unwrap();
+    store.update_dashboard(&demo.accounts[0], 100_000).unwrap();
+    drop(store);
+
+    let tokens = &demo.tokens;
+    let mut shown = String::new();
+    for (who, token) in [
+        ("administrator", &tokens.administrator),
+        ("member", &tokens.member),
+        ("staff", &tokens.staff),
+    ] {
+        let crawl = crawl(token);
+        assert!(crawl.pages.len() > 1 || who == "member", "{who} reached only {:?}", crawl.pages);
+        eprintln!(
+            "{who}: {} pages, axe violations by impact {:?}: {:?}",
+            crawl.pages.len(),
+            crawl.impacts,
+            crawl.pages
+        );
+        shown.push_str(&crawl.text);
+    }
+    for hostile in [NAME, PAGE, ERROR, ACTION] {
+        assert!(shown.contains(hostile), "{hostile} is shown as text on no page");
+    }
+}
