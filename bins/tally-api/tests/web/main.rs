@@ -7,5 +7,6 @@
 mod common;
 mod support;
 
+mod dashboard;
 mod every_page;
 mod session;

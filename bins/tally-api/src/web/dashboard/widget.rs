@@ -70,8 +70,7 @@ impl WidgetView<'_> {
                     (self.headline(&headline))
                 }
                 @if let Some(alt) = chart_description(table) {
-                    img class="chart" src=(self.chart_link()) alt=(alt) width="640" height="320"
-                        loading="lazy";
+                    img class="chart" src=(self.chart_link()) alt=(alt) width="640" height="320";
                 }
                 @if !self.answer.notes.is_empty() {
                     ul class="note notes" {
