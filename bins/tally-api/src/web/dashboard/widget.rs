@@ -128,8 +128,8 @@ impl WidgetView<'_> {
                 }
             }
             @if let Some((Some(Cell::Integer(count)), percent)) = change {
-                @let direction = if count > 0 { "up" } else if count < 0 { "down" } else { "" };
-                p class={ "dashboard-change " (direction) } data-change=(count) {
+                p class={ "dashboard-change" @if count > 0 { " up" } @else if count < 0 { " down" } }
+                    data-change=(count) {
                     @if count > 0 { span aria-hidden="true" { "▲ " } "+" }
                     @if count < 0 { span aria-hidden="true" { "▼ " } }
                     (count)
@@ -186,7 +186,8 @@ impl WidgetView<'_> {
                                             (cell_markup(cell, self.zone))
                                         }
                                     };
-                                    @if index == 0 {
+                                    // A row without a name (runs with no role) has no header to read.
+                                    @if index == 0 && !matches!(cell, Cell::Empty) && *cell != Cell::Text(String::new()) {
                                         th scope="row" class=[numeric(column.kind).then_some("number")] { (content) }
                                     } @else {
                                         td class=[numeric(column.kind).then_some("number")] { (content) }
