@@ -12,7 +12,7 @@ mod filters;
 mod widget;
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -23,7 +23,7 @@ use tally_store::{Account, Organization, Team};
 
 use crate::error::ApiError;
 use crate::routes::dashboard::{asked, tab_named, widget_named};
-use crate::state::AppState;
+use crate::state::{AppState, PathParams};
 use crate::web::WebError;
 use crate::web::layout::{self, Section};
 use crate::web::session::Viewer;
@@ -58,9 +58,10 @@ struct TabView {
 async fn tab_page(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(tab): Path<String>,
+    path: Result<PathParams<String>, ApiError>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
+    let PathParams(tab) = path?;
     let slug = viewer.administered_account()?.to_owned();
     let usage = viewer.principal.read_usage(&slug)?;
     let tab = tab_named(&tab)?;
@@ -144,9 +145,10 @@ fn render_tab(view: &TabView) -> Markup {
 async fn chart(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path((tab, widget)): Path<(String, String)>,
+    path: Result<PathParams<(String, String)>, ApiError>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
+    let PathParams((tab, widget)) = path?;
     let slug = viewer.administered_account()?.to_owned();
     let usage = viewer.principal.read_usage(&slug)?;
     let tab = tab_named(&tab)?;

@@ -1,7 +1,7 @@
 //! What lies behind a figure: the activity rows a widget's row was summed
 //! from, and why a person is (or is not) an active seat.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::SecondsFormat;
@@ -11,11 +11,12 @@ use tally_figures::dashboard::{ACTIVITY, ActivityRow};
 use tally_figures::seats::SeatExplanationBody;
 use tally_store::ActivityFilter;
 
+use crate::error::ApiError;
 use crate::list::{self, CursorScope, Page};
 use crate::query;
 use crate::routes::dashboard::{ActivityParameters, activity_listing};
 use crate::routes::seats::{ExplanationParameters, instant_in};
-use crate::state::AppState;
+use crate::state::{AppState, PathParams};
 use crate::web::WebError;
 use crate::web::dashboard::widget::{DOWNLOADS, cell_markup, numeric, segment};
 use crate::web::layout::{self, Section};
@@ -157,9 +158,10 @@ fn rows_table(page: &Page<ActivityRow>, zone: Tz) -> Markup {
 pub async fn seat_page(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path(user): Path<String>,
+    path: Result<PathParams<String>, ApiError>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
+    let PathParams(user) = path?;
     let slug = viewer.administered_account()?.to_owned();
     let usage = viewer.principal.read_usage(&slug)?;
     let params = query::parse::<ExplanationParameters>(raw.as_deref())?;
