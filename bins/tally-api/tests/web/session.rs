@@ -173,3 +173,26 @@ fn the_sign_in_page_is_accessible_at_both_widths() {
     assert_eq!(overflow, serde_json::Value::Bool(true));
     browser.screenshot("sign-in");
 }
+
+#[test]
+fn the_api_takes_the_session_cookie_for_reading_only() {
+    let demo = demo();
+    let staff_admin = &demo.tokens.staff_admin;
+    let cookie = format!("tally_token={staff_admin}");
+    let read = demo.api.send("GET", "/v1/me", None, None, &[("Cookie", &cookie)]);
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(read.json()["role"], "staff-admin", "{}", read.text());
+    // A change needs the bearer header, which another site's page cannot send.
+    let body = r#"{"modules":[],"activities":[]}"#;
+    let change =
+        demo.api.send("PUT", "/v1/monitor/tracking", None, Some(body), &[("Cookie", &cookie)]);
+    assert_eq!(change.status, 401, "{}", change.text());
+    let bearer = demo.api.send(
+        "GET",
+        "/v1/me",
+        Some(staff_admin),
+        None,
+        &[("Cookie", "tally_token=nonsense")],
+    );
+    assert_eq!(bearer.status, 200, "the header wins over the cookie: {}", bearer.text());
+}
