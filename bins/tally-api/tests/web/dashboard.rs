@@ -381,13 +381,29 @@ fn each_download_opens_in_an_independent_reader() {
     );
 }
 
+/// Checks the page open in `browser` at both widths: no serious accessibility
+/// violation, and nothing wider than a phone but the tables' own scrolling.
+fn fits_a_phone(browser: &mut Browser) {
+    browser.assert_accessible();
+    let page = browser.path();
+    browser.phone();
+    browser.goto(&page);
+    browser.wait_until("return document.readyState === 'complete'");
+    let overflow = browser.script(
+        "return document.documentElement.scrollWidth > document.documentElement.clientWidth",
+    );
+    assert_eq!(overflow, Value::Bool(false), "{page} is wider than a phone");
+    browser.assert_accessible();
+    browser.desktop();
+}
+
 #[test]
 fn a_figure_opens_the_activity_rows_behind_it() {
     let demo = demo();
     let token = &demo.tokens.administrator;
     let slug = account(demo);
     let at = fixed_at();
-    let browser = Browser::new();
+    let mut browser = Browser::new();
     browser.sign_in(token);
     browser.goto(&format!("/dashboard/users-activity?at={}", encoded(&at)));
     let api = demo.api_json(
@@ -456,7 +472,7 @@ fn a_figure_opens_the_activity_rows_behind_it() {
         .map(|item| Value::String(as_shown(&item["first_at"], "date_time")))
         .collect();
     assert_eq!(firsts, Value::Array(expected));
-    browser.assert_accessible();
+    fits_a_phone(&mut browser);
 }
 
 #[test]
@@ -465,7 +481,7 @@ fn a_seats_row_opens_why_the_person_is_billed() {
     let token = &demo.tokens.administrator;
     let slug = account(demo);
     let at = fixed_at();
-    let browser = Browser::new();
+    let mut browser = Browser::new();
     browser.sign_in(token);
     browser.goto(&format!("/dashboard/users-activity?at={}", encoded(&at)));
     let link = "#activated-seats tbody tr:first-child a[href^='/dashboard/seats/']";
@@ -496,5 +512,5 @@ fn a_seats_row_opens_why_the_person_is_billed() {
         browser.attr("[data-weeks-counting]", "data-weeks-counting").unwrap(),
         counting.to_string()
     );
-    browser.assert_accessible();
+    fits_a_phone(&mut browser);
 }
