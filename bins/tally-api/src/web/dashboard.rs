@@ -18,7 +18,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::SecondsFormat;
 use maud::{Markup, html};
-use tally_figures::dashboard::{Tab, WidgetTable, tab_tables, widget_svg, widget_table};
+use tally_figures::dashboard::{
+    DashboardQuery, Tab, WidgetTable, tab_tables, widget_svg, widget_table,
+};
 use tally_store::{Account, Organization, Team};
 
 use crate::error::ApiError;
@@ -49,8 +51,14 @@ struct TabView {
     teams: Vec<Team>,
     zone: String,
     /// The tab's widgets, or the API's refusal of the filters.
-    widgets:
-        Result<(Account, tally_figures::dashboard::DashboardQuery, Vec<WidgetTable>), ApiError>,
+    widgets: Result<TabFigures, ApiError>,
+}
+
+/// A tab's widgets and what they were asked with.
+struct TabFigures {
+    account: Account,
+    query: DashboardQuery,
+    widgets: Vec<WidgetTable>,
 }
 
 /// A tab of the dashboard: the filters, the tab's PDF, every widget. Filters
@@ -74,8 +82,8 @@ async fn tab_page(
             let zone = store.account(usage.account())?.calendar.time_zone.name().to_owned();
             let widgets = asked_filters.and_then(|params| {
                 let (account, query) = asked(store, &usage, &params)?;
-                let tables = tab_tables(store, &usage, tab, &query)?;
-                Ok((account, query, tables))
+                let widgets = tab_tables(store, &usage, tab, &query)?;
+                Ok(TabFigures { account, query, widgets })
             });
             Ok(TabView { tab, filters, organizations, teams, zone, widgets })
         })
@@ -109,7 +117,7 @@ fn render_tab(view: &TabView) -> Markup {
             Err(refusal) => {
                 p class="problem" role="alert" id="dashboard-problem" { (refusal) }
             }
-            Ok((account, query, widgets)) => {
+            Ok(TabFigures { account, query, widgets }) => {
                 @let at = query.at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
                 @let same_figures = view.filters.pinned(&at);
                 @let zone = account.calendar.time_zone;
