@@ -1041,15 +1041,17 @@ pub fn answer<R: Listed + Serialize + Send>(
     }
 }
 
-/// The page of `rows` that the JSON listing answers `request` with, for a web
-/// page showing the same rows in the same order; a request for the whole
-/// table gets its first page.
-pub fn page_of<R: Listed>(rows: Vec<R>, request: &ListRequest) -> Page<R> {
-    let (after, limit) = match &request.answer {
-        Answer::Page { after, limit } => (after.as_deref(), *limit),
-        Answer::Whole(_) => (None, DEFAULT_LIMIT),
-    };
-    cut_page(sorted(R::listing(), rows, request), after, limit, request)
+/// The page of `rows`, held in memory, that `request` asks for, cut as the
+/// JSON listing cuts it (so its cursor works on the API too); `None` when it
+/// asks for the whole table as a file.
+pub fn page_of<R: Listed>(rows: Vec<R>, request: &ListRequest) -> Option<Page<R>> {
+    match &request.answer {
+        Answer::Page { after, limit } => {
+            let sorted = sorted(R::listing(), rows, request);
+            Some(cut_page(sorted, after.as_deref(), *limit, request))
+        }
+        Answer::Whole(_) => None,
+    }
 }
 
 /// The key of `row` under `request`'s sort: the sort column, then the key columns.

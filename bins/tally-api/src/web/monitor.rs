@@ -443,7 +443,10 @@ async fn activities(
             Ok((activities.summary(), activities.items(filter.as_deref())))
         })
         .await?;
-    let page_rows = list::page_of(rows, &request);
+    // `format` was refused above, so the request is for a page.
+    let page_rows = list::page_of(rows, &request).ok_or_else(|| {
+        ApiError::bad_parameter("format", "the page shows a page of the list, not a file")
+    })?;
     let raw_params: RawActivitiesParameters =
         serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
     let sort = list_params.sort.as_deref();

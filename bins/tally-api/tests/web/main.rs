@@ -7,6 +7,7 @@
 mod common;
 mod support;
 
+mod dashboard;
 mod every_page;
 mod monitor;
 mod session;
