@@ -43,7 +43,8 @@ fn tokens_of(account: &str, member: &str) -> Tokens {
     }
 }
 
-/// Pages visited per crawl, at most; and per path, whatever its query.
+/// Pages visited per crawl, at most; and per kind of page (its path's first
+/// two segments), whatever the rest.
 const MOST_PAGES: usize = 60;
 const MOST_PER_PATH: usize = 2;
 
@@ -76,8 +77,11 @@ fn crawl(token: &str) -> Crawl {
         if crawl.pages.len() == MOST_PAGES || !seen.insert(page.clone()) {
             continue;
         }
-        let path = page.split('?').next().unwrap_or("").to_owned();
-        let visits = per_path.entry(path).or_default();
+        // Pages of one kind (a seat's explanation, the rows behind a figure)
+        // share their first two segments: a few of each, then other kinds.
+        let path = page.split('?').next().unwrap_or("");
+        let kind: Vec<&str> = path.split('/').take(3).collect();
+        let visits = per_path.entry(kind.join("/")).or_default();
         if *visits == MOST_PER_PATH {
             continue;
         }
