@@ -1056,6 +1056,19 @@ pub fn answer<R: Listed + Serialize + Send>(
     }
 }
 
+/// The page of `rows`, held in memory, that `request` asks for, cut as the
+/// JSON listing cuts it (so its cursor works on the API too); `None` when it
+/// asks for the whole table as a file.
+pub fn page_of<R: Listed>(rows: Vec<R>, request: &ListRequest) -> Option<Page<R>> {
+    match &request.answer {
+        Answer::Page { after, limit } => {
+            let sorted = sorted(R::listing(), rows, request);
+            Some(cut_page(sorted, after.as_deref(), *limit, request))
+        }
+        Answer::Whole(_) => None,
+    }
+}
+
 /// The key of `row` under `request`'s sort: the sort column, then the key columns.
 fn key_of<R>(listing: &FigureTable<R>, row: &R, request: &ListRequest) -> Vec<Key> {
     std::iter::once(request.sort_column)

@@ -76,7 +76,7 @@ pub struct ActivitiesParameters {
 
 impl ActivitiesParameters {
     /// The query, as of `at` when the request named no instant.
-    fn query(&self, at: DateTime<Utc>) -> ActivitiesQuery {
+    pub(crate) fn query(&self, at: DateTime<Utc>) -> ActivitiesQuery {
         ActivitiesQuery {
             period: self.period.map_or(Period::Last7Days, |period| period.0),
             zone: self.zone.unwrap_or(Tz::UTC),
@@ -85,7 +85,7 @@ impl ActivitiesParameters {
     }
 
     /// The instant the request named, placed in its zone.
-    fn given_instant(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn given_instant(&self) -> Option<DateTime<Utc>> {
         self.at.map(|at| at.instant_in(self.zone.unwrap_or(Tz::UTC)))
     }
 }

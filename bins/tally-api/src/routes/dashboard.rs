@@ -74,11 +74,37 @@ impl DashboardParameters {
 }
 
 /// The tab named in the path, or a 404 naming the tabs there are.
-fn tab_named(name: &str) -> Result<Tab, ApiError> {
+pub(crate) fn tab_named(name: &str) -> Result<Tab, ApiError> {
     Tab::parse(name).ok_or_else(|| {
         let names: Vec<&str> = Tab::ALL.iter().map(|tab| tab.name()).collect();
         ApiError::NotFound(format!("no dashboard tab {name:?}; the tabs are {}", names.join(", ")))
     })
+}
+
+/// The widget of `tab` named in the path, or a 404 naming the tab's widgets.
+pub(crate) fn widget_named(tab: Tab, name: &str) -> Result<Widget, ApiError> {
+    Widget::parse(tab, name).ok_or_else(|| {
+        let names: Vec<&str> = tab.widgets().iter().map(|widget| widget.name()).collect();
+        ApiError::NotFound(format!(
+            "no widget {name:?} on tab {}; its widgets are {}",
+            tab.name(),
+            names.join(", ")
+        ))
+    })
+}
+
+/// The account asked about and what its widgets are asked with: `at` (a day
+/// is the start of that day in the account's time zone; default now) and the
+/// filters. The API's widgets and the web pages read the query alike.
+pub(crate) fn asked(
+    store: &tally_store::Store,
+    usage: &tally_access::AccountUsage,
+    params: &DashboardParameters,
+) -> Result<(tally_store::Account, DashboardQuery), ApiError> {
+    let account = store.account(usage.account())?;
+    let at = params.at.map_or_else(Utc::now, |at| at.instant(&account.calendar));
+    let query = params.query(at)?;
+    Ok((account, query))
 }
 
 /// Writes `bytes` as a file of `format` named `name`.
@@ -142,9 +168,7 @@ pub async fn dashboard_tab(
     let bom = params.byte_order_mark(format)?;
     let bytes = state
         .with_store(move |store| {
-            let account = store.account(usage.account())?;
-            let at = params.at.map_or_else(Utc::now, |at| at.instant(&account.calendar));
-            let query = params.query(at)?;
+            let (account, query) = asked(store, &usage, &params)?;
             let tables = tab_tables(store, &usage, tab, &query)?;
             let zone = account.calendar.time_zone;
             match format {
@@ -202,22 +226,13 @@ pub async fn dashboard_widget(
     let usage = principal.read_usage(&account)?;
     let params: DashboardParameters = query::parse(raw.as_deref())?;
     let tab = tab_named(&tab)?;
-    let widget = Widget::parse(tab, &widget).ok_or_else(|| {
-        let names: Vec<&str> = tab.widgets().iter().map(|widget| widget.name()).collect();
-        ApiError::NotFound(format!(
-            "no widget {widget:?} on tab {}; its widgets are {}",
-            tab.name(),
-            names.join(", ")
-        ))
-    })?;
+    let widget = widget_named(tab, &widget)?;
     let format = list::tab_format(params.format.as_deref(), &headers)?;
     let bom = params.byte_order_mark(format)?;
     let slug = account.clone();
     let bytes = state
         .with_store(move |store| {
-            let account = store.account(usage.account())?;
-            let at = params.at.map_or_else(Utc::now, |at| at.instant(&account.calendar));
-            let query = params.query(at)?;
+            let (account, query) = asked(store, &usage, &params)?;
             let answer = widget_table(store, &usage, widget, &query)?;
             let zone = account.calendar.time_zone;
             let options = WriteOptions::new(zone).with_csv_byte_order_mark(bom);
@@ -257,6 +272,15 @@ fn with_rows_behind(json: &[u8], account: &str, answer: &WidgetTable) -> Vec<u8>
 
 /// The `/activity` request for `filter`.
 fn activity_link(account: &str, filter: &ActivityFilter) -> String {
+    let account: String =
+        percent_encoding::utf8_percent_encode(account, percent_encoding::NON_ALPHANUMERIC)
+            .collect();
+    format!("/v1/accounts/{account}/activity?{}", activity_query(filter))
+}
+
+/// The query string of the `/activity` request for `filter`, which the web
+/// page of the rows behind a figure takes too.
+pub(crate) fn activity_query(filter: &ActivityFilter) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     let kinds: Vec<&str> = filter.kinds.iter().map(|kind| kind.wire_name()).collect();
     query.append_pair("kind", &kinds.join(","));
@@ -281,10 +305,7 @@ fn activity_link(account: &str, filter: &ActivityFilter) -> String {
         }
         None => {}
     }
-    let account: String =
-        percent_encoding::utf8_percent_encode(account, percent_encoding::NON_ALPHANUMERIC)
-            .collect();
-    format!("/v1/accounts/{account}/activity?{}", query.finish())
+    query.finish()
 }
 
 /// The activity listing's filters.
@@ -405,12 +426,29 @@ pub async fn activity(
     let usage = principal.read_usage(&account)?;
     let (params, request) =
         listing.read::<ActivityParameters, ActivityRow>(CursorScope::Account(&account))?;
-    let (rows, time_zone) = state
-        .with_store(move |store| {
-            let calendar = store.account(usage.account())?.calendar;
-            let filter = params.filter(tally_seats::local_date(&calendar, Utc::now()))?;
-            Ok((activity_rows(store, &usage, &filter)?, calendar.time_zone))
-        })
-        .await?;
-    list::answer(rows, &request, &WriteOptions::new(time_zone))
+    let listing = state.with_store(move |store| activity_listing(store, &usage, params)).await?;
+    list::answer(listing.rows, &request, &WriteOptions::new(listing.time_zone))
+}
+
+/// The activity rows a request asks for.
+pub(crate) struct ActivityListing {
+    /// The filter read from the request, its days filled in.
+    pub filter: ActivityFilter,
+    /// The rows, unsorted.
+    pub rows: Vec<ActivityRow>,
+    /// The account's time zone, which the days are in.
+    pub time_zone: chrono_tz::Tz,
+}
+
+/// The activity rows `params` asks for; the days default to the 30 ending
+/// today in the account's time zone.
+pub(crate) fn activity_listing(
+    store: &tally_store::Store,
+    usage: &tally_access::AccountUsage,
+    params: ActivityParameters,
+) -> Result<ActivityListing, ApiError> {
+    let calendar = store.account(usage.account())?.calendar;
+    let filter = params.filter(tally_seats::local_date(&calendar, Utc::now()))?;
+    let rows = activity_rows(store, usage, &filter)?;
+    Ok(ActivityListing { filter, rows, time_zone: calendar.time_zone })
 }

@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
 use crate::list::{self, CursorScope, Key, OrderedCursor};
-use crate::live::MAX_REFRESH_SECS;
+use crate::live::{LiveFeed, MAX_REFRESH_SECS};
 use crate::query::{self, NoParameters};
 use crate::state::{AppState, Authenticated, PathParams};
 use crate::streams::{self, Feed, StreamLimit};
@@ -204,13 +204,19 @@ pub async fn today(
 ) -> Result<Json<TodayAnswer>, ApiError> {
     let view = principal.read_monitor()?;
     query::parse::<NoParameters>(query.as_deref())?;
-    let published = state.live().latest();
-    let current = published.current.today(&view);
-    let previous = published.previous.as_ref().map(|snapshot| snapshot.today(&view));
-    Ok(Json(TodayAnswer {
+    Ok(Json(today_answer(state.live(), &view)))
+}
+
+/// Today's figures for `view` from the latest snapshot, each with its change
+/// since the one before: what `/v1/monitor/today` and the Today page show.
+pub(crate) fn today_answer(live: &LiveFeed, view: &MonitorView) -> TodayAnswer {
+    let published = live.latest();
+    let current = published.current.today(view);
+    let previous = published.previous.as_ref().map(|snapshot| snapshot.today(view));
+    TodayAnswer {
         figures: TodayFigures::new(current, previous.as_ref()),
-        refresh_secs: state.live().refresh().as_secs(),
-    }))
+        refresh_secs: live.refresh().as_secs(),
+    }
 }
 
 /// Today, as a stream of server-sent events.
@@ -272,16 +278,27 @@ pub async fn stream(
     let view = principal.read_monitor()?;
     let StreamParameters { cursor, limit } = query::parse(query.as_deref())?;
     let limit = list::page_limit(limit.as_deref())?;
-    let cursors = stream_cursors(&state, &view);
-    let after = cursor.as_deref().map(|cursor| cursors.read(cursor)).transpose()?;
+    Ok(Json(stream_answer(&state, &view, cursor.as_deref(), limit)?))
+}
+
+/// A page of up to `limit` items of the activity stream for `view`, after
+/// `cursor`: what `/v1/monitor/stream` and the Today page show.
+pub(crate) fn stream_answer(
+    state: &AppState,
+    view: &MonitorView,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<StreamAnswer, ApiError> {
+    let cursors = stream_cursors(state, view);
+    let after = cursor.map(|cursor| cursors.read(cursor)).transpose()?;
     let after = after.map(|key| stream_cursor_of(&key)).transpose()?;
     let published = state.live().latest();
-    let page = published.current.stream_page(&view, after.as_ref(), limit);
-    Ok(Json(StreamAnswer {
+    let page = published.current.stream_page(view, after.as_ref(), limit);
+    Ok(StreamAnswer {
         clock: Clock::of(&published.current, state.live().refresh()),
         items: page.items.into_iter().map(LiveItem::of).collect(),
         next_cursor: page.next.map(|next| cursors.after(stream_key(next))),
-    }))
+    })
 }
 
 /// The activity stream, as a stream of server-sent events.
@@ -403,11 +420,13 @@ pub async fn top(
 ) -> Result<Json<TopAnswer>, ApiError> {
     let view = principal.read_monitor()?;
     query::parse::<NoParameters>(query.as_deref())?;
-    let published = state.live().latest();
-    Ok(Json(TopAnswer {
-        top: published.current.top(&view),
-        refresh_secs: state.live().refresh().as_secs(),
-    }))
+    Ok(Json(top_answer(state.live(), &view)))
+}
+
+/// The four top 10 lists for `view` from the latest snapshot: what
+/// `/v1/monitor/top` and the Today page show.
+pub(crate) fn top_answer(live: &LiveFeed, view: &MonitorView) -> TopAnswer {
+    TopAnswer { top: live.latest().current.top(view), refresh_secs: live.refresh().as_secs() }
 }
 
 /// `every`: whole seconds from the refresh interval to [`MAX_REFRESH_SECS`].

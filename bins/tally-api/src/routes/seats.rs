@@ -183,7 +183,7 @@ pub async fn activated_seats(
 
 /// The instant `at` stands for in `account`: a date is the start of that day
 /// in the account's time zone, which only the store knows.
-async fn instant_in(
+pub(crate) async fn instant_in(
     state: &AppState,
     account: &str,
     at: Option<InstantOrDay>,

@@ -8,5 +8,7 @@ mod common;
 mod support;
 
 mod audit;
+mod dashboard;
 mod every_page;
+mod monitor;
 mod session;

@@ -133,7 +133,7 @@ fn build() -> Demo {
 
 /// A user of `account` who started an action run, read straight from the file
 /// (an independent path from the API's).
-fn a_user_with_runs(db: &Path, account: &str) -> String {
+pub fn a_user_with_runs(db: &Path, account: &str) -> String {
     let connection = rusqlite::Connection::open(db).unwrap();
     connection
         .query_row(
