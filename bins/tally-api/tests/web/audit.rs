@@ -446,11 +446,12 @@ fn a_member_sees_their_own_runs_and_no_audit_log() {
     browser.screenshot("my-runs");
     browser.desktop();
 
-    // The audit log is an administrator's: a 403 page, in the browser and over HTTP.
+    // The audit log and the dashboard are an administrator's: a 403 page,
+    // in the browser and over HTTP.
     goto_and_wait(&browser, "/audit/entity");
     assert_eq!(browser.text("main h1"), "Forbidden");
     let cookie = format!("tally_token={}; tally_csrf=x", demo.tokens.member);
-    for path in ["/audit", "/audit/entity", "/audit/run?run_id=r_1"] {
+    for path in ["/audit", "/audit/entity", "/audit/run?run_id=r_1", "/dashboard/users-activity"] {
         let answer = demo.api.send("GET", path, None, None, &[("Cookie", &cookie)]);
         assert_eq!(answer.status, 403, "{path}: {}", answer.text());
     }
