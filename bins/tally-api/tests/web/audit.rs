@@ -2,7 +2,6 @@
 //! lists for the same token over plain HTTP.
 
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
 use chrono::{SecondsFormat, TimeDelta, Utc};
 use serde_json::{Value, json};
@@ -604,7 +603,7 @@ fn a_page_of_long_entries_stays_under_a_megabyte_and_goes_on_where_it_stopped() 
 }
 
 #[test]
-fn the_first_view_of_each_audit_page_is_quick_and_small() {
+fn each_audit_page_is_under_a_megabyte() {
     let _one = one_at_a_time();
     let demo = demo();
     let administrator = format!("tally_token={}; tally_csrf=x", demo.tokens.administrator);
@@ -614,16 +613,9 @@ fn the_first_view_of_each_audit_page_is_quick_and_small() {
         .map(|kind| (format!("/audit/{kind}"), &administrator))
         .chain([("/runs".to_owned(), &member)]);
     for (path, cookie) in pages {
-        // The best of three, so that a busy machine's pause is not counted.
-        let mut quickest = Duration::MAX;
-        for _ in 0..3 {
-            let started = Instant::now();
-            let answer = demo.api.send("GET", &path, None, None, &[("Cookie", cookie)]);
-            quickest = quickest.min(started.elapsed());
-            assert_eq!(answer.status, 200, "{path}");
-            assert!(answer.bytes.len() < 1 << 20, "{path}: {} bytes", answer.bytes.len());
-        }
-        eprintln!("{path}: {quickest:?}");
-        assert!(quickest < Duration::from_millis(300), "{path} took {quickest:?}");
+        // Its time is measured by `cargo bench --bench web_pages`, not here.
+        let answer = demo.api.send("GET", &path, None, None, &[("Cookie", cookie)]);
+        assert_eq!(answer.status, 200, "{path}");
+        assert!(answer.bytes.len() < 1 << 20, "{path}: {} bytes", answer.bytes.len());
     }
 }

@@ -473,20 +473,14 @@ fn the_monitor_pages_are_accessible_and_fit_a_phone() {
 }
 
 #[test]
-fn the_first_view_of_each_monitor_page_is_quick_and_small() {
+fn each_monitor_page_is_under_a_megabyte() {
     let demo = demo();
     let cookie = cookies(&demo.tokens.staff_admin);
     for path in ["/monitor", "/monitor/activities?period=last-90-days"] {
-        // The best of three, so that a busy machine's pause is not counted.
-        let mut quickest = Duration::MAX;
-        for _ in 0..3 {
-            let started = Instant::now();
-            let answer = demo.api.send("GET", path, None, None, &[("Cookie", &cookie)]);
-            quickest = quickest.min(started.elapsed());
-            assert_eq!(answer.status, 200, "{path}");
-            assert!(answer.bytes.len() < 1 << 20, "{path}: {} bytes", answer.bytes.len());
-        }
-        assert!(quickest < Duration::from_millis(300), "{path} took {quickest:?}");
+        // Its time is measured by `cargo bench --bench web_pages`, not here.
+        let answer = demo.api.send("GET", path, None, None, &[("Cookie", &cookie)]);
+        assert_eq!(answer.status, 200, "{path}");
+        assert!(answer.bytes.len() < 1 << 20, "{path}: {} bytes", answer.bytes.len());
     }
 }
 
