@@ -25,6 +25,7 @@ pub struct AppState {
     cursor_key: CursorKey,
     live: LiveFeed,
     tracking_changes: Arc<Mutex<()>>,
+    chain_checks: crate::web::chain::SharedChainChecks,
 }
 
 /// Open connections of one kind, reused across requests: opening one reads
@@ -82,7 +83,13 @@ impl AppState {
             cursor_key,
             live,
             tracking_changes: Arc::default(),
+            chain_checks: Arc::default(),
         })
+    }
+
+    /// Each account's last verification of its audit chain, for the web pages.
+    pub fn chain_checks(&self) -> crate::web::chain::SharedChainChecks {
+        self.chain_checks.clone()
     }
 
     /// The key the listings' cursors are sealed with.

@@ -12,13 +12,14 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use chrono::Utc;
 use maud::{Markup, PreEscaped, html};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
 use tally_access::{AuditView, Principal, RunsView};
 use tally_audit::{
-    AnchorCheck, AuditAfter, AuditColumn, AuditEntry, AuditQuery, AuditStore, Change, ChangeKind,
-    Diff, MissingSnapshot, VerifyReport,
+    Anchor, AnchorCheck, AuditAfter, AuditColumn, AuditEntry, AuditQuery, AuditStore, Change,
+    ChangeKind, Diff, MissingSnapshot, VerifyReport,
 };
 use tally_events::{AuditStatus, Operation, OriginType, ResourceKind, SourceType};
 use tally_figures::audit::{AuditReadError, AuditRow};
@@ -31,6 +32,7 @@ use crate::routes::audit::{AuditParameters, audit_query};
 use crate::routes::runs::{RunParameters, run_query};
 use crate::state::AppState;
 use crate::web::WebError;
+use crate::web::chain::{self, Checked, Verification};
 use crate::web::layout::{Section, download_menu, instant, page, tabs};
 use crate::web::session::Viewer;
 
@@ -483,44 +485,67 @@ fn read_page<T, P: StorePosition>(
 
 /// What an audit tab shows besides its rows.
 struct ChainStatus {
-    report: VerifyReport,
+    /// The head the file has now: the latest anchor.
+    head: Anchor,
+    verification: Verification,
     /// The anchor the viewer asked to check, and what came of it (or why it
     /// could not be read).
     anchor: Option<(String, Result<Option<AnchorCheck>, String>)>,
 }
 
-/// Verifies the account's chain (and an anchor), as `tally-export audit
-/// verify` does.
-fn chain_status(
+/// What the tab's read of the audit log gives for its status: the head, and,
+/// when the viewer asked to check an anchor of this account, a whole
+/// verification against it (as `tally-export audit verify --anchor` does).
+struct ChainRead {
+    head: Anchor,
+    anchor_report: Option<VerifyReport>,
+    anchor: Option<(String, Result<Option<AnchorCheck>, String>)>,
+}
+
+fn chain_read(
     log: &AuditStore,
     account: &str,
     anchor_text: Option<&str>,
-) -> Result<ChainStatus, ApiError> {
+) -> Result<ChainRead, ApiError> {
     let internal = |error| ApiError::from(AuditReadError::Audit(error));
+    let head = log.head(account).map_err(internal)?;
     let Some(text) = anchor_text else {
-        return Ok(ChainStatus {
-            report: log.verify(account, None).map_err(internal)?,
-            anchor: None,
-        });
+        return Ok(ChainRead { head, anchor_report: None, anchor: None });
     };
-    match text.trim().parse::<tally_audit::Anchor>() {
+    Ok(match text.trim().parse::<Anchor>() {
         Ok(anchor) if anchor.account == account => {
             let report = log.verify(account, Some(&anchor)).map_err(internal)?;
             let check = report.anchor;
-            Ok(ChainStatus { report, anchor: Some((text.to_owned(), Ok(check))) })
+            ChainRead {
+                head,
+                anchor_report: Some(report),
+                anchor: Some((text.to_owned(), Ok(check))),
+            }
         }
-        Ok(anchor) => Ok(ChainStatus {
-            report: log.verify(account, None).map_err(internal)?,
+        Ok(anchor) => ChainRead {
+            head,
+            anchor_report: None,
             anchor: Some((
                 text.to_owned(),
                 Err(format!("it is an anchor of account {:?}, not of {account:?}", anchor.account)),
             )),
-        }),
-        Err(error) => Ok(ChainStatus {
-            report: log.verify(account, None).map_err(internal)?,
+        },
+        Err(error) => ChainRead {
+            head,
+            anchor_report: None,
             anchor: Some((text.to_owned(), Err(error.to_string()))),
-        }),
-    }
+        },
+    })
+}
+
+/// The tab's chain status: the anchor check's verification when one was
+/// asked for, else the account's last one (web/chain.rs).
+async fn chain_status(state: &AppState, account: &str, read: ChainRead) -> ChainStatus {
+    let verification = match read.anchor_report {
+        Some(report) => Verification::Current(Checked { report, at: Utc::now() }),
+        None => chain::verification(state, account, &read.head).await,
+    };
+    ChainStatus { head: read.head, verification, anchor: read.anchor }
 }
 
 /// `/audit/{kind}`: one resource kind's entries, for the account's administrator.
@@ -582,11 +607,12 @@ async fn audit_tab(
                     },
                     |entry: &AuditEntry| entry.after(sort),
                 )?;
-                let status = chain_status(log, &account, anchor.as_deref())?;
-                Ok((entries, pager, status))
+                let chain = chain_read(log, &account, anchor.as_deref())?;
+                Ok((entries, pager, chain))
             })
             .await?
     };
+    let status = chain_status(&state, &account, status).await;
     let columns = tab_columns(kind);
     let (rows, shown) = rows_within_budget(&entries, |entry| entry_rows(&account, entry, &columns));
     if shown < entries.len() {
@@ -813,27 +839,29 @@ fn change_row(change: &Change) -> Markup {
 /// The chain's verification status, the latest anchor, and a form to check
 /// an anchor the viewer kept.
 fn chain_block(path: &str, status: &ChainStatus) -> Markup {
-    let report = &status.report;
     html! {
         section class="chain" aria-labelledby="chain-title" {
             h2 id="chain-title" { "Integrity" }
-            @match &report.problem {
-                None => {
-                    p class="status ok" role="status" {
-                        strong { "Verified: the chain is intact. " }
-                        (report.entries) " entries and " (report.tombstones)
-                        " tombstones of purged entries were checked against their hashes and seals, up to seq "
-                        (report.head.seq) " (entries up to seq " (report.checkpoint_seq) " are purged into the signed checkpoint)."
-                    }
+            @match &status.verification {
+                Verification::Current(checked) => {
+                    (verified(&checked.report))
+                    p class="hint" { "Verified at " (instant(checked.at)) "." }
                 }
-                Some(problem) => {
-                    p class="status broken" role="alert" {
-                        strong { "The chain is broken: " } (problem.to_string()) "."
+                Verification::Earlier(checked) => {
+                    p class="status earlier" role="status" {
+                        "Entries after seq " (checked.report.head.seq) " are being verified now: reload in a moment for their status. "
+                        "The last verification, at " (instant(checked.at)) ", said:"
+                    }
+                    (verified(&checked.report))
+                }
+                Verification::Pending => {
+                    p class="status pending" role="status" {
+                        "The chain is being verified: reload in a moment for its status."
                     }
                 }
             }
             p {
-                "Latest anchor: " code class="anchor" { (report.head.to_string()) }
+                "Latest anchor: " code class="anchor" { (status.head.to_string()) }
                 span class="hint" { " Keep anchors somewhere Tally does not control; checking one proves nothing up to it was rewritten." }
             }
             @if let Some((text, outcome)) = &status.anchor {
@@ -846,6 +874,27 @@ fn chain_block(path: &str, status: &ChainStatus) -> Markup {
                 input id="anchor" name=(ANCHOR) type="text" spellcheck="false" autocomplete="off"
                     placeholder="account:seq:digest" value=[status.anchor.as_ref().map(|(text, _)| text.as_str())];
                 button type="submit" class="quiet" { "Check" }
+            }
+        }
+    }
+}
+
+/// What a verification found.
+fn verified(report: &VerifyReport) -> Markup {
+    html! {
+        @match &report.problem {
+            None => {
+                p class="status ok" role="status" {
+                    strong { "Verified: the chain is intact. " }
+                    (report.entries) " entries and " (report.tombstones)
+                    " tombstones of purged entries were checked against their hashes and seals, up to seq "
+                    (report.head.seq) " (entries up to seq " (report.checkpoint_seq) " are purged into the signed checkpoint)."
+                }
+            }
+            Some(problem) => {
+                p class="status broken" role="alert" {
+                    strong { "The chain is broken: " } (problem.to_string()) "."
+                }
             }
         }
     }

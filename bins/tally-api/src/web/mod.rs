@@ -9,6 +9,7 @@
 
 pub mod assets;
 pub mod audit;
+pub mod chain;
 pub mod dashboard;
 pub mod layout;
 pub mod monitor;

@@ -8,6 +8,7 @@ mod common;
 mod support;
 
 mod audit;
+mod chain;
 mod dashboard;
 mod every_page;
 mod monitor;
