@@ -23,7 +23,7 @@ const PAGES: &[(&str, Viewer)] = &[
     ("/dashboard/actions-automations", Viewer::Administrator),
     ("/dashboard/data-sources", Viewer::Administrator),
     ("/dashboard/ai-mcp", Viewer::Administrator),
-    ("/audit", Viewer::Administrator),
+    ("/audit/entity", Viewer::Administrator),
     ("/runs", Viewer::Member),
     ("/monitor", Viewer::Staff),
     ("/monitor/activities", Viewer::Staff),
@@ -51,10 +51,10 @@ fn main() {
     let account = demo.accounts[0].account.slug.clone();
     let tokens = tokens(&db, &account);
     let binary = release_binary("tally-api", None).expect("cargo build --release -p tally-api");
-    let api = Daemon::start_api(&binary, &db, &["--listen", "127.0.0.1:0"]).expect("tally-api");
+    let api = Daemon::start_api(&binary, &db, &[]).expect("tally-api");
 
     let mut report =
-        String::from("page                                 requests  largest answer (bytes)\n");
+        String::from("page                                 requests  page (bytes)  largest answer (bytes)\n");
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group("web_first_view");
     group
@@ -67,8 +67,8 @@ fn main() {
             Viewer::Member => &tokens.member,
             Viewer::Staff => &tokens.staff,
         };
-        let (requests, largest) = first_view(&api.address, page, token);
-        report.push_str(&format!("{page:<36} {requests:>8}  {largest:>10}\n"));
+        let (requests, html, largest) = first_view(&api.address, page, token);
+        report.push_str(&format!("{page:<36} {requests:>8}  {html:>12}  {largest:>10}\n"));
         group.bench_function(*page, |bench| bench.iter(|| first_view(&api.address, page, token)));
     }
     group.finish();
@@ -82,8 +82,8 @@ fn main() {
 }
 
 /// A first visit of `page`: the HTML, then each asset and image it names.
-/// Answers the number of requests and the largest answer's size.
-fn first_view(address: &str, page: &str, token: &str) -> (usize, usize) {
+/// Answers the number of requests, the page's size and the largest answer's.
+fn first_view(address: &str, page: &str, token: &str) -> (usize, usize, usize) {
     let agent = agent();
     let cookie = format!("tally_token={token}; tally_csrf=bench");
     let get = |path: &str| -> Vec<u8> {
@@ -102,7 +102,7 @@ fn first_view(address: &str, page: &str, token: &str) -> (usize, usize) {
         largest = largest.max(get(&resource).len());
         requests += 1;
     }
-    (requests, largest)
+    (requests, html.len(), largest)
 }
 
 /// The same-site scripts, stylesheets and images a page names.
