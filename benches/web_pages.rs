@@ -53,8 +53,9 @@ fn main() {
     let binary = release_binary("tally-api", None).expect("cargo build --release -p tally-api");
     let api = Daemon::start_api(&binary, &db, &[]).expect("tally-api");
 
-    let mut report =
-        String::from("page                                 requests  page (bytes)  largest answer (bytes)\n");
+    let mut report = String::from(
+        "page                                 requests  page (bytes)  largest answer (bytes)\n",
+    );
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group("web_first_view");
     group

@@ -14,7 +14,7 @@ use krilla::paint::Fill;
 use krilla::surface::Surface;
 use krilla::text::{Font, TextDirection};
 use krilla_svg::{SurfaceExt, SvgSettings};
-use tally_report::{Cell, ColumnKind, Table};
+use tally_report::{Cell, Table};
 
 use crate::{PdfError, Report};
 
@@ -87,16 +87,6 @@ impl Faces {
             kept.pop();
         }
         format!("{kept}…")
-    }
-}
-
-fn right_aligned(kind: ColumnKind) -> bool {
-    match kind {
-        ColumnKind::Integer
-        | ColumnKind::Decimal
-        | ColumnKind::Percent
-        | ColumnKind::Percentage => true,
-        ColumnKind::Text | ColumnKind::Date | ColumnKind::DateTime => false,
     }
 }
 
@@ -236,7 +226,7 @@ fn lay_table(cursor: &mut Cursor, faces: &Faces, table: &Table, report: &Report<
         let mut x = MARGIN;
         for (column, width) in columns.iter().zip(&widths) {
             let title = faces.fit(&column.title, width - CELL_PADDING, TABLE_SIZE, true);
-            let offset = if right_aligned(column.kind) {
+            let offset = if column.kind.is_numeric() {
                 width - CELL_PADDING - faces.width(&title, TABLE_SIZE, true)
             } else {
                 0.0
@@ -262,7 +252,7 @@ fn lay_table(cursor: &mut Cursor, faces: &Faces, table: &Table, report: &Report<
         let mut x = MARGIN;
         for ((cell, column), width) in row.iter().zip(columns).zip(&widths) {
             let text = faces.fit(&cell.shown(zone), width - CELL_PADDING, TABLE_SIZE, false);
-            let offset = if right_aligned(column.kind) {
+            let offset = if column.kind.is_numeric() {
                 width - CELL_PADDING - faces.width(&text, TABLE_SIZE, false)
             } else {
                 0.0

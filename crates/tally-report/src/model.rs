@@ -63,7 +63,9 @@ impl ColumnKind {
         }
     }
 
-    fn is_numeric(self) -> bool {
+    /// Whether the kind's cells are numbers: set right-aligned in tables and
+    /// charted as values.
+    pub fn is_numeric(self) -> bool {
         matches!(
             self,
             ColumnKind::Integer

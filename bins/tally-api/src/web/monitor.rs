@@ -18,7 +18,7 @@ use tally_figures::monitor::{
     ACTIVITY_ITEMS, ActivitiesSummary, ActivityItem, Comparison, DaySpan, ItemKind, Period,
 };
 use tally_monitor::{AsOf, Figure, OptionalFigure, StreamItem};
-use tally_report::{ColumnKind, Format};
+use tally_report::Format;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
@@ -507,7 +507,7 @@ async fn activities(
                     thead {
                         tr {
                             @for column in ACTIVITY_ITEMS.columns {
-                                (sort_header(&links, sort_text, column.name, column.title, is_number(column.kind)))
+                                (sort_header(&links, sort_text, column.name, column.title, column.kind.is_numeric()))
                             }
                         }
                     }
@@ -537,18 +537,6 @@ async fn activities(
         }
     };
     Ok(page(&viewer, "Usage monitor: Activities", Section::Monitor, &["monitor.js"], body))
-}
-
-/// Whether a column holds numbers, which are set right and sorted largest
-/// first on a first click.
-fn is_number(kind: ColumnKind) -> bool {
-    match kind {
-        ColumnKind::Integer
-        | ColumnKind::Decimal
-        | ColumnKind::Percent
-        | ColumnKind::Percentage => true,
-        ColumnKind::Text | ColumnKind::Date | ColumnKind::DateTime => false,
-    }
 }
 
 /// A column's header: a link that sorts by it, the other way when it is the

@@ -18,7 +18,7 @@ use crate::routes::dashboard::{ActivityParameters, activity_listing};
 use crate::routes::seats::{ExplanationParameters, instant_in};
 use crate::state::{AppState, PathParams};
 use crate::web::WebError;
-use crate::web::dashboard::widget::{DOWNLOADS, cell_markup, numeric, segment};
+use crate::web::dashboard::widget::{DOWNLOADS, cell_markup, segment};
 use crate::web::layout::{self, Section};
 use crate::web::session::Viewer;
 
@@ -131,7 +131,7 @@ fn rows_table(page: &Page<ActivityRow>, zone: Tz) -> Markup {
                 thead {
                     tr {
                         @for column in columns {
-                            th scope="col" class=[numeric(column.kind).then_some("number")]
+                            th scope="col" class=[column.kind.is_numeric().then_some("number")]
                                 data-column=(column.name) { (column.title) }
                         }
                     }
@@ -143,7 +143,7 @@ fn rows_table(page: &Page<ActivityRow>, zone: Tz) -> Markup {
                     @for row in &page.items {
                         tr {
                             @for (column, cell) in columns.iter().zip(ACTIVITY.cells(row)) {
-                                td class=[numeric(column.kind).then_some("number")] { (cell_markup(&cell, zone)) }
+                                td class=[column.kind.is_numeric().then_some("number")] { (cell_markup(&cell, zone)) }
                             }
                         }
                     }

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use maud::{Markup, html};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tally_figures::dashboard::{Widget, WidgetTable};
-use tally_report::{Cell, ChartKind, ColumnKind, Table};
+use tally_report::{Cell, ChartKind, Table};
 
 use crate::routes::dashboard::activity_query;
 use crate::web::layout;
@@ -164,7 +164,7 @@ impl WidgetView<'_> {
                     thead {
                         tr {
                             @for column in &table.header.columns {
-                                th scope="col" class=[numeric(column.kind).then_some("number")]
+                                th scope="col" class=[column.kind.is_numeric().then_some("number")]
                                     data-column=(column.name) { (column.title) }
                             }
                         }
@@ -180,7 +180,7 @@ impl WidgetView<'_> {
                                     @let content = html! {
                                         @if seat_user == Some(index) && let Cell::Text(user) = cell {
                                             a href=(self.seat_link(user)) title="Why this person is billed" { (user) }
-                                        } @else if let (Some(behind), true) = (&behind, numeric(column.kind) && *cell != Cell::Empty) {
+                                        } @else if let (Some(behind), true) = (&behind, column.kind.is_numeric() && *cell != Cell::Empty) {
                                             a href=(behind) title="The activity behind this figure" { (cell_markup(cell, self.zone)) }
                                         } @else {
                                             (cell_markup(cell, self.zone))
@@ -188,9 +188,9 @@ impl WidgetView<'_> {
                                     };
                                     // A row without a name (runs with no role) has no header to read.
                                     @if index == 0 && !matches!(cell, Cell::Empty) && *cell != Cell::Text(String::new()) {
-                                        th scope="row" class=[numeric(column.kind).then_some("number")] { (content) }
+                                        th scope="row" class=[column.kind.is_numeric().then_some("number")] { (content) }
                                     } @else {
-                                        td class=[numeric(column.kind).then_some("number")] { (content) }
+                                        td class=[column.kind.is_numeric().then_some("number")] { (content) }
                                     }
                                 }
                             }
@@ -307,17 +307,6 @@ fn chart_description(table: &Table) -> Option<String> {
         values.join(" and "),
         table.header.title
     ))
-}
-
-/// Whether a column holds figures, set right-aligned.
-pub fn numeric(kind: ColumnKind) -> bool {
-    match kind {
-        ColumnKind::Integer
-        | ColumnKind::Decimal
-        | ColumnKind::Percent
-        | ColumnKind::Percentage => true,
-        ColumnKind::Text | ColumnKind::Date | ColumnKind::DateTime => false,
-    }
 }
 
 /// A cell as the page shows it: an instant in the viewer's own time zone
