@@ -44,16 +44,7 @@ pub fn page(
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Tally" }
-                link rel="stylesheet" href="/assets/app.css";
-                script src="/assets/app.js" defer {}
-                @for script in scripts {
-                    script src={ "/assets/" (script) } defer {}
-                }
-            }
+            (head(title, scripts))
             body {
                 a class="skip" href="#main" { "Skip to content" }
                 header class="site" {
@@ -91,6 +82,23 @@ pub fn page(
     }
 }
 
+/// A page's `<head>`: its title, the stylesheet, the shared script and the
+/// page's own `scripts`.
+fn head(title: &str, scripts: &[&str]) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · Tally" }
+            link rel="stylesheet" href="/assets/app.css";
+            script src="/assets/app.js" defer {}
+            @for script in scripts {
+                script src={ "/assets/" (script) } defer {}
+            }
+        }
+    }
+}
+
 /// Who the viewer is, in words.
 pub fn who(principal: &Principal) -> String {
     match principal {
@@ -107,12 +115,7 @@ pub fn bare_page(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Tally" }
-                link rel="stylesheet" href="/assets/app.css";
-            }
+            (head(title, &[]))
             body {
                 header class="site" { a class="brand" href="/" { "Tally" } }
                 main id="main" class="narrow" {
