@@ -12,4 +12,5 @@ mod chain;
 mod dashboard;
 mod every_page;
 mod monitor;
+mod reports;
 mod session;
