@@ -90,7 +90,10 @@ pub fn check_csrf(headers: &HeaderMap, field: Option<&str>) -> Result<(), WebErr
         .get("sec-fetch-site")
         .and_then(|value| value.to_str().ok())
         .is_some_and(|site| site != "same-origin" && site != "none");
-    let origin_differs = match (headers.get(header::ORIGIN), headers.get(header::HOST)) {
+    // Behind a proxy that rewrites Host, the host the browser saw is the one
+    // the proxy forwards.
+    let host = headers.get("x-forwarded-host").or_else(|| headers.get(header::HOST));
+    let origin_differs = match (headers.get(header::ORIGIN), host) {
         (Some(origin), Some(host)) => {
             let origin = origin.to_str().unwrap_or_default();
             let host = host.to_str().unwrap_or_default();

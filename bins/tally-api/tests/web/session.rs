@@ -91,6 +91,17 @@ fn a_form_without_its_csrf_token_or_from_another_site_is_refused() {
         &[("Cookie", "tally_csrf=c0ffee"), ("Origin", "http://evil.example")],
     );
     assert_eq!(status, 403, "a sign-in from another site");
+    // Behind a proxy that rewrites Host, the host it forwards is the page's.
+    let (status, _) = post_form(
+        "/sign-out",
+        &[("csrf", "c0ffee")],
+        &[
+            ("Cookie", signed_in.as_str()),
+            ("Origin", "https://tally.example.com"),
+            ("X-Forwarded-Host", "tally.example.com"),
+        ],
+    );
+    assert_eq!(status, 303, "the origin the proxy forwarded");
     // The same form from the page's own origin is taken.
     let origin = demo().api_url.clone();
     let (status, answer) = post_form(
