@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::Utc;
 use maud::{Markup, PreEscaped, html};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tally_access::AuditView;
 use tally_audit::{
@@ -23,9 +24,10 @@ use tally_audit::{
 use tally_events::ResourceKind;
 use tally_figures::audit::{AuditReadError, AuditRow};
 use tally_store::Store;
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
-use crate::list::{CursorScope, ListRequest, StorePosition, read_listing};
+use crate::list::{CursorScope, ListRequest, Listed, StorePosition, read_listing};
 use crate::routes::audit::{AuditParameters, audit_query};
 use crate::state::AppState;
 use crate::web::WebError;
@@ -154,6 +156,11 @@ struct PageQuery {
 }
 
 impl PageQuery {
+    /// The listing's own parameters the address holds, as pairs.
+    fn pairs(&self) -> Vec<(&str, &str)> {
+        self.listing.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect()
+    }
+
     fn read(query: Option<&str>) -> Result<PageQuery, ApiError> {
         let mut page = PageQuery { listing: Vec::new(), row: 1, anchor: None, rules: None };
         let (mut fields, mut operators, mut values) = (Vec::new(), Vec::new(), Vec::new());
@@ -206,6 +213,24 @@ fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Stri
     }
     let text = serializer.finish();
     if text.is_empty() { text } else { format!("?{text}") }
+}
+
+/// The API's listing of `R` for `account`, read from `pairs` (its filters,
+/// `sort` and `cursor`) and a page of [`PAGE_ROWS`], as the API would read the
+/// same query string.
+fn read_page_listing<F: DeserializeOwned + IntoParams, R: Listed>(
+    state: &AppState,
+    account: &str,
+    pairs: Vec<(&str, &str)>,
+) -> Result<(F, ListRequest), ApiError> {
+    let limit = PAGE_ROWS.to_string();
+    let query = query_string(pairs.into_iter().chain([("limit", limit.as_str())]));
+    read_listing::<F, R>(
+        query.strip_prefix('?'),
+        &HeaderMap::new(),
+        state.cursor_key(),
+        CursorScope::Account(account),
+    )
 }
 
 /// The listing's pairs with `name` replaced by `value` (or removed), and the
@@ -379,20 +404,10 @@ async fn audit_tab(
         let query = query_string(pairs.iter().map(|(name, value)| (name.as_str(), value.as_str())));
         return Ok(Redirect::to(&format!("/audit/{kind_name}{query}")).into_response());
     }
-    let limit = PAGE_ROWS.to_string();
-    let api_query = {
-        let mut pairs =
-            page_query.listing.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect::<Vec<_>>();
-        pairs.push(("resource", kind.as_str()));
-        pairs.push(("limit", &limit));
-        query_string(pairs)
-    };
-    let (params, request) = read_listing::<AuditParameters, AuditRow>(
-        api_query.strip_prefix('?'),
-        &HeaderMap::new(),
-        state.cursor_key(),
-        CursorScope::Account(&account),
-    )?;
+    let mut pairs = page_query.pairs();
+    pairs.push(("resource", kind.as_str()));
+    let (params, request) =
+        read_page_listing::<AuditParameters, AuditRow>(&state, &account, pairs)?;
     let query = audit_query(params, &request)?;
     let (sort, descending) = (query.sort, query.descending);
     let start = request.store_start::<AuditAfter>(sort.is_integer())?;

@@ -1,7 +1,6 @@
 //! A member's My runs and a run's audit details.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -12,11 +11,10 @@ use tally_figures::runs::{RUNS, RunRow};
 use tally_store::{RunColumn, RunQuery, RunState, RunsAfter, Store};
 
 use super::{
-    Order, PAGE_ROWS, PageQuery, Pager, RULE_FIELD, TabColumn, entry_rows, pager_nav, query_string,
-    read_page, rows_within_budget, sort_header, with,
+    Order, PageQuery, Pager, RULE_FIELD, TabColumn, entry_rows, pager_nav, query_string, read_page,
+    read_page_listing, rows_within_budget, sort_header, with,
 };
 use crate::error::ApiError;
-use crate::list::{CursorScope, read_listing};
 use crate::routes::audit::{AuditParameters, audit_query};
 use crate::routes::runs::{RunParameters, run_query};
 use crate::state::AppState;
@@ -31,29 +29,14 @@ pub(super) async fn my_runs(
     viewer: Viewer,
     RawQuery(raw_query): RawQuery,
 ) -> Result<Response, WebError> {
-    let account = viewer
-        .principal
-        .account()
-        .ok_or(ApiError::Forbidden { needs: "an account's member or administrator" })?
-        .to_owned();
+    let account = account_of(&viewer)?;
     let view: RunsView = viewer.principal.read_runs(&account)?;
     let page_query = PageQuery::read(raw_query.as_deref())?;
     if page_query.rules.is_some() || page_query.anchor.is_some() {
         return Err(ApiError::bad_parameter(RULE_FIELD, "the runs page has no filter rules").into());
     }
-    let limit = PAGE_ROWS.to_string();
-    let api_query = {
-        let mut pairs =
-            page_query.listing.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect::<Vec<_>>();
-        pairs.push(("limit", &limit));
-        query_string(pairs)
-    };
-    let (params, request) = read_listing::<RunParameters, RunRow>(
-        api_query.strip_prefix('?'),
-        &HeaderMap::new(),
-        state.cursor_key(),
-        CursorScope::Account(&account),
-    )?;
+    let (params, request) =
+        read_page_listing::<RunParameters, RunRow>(&state, &account, page_query.pairs())?;
     let query = run_query(params, &request)?;
     let (sort, descending) = (query.sort, query.descending);
     let start = request.store_start::<RunsAfter>(sort == RunColumn::At)?;
@@ -180,19 +163,12 @@ pub(super) async fn run_details(
     viewer: Viewer,
     Path(run_id): Path<String>,
 ) -> Result<Response, WebError> {
-    let account = viewer
-        .principal
-        .account()
-        .ok_or(ApiError::Forbidden { needs: "an account's member or administrator" })?
-        .to_owned();
+    let account = account_of(&viewer)?;
     let view: AuditView = viewer.principal.read_audit(&account)?;
-    let limit = PAGE_ROWS.to_string();
-    let api_query = query_string([("run_id", run_id.as_str()), ("limit", &limit)]);
-    let (params, request) = read_listing::<AuditParameters, AuditRow>(
-        api_query.strip_prefix('?'),
-        &HeaderMap::new(),
-        state.cursor_key(),
-        CursorScope::Account(&account),
+    let (params, request) = read_page_listing::<AuditParameters, AuditRow>(
+        &state,
+        &account,
+        vec![("run_id", run_id.as_str())],
     )?;
     let query = audit_query(params, &request)?;
     let sort = query.sort;
@@ -253,4 +229,12 @@ pub(super) async fn run_details(
     };
     let title = format!("Run {run_id}");
     Ok(page(&viewer, &title, Section::MyRuns, &["audit.js"], body).into_response())
+}
+
+/// The account whose member or administrator is looking, or a 403.
+fn account_of(viewer: &Viewer) -> Result<String, ApiError> {
+    let account = viewer.principal.account();
+    let account =
+        account.ok_or(ApiError::Forbidden { needs: "an account's member or administrator" })?;
+    Ok(account.to_owned())
 }
